@@ -1,0 +1,102 @@
+"""Demo customers, assets and contacts (development only). Deterministic, so re-running adds nothing."""
+import random
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
+
+REGIONS = [
+    ("chaoyang", "Chaoyang", False),
+    ("haidian", "Haidian", False),
+    ("dongcheng", "Dongcheng", False),
+    ("xicheng", "Xicheng", False),
+    ("changping", "Changping", True),
+    ("miyun", "Miyun", True),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
+ORGS = ["Beijing Huaxin Trading Co.", "北京博远科技有限公司", "Jinghua Hospital", "朝阳区第三中学", "Sunrise Hotel", "北京美家物业"]
+PRODUCTS = [
+    ("Air conditioner", "KFR-35GW"),
+    ("Air conditioner", "KFR-72LW"),
+    ("Water heater", "JSQ-16"),
+    ("Printer", "LJ-2200"),
+    ("Elevator", "EL-800"),
+    ("Refrigerator", "BCD-450"),
+]
+
+
+def load(*, stdout, options):
+    count = options.get("customers", 300)
+    rng = random.Random(20261123)
+    User = get_user_model()
+    desk = User.objects.get(username="frontdesk")
+    regions = [Region.objects.get_or_create(code=c, defaults={"name": n, "is_rural": r})[0] for c, n, r in REGIONS]
+    existing = set(CustomerPhone.objects.values_list("national", flat=True))
+    now = timezone.now()
+    new_customers = []
+    phones = []
+    for i in range(count):
+        national = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
+        if national in existing:
+            continue
+        existing.add(national)
+        is_org = i % 15 == 0
+        name = ORGS[(i // 15) % len(ORGS)] + (f" #{i}" if i >= 15 * len(ORGS) else "") if is_org else (
+            rng.choice(SURNAMES) + rng.choice(GIVEN)
+        )
+        tier = rng.choices(["diamond", "gold", "silver", "basic"], weights=[3, 10, 25, 62])[0]
+        new_customers.append(
+            Customer(
+                kind=Customer.Kind.ORGANISATION if is_org else Customer.Kind.PERSON,
+                name=name,
+                address=f"{rng.randint(1, 300)} {rng.choice(['Jianguo Rd', 'Xueyuan Rd', '长安街', '中关村大街'])}",
+                region=rng.choice(regions),
+                tier=tier,
+                is_key_account=is_org and tier in ("diamond", "gold"),
+                first_contact_by=desk,
+                first_contact_at=now - timedelta(days=rng.randint(1, 900)),
+                first_contact_channel=rng.choice([Channel.WALK_IN, Channel.PHONE, Channel.REFERRAL, Channel.WEB]),
+                owner=desk,
+            )
+        )
+        phones.append(national)
+    created = Customer.objects.bulk_create(new_customers)
+    CustomerPhone.objects.bulk_create(
+        CustomerPhone(customer=c, number=f"+86{n}", national=n, is_primary=True) for c, n in zip(created, phones)
+    )
+    assets = []
+    contacts = []
+    for c in created:
+        for _ in range(rng.randint(0, 2)):
+            product, model = rng.choice(PRODUCTS)
+            installed = date.today() - timedelta(days=rng.randint(30, 1500))
+            assets.append(
+                Asset(
+                    customer=c,
+                    product=product,
+                    model=model,
+                    serial_number=f"SN{rng.randint(10**7, 10**8 - 1)}",
+                    install_date=installed,
+                    warranty_end=installed + timedelta(days=730),
+                    location=c.address,
+                )
+            )
+        if rng.random() < 0.4:
+            start = now - timedelta(days=rng.randint(0, 30), minutes=rng.randint(0, 600))
+            contacts.append(
+                Contact(
+                    customer=c,
+                    channel=rng.choice([Channel.WALK_IN, Channel.PHONE]),
+                    purpose=rng.choice(list(Contact.Purpose.values)),
+                    handled_by=desk,
+                    started_at=start,
+                    ended_at=start + timedelta(minutes=rng.randint(1, 15)),
+                    notes="",
+                )
+            )
+    Asset.objects.bulk_create(assets)
+    Contact.objects.bulk_create(contacts)
+    stdout.write(f"Customers: {len(created)} new ({Customer.objects.count()} in all), {len(assets)} assets, {len(contacts)} contacts.")

@@ -1,0 +1,255 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import TimeStampedModel
+
+
+class Channel(models.TextChoices):
+    """How a contact reached us, or how we first met the customer (first-contact attribution)."""
+
+    WALK_IN = "walk_in", _("Walk-in")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    WEB = "web", _("Web")
+    REFERRAL = "referral", _("Referral")
+    MARKETING = "marketing", _("Marketing list")
+    CALLBACK = "callback", _("Callback")
+
+
+class Region(models.Model):
+    """A district the department serves; technicians cover regions (dispatch)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    is_rural = models.BooleanField(_("rural"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(TimeStampedModel):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    class Tier(models.TextChoices):
+        # domain.md §2 "customer pyramid": set from revenue or value, not from how often they call.
+        DIAMOND = "diamond", _("Diamond")
+        GOLD = "gold", _("Gold")
+        SILVER = "silver", _("Silver")
+        BASIC = "basic", _("Basic")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
+    )
+    tier = models.CharField(_("service tier"), max_length=10, choices=Tier.choices, default=Tier.BASIC)
+    is_key_account = models.BooleanField(_("key account"), default=False)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+
+    # First-contact attribution (第一接触原则): who first recorded the customer, when, through
+    # which channel. `owner` starts as that person and changes only by a supervisor (logged).
+    first_contact_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first contact by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
+    first_contact_channel = models.CharField(
+        _("first contact channel"), max_length=12, choices=Channel.choices, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+    )
+
+    # A merged duplicate stays as a tombstone so old links still lead to the survivor.
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [
+            ("merge_customer", _("Can merge duplicate customers")),
+            ("change_ownership", _("Can change a customer's owner")),
+            ("export_customer", _("Can export customer data")),
+            ("view_intake_stats", _("Can see front-desk intake tallies")),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["tier"], name="customer_tier_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+
+class CustomerPhone(models.Model):
+    """A normalised phone number. Unique across all customers: a number identifies one customer."""
+
+    class Label(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        LANDLINE = "landline", _("Landline")
+        OFFICE = "office", _("Office")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("phone number"), max_length=20, unique=True, help_text=_("E.164, e.g. +8613812345678"))
+    # National significant number (no country code, no trunk 0): what staff type and search by.
+    national = models.CharField(_("national number"), max_length=20)
+    label = models.CharField(_("label"), max_length=10, choices=Label.choices, default=Label.MOBILE)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+        indexes = [models.Index(fields=["national"], name="customerphone_national_idx")]
+
+    def __str__(self):
+        return self.number
+
+
+class Asset(TimeStampedModel):
+    """A product the customer owns that we service; its warranty decides free or paid repair."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="assets")
+    product = models.CharField(_("product"), max_length=120)
+    model = models.CharField(_("model"), max_length=120, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=120, blank=True)
+    install_date = models.DateField(_("install date"), null=True, blank=True)
+    warranty_end = models.DateField(_("warranty end"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+
+    class Meta:
+        ordering = ["product", "model"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        indexes = [
+            models.Index(fields=["serial_number"], name="asset_serial_idx"),
+            models.Index(fields=["model"], name="asset_model_idx"),
+        ]
+
+    def __str__(self):
+        label = f"{self.product} {self.model}".strip()
+        return f"{label} ({self.serial_number})" if self.serial_number else label
+
+    def in_warranty(self, on: date) -> bool:
+        return self.warranty_end is not None and on <= self.warranty_end
+
+
+class Contact(models.Model):
+    """Every walk-in and call, even when no ticket results (front-desk tallies come from here)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    class Purpose(models.TextChoices):
+        INQUIRY = "inquiry", _("Inquiry")
+        REPAIR = "repair", _("Repair request")
+        COMPLAINT = "complaint", _("Complaint")
+        SUGGESTION = "suggestion", _("Suggestion")
+        FOLLOW_UP = "follow_up", _("Follow-up on a ticket")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+    )
+    # A caller who will not give details is still logged (name/phone as given).
+    caller_name = models.CharField(_("caller name"), max_length=200, blank=True)
+    caller_phone = models.CharField(_("caller phone"), max_length=40, blank=True)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.PHONE)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND)
+    purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.INQUIRY)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("handled by"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["started_at"], name="contact_started_idx"),
+            models.Index(fields=["customer", "-started_at"], name="contact_customer_idx"),
+            models.Index(fields=["handled_by", "-started_at"], name="contact_handler_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="contact_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerEvent(models.Model):
+    """The customer's audit trail: who did what, when, before → after (实名制)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        OWNER_CHANGED = "owner_changed", _("Owner changed")
+        MERGED = "merged", _("Merged")
+        ASSET_ADDED = "asset_added", _("Asset added")
+        ASSET_UPDATED = "asset_updated", _("Asset updated")
+        PHONE_ADDED = "phone_added", _("Phone added")
+        EXPORTED = "exported", _("Exported")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer event")
+        verbose_name_plural = _("customer events")
+        indexes = [models.Index(fields=["customer", "-created_at"], name="customerevent_customer_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,36 @@
+"""Demo staff: one login per role, password 'demo' (development only)."""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from . import roles
+from .models import StaffProfile, Team
+
+DEMO_STAFF = [
+    # username, first name, last name, role, team
+    ("frontdesk", "Fang", "Wang", roles.FRONT_DESK, None),
+    ("agent", "Lei", "Zhang", roles.AGENT, "Repairs"),
+    ("agent2", "Mei", "Chen", roles.AGENT, "Complaints"),
+    ("supervisor", "Jun", "Liu", roles.SUPERVISOR, "Repairs"),
+    ("technician", "Wei", "Li", roles.TECHNICIAN, None),
+    ("technician2", "Qiang", "Zhao", roles.TECHNICIAN, None),
+    ("manager", "Hong", "Sun", roles.MANAGER, None),
+]
+
+
+def load(*, stdout, options):
+    roles.sync_roles()
+    User = get_user_model()
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("Repairs", "Complaints", "Key accounts")}
+    for username, first, last, role, team in DEMO_STAFF:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"}
+        )
+        if created:
+            user.set_password("demo")
+            user.is_staff = role == roles.MANAGER
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+        StaffProfile.objects.get_or_create(user=user, defaults={"team": teams.get(team)})
+    supervisor = User.objects.get(username="supervisor")
+    Team.objects.filter(supervisor__isnull=True).update(supervisor=supervisor)
+    stdout.write(f"Staff: {len(DEMO_STAFF)} demo logins.")

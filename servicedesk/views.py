@@ -1,0 +1,42 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import roles
+
+# Where each role lands after signing in; an area registers its page by providing the URL name.
+ROLE_HOME = {
+    roles.FRONT_DESK: "customers:desk",
+    roles.AGENT: "tickets:queue",
+    roles.SUPERVISOR: "sla:dashboard",
+    roles.TECHNICIAN: "dispatch:my_jobs",
+    roles.MANAGER: "sla:dashboard",
+}
+
+
+@login_required
+def home(request):
+    role = roles.primary_role(request.user)
+    target = ROLE_HOME.get(role)
+    if target:
+        try:
+            return redirect(reverse(target))
+        except NoReverseMatch:
+            pass
+    return render(request, "servicedesk/home.html", {"role": role})
+
+
+@login_required
+def notifications(request):
+    page = Paginator(request.user.notifications.all(), 30).get_page(request.GET.get("page"))
+    return render(request, "servicedesk/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")
