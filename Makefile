@@ -37,7 +37,7 @@ test: install-dev
 
 # Maintainers: refresh the catalogues after changing user-facing text (needs GNU gettext).
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests
 	$(PY) manage.py i18n_compile
 
 check-messages: install

@@ -21,6 +21,7 @@ for prefix, module in (
     ("sla/", "sla.urls"),
     ("dispatch/", "dispatch.urls"),
     ("kb/", "knowledge.urls"),
+    ("followups/", "followups.urls"),
 ):
     try:
         urlpatterns.append(path(prefix, include(module)))
