@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self):
+        from servicedesk import roles
+
+        # Front desk opens tickets, reads them and answers the customer; it does not work or resolve
+        # them and never decides complaints. Technicians get nothing here (they see work orders only).
+        desk = ["tickets.view_ticket", "tickets.add_ticket", "tickets.reply_ticket", "tickets.add_ticketattachment"]
+        work = [*desk, "tickets.change_ticket", "tickets.work_ticket", "tickets.view_complaint_register",
+                "tickets.view_complaint", "tickets.change_complaint"]
+        supervise = [*work, "tickets.reassign_ticket", "tickets.approve_complaint", "tickets.export_complaints"]
+        manage = [*supervise, "tickets.view_ticketsettings", "tickets.change_ticketsettings",
+                  "tickets.view_faultcause", "tickets.add_faultcause", "tickets.change_faultcause",
+                  "tickets.view_department", "tickets.add_department", "tickets.change_department"]
+        roles.extend_role(roles.FRONT_DESK, desk)
+        roles.extend_role(roles.AGENT, work)
+        roles.extend_role(roles.SUPERVISOR, supervise)
+        roles.extend_role(roles.MANAGER, manage)

@@ -85,15 +85,38 @@ class Ticket(TimeStampedModel):
     # Optimistic concurrency: every write bumps it; a form posted with an old value is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
 
+    # Resolution (domain.md §3: recurring faults are counted per product/model from these).
+    fault_cause = models.ForeignKey(
+        "tickets.FaultCause", verbose_name=_("fault cause"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="tickets",
+    )
+    solution = models.TextField(_("solution"), max_length=10000, blank=True)
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        permissions = [
+            ("reply_ticket", _("Can reply to customers on a ticket")),
+            ("work_ticket", _("Can work tickets (status, notes, priority, resolution)")),
+            ("reassign_ticket", _("Can reassign any ticket")),
+            ("approve_complaint", _("Can approve complaint handling decisions")),
+            ("view_complaint_register", _("Can see the complaint register")),
+            ("export_complaints", _("Can export the complaint register")),
+        ]
         indexes = [
             models.Index(fields=["-created_at"], name="ticket_created_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
             models.Index(fields=["assignee", "status", "-created_at"], name="ticket_assignee_idx"),
             models.Index(fields=["team", "status", "-created_at"], name="ticket_team_idx"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            models.Index(fields=["kind", "status", "-created_at"], name="ticket_kind_status_idx"),
+            models.Index(fields=["priority", "-created_at"], name="ticket_priority_idx"),
+            # The "unassigned" queue tab: only open tickets with nobody on them.
+            models.Index(
+                fields=["-created_at"], name="ticket_unassigned_idx",
+                condition=models.Q(assignee__isnull=True, status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
+            ),
         ]
 
     def __str__(self):
@@ -141,3 +164,189 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind}"
+
+
+class FaultCause(models.Model):
+    """A manageable list of fault causes (recurring faults are counted per product/model)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("fault cause")
+        verbose_name_plural = _("fault causes")
+
+    def __str__(self):
+        return self.name
+
+
+class Department(models.Model):
+    """A responsible department a complaint is handed to (it must not pass the buck)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+
+class TicketSettings(models.Model):
+    """The department's ticket defaults a manager edits in the admin (one row, created on first read).
+
+    A model rather than a Django setting: domain.md says these numbers are defaults a manager can
+    change without a deployment.
+    """
+
+    reopen_window_days = models.PositiveSmallIntegerField(
+        _("reopen window (days)"), default=7,
+        help_text=_("A resolved or closed ticket may be reopened within this many days."),
+    )
+    attachment_max_mb = models.PositiveSmallIntegerField(_("largest attachment (MB)"), default=10)
+    reply_max_attempts = models.PositiveSmallIntegerField(_("email attempts per reply"), default=5)
+
+    class Meta:
+        verbose_name = _("ticket settings")
+        verbose_name_plural = _("ticket settings")
+
+    def __str__(self):
+        return str(_("Ticket settings"))
+
+    @classmethod
+    def current(cls) -> "TicketSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class TicketReply(models.Model):
+    """A public reply to the customer or an internal note. A reply is never lost: delivery is tracked."""
+
+    class Delivery(models.TextChoices):
+        INTERNAL = "internal", _("Internal note")
+        NO_EMAIL = "no_email", _("No email address")
+        PENDING = "pending", _("Waiting to be emailed")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Emailed")
+        FAILED = "failed", _("Failed, will retry")
+        GAVE_UP = "gave_up", _("Could not be emailed")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    body = models.TextField(_("text"), max_length=20000)
+    public = models.BooleanField(_("public"), default=True)
+    # A double-click posts the same token twice: the unique constraint keeps one reply.
+    client_token = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("at"))
+    delivery_status = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices,
+                                       default=Delivery.INTERNAL)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticketreply_ticket_idx"),
+            # The retry sweep: only replies still owed an email.
+            models.Index(fields=["next_attempt_at"], name="ticketreply_due_idx",
+                         condition=models.Q(delivery_status__in=["pending", "sending", "failed"])),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "client_token"], condition=~models.Q(client_token=""),
+                                    name="ticketreply_token_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance, filename):
+    return f"tickets/{instance.ticket_id}/{filename}"
+
+
+class TicketAttachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+
+class Complaint(models.Model):
+    """The complaint handling form (投诉处理单), one per complaint ticket; its number is the ticket's."""
+
+    class Category(models.TextChoices):
+        ATTITUDE = "attitude", _("Service attitude")
+        QUALITY = "quality", _("Quality")
+        TIMELINESS = "timeliness", _("Timeliness")
+        PRICE = "price", _("Price or billing")
+        OTHER = "other", _("Other")
+
+    class Remedy(models.TextChoices):
+        REPAIR = "repair", _("Repair")
+        REPLACEMENT = "replacement", _("Replacement")
+        REFUND = "refund", _("Refund")
+        COMPENSATION = "compensation", _("Compensation")
+        APOLOGY = "apology", _("Apology")
+
+    class Outcome(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        NOT_SATISFIED = "not_satisfied", _("Not satisfied")
+        UNREACHABLE = "unreachable", _("Unreachable")
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="complaint", primary_key=True)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.OTHER)
+    department = models.ForeignKey(Department, verbose_name=_("responsible department"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="complaints")
+    staff_member = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("staff member complained about"),
+                                     on_delete=models.PROTECT, null=True, blank=True, related_name="complaints_against")
+    staff_complaint_valid = models.BooleanField(_("complaint about the staff member is valid"), null=True, blank=True)
+
+    findings = models.TextField(_("investigation findings"), max_length=10000, blank=True)
+    investigated_at = models.DateTimeField(_("investigated at"), null=True, blank=True)
+    investigated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("investigated by"),
+                                        on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    decision = models.TextField(_("supervisor's decision"), max_length=10000, blank=True)
+    remedy = models.CharField(_("remedy"), max_length=12, choices=Remedy.choices, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"),
+                                   on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    solution_sent_at = models.DateTimeField(_("result replied to the customer at"), null=True, blank=True)
+
+    return_visit_at = models.DateTimeField(_("return visit at"), null=True, blank=True)
+    return_visit_outcome = models.CharField(_("return visit outcome"), max_length=14, choices=Outcome.choices,
+                                            blank=True)
+    return_visit_notes = models.TextField(_("return visit notes"), max_length=5000, blank=True)
+    return_visit_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("return visit by"),
+                                        on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        indexes = [models.Index(fields=["category"], name="complaint_category_idx")]
+
+    def __str__(self):
+        return self.ticket.number if self.ticket_id else "—"

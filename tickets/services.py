@@ -1,13 +1,20 @@
-"""Writes for tickets (domain.md §3). Every change records a TicketEvent and sends its signal."""
-from datetime import datetime
+"""Writes for tickets (domain.md §3). Every change records a TicketEvent and sends its signal.
+
+Each service locks the ticket row (select_for_update) for its read-then-write, bumps `version`
+(optimistic concurrency for forms: pass `expected_version` and a stale form is refused), records
+the timeline event and sends the seam signals inside the same transaction.
+"""
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.queue import enqueue_on_commit
+
 from . import signals
-from .models import Ticket, TicketCounter, TicketEvent
+from .models import Complaint, Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketReply, TicketSettings
 
 S = Ticket.Status
 
@@ -22,6 +29,10 @@ TRANSITIONS: dict[str, set[str]] = {
     S.CLOSED: {S.REOPENED},
     S.CANCELLED: set(),
 }
+
+
+class StaleTicket(ValidationError):
+    """The form was built from an older version of the ticket: someone else changed it meanwhile."""
 
 
 def _next_number(*, kind: str, year: int) -> str:
@@ -46,6 +57,34 @@ def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str 
     )
 
 
+def _lock(ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected_version is not None and int(expected_version) != locked.version:
+        raise StaleTicket(
+            _("Someone else changed this ticket while you were looking at it. Nothing was saved: check the "
+              "latest version below and try again."),
+            code="stale",
+        )
+    return locked
+
+
+def _save(locked: Ticket, fields: list[str], original: Ticket | None = None) -> Ticket:
+    locked.version += 1
+    locked.save(update_fields=[*fields, "version", "updated_at"])
+    if original is not None and original is not locked:
+        # Keep the caller's object current, so a caller chaining services does not trip on its own version.
+        for f in [*fields, "version", "updated_at"]:
+            setattr(original, f, getattr(locked, f))
+    return locked
+
+
+def _require_text(value: str, message: str, code: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message, code=code)
+    return value
+
+
 def ticket_create(
     *,
     customer,
@@ -61,16 +100,22 @@ def ticket_create(
     assignee=None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Open a ticket with its number (SR-2026-000123) and tell the SLA clocks it started."""
+    """Open a ticket with its number (SR-2026-000123) and tell the SLA clocks it started.
+
+    Complaints get their handling form (Complaint row) at once: domain.md §3 "record at once".
+    """
     now = now or timezone.now()
     if asset is not None and asset.customer_id != customer.pk:
         raise ValidationError(_("That asset belongs to another customer."), code="asset_customer")
+    if getattr(customer, "merged_into_id", None):
+        raise ValidationError(_("This customer was merged into another one; open the ticket there."),
+                              code="customer_merged")
     with transaction.atomic():
         year = timezone.localtime(now).year
         ticket = Ticket(
             number=_next_number(kind=kind, year=year),
             kind=kind,
-            subject=subject.strip(),
+            subject=(subject or "").strip(),
             description=description,
             channel=channel,
             priority=priority,
@@ -86,7 +131,10 @@ def ticket_create(
         Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
         ticket.created_at = now
         event_record(ticket=ticket, actor=created_by, kind="created", now=now,
-                     after={"number": ticket.number, "kind": kind, "priority": priority, "channel": channel})
+                     after={"number": ticket.number, "kind": kind, "priority": priority, "channel": channel,
+                            "assignee": assignee.pk if assignee else None})
+        if kind == Ticket.Kind.COMPLAINT:
+            Complaint.objects.create(ticket=ticket)
         if contact is not None:
             contact.ticket = ticket
             contact.save(update_fields=["ticket"])
@@ -94,36 +142,498 @@ def ticket_create(
     return ticket
 
 
-def ticket_transition(*, ticket: Ticket, to_status: str, actor, now: datetime | None = None, reason: str = "") -> Ticket:
-    """Move a ticket along the state machine; an illegal move raises a translatable ValidationError."""
+def _reopen_deadline(ticket: Ticket) -> datetime | None:
+    since = ticket.closed_at or ticket.resolved_at
+    if since is None:
+        return None
+    return since + timedelta(days=TicketSettings.current().reopen_window_days)
+
+
+def allowed_transitions(ticket: Ticket, *, now: datetime | None = None) -> list[str]:
+    """The statuses this ticket may move to now (used by the page to offer only those actions)."""
+    now = now or timezone.now()
+    out = []
+    for target in TRANSITIONS.get(ticket.status, set()):
+        if target == S.REOPENED:
+            deadline = _reopen_deadline(ticket)
+            if deadline is None or now > deadline:
+                continue
+        out.append(target)
+    order = [s for s, _label in S.choices]
+    return sorted(out, key=order.index)
+
+
+def _check_transition(locked: Ticket, to_status: str, *, now: datetime, reason: str) -> None:
+    old = locked.status
+    if to_status not in TRANSITIONS.get(old, set()):
+        raise ValidationError(
+            _("A ticket that is “%(old)s” cannot become “%(new)s”."),
+            code="illegal_transition",
+            params={"old": S(old).label, "new": S(to_status).label},
+        )
+    if to_status == S.CANCELLED and not (reason or "").strip():
+        raise ValidationError(_("Give a reason for cancelling."), code="reason_required")
+    if to_status == S.REOPENED:
+        deadline = _reopen_deadline(locked)
+        if deadline is not None and now > deadline:
+            raise ValidationError(
+                _("This ticket can no longer be reopened: the %(days)s-day window ended on %(date)s. "
+                  "Open a new ticket instead."),
+                code="reopen_window",
+                params={"days": TicketSettings.current().reopen_window_days,
+                        "date": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")},
+            )
+    if locked.kind == Ticket.Kind.COMPLAINT:
+        complaint = Complaint.objects.filter(ticket=locked).first()
+        if to_status == S.RESOLVED and (complaint is None or complaint.decided_at is None):
+            raise ValidationError(
+                _("A complaint is resolved only after the supervisor has decided how it is handled."),
+                code="complaint_not_decided",
+            )
+        if to_status == S.CLOSED and (complaint is None or complaint.return_visit_at is None):
+            raise ValidationError(
+                _("A complaint is closed only after the return visit to the customer."),
+                code="complaint_no_return_visit",
+            )
+
+
+def _apply_transition(locked: Ticket, to_status: str, *, actor, now: datetime, reason: str,
+                      extra_fields: list[str] = (), after_extra: dict | None = None) -> Ticket:
+    old = locked.status
+    _check_transition(locked, to_status, now=now, reason=reason)
+    locked.status = to_status
+    fields = ["status", *extra_fields]
+    if to_status == S.RESOLVED:
+        locked.resolved_at = now
+        fields.append("resolved_at")
+    elif to_status == S.CLOSED:
+        locked.closed_at = now
+        fields.append("closed_at")
+    elif to_status == S.CANCELLED:
+        locked.cancel_reason = reason.strip()
+        fields.append("cancel_reason")
+    elif to_status == S.REOPENED:
+        # The earlier resolution stays on the timeline; the ticket is open again.
+        locked.resolved_at = None
+        locked.closed_at = None
+        locked.reopened_at = now
+        fields += ["resolved_at", "closed_at", "reopened_at"]
+    _save(locked, fields)
+    event_record(ticket=locked, actor=actor, kind="status", field="status", before=old,
+                 after=to_status if not after_extra else {"status": to_status, **after_extra},
+                 message=(reason or "").strip(), now=now)
+    signals.ticket_status_changed.send(
+        sender=Ticket, ticket=locked, old_status=old, new_status=to_status, actor=actor, now=now
+    )
+    return locked
+
+
+def ticket_transition(*, ticket: Ticket, to_status: str, actor, now: datetime | None = None, reason: str = "",
+                      expected_version: int | None = None) -> Ticket:
+    """Move a ticket along the state machine; an illegal move raises a translatable ValidationError.
+
+    domain.md §3: cancelled needs a reason; reopened only within the manager's window (TicketSettings);
+    a complaint resolves only after the supervisor's decision and closes only after the return visit.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        old = locked.status
-        if to_status not in TRANSITIONS.get(old, set()):
-            raise ValidationError(
-                _("A ticket that is “%(old)s” cannot become “%(new)s”."),
-                code="illegal_transition",
-                params={"old": S(old).label, "new": S(to_status).label},
-            )
-        locked.status = to_status
-        locked.version += 1
-        fields = ["status", "version", "updated_at"]
-        if to_status == S.RESOLVED:
-            locked.resolved_at = now
-            fields.append("resolved_at")
-        elif to_status == S.CLOSED:
-            locked.closed_at = now
-            fields.append("closed_at")
-        elif to_status == S.CANCELLED:
-            if not reason.strip():
-                raise ValidationError(_("Give a reason for cancelling."), code="reason_required")
-            locked.cancel_reason = reason.strip()
-            fields.append("cancel_reason")
-        locked.save(update_fields=fields)
-        event_record(ticket=locked, actor=actor, kind="status", field="status", before=old, after=to_status,
-                     message=reason, now=now)
-        signals.ticket_status_changed.send(
-            sender=Ticket, ticket=locked, old_status=old, new_status=to_status, actor=actor, now=now
+        locked = _lock(ticket, expected_version)
+        _apply_transition(locked, to_status, actor=actor, now=now, reason=reason)
+    return locked
+
+
+def ticket_resolve(*, ticket: Ticket, actor, fault_cause=None, solution: str = "", now: datetime | None = None,
+                   expected_version: int | None = None) -> Ticket:
+    """Resolve with the fault cause (from the managed list) and the solution text (domain.md §3)."""
+    now = now or timezone.now()
+    if fault_cause is not None and not fault_cause.is_active:
+        raise ValidationError(_("That fault cause is no longer in use."), code="fault_cause_inactive")
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        locked.fault_cause = fault_cause
+        locked.solution = (solution or "").strip()
+        _apply_transition(
+            locked, S.RESOLVED, actor=actor, now=now, reason="", extra_fields=["fault_cause", "solution"],
+            after_extra={"fault_cause": fault_cause.name if fault_cause else None, "solution": locked.solution},
         )
     return locked
+
+
+def ticket_assign(*, ticket: Ticket, assignee, actor, team=None, reason: str = "", now: datetime | None = None,
+                  expected_version: int | None = None) -> Ticket:
+    """Give the ticket an owner (事事有着落). "Take it" is assignee=actor.
+
+    An agent may take or assign an unassigned ticket and hand on their own; moving someone else's
+    ticket needs tickets.reassign_ticket (supervisors). Taking a ticket from someone, or handing it
+    on, needs a reason. actor=None is the system (SLA escalation).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        if locked.status in (S.CLOSED, S.CANCELLED):
+            raise ValidationError(_("A closed or cancelled ticket cannot be assigned."), code="assign_closed")
+        if assignee is not None and not (assignee.is_active and assignee.has_perm("tickets.work_ticket")):
+            raise ValidationError(_("%(name)s cannot work tickets."), code="assignee_not_agent",
+                                  params={"name": assignee.get_full_name() or assignee.get_username()})
+        old_assignee = locked.assignee_id
+        if actor is not None and old_assignee not in (None, actor.pk) and not actor.has_perm("tickets.reassign_ticket"):
+            raise ValidationError(_("Only a supervisor can reassign a ticket someone else owns."),
+                                  code="reassign_forbidden")
+        if old_assignee is not None and old_assignee != getattr(assignee, "pk", None) and not (reason or "").strip():
+            raise ValidationError(_("Give a reason for reassigning."), code="reason_required")
+        new_team = team
+        if new_team is None:
+            new_team = locked.team
+            if new_team is None and assignee is not None:
+                profile = getattr(assignee, "profile", None)
+                new_team = getattr(profile, "team", None) if profile is not None else None
+        if old_assignee == getattr(assignee, "pk", None) and locked.team_id == getattr(new_team, "pk", None):
+            return locked  # nothing changes, nothing to record
+        old_team = locked.team_id
+        locked.assignee = assignee
+        locked.team = new_team
+        _save(locked, ["assignee", "team"], original=ticket)
+        kind = "taken" if assignee is not None and actor is not None and assignee.pk == actor.pk else "assigned"
+        event_record(ticket=locked, actor=actor, kind=kind, field="assignee",
+                     before={"assignee": old_assignee, "team": old_team},
+                     after={"assignee": getattr(assignee, "pk", None), "team": getattr(new_team, "pk", None)},
+                     message=(reason or "").strip(), now=now)
+        signals.ticket_changed.send(sender=Ticket, ticket=locked, field="assignee", before=old_assignee,
+                                    after=getattr(assignee, "pk", None), now=now)
+    return locked
+
+
+def ticket_set_priority(*, ticket: Ticket, priority: int, actor, reason: str = "", now: datetime | None = None,
+                        expected_version: int | None = None) -> Ticket:
+    """Change the priority (actor None = the SLA engine raising it at breach)."""
+    now = now or timezone.now()
+    priority = int(priority)
+    if priority not in Ticket.Priority.values:
+        raise ValidationError(_("Unknown priority."), code="priority")
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        old = locked.priority
+        if old == priority:
+            return locked
+        locked.priority = priority
+        _save(locked, ["priority"], original=ticket)
+        event_record(ticket=locked, actor=actor, kind="priority", field="priority", before=old, after=priority,
+                     message=(reason or "").strip(), now=now)
+        signals.ticket_changed.send(sender=Ticket, ticket=locked, field="priority", before=old, after=priority,
+                                    now=now)
+    return locked
+
+
+EDITABLE_FIELDS = ("subject", "description", "channel", "asset")
+
+
+def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None, now: datetime | None = None,
+                  **changes) -> Ticket:
+    """Edit the ticket's details; one event per field that actually changed (before → after)."""
+    now = now or timezone.now()
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        changed = []
+        for field, value in changes.items():
+            if field == "asset":
+                if value is not None and value.customer_id != locked.customer_id:
+                    raise ValidationError(_("That asset belongs to another customer."), code="asset_customer")
+                before, after = locked.asset_id, getattr(value, "pk", None)
+            else:
+                value = value.strip() if isinstance(value, str) and field != "description" else value
+                before, after = getattr(locked, field), value
+            if before == after:
+                continue
+            setattr(locked, field, value)
+            changed.append((field, before, after))
+        if not changed:
+            return locked
+        locked.full_clean(exclude=["customer", "created_by", "assignee", "team", "fault_cause"])
+        _save(locked, [f for f, _b, _a in changed], original=ticket)
+        for field, before, after in changed:
+            event_record(ticket=locked, actor=actor, kind="changed", field=field, before=before, after=after, now=now)
+    return locked
+
+
+def _stamp_first_response(locked: Ticket, *, actor, now: datetime, how: str) -> bool:
+    if locked.first_response_at is not None:
+        return False
+    locked.first_response_at = now
+    Ticket.objects.filter(pk=locked.pk).update(first_response_at=now)
+    event_record(ticket=locked, actor=actor, kind="first_response", field="first_response_at", before=None,
+                 after=now.isoformat(), message=how, now=now)
+    signals.ticket_first_response.send(sender=Ticket, ticket=locked, now=now)
+    return True
+
+
+def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: datetime | None = None,
+                 client_token: str | None = None) -> TicketReply:
+    """A public reply (emailed to the customer) or an internal note.
+
+    The first public reply is the first response (domain.md §3). Idempotent per client_token: a
+    double-clicked form returns the first reply instead of writing a second. The email is sent by a
+    Celery task after commit; the reply row keeps its delivery status, so a failed send is retried
+    and never loses the reply.
+    """
+    now = now or timezone.now()
+    body = _require_text(body, _("Write something before sending."), "empty_body")
+    token = (client_token or "").strip()[:64]
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if token:
+            existing = TicketReply.objects.filter(ticket=locked, client_token=token).first()
+            if existing is not None:
+                return existing
+        if public and locked.status == S.CANCELLED:
+            raise ValidationError(_("This ticket was cancelled; open a new one to answer the customer."),
+                                  code="reply_cancelled")
+        Delivery = TicketReply.Delivery
+        if not public:
+            delivery = Delivery.INTERNAL
+        elif locked.customer.email:
+            delivery = Delivery.PENDING
+        else:
+            delivery = Delivery.NO_EMAIL
+        reply = TicketReply(ticket=locked, author=author, body=body, public=public, client_token=token,
+                            created_at=now, delivery_status=delivery,
+                            # The sweep's safety net only after the direct send had its chance.
+                            next_attempt_at=now + timedelta(minutes=10) if delivery == Delivery.PENDING else None)
+        reply.full_clean(exclude=["ticket", "author"])
+        try:
+            with transaction.atomic():
+                reply.save()
+        except IntegrityError:
+            # A concurrent double-submit with the same token won the insert: return that one.
+            return TicketReply.objects.get(ticket=locked, client_token=token)
+        _save(locked, [])
+        event_record(ticket=locked, actor=author, kind="reply" if public else "note",
+                     after={"reply": reply.pk, "public": public}, now=now)
+        if public:
+            _stamp_first_response(locked, actor=author, now=now, how="reply")
+            if delivery == Delivery.PENDING:
+                from .tasks import reply_email_send
+
+                enqueue_on_commit(reply_email_send, reply.pk)
+    return reply
+
+
+def ticket_record_answer_contact(*, ticket: Ticket, actor, contact, now: datetime | None = None) -> Ticket:
+    """A logged outbound contact (a call back to the customer) marked as the answer: the first response."""
+    now = now or timezone.now()
+    if contact.customer_id != ticket.customer_id:
+        raise ValidationError(_("That contact was with another customer."), code="contact_customer")
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if contact.ticket_id != locked.pk:
+            contact.ticket = locked
+            contact.save(update_fields=["ticket"])
+        event_record(ticket=locked, actor=actor, kind="contact", after={"contact": contact.pk},
+                     message=contact.notes[:500], now=now)
+        _stamp_first_response(locked, actor=actor, now=now, how="contact")
+        _save(locked, [])
+    return locked
+
+
+def reply_delivery_claim(*, reply_id: int, now: datetime | None = None) -> bool:
+    """Compare-and-set pending/failed (or a send stuck for 10 min) → sending, so one worker sends it."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    D = TicketReply.Delivery
+    return TicketReply.objects.filter(
+        Q(delivery_status__in=[D.PENDING, D.FAILED]) | Q(delivery_status=D.SENDING, next_attempt_at__lte=now),
+        pk=reply_id,
+    ).update(delivery_status=D.SENDING, next_attempt_at=now + timedelta(minutes=10)) == 1
+
+
+def reply_delivery_mark(*, reply_id: int, ok: bool, error: str = "", now: datetime | None = None) -> TicketReply:
+    """Record a send attempt: sent, or failed with the next retry time (backoff), or given up."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        reply = TicketReply.objects.select_for_update().get(pk=reply_id)
+        if reply.delivery_status == TicketReply.Delivery.SENT:
+            return reply
+        reply.delivery_attempts += 1
+        if ok:
+            reply.delivery_status = TicketReply.Delivery.SENT
+            reply.delivered_at = now
+            reply.next_attempt_at = None
+            reply.last_error = ""
+        else:
+            reply.last_error = error[:500]
+            if reply.delivery_attempts >= TicketSettings.current().reply_max_attempts:
+                reply.delivery_status = TicketReply.Delivery.GAVE_UP
+                reply.next_attempt_at = None
+                event_record(ticket=reply.ticket, actor=None, kind="delivery_failed", after={"reply": reply.pk},
+                             message=reply.last_error, now=now)
+            else:
+                reply.delivery_status = TicketReply.Delivery.FAILED
+                reply.next_attempt_at = now + timedelta(minutes=2 ** reply.delivery_attempts)
+        reply.save(update_fields=["delivery_status", "delivery_attempts", "delivered_at", "next_attempt_at",
+                                  "last_error"])
+    return reply
+
+
+def attachment_add(*, ticket: Ticket, uploaded_by, file, content_type: str, now: datetime | None = None
+                   ) -> TicketAttachment:
+    """Store a checked upload (the form sniffs type and size) and put it on the timeline."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket)
+        name = file.name.rsplit("/", 1)[-1][:200]
+        att = TicketAttachment(ticket=locked, original_name=name, content_type=content_type, size=file.size,
+                               uploaded_by=uploaded_by, uploaded_at=now)
+        att.file.save(name, file, save=False)
+        att.save()
+        _save(locked, [])
+        event_record(ticket=locked, actor=uploaded_by, kind="attachment",
+                     after={"attachment": att.pk, "name": name, "size": file.size}, now=now)
+    return att
+
+
+# --- Complaints (domain.md §3) -------------------------------------------------------------------
+
+def _complaint_locked(ticket: Ticket, expected_version=None) -> tuple[Ticket, Complaint]:
+    locked = _lock(ticket, expected_version)
+    if locked.kind != Ticket.Kind.COMPLAINT:
+        raise ValidationError(_("This ticket is not a complaint."), code="not_complaint")
+    complaint, _created = Complaint.objects.select_for_update().get_or_create(ticket=locked)
+    return locked, complaint
+
+
+def _complaint_event(locked, actor, kind, before: dict, after: dict, now, message=""):
+    event_record(ticket=locked, actor=actor, kind=kind, before=before, after=after, message=message, now=now)
+
+
+def complaint_update(*, ticket: Ticket, actor, category: str, department=None, staff_member=None,
+                     expected_version=None, now: datetime | None = None) -> Complaint:
+    """Classify the complaint: category, responsible department, staff member complained about."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked, c = _complaint_locked(ticket, expected_version)
+        before = {"category": c.category, "department": c.department_id, "staff_member": c.staff_member_id}
+        c.category = category
+        c.department = department
+        c.staff_member = staff_member
+        c.full_clean(exclude=["ticket"])
+        after = {"category": c.category, "department": c.department_id, "staff_member": c.staff_member_id}
+        if before == after:
+            return c
+        c.save()
+        _save(locked, [], original=ticket)
+        _complaint_event(locked, actor, "complaint_changed", before, after, now)
+    return c
+
+
+def complaint_record_investigation(*, ticket: Ticket, actor, findings: str, department=None,
+                                   expected_version=None, now: datetime | None = None) -> Complaint:
+    """Investigation findings (domain.md §3: investigate and verify the same working day)."""
+    now = now or timezone.now()
+    findings = _require_text(findings, _("Write down what the investigation found."), "findings_required")
+    with transaction.atomic():
+        locked, c = _complaint_locked(ticket, expected_version)
+        if locked.status in (S.CLOSED, S.CANCELLED):
+            raise ValidationError(_("This complaint is already closed."), code="complaint_closed")
+        before = {"findings": c.findings, "department": c.department_id,
+                  "investigated_at": c.investigated_at.isoformat() if c.investigated_at else None}
+        first = c.investigated_at is None
+        c.findings = findings
+        if department is not None:
+            c.department = department
+        c.investigated_at = now
+        c.investigated_by = actor
+        c.save()
+        _save(locked, [], original=ticket)
+        _complaint_event(locked, actor, "complaint_investigated", before,
+                         {"findings": findings, "department": c.department_id, "investigated_at": now.isoformat()},
+                         now)
+        if first:
+            signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="investigated", now=now)
+    return c
+
+
+def complaint_decide(*, ticket: Ticket, actor, decision: str, remedy: str, department=None,
+                     staff_complaint_valid: bool | None = None, expected_version=None,
+                     now: datetime | None = None) -> Complaint:
+    """The supervisor's decision: handling, remedy and responsible department (needs approve_complaint)."""
+    now = now or timezone.now()
+    decision = _require_text(decision, _("Write down the decision."), "decision_required")
+    if actor is None or not actor.has_perm("tickets.approve_complaint"):
+        raise ValidationError(_("Only a supervisor can decide how a complaint is handled."), code="not_supervisor")
+    if remedy not in Complaint.Remedy.values:
+        raise ValidationError(_("Choose a remedy."), code="remedy_required")
+    with transaction.atomic():
+        locked, c = _complaint_locked(ticket, expected_version)
+        if c.investigated_at is None:
+            raise ValidationError(_("Record the investigation before deciding."), code="not_investigated")
+        if locked.status in (S.CLOSED, S.CANCELLED):
+            raise ValidationError(_("This complaint is already closed."), code="complaint_closed")
+        before = {"decision": c.decision, "remedy": c.remedy, "department": c.department_id,
+                  "staff_complaint_valid": c.staff_complaint_valid}
+        c.decision = decision
+        c.remedy = remedy
+        if department is not None:
+            c.department = department
+        if c.department_id is None:
+            raise ValidationError(_("Name the responsible department."), code="department_required")
+        c.staff_complaint_valid = staff_complaint_valid if c.staff_member_id else None
+        c.decided_at = now
+        c.decided_by = actor
+        c.save()
+        _save(locked, [], original=ticket)
+        _complaint_event(locked, actor, "complaint_decided", before,
+                         {"decision": decision, "remedy": remedy, "department": c.department_id,
+                          "staff_complaint_valid": c.staff_complaint_valid}, now)
+    return c
+
+
+def complaint_send_solution(*, ticket: Ticket, actor, body: str, client_token: str | None = None,
+                            now: datetime | None = None) -> TicketReply:
+    """Reply to the customer with the result (a public reply) and stamp solution_sent_at."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked, c = _complaint_locked(ticket)
+        if c.decided_at is None:
+            raise ValidationError(_("The supervisor must decide before the result is sent to the customer."),
+                                  code="not_decided")
+        reply = ticket_reply(ticket=locked, author=actor, body=body, public=True, now=now, client_token=client_token)
+        if c.solution_sent_at is None:
+            c.solution_sent_at = now
+            c.save(update_fields=["solution_sent_at"])
+            _complaint_event(locked, actor, "complaint_solution_sent", {"solution_sent_at": None},
+                             {"solution_sent_at": now.isoformat(), "reply": reply.pk}, now)
+            signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="solution_sent", now=now)
+    ticket.version = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
+    return reply
+
+
+def complaint_record_return_visit(*, ticket: Ticket, actor, outcome: str, notes: str,
+                                  now: datetime | None = None) -> Complaint:
+    """The return visit after the result was sent (domain.md §3: close only after the return visit).
+
+    Records the outcome only; whoever made the call (the callbacks area) decides what follows an
+    unsatisfied outcome (reopen the ticket, or a new complaint).
+    """
+    now = now or timezone.now()
+    if outcome not in Complaint.Outcome.values:
+        raise ValidationError(_("Choose the outcome of the return visit."), code="outcome_required")
+    with transaction.atomic():
+        locked, c = _complaint_locked(ticket)
+        if c.solution_sent_at is None:
+            raise ValidationError(_("Send the result to the customer before the return visit."),
+                                  code="solution_not_sent")
+        before = {"return_visit_outcome": c.return_visit_outcome,
+                  "return_visit_at": c.return_visit_at.isoformat() if c.return_visit_at else None}
+        c.return_visit_at = now
+        c.return_visit_outcome = outcome
+        c.return_visit_notes = (notes or "").strip()
+        c.return_visit_by = actor
+        c.save()
+        _save(locked, [], original=ticket)
+        _complaint_event(locked, actor, "complaint_return_visit", before,
+                         {"return_visit_outcome": outcome, "return_visit_at": now.isoformat()}, now,
+                         message=c.return_visit_notes)
+    return c
