@@ -1,0 +1,66 @@
+"""Business calendars from the database as pure WorkingCalendars, cached per process.
+
+Building one costs two small queries (hours, days); checking that the cached one is still current
+costs one (the calendar row and its `revision` token, which every change replaces). So callers may
+ask for a calendar as often as they like: the sweep, each ticket opening, the dashboard.
+"""
+from __future__ import annotations
+
+import threading
+from django.utils import timezone
+
+from servicedesk.businesstime import WorkingCalendar
+
+from .models import BusinessCalendar, BusinessHours, CalendarDay
+
+_cache: dict[int, tuple[str, WorkingCalendar]] = {}
+_lock = threading.Lock()
+
+
+def build_working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
+    """The pure calendar for one BusinessCalendar row (2 queries)."""
+    weekly = {h.weekday: h.intervals() for h in BusinessHours.objects.filter(calendar=calendar)}
+    off, on = set(), set()
+    for day, kind in CalendarDay.objects.filter(calendar=calendar).values_list("date", "kind"):
+        (off if kind == CalendarDay.Kind.HOLIDAY else on).add(day)
+    return WorkingCalendar(
+        tz=calendar.time_zone, weekly_hours=weekly, holidays=frozenset(off), workdays=frozenset(on),
+        makeup_hours=weekly.get(0),
+    )
+
+
+def cached_working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
+    """The pure calendar for `calendar`, rebuilt only when its revision token changed."""
+    token = str(calendar.revision)
+    hit = _cache.get(calendar.pk)
+    if hit is not None and hit[0] == token:
+        return hit[1]
+    built = build_working_calendar(calendar)
+    with _lock:
+        _cache[calendar.pk] = (token, built)
+    return built
+
+
+def default_calendar() -> BusinessCalendar:
+    """The department's default calendar row; if none exists (fresh database), create the Chinese one."""
+    calendar = BusinessCalendar.objects.filter(is_default=True).first()
+    if calendar is None:
+        year = timezone.localdate().year
+        calendar = china_calendar_install(years=[year, year + 1])
+    return calendar
+
+
+def china_calendar_install(*, years) -> BusinessCalendar:
+    """Create or complete the Chinese calendar for `years` (see sla.defaults). Idempotent."""
+    from .defaults import install_china_calendar
+
+    calendar, _added = install_china_calendar(BusinessCalendar, BusinessHours, CalendarDay, years=years)
+    calendar.refresh_from_db()
+    return calendar
+
+
+def calendar_touch(calendar_id: int) -> None:
+    """Mark a calendar as changed (new revision): cached copies everywhere are rebuilt on next use."""
+    import uuid
+
+    BusinessCalendar.objects.filter(pk=calendar_id).update(revision=uuid.uuid4())

@@ -1,0 +1,24 @@
+"""SLA fixtures: tickets opened through the tickets service at pinned times, and calendars."""
+import pytest
+
+
+@pytest.fixture
+def open_ticket(personas, customer_factory):
+    """open_ticket(kind=..., priority=..., tier=..., now=...) → a ticket opened through the service."""
+    from tickets.services import ticket_create
+
+    def _open(*, kind="repair", priority=2, tier="basic", channel="phone", now, team=None, assignee=None, customer=None):
+        customer = customer or customer_factory(tier=tier)
+        return ticket_create(
+            customer=customer, kind=kind, subject="Washer leaks", created_by=personas.frontdesk, channel=channel,
+            priority=priority, team=team, assignee=assignee, now=now,
+        )
+
+    return _open
+
+
+@pytest.fixture
+def default_calendar(db):
+    from sla.calendars import default_calendar as get
+
+    return get()
