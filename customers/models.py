@@ -98,6 +98,8 @@ class Customer(TimeStampedModel):
             ("change_ownership", _("Can change a customer's owner")),
             ("export_customer", _("Can export customer data")),
             ("view_intake_stats", _("Can see front-desk intake tallies")),
+            # domain.md §1: the front desk must not see other staff's performance.
+            ("view_staff_intake", _("Can see each staff member's intake")),
         ]
         indexes = [
             models.Index(fields=["name"], name="customer_name_idx"),
@@ -156,6 +158,15 @@ class Asset(TimeStampedModel):
         indexes = [
             models.Index(fields=["serial_number"], name="asset_serial_idx"),
             models.Index(fields=["model"], name="asset_model_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warranty_end__isnull=True)
+                | models.Q(install_date__isnull=True)
+                | models.Q(warranty_end__gte=models.F("install_date")),
+                name="asset_warranty_after_install",
+                violation_error_message=_("The warranty cannot end before the install date."),
+            )
         ]
 
     def __str__(self):
@@ -253,3 +264,22 @@ class CustomerEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerExport(models.Model):
+    """One row per export of customer data: who, when, what filter, how many rows (domain.md §2 保密)."""
+
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("exported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer export")
+        verbose_name_plural = _("customer exports")
+
+    def __str__(self):
+        return f"{self.exported_by} {self.created_at:%Y-%m-%d %H:%M} ({self.row_count})"

@@ -160,3 +160,230 @@ def contact_log(
     contact.full_clean()
     contact.save()
     return contact
+
+
+# --- Editing ----------------------------------------------------------------------------------
+
+CUSTOMER_EDITABLE = ("kind", "name", "email", "address", "region", "tier", "is_key_account", "notes", "preferred_language")
+
+
+def _display(value):
+    """A JSON-safe before/after value for the audit trail."""
+    if value is None or isinstance(value, (str, int, bool, float)):
+        return value
+    if hasattr(value, "pk"):
+        return str(value)
+    return str(value)
+
+
+def customer_update(
+    *, customer: Customer, updated_by, phones: list[PhoneInput] | None = None, now: datetime | None = None, **fields
+) -> Customer:
+    """Change a customer's details; every changed field is logged before → after (实名制, domain.md §1).
+
+    `phones` (when given) is the full new list: numbers not on it are removed, new ones must not
+    belong to another customer (the UNIQUE constraint decides a race, as on creation).
+    """
+    unknown = set(fields) - set(CUSTOMER_EDITABLE)
+    if unknown:
+        raise TypeError(f"customer_update: unexpected fields {sorted(unknown)}")
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    changes = {}
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        for name, value in fields.items():
+            before = getattr(customer, name)
+            if before != value:
+                changes[name] = [_display(before), _display(value)]
+                setattr(customer, name, value)
+        customer.full_clean()
+
+        phone_changes = None
+        if phones is not None:
+            wanted = []
+            seen = set()
+            for phone in phones:
+                if not phone.raw.strip():
+                    continue
+                n = normalise_phone(phone.raw)
+                if n.e164 not in seen:
+                    seen.add(n.e164)
+                    wanted.append((n, phone.label))
+            if not wanted:
+                raise ValidationError(_("Enter at least one phone number."), code="phone_required")
+            current = {p.number: p for p in customer.phones.all()}
+            for n, _label in wanted:
+                if n.e164 not in current:
+                    existing = _existing_owner_of(n.e164)
+                    if existing is not None and existing.pk != customer.pk:
+                        raise DuplicatePhone(number=n.e164, existing=existing)
+            before_numbers = sorted(current)
+            CustomerPhone.objects.filter(customer=customer).exclude(number__in=seen).delete()
+            try:
+                with transaction.atomic():
+                    for index, (n, label) in enumerate(wanted):
+                        CustomerPhone.objects.update_or_create(
+                            number=n.e164,
+                            customer=customer,
+                            defaults={"national": n.national, "label": label, "is_primary": index == 0},
+                        )
+            except IntegrityError:
+                for n, _label in wanted:
+                    existing = _existing_owner_of(n.e164)
+                    if existing is not None and existing.pk != customer.pk:
+                        raise DuplicatePhone(number=n.e164, existing=existing)
+                raise
+            after_numbers = sorted(seen)
+            if before_numbers != after_numbers:
+                phone_changes = [before_numbers, after_numbers]
+                changes["phones"] = phone_changes
+
+        if changes:
+            customer.save()
+            CustomerEvent.objects.create(
+                customer=customer, actor=updated_by, kind=CustomerEvent.Kind.UPDATED, data={"changes": changes}
+            )
+    return customer
+
+
+def customer_change_owner(*, customer: Customer, owner, changed_by, reason: str = "", now: datetime | None = None) -> Customer:
+    """Give the customer to another staff member. Only supervisors hold customers.change_ownership
+    (domain.md §2 第一接触原则: ownership changes only by a supervisor, and is logged)."""
+    if not changed_by.has_perm("customers.change_ownership"):
+        raise ValidationError(_("Only a supervisor can change a customer's owner."), code="forbidden")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.owner_id == (owner.pk if owner else None):
+            return customer
+        before = str(customer.owner) if customer.owner_id else None
+        customer.owner = owner
+        customer.save(update_fields=["owner", "updated_at"])
+        CustomerEvent.objects.create(
+            customer=customer,
+            actor=changed_by,
+            kind=CustomerEvent.Kind.OWNER_CHANGED,
+            data={"changes": {"owner": [before, str(owner) if owner else None]}, "reason": reason.strip()[:500]},
+        )
+    return customer
+
+
+ASSET_EDITABLE = ("product", "model", "serial_number", "install_date", "warranty_end", "location", "notes")
+
+
+def asset_update(*, asset: Asset, updated_by, **fields) -> Asset:
+    """Change an asset's details, logged on the customer's trail before → after."""
+    unknown = set(fields) - set(ASSET_EDITABLE)
+    if unknown:
+        raise TypeError(f"asset_update: unexpected fields {sorted(unknown)}")
+    changes = {}
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset.pk)
+        for name, value in fields.items():
+            before = getattr(asset, name)
+            if before != value:
+                changes[name] = [_display(before), _display(value)]
+                setattr(asset, name, value)
+        asset.full_clean()
+        if changes:
+            asset.save()
+            CustomerEvent.objects.create(
+                customer_id=asset.customer_id,
+                actor=updated_by,
+                kind=CustomerEvent.Kind.ASSET_UPDATED,
+                data={"asset": asset.pk, "product": asset.product, "changes": changes},
+            )
+    return asset
+
+
+# --- Merging duplicates -----------------------------------------------------------------------
+
+# Filled on the survivor from the duplicate when the survivor has none (nothing is lost).
+MERGE_FILL_FIELDS = ("email", "address", "region", "notes", "first_contact_by", "first_contact_at", "first_contact_channel", "owner")
+
+
+def _reverse_foreign_keys():
+    """Every FK to Customer that exists now — including apps added later — except the tombstone link."""
+    for rel in Customer._meta.related_objects:
+        if rel.related_model is Customer and rel.field.name == "merged_into":
+            continue
+        if rel.many_to_many:
+            continue  # handled by _reverse_many_to_many
+        yield rel
+
+
+def customer_merge_preview(*, survivor: Customer, duplicate: Customer) -> dict:
+    """How many rows of each kind would move from the duplicate to the survivor."""
+    counts = {}
+    for rel in _reverse_foreign_keys():
+        n = rel.related_model._base_manager.filter(**{rel.field.name: duplicate}).count()
+        counts[rel.related_model._meta.label] = n
+    return counts
+
+
+def customer_merge(*, survivor: Customer, duplicate: Customer, merged_by, now: datetime | None = None) -> dict:
+    """Merge a duplicate into the survivor: everything moves, nothing is lost, it is logged (domain.md §2).
+
+    Both rows are locked in primary-key order (so two merges of the same pair cannot deadlock),
+    every row that points at the duplicate — phones, assets, contacts, tickets, events and any FK
+    a later app adds — is re-pointed to the survivor, empty survivor fields are filled from the
+    duplicate, and the duplicate stays as a tombstone (merged_into) so old links still work.
+    """
+    if survivor.pk == duplicate.pk:
+        raise ValidationError(_("Choose two different customers."), code="same")
+    with transaction.atomic():
+        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk]).order_by("pk")}
+        survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+        if survivor.merged_into_id or duplicate.merged_into_id:
+            raise ValidationError(_("One of these customers has already been merged."), code="already_merged")
+
+        moved = {}
+        for rel in _reverse_foreign_keys():
+            manager = rel.related_model._base_manager
+            n = manager.filter(**{rel.field.name: duplicate}).update(**{rel.field.name: survivor})
+            moved[rel.related_model._meta.label] = n
+        for rel in Customer._meta.related_objects:
+            if rel.many_to_many:
+                accessor = rel.get_accessor_name()
+                related = list(getattr(duplicate, accessor).all())
+                getattr(survivor, accessor).add(*related)
+                getattr(duplicate, accessor).clear()
+                moved[rel.related_model._meta.label] = len(related)
+        # Older tombstones now lead straight to the survivor.
+        retargeted = Customer.objects.filter(merged_into=duplicate).update(merged_into=survivor)
+
+        filled = {}
+        for name in MERGE_FILL_FIELDS:
+            f = Customer._meta.get_field(name)
+            attname = f.attname
+            if getattr(survivor, attname) in (None, "") and getattr(duplicate, attname) not in (None, ""):
+                setattr(survivor, attname, getattr(duplicate, attname))
+                filled[name] = _display(getattr(survivor, name))
+        if duplicate.is_key_account and not survivor.is_key_account:
+            survivor.is_key_account = True
+            filled["is_key_account"] = True
+        survivor.save()
+        duplicate.merged_into = survivor
+        duplicate.save(update_fields=["merged_into", "updated_at"])
+
+        summary = {"moved": moved, "filled": filled, "tombstones_retargeted": retargeted}
+        CustomerEvent.objects.create(
+            customer=survivor,
+            actor=merged_by,
+            kind=CustomerEvent.Kind.MERGED,
+            data={"role": "survivor", "other": duplicate.pk, "other_name": duplicate.name, **summary},
+        )
+        CustomerEvent.objects.create(
+            customer=duplicate,
+            actor=merged_by,
+            kind=CustomerEvent.Kind.MERGED,
+            data={"role": "duplicate", "other": survivor.pk, "other_name": survivor.name, **summary},
+        )
+    return summary
+
+
+def customer_export_record(*, exported_by, filters: dict, row_count: int):
+    """Customer data is confidential (保密): every export is logged with who, when, filter and size."""
+    from .models import CustomerExport
+
+    return CustomerExport.objects.create(exported_by=exported_by, filters=filters, row_count=row_count)

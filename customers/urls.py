@@ -6,4 +6,16 @@ app_name = "customers"
 
 urlpatterns = [
     path("", views.desk, name="desk"),
+    path("search/", views.search, name="search"),
+    path("new/", views.customer_create, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/owner/", views.customer_owner, name="owner"),
+    path("<int:pk>/merge/", views.customer_merge, name="merge"),
+    path("<int:pk>/assets/new/", views.asset_create, name="asset_create"),
+    path("assets/<int:pk>/edit/", views.asset_edit, name="asset_edit"),
+    # ?customer=<id> from a customer page; without it from the desk (anonymous callers allowed).
+    path("contacts/new/", views.contact_create, name="contact_create"),
+    path("tallies/", views.tallies, name="tallies"),
+    path("export/", views.export, name="export"),
 ]

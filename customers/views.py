@@ -1,8 +1,330 @@
-from django.shortcuts import render
+"""Front-desk pages. Thin: check access, validate the form, call one service, redirect with a message."""
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from servicedesk.permissions import perm_required
 
+from . import selectors, services
+from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, OwnerForm
+from .models import Asset, Customer
+from .selectors import PHONE_LIKE_RE
+
+TIMELINE_PAGE_SIZE = 20
+
+
+def _form_error_from_service(form, exc: ValidationError):
+    if isinstance(exc, services.DuplicatePhone):
+        url = reverse("customers:detail", args=[exc.existing.pk])
+        form.add_error(
+            None,
+            format_html(
+                '{} <a href="{}" class="alert-link">{}</a>',
+                " ".join(exc.messages),
+                url,
+                _("Open %(name)s") % {"name": exc.existing.name},
+            ),
+        )
+    else:
+        form.add_error(None, exc)
+
+
+def _customer_or_survivor(pk):
+    """(customer, redirect) — a merged duplicate's pages lead to its survivor."""
+    customer = selectors.customer_resolve(pk)
+    if customer is None:
+        raise Http404(_("No such customer."))
+    return customer
+
+
+# --- Desk and search ---------------------------------------------------------------------------
 
 @perm_required("customers.view_customer")
 def desk(request):
-    return render(request, "customers/desk.html")
+    query = request.GET.get("q", "")
+    result = selectors.customers_search(query=query) if query.strip() else None
+    return render(request, "customers/desk.html", {"query": query, "result": result})
+
+
+@perm_required("customers.view_customer")
+def search(request):
+    result = selectors.customers_search(query=request.GET.get("q", ""))
+    return render(request, "customers/_search_results.html", {"result": result, "query": result.query})
+
+
+# --- Customers ----------------------------------------------------------------------------------
+
+@perm_required("customers.view_customer", "customers.add_customer")
+def customer_create(request):
+    if request.method == "POST":
+        form = CustomerForm(request.POST)
+        if form.is_valid():
+            try:
+                customer = services.customer_create(
+                    phones=form.phone_inputs(),
+                    created_by=request.user,
+                    channel=form.cleaned_data["channel"],
+                    **form.customer_fields(),
+                )
+            except ValidationError as exc:
+                _form_error_from_service(form, exc)
+            else:
+                messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+    else:
+        typed = request.GET.get("q", "").strip()[:200]
+        initial = {}
+        if typed:
+            initial["phone1" if PHONE_LIKE_RE.match(typed) else "name"] = typed
+        if request.GET.get("channel"):
+            initial["channel"] = request.GET["channel"]
+        form = CustomerForm(initial=initial)
+    return render(request, "customers/customer_form.html", {"form": form, "creating": True})
+
+
+@perm_required("customers.view_customer")
+def customer_detail(request, pk):
+    customer = _customer_or_survivor(pk)
+    if customer.merged_into_id:
+        survivor = selectors.customer_survivor(customer)
+        messages.info(request, _("%(old)s was merged into %(new)s.") % {"old": customer.name, "new": survivor.name})
+        return redirect("customers:detail", pk=survivor.pk)
+    customer = selectors.customer_detail(pk=pk)
+    page = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    context = {"customer": customer, "page": page, "today": today}
+    return render(request, "customers/customer_detail.html", context)
+
+
+@perm_required("customers.view_customer", "customers.change_customer")
+def customer_edit(request, pk):
+    customer = _customer_or_survivor(pk)
+    if customer.merged_into_id:
+        return redirect("customers:detail", pk=pk)
+    if request.method == "POST":
+        form = CustomerForm(request.POST, editing=True)
+        if form.is_valid():
+            try:
+                services.customer_update(
+                    customer=customer, updated_by=request.user, phones=form.phone_inputs(), **form.customer_fields()
+                )
+            except ValidationError as exc:
+                _form_error_from_service(form, exc)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("customers:detail", pk=customer.pk)
+    else:
+        form = CustomerForm(initial=CustomerForm.initial_for(customer), editing=True)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer, "creating": False})
+
+
+@perm_required("customers.view_customer", "customers.change_ownership")
+def customer_owner(request, pk):
+    customer = _customer_or_survivor(pk)
+    if customer.merged_into_id:
+        return redirect("customers:detail", pk=pk)
+    form = OwnerForm(request.POST or None, initial={"owner": customer.owner_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_change_owner(
+                customer=customer, owner=form.cleaned_data["owner"], changed_by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Owner changed."))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/owner_form.html", {"form": form, "customer": customer})
+
+
+@perm_required("customers.view_customer", "customers.merge_customer")
+def customer_merge(request, pk):
+    customer = _customer_or_survivor(pk)
+    if customer.merged_into_id:
+        return redirect("customers:detail", pk=pk)
+    other = None
+    other_id = request.POST.get("other") or request.GET.get("other")
+    if other_id and other_id.isdigit():
+        other = Customer.objects.filter(pk=int(other_id), merged_into__isnull=True).exclude(pk=customer.pk).first()
+    query = request.GET.get("q", "")
+    result = selectors.customers_search(query=query) if query.strip() else None
+    context = {"customer": customer, "other": other, "query": query, "result": result}
+    if other is None:
+        return render(request, "customers/merge.html", context)
+
+    form = MergeForm(request.POST or None, first=customer, second=other)
+    if request.method == "POST" and form.is_valid():
+        survivor, duplicate = form.pair()
+        try:
+            summary = services.customer_merge(survivor=survivor, duplicate=duplicate, merged_by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            moved = sum(summary["moved"].values())
+            messages.success(
+                request,
+                _("%(dup)s merged into %(survivor)s: %(n)s records moved.")
+                % {"dup": duplicate.name, "survivor": survivor.name, "n": moved},
+            )
+            return redirect("customers:detail", pk=survivor.pk)
+    context.update(
+        form=form,
+        preview=[
+            (customer, services.customer_merge_preview(survivor=other, duplicate=customer)),
+            (other, services.customer_merge_preview(survivor=customer, duplicate=other)),
+        ],
+    )
+    return render(request, "customers/merge.html", context)
+
+
+# --- Assets -------------------------------------------------------------------------------------
+
+@perm_required("customers.view_customer", "customers.add_asset")
+def asset_create(request, pk):
+    customer = _customer_or_survivor(pk)
+    if customer.merged_into_id:
+        return redirect("customers:detail", pk=pk)
+    form = AssetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.asset_create(customer=customer, created_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Asset added."))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/asset_form.html", {"form": form, "customer": customer})
+
+
+@perm_required("customers.view_customer", "customers.change_asset")
+def asset_edit(request, pk):
+    asset = get_object_or_404(Asset.objects.select_related("customer"), pk=pk)
+    form = AssetForm(request.POST or None, instance=asset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.asset_update(asset=asset, updated_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Asset saved."))
+            return redirect("customers:detail", pk=asset.customer_id)
+    return render(request, "customers/asset_form.html", {"form": form, "customer": asset.customer, "asset": asset})
+
+
+# --- Contacts -----------------------------------------------------------------------------------
+
+def _ticket_create_url(customer_id, contact_id) -> str | None:
+    try:
+        base = reverse("tickets:create")
+    except NoReverseMatch:
+        return None
+    return base + f"?customer={customer_id}&contact={contact_id}"
+
+
+@perm_required("customers.view_contact", "customers.add_contact")
+def contact_create(request):
+    """From the desk (with or without a customer) or from a customer page (?customer=<id>)."""
+    initial = {}
+    customer = None
+    customer_id = request.POST.get("customer") or request.GET.get("customer")
+    if customer_id and str(customer_id).isdigit():
+        customer = Customer.objects.filter(pk=int(customer_id), merged_into__isnull=True).first()
+        initial["customer"] = customer
+    if request.GET.get("channel"):
+        initial["channel"] = request.GET["channel"]
+    typed = request.GET.get("q", "").strip()[:200]
+    if typed and customer is None:
+        initial["caller_phone" if PHONE_LIKE_RE.match(typed) else "caller_name"] = typed
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact = services.contact_log(
+                handled_by=request.user,
+                customer=data["customer"],
+                caller_name=data["caller_name"],
+                caller_phone=data["caller_phone"],
+                channel=data["channel"],
+                direction=data["direction"],
+                purpose=data["purpose"],
+                notes=data["notes"],
+                started_at=data["started_at"],
+                ended_at=data["ended_at"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Contact logged."))
+            wants_ticket = "save_ticket" in request.POST or request.POST.get("open_ticket")
+            if wants_ticket and contact.customer_id and request.user.has_perm("tickets.add_ticket"):
+                url = _ticket_create_url(contact.customer_id, contact.pk)
+                if url:
+                    return redirect(url)
+            if wants_ticket and not contact.customer_id:
+                messages.warning(request, _("A ticket needs a customer: find or create the customer first."))
+            if contact.customer_id:
+                return redirect("customers:detail", pk=contact.customer_id)
+            return redirect("customers:desk")
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": customer, "can_open_ticket": request.user.has_perm("tickets.add_ticket")},
+    )
+
+
+# --- Intake tallies and export ---------------------------------------------------------------------
+
+@perm_required("customers.view_intake_stats")
+def tallies(request):
+    data = selectors.intake_tallies(user=request.user, with_people=request.user.has_perm("customers.view_staff_intake"))
+    chart = {
+        "labels": [str(label) for _v, label, _c in data.by_channel],
+        "datasets": [
+            {"label": str(_("Today")), "data": [c["today"] for _v, _l, c in data.by_channel]},
+            {"label": str(_("This week")), "data": [c["week"] for _v, _l, c in data.by_channel]},
+            {"label": str(_("This month")), "data": [c["month"] for _v, _l, c in data.by_channel]},
+        ],
+    }
+    return render(request, "customers/tallies.html", {"t": data, "chart": chart})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@perm_required("customers.view_customer", "customers.export_customer")
+def export(request):
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        region = data["region"]
+        qs = selectors.customers_for_export(tier=data["tier"], region_id=region.pk if region else None, key_accounts=data["key_accounts"])
+        filters = {"tier": data["tier"], "region": region.code if region else "", "key_accounts": data["key_accounts"]}
+        services.customer_export_record(exported_by=request.user, filters=filters, row_count=qs.count())
+        writer = csv.writer(_Echo())
+        header = ["id", "kind", "name", "phones", "email", "address", "region", "tier", "key_account", "owner", "first_contact_at", "first_contact_channel"]
+
+        def rows():
+            yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens the Chinese names correctly
+            for c in qs.iterator(chunk_size=2000):
+                yield writer.writerow([
+                    c.pk, c.kind, c.name, " ".join(p.number for p in c.phones.all()), c.email, c.address,
+                    c.region.name if c.region else "", c.tier, int(c.is_key_account), c.owner.username if c.owner else "",
+                    c.first_contact_at.isoformat() if c.first_contact_at else "", c.first_contact_channel,
+                ])
+
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+        return response
+    return render(request, "customers/export.html", {"form": form})

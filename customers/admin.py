@@ -1,0 +1,102 @@
+"""Admin for the customers area: search, filters, and audit fields that cannot be edited."""
+from django.contrib import admin
+
+from .models import Asset, Contact, Customer, CustomerEvent, CustomerExport, CustomerPhone, Region
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit trails are written by the services only: nobody edits or deletes history."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_rural"]
+    list_filter = ["is_rural"]
+    search_fields = ["name", "code"]
+
+
+class CustomerPhoneInline(admin.TabularInline):
+    model = CustomerPhone
+    extra = 0
+    fields = ["number", "national", "label", "is_primary"]
+    readonly_fields = ["national"]
+
+
+class AssetInline(admin.TabularInline):
+    model = Asset
+    extra = 0
+    fields = ["product", "model", "serial_number", "install_date", "warranty_end", "location"]
+    show_change_link = True
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "tier", "is_key_account", "region", "owner", "first_contact_at", "merged_into"]
+    list_filter = ["kind", "tier", "is_key_account", "region", "first_contact_channel", ("merged_into", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "phones__national", "phones__number", "email"]
+    list_select_related = ["region", "owner", "merged_into"]
+    autocomplete_fields = ["merged_into"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["first_contact_by", "first_contact_at", "first_contact_channel", "merged_into", "created_at", "updated_at"]
+    inlines = [CustomerPhoneInline, AssetInline]
+    show_full_result_count = False  # 200k customers: no COUNT(*) on every list page
+
+
+@admin.register(CustomerPhone)
+class CustomerPhoneAdmin(admin.ModelAdmin):
+    list_display = ["number", "national", "label", "is_primary", "customer"]
+    list_filter = ["label", "is_primary"]
+    search_fields = ["number", "national", "customer__name"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["national"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["product", "model", "serial_number", "customer", "install_date", "warranty_end"]
+    list_filter = ["product", "warranty_end"]
+    search_fields = ["serial_number", "model", "product", "customer__name"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["created_at", "updated_at"]
+    date_hierarchy = "install_date"
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "channel", "direction", "purpose", "customer", "caller_name", "handled_by", "ticket"]
+    list_filter = ["channel", "direction", "purpose", "started_at"]
+    search_fields = ["customer__name", "caller_name", "caller_phone", "notes"]
+    list_select_related = ["customer", "handled_by", "ticket"]
+    raw_id_fields = ["customer", "ticket", "handled_by"]
+    readonly_fields = ["handled_by", "created_at"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "customer", "actor"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["customer__name", "actor__username"]
+    list_select_related = ["customer", "actor"]
+    readonly_fields = ["customer", "actor", "kind", "data", "created_at"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(CustomerExport)
+class CustomerExportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "exported_by", "row_count", "filters"]
+    list_filter = ["created_at"]
+    search_fields = ["exported_by__username"]
+    list_select_related = ["exported_by"]
+    readonly_fields = ["exported_by", "created_at", "filters", "row_count"]

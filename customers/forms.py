@@ -1,0 +1,188 @@
+"""Forms of the front desk. They validate input and shape it for the services; the services save."""
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
+from .phones import normalise_phone
+from .services import PhoneInput
+
+MAX_PHONES = 3
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_LOCAL, **kwargs)
+
+
+class CustomerForm(forms.Form):
+    """Create or edit a customer: up to three phones, normalised to E.164 (default region CN)."""
+
+    kind = forms.ChoiceField(label=_("Person or organisation"), choices=Customer.Kind.choices, initial=Customer.Kind.PERSON)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phone1 = forms.CharField(label=_("Phone"), max_length=40, help_text=_("e.g. 138 1234 5678 or 010-12345678"))
+    label1 = forms.ChoiceField(label=_("Type"), choices=CustomerPhone.Label.choices, initial=CustomerPhone.Label.MOBILE)
+    phone2 = forms.CharField(label=_("Second phone"), max_length=40, required=False)
+    label2 = forms.ChoiceField(label=_("Type"), choices=CustomerPhone.Label.choices, initial=CustomerPhone.Label.LANDLINE)
+    phone3 = forms.CharField(label=_("Third phone"), max_length=40, required=False)
+    label3 = forms.ChoiceField(label=_("Type"), choices=CustomerPhone.Label.choices, initial=CustomerPhone.Label.OFFICE)
+    email = forms.EmailField(label=_("Email"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
+    tier = forms.ChoiceField(label=_("Service tier"), choices=Customer.Tier.choices, initial=Customer.Tier.BASIC)
+    is_key_account = forms.BooleanField(label=_("Key account"), required=False)
+    channel = forms.ChoiceField(label=_("First contact through"), choices=Channel.choices, initial=Channel.PHONE)
+    notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            # First-contact attribution is recorded once, on creation (domain.md §2).
+            del self.fields["channel"]
+
+    def _clean_phone(self, name):
+        raw = self.cleaned_data.get(name, "").strip()
+        if raw:
+            normalise_phone(raw)  # raises a translated ValidationError for the field
+        return raw
+
+    def clean_phone1(self):
+        return self._clean_phone("phone1")
+
+    def clean_phone2(self):
+        return self._clean_phone("phone2")
+
+    def clean_phone3(self):
+        return self._clean_phone("phone3")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter the customer's name."), code="required")
+        return name
+
+    def phone_inputs(self) -> list[PhoneInput]:
+        return [
+            PhoneInput(self.cleaned_data[f"phone{i}"], self.cleaned_data[f"label{i}"])
+            for i in range(1, MAX_PHONES + 1)
+            if self.cleaned_data.get(f"phone{i}")
+        ]
+
+    def customer_fields(self) -> dict:
+        keys = ("kind", "name", "email", "address", "region", "tier", "is_key_account", "notes")
+        return {k: self.cleaned_data[k] for k in keys}
+
+    @classmethod
+    def initial_for(cls, customer: Customer) -> dict:
+        initial = {
+            "kind": customer.kind,
+            "name": customer.name,
+            "email": customer.email,
+            "address": customer.address,
+            "region": customer.region_id,
+            "tier": customer.tier,
+            "is_key_account": customer.is_key_account,
+            "notes": customer.notes,
+        }
+        for i, phone in enumerate(customer.phones.all()[:MAX_PHONES], start=1):
+            initial[f"phone{i}"] = phone.number
+            initial[f"label{i}"] = phone.label
+        return initial
+
+
+class OwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("New owner"), queryset=get_user_model().objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
+        )
+
+
+class AssetForm(forms.ModelForm):
+    class Meta:
+        model = Asset
+        fields = ["product", "model", "serial_number", "install_date", "warranty_end", "location", "notes"]
+        widgets = {
+            "install_date": DateInput(),
+            "warranty_end": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        install, warranty = data.get("install_date"), data.get("warranty_end")
+        if install and warranty and warranty < install:
+            self.add_error("warranty_end", _("The warranty cannot end before the install date."))
+        return data
+
+
+class ContactForm(forms.Form):
+    """Log a walk-in or a call in under a minute: everything has a sensible default but the purpose."""
+
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.filter(merged_into__isnull=True), required=False, widget=forms.HiddenInput
+    )
+    caller_name = forms.CharField(label=_("Caller's name"), max_length=200, required=False)
+    caller_phone = forms.CharField(label=_("Caller's phone"), max_length=40, required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    direction = forms.ChoiceField(label=_("Direction"), choices=Contact.Direction.choices, initial=Contact.Direction.INBOUND)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Contact.Purpose.choices, initial=Contact.Purpose.INQUIRY)
+    notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    started_at = forms.DateTimeField(label=_("Started"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
+    ended_at = forms.DateTimeField(
+        label=_("Ended"), required=False, widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and "started_at" not in self.initial:
+            self.initial["started_at"] = timezone.localtime().strftime(DATETIME_LOCAL)
+
+    def clean(self):
+        data = super().clean()
+        started, ended = data.get("started_at"), data.get("ended_at")
+        if started and ended and ended < started:
+            self.add_error("ended_at", _("The end cannot be before the start."))
+        if not data.get("customer") and not (data.get("caller_name", "").strip() or data.get("caller_phone", "").strip()):
+            raise ValidationError(_("Choose a customer, or note the caller's name or phone."), code="anonymous")
+        return data
+
+
+class MergeForm(forms.Form):
+    survivor = forms.ChoiceField(label=_("Keep"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, first: Customer, second: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first, self.second = first, second
+        self.fields["survivor"].choices = [
+            (str(first.pk), f"{first.name} (#{first.pk})"),
+            (str(second.pk), f"{second.name} (#{second.pk})"),
+        ]
+        self.fields["survivor"].initial = str(first.pk)
+
+    def pair(self) -> tuple[Customer, Customer]:
+        """(survivor, duplicate)"""
+        if self.cleaned_data["survivor"] == str(self.first.pk):
+            return self.first, self.second
+        return self.second, self.first
+
+
+class ExportForm(forms.Form):
+    tier = forms.ChoiceField(label=_("Service tier"), choices=[("", _("All tiers")), *Customer.Tier.choices], required=False)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False, empty_label=_("All regions"))
+    key_accounts = forms.BooleanField(label=_("Key accounts only"), required=False)

@@ -1,0 +1,335 @@
+"""Reads for the front desk: search, the customer page and its timeline, intake tallies (domain.md §2)."""
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import Asset, Channel, Contact, Customer, CustomerEvent, CustomerPhone
+from .phones import digits_for_search
+
+MIN_PHONE_DIGITS = 4
+# SR-2026-000123 (kind prefix, year, sequence); the sequence may be typed without its leading zeros.
+TICKET_NUMBER_RE = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*(\d{4})\s*-\s*(\d{1,9})\s*$")
+# Only digits and the separators people write in phone numbers: then the query is a phone.
+PHONE_LIKE_RE = re.compile(r"^[\d\s+\-().]+$")
+
+
+@dataclass
+class SearchResult:
+    query: str
+    kind: str  # "empty" | "ticket" | "phone" | "name"
+    customers: list = field(default_factory=list)
+    ticket: object = None  # the ticket a ticket-number query found
+    too_short: bool = False  # a phone query with fewer than MIN_PHONE_DIGITS digits
+
+
+def _open_tickets_subquery():
+    from tickets.models import Ticket
+
+    counted = (
+        Ticket.objects.filter(customer=OuterRef("pk"), status__in=Ticket.OPEN_STATUSES)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def customers_for_listing() -> QuerySet:
+    """Live customers with what a result row shows: region, phones, open tickets (2 queries in all)."""
+    return (
+        Customer.objects.filter(merged_into__isnull=True)
+        .select_related("region")
+        .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
+        .annotate(open_tickets=_open_tickets_subquery())
+    )
+
+
+def phone_prefix_range(digits: str) -> tuple[str, str | None]:
+    """[digits, next) so a prefix search is a b-tree range on any database and collation.
+
+    "1381" → ("1381", "1382"); "1389" → ("1389", "139"); "9999" → ("9999", None).
+    """
+    head = digits
+    while head and head[-1] == "9":
+        head = head[:-1]
+    if not head:
+        return digits, None
+    return digits, head[:-1] + str(int(head[-1]) + 1)
+
+
+def ticket_number_normalised(query: str) -> str | None:
+    match = TICKET_NUMBER_RE.match(query)
+    if not match:
+        return None
+    prefix, year, seq = match.groups()
+    return f"{prefix.upper()}-{year}-{int(seq):06d}"
+
+
+def customers_search(*, query: str, limit: int = 20) -> SearchResult:
+    """Find customers by ticket number, phone (any format, ≥ 4 leading digits) or name.
+
+    At most 3 queries whatever the data size: the ticket (when the query looks like a ticket
+    number), the customers, their phones. Merged duplicates never show: their phones, tickets and
+    history live on the survivor.
+    """
+    query = (query or "").strip()[:200]
+    if not query:
+        return SearchResult(query=query, kind="empty")
+
+    number = ticket_number_normalised(query)
+    if number is not None:
+        from tickets.models import Ticket
+
+        ticket = Ticket.objects.filter(number=number).only("pk", "number", "subject", "status", "customer_id").first()
+        customers = []
+        if ticket is not None:
+            customers = list(customers_for_listing().filter(pk=ticket.customer_id))
+        return SearchResult(query=query, kind="ticket", customers=customers, ticket=ticket)
+
+    listing = customers_for_listing()
+    if PHONE_LIKE_RE.match(query):
+        digits = digits_for_search(query)
+        if len(digits) < MIN_PHONE_DIGITS:
+            return SearchResult(query=query, kind="phone", too_short=True)
+        low, high = phone_prefix_range(digits)
+        phones = CustomerPhone.objects.filter(national__gte=low)
+        if high is not None:
+            phones = phones.filter(national__lt=high)
+        customer_ids = phones.order_by("national").values("customer_id")[:limit]
+        customers = list(listing.filter(pk__in=customer_ids).order_by("name", "pk")[:limit])
+        return SearchResult(query=query, kind="phone", customers=customers)
+
+    customers = list(listing.filter(name__icontains=query).order_by("name", "pk")[:limit])
+    return SearchResult(query=query, kind="name", customers=customers)
+
+
+def customer_resolve(pk: int) -> Customer | None:
+    """The customer, or None. A merged duplicate is returned as is; callers redirect to the survivor."""
+    return Customer.objects.filter(pk=pk).first()
+
+
+def customer_survivor(customer: Customer) -> Customer:
+    """Follow merged_into to the live customer (merges re-point older tombstones, so one hop is usual)."""
+    seen = set()
+    while customer.merged_into_id is not None and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def customer_detail(*, pk: int) -> Customer | None:
+    """The customer page's main object with its phones and assets (3 queries)."""
+    return (
+        Customer.objects.select_related("region", "owner", "first_contact_by")
+        .prefetch_related(
+            Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")),
+            Prefetch("assets", queryset=Asset.objects.order_by("-install_date", "pk")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+# --- Timeline ---------------------------------------------------------------------------------
+
+@dataclass
+class TimelineEntry:
+    kind: str  # "contact" | "event" | "ticket"
+    at: datetime
+    obj: object
+
+
+class TimelineRows:
+    """A sliceable, countable view of the customer's timeline for django's Paginator.
+
+    The union of (kind, id, at) over contacts, customer events and tickets is counted and sliced in
+    the database; then each kind's rows on the page are loaded in one query each. So a page costs
+    5 queries however long the history is.
+    """
+
+    def __init__(self, customer: Customer):
+        self.customer = customer
+
+    def _union(self):
+        from django.db.models import CharField, DateTimeField, F
+
+        from tickets.models import Ticket
+
+        def part(qs, kind, at_field):
+            return qs.order_by().annotate(
+                k=Value(kind, output_field=CharField()), at=F(at_field)
+            ).values_list("k", "pk", "at")
+
+        contacts = part(Contact.objects.filter(customer=self.customer), "contact", "started_at")
+        events = part(CustomerEvent.objects.filter(customer=self.customer), "event", "created_at")
+        tickets = part(Ticket.objects.filter(customer=self.customer), "ticket", "created_at")
+        return contacts.union(events, tickets, all=True)
+
+    def count(self):
+        return self._union().count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, item):
+        from tickets.models import Ticket
+
+        if not isinstance(item, slice):
+            raise TypeError("TimelineRows supports slices only")
+        keys = list(self._union().order_by("-at", "-pk")[item])
+        ids = {"contact": [], "event": [], "ticket": []}
+        for kind, pk, _at in keys:
+            ids[kind].append(pk)
+        loaded = {
+            "contact": Contact.objects.select_related("handled_by", "ticket").in_bulk(ids["contact"]) if ids["contact"] else {},
+            "event": CustomerEvent.objects.select_related("actor").in_bulk(ids["event"]) if ids["event"] else {},
+            "ticket": Ticket.objects.in_bulk(ids["ticket"]) if ids["ticket"] else {},
+        }
+        entries = []
+        for kind, pk, at in keys:
+            obj = loaded[kind].get(pk)
+            if obj is not None:
+                entries.append(TimelineEntry(kind=kind, at=at, obj=obj))
+        return entries
+
+
+def customer_timeline(*, customer: Customer) -> TimelineRows:
+    return TimelineRows(customer)
+
+
+# --- Intake tallies ---------------------------------------------------------------------------
+
+@dataclass
+class Periods:
+    day: datetime
+    week: datetime
+    month: datetime
+    end: datetime
+
+    @property
+    def earliest(self) -> datetime:
+        return min(self.day, self.week, self.month)
+
+
+def intake_periods(*, now: datetime) -> Periods:
+    """Today, this week (from Monday) and this month, in the department's time zone (settings.TIME_ZONE).
+
+    Staff may view pages in their own zone; the tallies always count the department's calendar day.
+    """
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    local = timezone.localtime(now, tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = day - timedelta(days=day.weekday())
+    month = day.replace(day=1)
+    end = day + timedelta(days=1)
+    return Periods(day=day, week=week, month=month, end=end)
+
+
+PERIOD_KEYS = ("today", "week", "month")
+
+
+def _period_counts(periods: Periods):
+    return {
+        "today": Count("pk", filter=Q(started_at__gte=periods.day)),
+        "week": Count("pk", filter=Q(started_at__gte=periods.week)),
+        "month": Count("pk", filter=Q(started_at__gte=periods.month)),
+    }
+
+
+def _in_periods(periods: Periods) -> QuerySet:
+    return Contact.objects.filter(started_at__gte=periods.earliest, started_at__lt=periods.end).order_by()
+
+
+@dataclass
+class IntakeTallies:
+    periods: Periods
+    totals: dict  # {"today": n, "week": n, "month": n}
+    by_channel: list  # [(value, label, {"today":..}), ...]
+    by_purpose: list
+    walk_ins: dict
+    calls: dict
+    mine: dict
+    team: dict | None
+    team_name: str | None
+    by_person: list | None  # [(user label, counts)] for supervisors/managers only
+
+
+def _rows(qs, key: str, choices) -> list:
+    counts = {row[key]: {p: row[p] for p in PERIOD_KEYS} for row in qs}
+    zero = {p: 0 for p in PERIOD_KEYS}
+    return [(value, label, counts.get(value, zero)) for value, label in choices]
+
+
+def intake_tallies(*, user, now: datetime | None = None, with_people: bool = False) -> IntakeTallies:
+    """Contacts today / this week / this month by channel and purpose, aggregated in the database.
+
+    A fixed number of queries: by channel, by purpose, the user's own, the user's team (and, for
+    supervisors and managers, per person). domain.md §1: the front desk sees its own and its team's
+    totals, never another person's figures.
+    """
+    now = now or timezone.now()
+    periods = intake_periods(now=now)
+    counts = _period_counts(periods)
+    base = _in_periods(periods)
+
+    by_channel = _rows(base.values("channel").annotate(**counts), "channel", Channel.choices)
+    by_purpose = _rows(base.values("purpose").annotate(**counts), "purpose", Contact.Purpose.choices)
+    totals = {p: sum(c[p] for _v, _l, c in by_channel) for p in PERIOD_KEYS}
+    channel_map = {v: c for v, _l, c in by_channel}
+    mine = base.filter(handled_by=user).aggregate(**counts)
+
+    from servicedesk.models import StaffProfile
+
+    team = team_name = None
+    profile = StaffProfile.objects.select_related("team").filter(user=user).first()
+    if profile is not None and profile.team_id is not None:
+        team_name = profile.team.name
+        team = base.filter(handled_by__profile__team_id=profile.team_id).aggregate(**counts)
+
+    by_person = None
+    if with_people:
+        from django.contrib.auth import get_user_model
+
+        rows = base.values("handled_by").annotate(**counts).order_by("-month")
+        users = get_user_model().objects.in_bulk([r["handled_by"] for r in rows])
+        by_person = [
+            (users[r["handled_by"]].get_full_name() or users[r["handled_by"]].username, {p: r[p] for p in PERIOD_KEYS})
+            for r in rows
+        ]
+    return IntakeTallies(
+        periods=periods,
+        totals=totals,
+        by_channel=by_channel,
+        by_purpose=by_purpose,
+        walk_ins=channel_map[Channel.WALK_IN],
+        calls=channel_map[Channel.PHONE],
+        mine=mine,
+        team=team,
+        team_name=team_name,
+        by_person=by_person,
+    )
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+def customers_for_export(*, tier: str = "", region_id: int | None = None, key_accounts: bool = False) -> QuerySet:
+    qs = (
+        Customer.objects.filter(merged_into__isnull=True)
+        .select_related("region", "owner")
+        .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
+        .order_by("pk")
+    )
+    if tier:
+        qs = qs.filter(tier=tier)
+    if region_id:
+        qs = qs.filter(region_id=region_id)
+    if key_accounts:
+        qs = qs.filter(is_key_account=True)
+    return qs

@@ -1,0 +1,52 @@
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from django.core.exceptions import FieldDoesNotExist
+
+from customers.models import Asset, Customer
+
+register = template.Library()
+
+TIER_CLASSES = {
+    Customer.Tier.DIAMOND: "text-bg-info",
+    Customer.Tier.GOLD: "text-bg-warning",
+    Customer.Tier.SILVER: "text-bg-secondary",
+    Customer.Tier.BASIC: "text-bg-light border",
+}
+
+
+@register.simple_tag
+def ticket_url(ticket):
+    """The tickets app owns ticket pages: link there when it has one, else to the customer."""
+    try:
+        return reverse("tickets:detail", args=[ticket.pk])
+    except NoReverseMatch:
+        return reverse("customers:detail", args=[ticket.customer_id])
+
+
+@register.inclusion_tag("customers/_tier_badge.html")
+def tier_badge(customer):
+    return {"customer": customer, "css": TIER_CLASSES.get(customer.tier, "text-bg-light")}
+
+
+@register.filter
+def event_changes(event):
+    """[(field label, before, after)] from a CustomerEvent's data, for the timeline."""
+    changes = (event.data or {}).get("changes") or {}
+    out = []
+    for name, pair in changes.items():
+        label = {"phones": _("phones")}.get(name, name.replace("_", " "))
+        for model in (Customer, Asset):
+            try:
+                label = model._meta.get_field(name).verbose_name
+                break
+            except FieldDoesNotExist:
+                continue
+        before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        if isinstance(before, list):
+            before = ", ".join(before)
+        if isinstance(after, list):
+            after = ", ".join(after)
+        out.append((label, before, after))
+    return out

@@ -1,0 +1,60 @@
+"""Admin for teams, staff profiles and notifications; staff profiles are edited on the user page."""
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import Notification, StaffProfile, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "supervisor", "created_at"]
+    search_fields = ["name", "supervisor__username"]
+    list_select_related = ["supervisor"]
+    raw_id_fields = ["supervisor"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "phone"]
+    list_filter = ["team"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
+    list_select_related = ["user", "team"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "message", "read_at", "emailed_at"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["recipient__username", "message"]
+    list_select_related = ["recipient"]
+    raw_id_fields = ["recipient"]
+    readonly_fields = ["recipient", "message", "url", "created_at", "read_at", "emailed_at"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False  # notifications come from servicedesk.services.notify
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    fk_name = "user"
+    fields = ["team", "phone"]
+
+
+User = get_user_model()
+
+
+class UserAdmin(DjangoUserAdmin):
+    inlines = [*DjangoUserAdmin.inlines, StaffProfileInline]
+    list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
+    list_filter = [*DjangoUserAdmin.list_filter]
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

@@ -1,0 +1,27 @@
+"""Fixtures for the customers area."""
+import pytest
+
+
+@pytest.fixture
+def region(db):
+    from customers.models import Region
+
+    return Region.objects.get_or_create(code="haidian", defaults={"name": "Haidian"})[0]
+
+
+@pytest.fixture
+def ticket_for(personas):
+    """Open a ticket through the tickets service (the real numbering and events)."""
+    from tickets.services import ticket_create
+
+    def _make(customer, subject="Air conditioner leaks", kind="repair", **kwargs):
+        kwargs.setdefault("created_by", personas.frontdesk)
+        return ticket_create(customer=customer, kind=kind, subject=subject, **kwargs)
+
+    return _make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas are created with a password; PBKDF2 costs ~0.5 s per user on this machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
