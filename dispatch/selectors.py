@@ -1,0 +1,124 @@
+"""Reads for dispatch. Every function returns with its joins applied; query counts stay fixed."""
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import DispatchDecision, LeaveDay, Offer, Technician, WorkOrder
+
+
+def day_bounds(now: datetime) -> tuple[datetime, datetime, datetime]:
+    """(start of today, start of tomorrow, start of this ISO week) in the department's time zone."""
+    local = timezone.localtime(now)
+    start = timezone.make_aware(datetime.combine(local.date(), time.min), local.tzinfo)
+    return start, start + timedelta(days=1), start - timedelta(days=local.weekday())
+
+
+def _count(qs):
+    return Coalesce(
+        Subquery(qs.order_by().values("technician").annotate(c=Count("pk")).values("c")[:1], output_field=IntegerField()),
+        Value(0),
+    )
+
+
+def technicians_with_load(*, now: datetime, qs=None):
+    """Technicians annotated with jobs_today, jobs_week (offers pending or accepted) and open_jobs."""
+    day_start, day_end, week_start = day_bounds(now)
+    offers = Offer.objects.filter(technician=OuterRef("pk"), answer__in=Offer.COUNTED_ANSWERS)
+    qs = qs if qs is not None else Technician.objects.filter(is_active=True)
+    return qs.select_related("user").annotate(
+        jobs_today=_count(offers.filter(offered_at__gte=day_start, offered_at__lt=day_end)),
+        jobs_week=_count(offers.filter(offered_at__gte=week_start, offered_at__lt=week_start + timedelta(days=7))),
+        open_jobs=_count(WorkOrder.objects.filter(technician=OuterRef("pk"), status__in=WorkOrder.HELD_STATUSES)),
+    )
+
+
+def technicians_for_dispatch(*, work_order: WorkOrder, now: datetime):
+    """One query: every active technician with what eligibility needs for this work order."""
+    job_day = timezone.localtime(work_order.window_start).date()
+    past = Offer.objects.filter(work_order=work_order.pk, technician=OuterRef("pk"))
+    return technicians_with_load(now=now).annotate(
+        has_skill=Exists(Technician.skills.through.objects.filter(technician=OuterRef("pk"), skill=work_order.skill_id)),
+        covers_region=Exists(
+            Technician.regions.through.objects.filter(technician=OuterRef("pk"), region=work_order.region_id)
+        ),
+        on_leave=Exists(LeaveDay.objects.filter(technician=OuterRef("pk"), day=job_day)),
+        declined_before=Exists(past.filter(answer=Offer.Answer.DECLINED)),
+        expired_before=Exists(past.filter(answer=Offer.Answer.EXPIRED)),
+    ).order_by("pk")
+
+
+def my_jobs(*, technician: Technician, now: datetime):
+    """The technician's phone: pending offers, then today's and upcoming held jobs in visit order."""
+    pending = list(
+        Offer.objects.filter(technician=technician, answer=Offer.Answer.PENDING)
+        .select_related("work_order__customer", "work_order__region", "work_order__skill")
+        .order_by("expires_at")
+    )
+    jobs = list(
+        WorkOrder.objects.filter(
+            technician=technician,
+            status__in=(WorkOrder.Status.ACCEPTED, WorkOrder.Status.ARRIVED, WorkOrder.Status.IN_PROGRESS,
+                        WorkOrder.Status.DONE),
+        )
+        .select_related("customer", "region", "skill")
+        .prefetch_related("customer__phones")
+        .order_by("window_start", "id")
+    )
+    _, day_end, _ = day_bounds(now)
+    today = [j for j in jobs if j.window_start < day_end]
+    later = [j for j in jobs if j.window_start >= day_end]
+    return {"offers": pending, "today": today, "later": later}
+
+
+def workorder_detail(*, pk: int) -> WorkOrder:
+    return (
+        WorkOrder.objects.select_related("ticket", "customer", "asset", "region", "skill", "technician__user", "quote")
+        .prefetch_related(
+            "customer__phones",
+            "part_usages__part",
+            "photos",
+            Prefetch("offers", queryset=Offer.objects.select_related("technician__user")),
+            Prefetch("decisions", queryset=DispatchDecision.objects.select_related("chosen__user", "actor")),
+            "escalations",
+        )
+        .get(pk=pk)
+    )
+
+
+def board(*, now: datetime, region=None):
+    """The supervisor's dispatch board: fixed number of queries whatever the number of rows."""
+    unassigned = (
+        WorkOrder.objects.filter(status=WorkOrder.Status.UNASSIGNED)
+        .select_related("ticket", "customer", "region", "skill")
+        .order_by("window_start", "id")
+    )
+    pending = (
+        Offer.objects.filter(answer=Offer.Answer.PENDING)
+        .select_related("work_order__region", "technician__user")
+        .order_by("expires_at")
+    )
+    if region is not None:
+        unassigned = unassigned.filter(region=region)
+        pending = pending.filter(work_order__region=region)
+    technicians = technicians_with_load(now=now).prefetch_related("regions").order_by("user__first_name", "user__username")
+    by_region = list(
+        WorkOrder.objects.filter(status__in=WorkOrder.OPEN_STATUSES)
+        .values("region__name", "region_id")
+        .annotate(
+            unassigned=Count("pk", filter=Q(status=WorkOrder.Status.UNASSIGNED)),
+            offered=Count("pk", filter=Q(status=WorkOrder.Status.OFFERED)),
+            held=Count("pk", filter=Q(status__in=WorkOrder.HELD_STATUSES) & ~Q(status=WorkOrder.Status.OFFERED)),
+        )
+        .order_by("region__name")
+    )
+    return {"unassigned": unassigned, "pending": pending, "technicians": technicians, "by_region": by_region}
+
+
+def ticket_workorders(*, ticket):
+    return (
+        WorkOrder.objects.filter(ticket=ticket)
+        .select_related("technician__user", "skill", "region")
+        .order_by("created_at", "id")
+    )
