@@ -1,0 +1,585 @@
+"""Writes for callbacks and surveys (domain.md §6): "every request gets an answer" (件件有回音)."""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from servicedesk.queue import enqueue_on_commit
+
+from . import selectors
+from .models import (
+    Callback,
+    CallbackAttempt,
+    CallbackDigest,
+    CallbackReminder,
+    DissatisfiedAction,
+    FollowupPolicy,
+    SurveyInvitation,
+    SurveyResponse,
+)
+
+logger = logging.getLogger(__name__)
+R = Callback.Reason
+ST = Callback.Status
+
+
+# --- Policy -------------------------------------------------------------------------------------------
+def policy_update(*, actor, data: dict, now: datetime | None = None) -> FollowupPolicy:
+    """A manager changes the defaults. Weights must not all be zero (the index would be undefined)."""
+    with transaction.atomic():
+        pol = selectors.policy()
+        pol = FollowupPolicy.objects.select_for_update().get(pk=pol.pk)
+        for key, value in data.items():
+            setattr(pol, key, value)
+        pol.updated_by = actor
+        pol.full_clean()
+        if sum(getattr(pol, attr) for attr, *_rest in selectors.WEIGHT_MAPPING) == 0:
+            raise ValidationError(_("At least one weight of the satisfaction index must be above zero."))
+        pol.save()
+    return pol
+
+
+# --- Scheduling -----------------------------------------------------------------------------------------
+def _default_owner(*, ticket=None, customer=None):
+    if ticket is not None and ticket.assignee_id:
+        return ticket.assignee
+    if customer is not None and customer.owner_id:
+        return customer.owner
+    return None
+
+
+def _supervisors_for(ticket=None) -> list:
+    if ticket is not None and ticket.team_id and ticket.team.supervisor_id:
+        return [ticket.team.supervisor]
+    User = get_user_model()
+    return list(User.objects.filter(groups__name="supervisor", is_active=True).order_by("pk"))
+
+
+def callback_schedule(
+    *,
+    customer,
+    reason: str,
+    due_at: datetime,
+    owner=None,
+    ticket=None,
+    technician=None,
+    created_by=None,
+    notes: str = "",
+    period=None,
+    survey_response=None,
+    parent=None,
+    now: datetime | None = None,
+) -> Callback | None:
+    """Create a pending callback. Returns None when an automatic one already exists (the unique
+    constraints: one pending repair/return-visit callback per ticket, one key-account callback
+    per customer and month), so the signal receivers and the beat task are idempotent."""
+    now = now or timezone.now()
+    if ticket is not None and ticket.customer_id != customer.pk:
+        raise ValidationError(_("That ticket belongs to another customer."), code="ticket_customer")
+    pol = selectors.policy()
+    callback = Callback(
+        customer=customer, reason=reason, due_at=due_at, owner=owner, ticket=ticket, technician=technician,
+        created_by=created_by, notes=notes, period=period, survey_response=survey_response, parent=parent,
+        max_attempts=pol.max_attempts, created_at=now, next_reminder_at=due_at,
+    )
+    callback.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            callback.save()
+    except IntegrityError:
+        if reason == R.MANUAL:
+            raise
+        return None
+    if ticket is not None:
+        from tickets.services import event_record
+
+        event_record(ticket=ticket, actor=created_by, kind="callback_scheduled", now=now,
+                     after={"callback": callback.pk, "reason": reason, "due_at": due_at.isoformat()})
+    return callback
+
+
+def callback_schedule_manual(*, customer, due_at: datetime, actor, owner=None, ticket=None, notes: str = "",
+                             now: datetime | None = None) -> Callback:
+    """Agents and supervisors schedule a callback by hand; it must fall in the future."""
+    now = now or timezone.now()
+    if due_at < now - timedelta(minutes=5):
+        raise ValidationError(_("A callback cannot be scheduled in the past."), code="past")
+    with transaction.atomic():
+        return callback_schedule(customer=customer, reason=R.MANUAL, due_at=due_at, owner=owner or actor,
+                                 ticket=ticket, created_by=actor, notes=notes, now=now)
+
+
+def callback_after_repair(*, ticket, technician=None, now: datetime | None = None) -> Callback | None:
+    """domain.md §5/§6: call the customer back 2–3 working days after a repair (policy default 2)."""
+    now = now or timezone.now()
+    pol = selectors.policy()
+    due = selectors.add_working_days(now, pol.repair_delay_working_days)
+    return callback_schedule(customer=ticket.customer, reason=R.AFTER_REPAIR, due_at=due, ticket=ticket,
+                             owner=_default_owner(ticket=ticket, customer=ticket.customer), technician=technician,
+                             now=now)
+
+
+def callback_complaint_return_visit(*, ticket, now: datetime | None = None) -> Callback | None:
+    """domain.md §3: a complaint closes only after the return visit to the customer."""
+    now = now or timezone.now()
+    pol = selectors.policy()
+    due = selectors.add_working_hours(now, pol.complaint_delay_working_hours)
+    return callback_schedule(customer=ticket.customer, reason=R.COMPLAINT_RETURN_VISIT, due_at=due, ticket=ticket,
+                             owner=_default_owner(ticket=ticket, customer=ticket.customer), now=now)
+
+
+def callbacks_key_accounts_create(*, now: datetime | None = None) -> int:
+    """Monthly (policy: every N months) callback to each key account; once per customer and month."""
+    from customers.models import Customer
+
+    now = now or timezone.now()
+    pol = selectors.policy()
+    local = timezone.localtime(now)
+    period = local.date().replace(day=1)
+    months_since_epoch = period.year * 12 + period.month - 1
+    if months_since_epoch % pol.key_account_interval_months:
+        return 0
+    due = selectors.add_working_days(now, 1)
+    created = 0
+    customers = Customer.objects.filter(is_key_account=True, merged_into__isnull=True).exclude(
+        callbacks__reason=R.KEY_ACCOUNT, callbacks__period=period
+    ).order_by("pk")
+    for customer in customers.iterator(chunk_size=200):
+        with transaction.atomic():
+            if callback_schedule(customer=customer, reason=R.KEY_ACCOUNT, due_at=due, period=period,
+                                 owner=customer.owner, now=now):
+                created += 1
+    return created
+
+
+# --- Recording a call ---------------------------------------------------------------------------------------
+def callback_record_attempt(
+    *,
+    callback: Callback,
+    actor,
+    reached: bool,
+    outcome: str = "",
+    notes: str = "",
+    problem: str = "",
+    action: str | None = None,
+    now: datetime | None = None,
+) -> Callback:
+    """Record one call. No answer → retry the next working half-day, and after the allowed number of
+    attempts the callback is "unreachable". Reached → satisfied or not; not satisfied reopens the
+    ticket or opens a complaint (agent's choice, default from policy). A problem raised on the call
+    must get an answer within 5 working days (domain.md §6): a follow-up callback is scheduled.
+    """
+    now = now or timezone.now()
+    pol = selectors.policy()
+    if reached and outcome not in Callback.Outcome.values:
+        raise ValidationError(_("Say whether the customer is satisfied."), code="outcome_required")
+    if action is None:
+        action = pol.dissatisfied_action
+    if action not in DissatisfiedAction.values:
+        raise ValidationError(_("Choose what to do about the dissatisfaction."), code="action")
+    with transaction.atomic():
+        cb = Callback.objects.select_for_update(of=("self",)).get(pk=callback.pk)
+        if cb.status != ST.PENDING:
+            raise ValidationError(_("This callback is already closed."), code="closed")
+        if cb.owner_id is None:
+            cb.owner = actor
+        CallbackAttempt.objects.create(
+            callback=cb, by=actor, at=now, notes=notes,
+            result=CallbackAttempt.Result.REACHED if reached else CallbackAttempt.Result.NO_ANSWER,
+            outcome=outcome if reached else "",
+        )
+        cb.attempts += 1
+        if notes:
+            cb.notes = (cb.notes + "\n" if cb.notes else "") + notes
+        ticket_message = ""
+        if not reached:
+            if cb.attempts >= cb.max_attempts:
+                cb.status = ST.UNREACHABLE
+                cb.completed_at = now
+                cb.next_reminder_at = None
+                ticket_message = _("Callback: customer unreachable after %(n)s attempts.") % {"n": cb.attempts}
+                if cb.reason == R.COMPLAINT_RETURN_VISIT and cb.ticket_id:
+                    _complaint_return_visit_recorded(cb=cb, actor=actor, notes=notes, now=now, outcome="unreachable")
+            else:
+                cb.due_at = selectors.add_working_hours(now, pol.retry_delay_working_hours)
+                cb.next_reminder_at = cb.due_at
+        else:
+            cb.status = ST.DONE
+            cb.outcome = outcome
+            cb.completed_at = now
+            cb.next_reminder_at = None
+            ticket_message = _("Callback: customer %(outcome)s.") % {
+                "outcome": Callback.Outcome(outcome).label.lower()
+            }
+            if problem.strip():
+                cb.problem = problem.strip()
+                cb.answer_due_at = selectors.add_working_days(now, pol.problem_answer_working_days)
+            if outcome == Callback.Outcome.NOT_SATISFIED and cb.ticket_id:
+                _act_on_dissatisfaction(cb=cb, actor=actor, action=action, notes=notes, now=now)
+        cb.save()
+        if cb.ticket_id and ticket_message:
+            from tickets.services import event_record
+
+            event_record(ticket=cb.ticket, actor=actor, kind="callback", now=now, message=ticket_message,
+                         after={"callback": cb.pk, "status": cb.status, "outcome": cb.outcome})
+        if reached and cb.reason == R.COMPLAINT_RETURN_VISIT and cb.ticket_id:
+            _complaint_return_visit_recorded(cb=cb, actor=actor, notes=notes, now=now)
+        if cb.problem and cb.answer_due_at and reached:
+            callback_schedule(customer=cb.customer, reason=R.CALLBACK_PROBLEM, due_at=cb.answer_due_at,
+                              owner=cb.owner, ticket=cb.ticket, created_by=actor, notes=cb.problem, parent=cb,
+                              now=now)
+    return cb
+
+
+def _act_on_dissatisfaction(*, cb: Callback, actor, action: str, notes: str, now: datetime) -> None:
+    from tickets.models import Ticket
+    from tickets.services import ticket_create, ticket_transition
+
+    ticket = cb.ticket
+    if action == DissatisfiedAction.REOPEN:
+        if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            ticket_transition(ticket=ticket, to_status=Ticket.Status.REOPENED, actor=actor, now=now,
+                              reason=_("Customer not satisfied on the callback: %(notes)s") % {"notes": notes})
+            cb.action_taken = DissatisfiedAction.REOPEN
+        elif ticket.status in Ticket.OPEN_STATUSES:
+            cb.action_taken = DissatisfiedAction.NONE  # already being worked on
+        else:
+            raise ValidationError(_("This ticket cannot be reopened; open a complaint instead."), code="no_reopen")
+    elif action == DissatisfiedAction.COMPLAINT:
+        complaint = ticket_create(
+            customer=ticket.customer, kind=Ticket.Kind.COMPLAINT, created_by=actor, channel="callback",
+            subject=_("Not satisfied after %(number)s") % {"number": ticket.number},
+            description=_("Raised on the callback for %(number)s (%(subject)s).\n\n%(notes)s") % {
+                "number": ticket.number, "subject": ticket.subject, "notes": notes},
+            asset=ticket.asset, team=ticket.team, assignee=actor, now=now,
+        )
+        cb.follow_up_ticket = complaint
+        cb.action_taken = DissatisfiedAction.COMPLAINT
+    else:
+        cb.action_taken = DissatisfiedAction.NONE
+
+
+def _complaint_return_visit_recorded(*, cb: Callback, actor, notes: str, now: datetime, outcome: str = "") -> None:
+    """Tell the tickets area the complaint's return visit happened (a complaint closes only after it)."""
+    from tickets import services as ticket_services
+
+    record = getattr(ticket_services, "complaint_record_return_visit", None)
+    if record is None:  # the complaint service is not there yet; the ticket event above records it
+        return
+    record(ticket=cb.ticket, actor=actor, outcome=outcome or cb.outcome, notes=notes, now=now)
+
+
+def callback_cancel(*, callback: Callback, actor, reason: str, now: datetime | None = None) -> Callback:
+    now = now or timezone.now()
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for cancelling."), code="reason_required")
+    with transaction.atomic():
+        cb = Callback.objects.select_for_update(of=("self",)).get(pk=callback.pk)
+        if cb.status != ST.PENDING:
+            raise ValidationError(_("This callback is already closed."), code="closed")
+        cb.status = ST.CANCELLED
+        cb.completed_at = now
+        cb.next_reminder_at = None
+        cb.notes = (cb.notes + "\n" if cb.notes else "") + _("Cancelled: %(reason)s") % {"reason": reason.strip()}
+        cb.save()
+    return cb
+
+
+# --- Reminders -------------------------------------------------------------------------------------------
+def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -> int:
+    """Remind each owner once when their callback falls due (Healthchecks-style sweep).
+
+    Rows due for a reminder are found through the partial index on next_reminder_at and claimed with
+    SKIP LOCKED; the CallbackReminder (callback, due_at) constraint makes it once even if two sweeps
+    run at the same time or a sweep runs twice.
+    """
+    from servicedesk.services import notify
+
+    now = now or timezone.now()
+    sent = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Callback.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(next_reminder_at__isnull=False, next_reminder_at__lte=now)
+                .select_related("customer", "owner", "ticket")
+                .order_by("next_reminder_at", "pk")[:batch]
+            )
+            if not rows:
+                return sent
+            for cb in rows:
+                Callback.objects.filter(pk=cb.pk).update(next_reminder_at=None)
+                if cb.status != ST.PENDING or cb.owner_id is None:
+                    continue
+                try:
+                    with transaction.atomic():
+                        CallbackReminder.objects.create(callback=cb, due_at=cb.due_at, sent_at=now)
+                except IntegrityError:
+                    continue  # already reminded for this due moment
+                with translation.override(_user_language(cb.owner)):
+                    notify(recipient=cb.owner, email=True,
+                           message=_("Callback due: %(customer)s (%(reason)s)") % {
+                               "customer": cb.customer.name, "reason": cb.get_reason_display()},
+                           url=reverse("followups:callback", args=[cb.pk]))
+                sent += 1
+            if len(rows) < batch:
+                return sent
+
+
+def callback_digests_send(*, now: datetime | None = None) -> int:
+    """The morning digest: each owner with callbacks due today or overdue gets one message a day."""
+    from django.db.models import Count, Q
+
+    from servicedesk.services import notify
+
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    day = local.date()
+    end_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    User = get_user_model()
+    owners = (
+        User.objects.filter(callbacks__status=ST.PENDING, callbacks__due_at__lt=end_of_day)
+        .annotate(n=Count("callbacks", filter=Q(callbacks__status=ST.PENDING, callbacks__due_at__lt=end_of_day)))
+        .order_by("pk")
+    )
+    sent = 0
+    for owner in owners:
+        try:
+            with transaction.atomic():
+                CallbackDigest.objects.create(owner=owner, day=day, count=owner.n, sent_at=now)
+                with translation.override(_user_language(owner)):
+                    notify(recipient=owner, email=True,
+                           message=_("Good morning: %(n)s callbacks to make today.") % {"n": owner.n},
+                           url=reverse("followups:callbacks"))
+        except IntegrityError:
+            continue
+        sent += 1
+    return sent
+
+
+def _user_language(user) -> str:
+    from django.conf import settings
+
+    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+
+
+# --- Surveys -----------------------------------------------------------------------------------------------
+TOKEN_SALT = "followups.survey.v1"
+
+
+class SurveyTokenError(Exception):
+    """Forged, tampered or revoked: one friendly page, identical whatever the cause."""
+
+    status = 400
+
+
+class SurveyExpired(SurveyTokenError):
+    status = 410
+
+
+class SurveyAlreadyAnswered(SurveyTokenError):
+    status = 200
+
+
+def survey_token(invitation: SurveyInvitation) -> str:
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=TOKEN_SALT, compress=False)
+
+
+def survey_invitation_for_token(token: str, *, now: datetime | None = None) -> SurveyInvitation:
+    """The invitation a token opens, or SurveyTokenError / SurveyExpired / SurveyAlreadyAnswered."""
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT)
+        pk, nonce = int(data["i"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise SurveyTokenError from None
+    invitation = (
+        SurveyInvitation.objects.select_related("customer", "ticket").filter(pk=pk).first()
+    )
+    if invitation is None or not secrets.compare_digest(invitation.nonce, nonce):
+        raise SurveyTokenError
+    if invitation.used_at is not None:
+        raise SurveyAlreadyAnswered
+    if invitation.expires_at <= now:
+        raise SurveyExpired
+    return invitation
+
+
+def survey_invitation_create(*, ticket=None, customer=None, technician=None,
+                             now: datetime | None = None) -> SurveyInvitation | None:
+    """One invitation per ticket (unique); the link is sent by a Celery task after commit."""
+    now = now or timezone.now()
+    customer = customer or ticket.customer
+    pol = selectors.policy()
+    invitation = SurveyInvitation(
+        customer=customer, ticket=ticket, technician=technician, nonce=secrets.token_hex(16),
+        language=customer.preferred_language or "zh-hans", created_at=now,
+        expires_at=now + timedelta(days=pol.survey_expiry_days),
+    )
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError:
+        return None
+    from .tasks import survey_invitation_send_task
+
+    enqueue_on_commit(survey_invitation_send_task, invitation.pk)
+    return invitation
+
+
+def survey_message(invitation: SurveyInvitation, *, base_url: str = "") -> str:
+    from django.conf import settings
+
+    link = (base_url or getattr(settings, "SITE_URL", "http://127.0.0.1:8000")).rstrip("/") + reverse(
+        "followups:survey", args=[survey_token(invitation)]
+    )
+    with translation.override(invitation.language):
+        number = invitation.ticket.number if invitation.ticket_id else ""
+        return _("Thank you for choosing us. How did we do on %(number)s? 30 seconds: %(link)s") % {
+            "number": number, "link": link}
+
+
+def survey_invitation_send(*, invitation_id: int, now: datetime | None = None) -> str:
+    """Deliver one invitation through the configured backend and record what happened.
+
+    Raises DeliveryError (so the task retries with backoff) on a temporary failure.
+    """
+    from customers.models import CustomerPhone
+
+    from .delivery import DeliveryError, get_backend
+
+    now = now or timezone.now()
+    invitation = SurveyInvitation.objects.select_related("customer", "ticket").filter(pk=invitation_id).first()
+    if invitation is None or invitation.delivery_status == SurveyInvitation.Delivery.SENT:
+        return "skipped"
+    backend = get_backend()
+    if backend.channel == "email":
+        to = invitation.customer.email
+    else:
+        phone = (CustomerPhone.objects.filter(customer=invitation.customer)
+                 .order_by("-is_primary", "label", "pk").first())
+        to = phone.number if phone else ""
+    if not to:
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_status=SurveyInvitation.Delivery.NO_ADDRESS)
+        return "no_address"
+    text = survey_message(invitation)
+    SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_attempts=invitation.delivery_attempts + 1)
+    try:
+        with translation.override(invitation.language):
+            backend.send(to, text, subject=_("How did we do?"))
+    except DeliveryError as exc:
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(
+            delivery_status=SurveyInvitation.Delivery.FAILED, delivery_error=str(exc)[:500], delivery_channel=backend.channel
+        )
+        raise
+    SurveyInvitation.objects.filter(pk=invitation.pk).update(
+        delivery_status=SurveyInvitation.Delivery.SENT, sent_at=now, delivered_to=to, delivery_channel=backend.channel,
+        delivery_error="",
+    )
+    return "sent"
+
+
+def survey_submit(*, invitation: SurveyInvitation, answers: dict, now: datetime | None = None) -> SurveyResponse:
+    """Count the customer's answers once: the invitation is claimed by a compare-and-set update and
+    the response is unique per invitation, so two simultaneous submissions count exactly once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = SurveyInvitation.objects.filter(
+            pk=invitation.pk, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if claimed != 1:
+            fresh = SurveyInvitation.objects.filter(pk=invitation.pk).values_list("used_at", flat=True).first()
+            if fresh is not None:
+                raise SurveyAlreadyAnswered
+            raise SurveyExpired
+        ticket = invitation.ticket
+        customer = invitation.customer
+        local = timezone.localtime(now)
+        response = SurveyResponse(
+            invitation=invitation, submitted_at=now, month=local.date().replace(day=1), customer=customer,
+            ticket=ticket, tier=customer.tier, region_id=customer.region_id,
+            channel=ticket.channel if ticket else "", ticket_kind=ticket.kind if ticket else "",
+            agent_id=ticket.assignee_id if ticket else None, technician_id=invitation.technician_id,
+            comment=(answers.get("comment") or "").strip()[:2000],
+            **{k: answers[k] for k in ("overall", "reliability", "responsiveness", "assurance", "empathy",
+                                       "tangibles", "recommend")},
+        )
+        response.full_clean(exclude=["invitation"])
+        try:
+            with transaction.atomic():
+                response.save()
+        except IntegrityError:
+            raise SurveyAlreadyAnswered from None
+        pol = selectors.policy()
+        if response.overall <= pol.low_overall_max or response.recommend <= pol.low_recommend_max:
+            _low_score_follow_up(response=response, now=now)
+    return response
+
+
+def _low_score_follow_up(*, response: SurveyResponse, now: datetime) -> Callback | None:
+    """domain.md §6: a low score opens a follow-up for the supervisor at once."""
+    from servicedesk.services import notify
+
+    ticket = response.ticket
+    supervisors = _supervisors_for(ticket)
+    owner = supervisors[0] if supervisors else None
+    notes = _("Survey: overall %(overall)s/5, recommend %(recommend)s/10. Comment: %(comment)s") % {
+        "overall": response.overall, "recommend": response.recommend, "comment": response.comment or "—"}
+    cb = callback_schedule(customer=response.customer, reason=R.SURVEY_LOW_SCORE, due_at=now, owner=owner,
+                           ticket=ticket, technician=response.technician, notes=notes, survey_response=response,
+                           now=now)
+    if cb is not None:
+        url = reverse("followups:callback", args=[cb.pk])
+        for sup in supervisors:
+            with translation.override(_user_language(sup)):
+                notify(recipient=sup, email=True, url=url,
+                       message=_("Low survey score from %(customer)s%(ticket)s") % {
+                           "customer": response.customer.name,
+                           "ticket": f" ({ticket.number})" if ticket else ""})
+    return cb
+
+
+# --- Signal receivers (connected in apps.py) ---------------------------------------------------------------------
+def on_ticket_status_changed(sender, *, ticket, old_status, new_status, actor=None, now=None, **kwargs) -> None:
+    from tickets.models import Ticket
+
+    if new_status != Ticket.Status.RESOLVED:
+        return
+    now = now or timezone.now()
+    if ticket.kind == Ticket.Kind.REPAIR:
+        callback_after_repair(ticket=ticket, now=now)
+    elif ticket.kind == Ticket.Kind.COMPLAINT:
+        callback_complaint_return_visit(ticket=ticket, now=now)
+    if ticket.kind != Ticket.Kind.COMPLAINT:
+        survey_invitation_create(ticket=ticket, now=now)
+
+
+def on_complaint_milestone(sender, *, ticket, milestone, now=None, **kwargs) -> None:
+    """The remedy was given to the customer: schedule the return visit (idempotent)."""
+    if milestone == "solution_sent":
+        callback_complaint_return_visit(ticket=ticket, now=now or timezone.now())
+
+
+def on_workorder_closed(sender, *, work_order, now=None, **kwargs) -> None:
+    """A closed work order: repair callback and survey for its ticket (once: unique constraints)."""
+    now = now or timezone.now()
+    ticket = getattr(work_order, "ticket", None)
+    if ticket is None:
+        return
+    technician = getattr(work_order, "technician", None)
+    callback_after_repair(ticket=ticket, technician=technician, now=now)
+    invitation = survey_invitation_create(ticket=ticket, technician=technician, now=now)
+    if invitation is None and technician is not None:
+        # Ticket resolved first: the invitation exists; attach the technician for the dashboard.
+        SurveyInvitation.objects.filter(ticket=ticket, technician__isnull=True).update(technician=technician)
+    Callback.objects.filter(ticket=ticket, status=ST.PENDING, reason=R.AFTER_REPAIR,
+                            technician__isnull=True).update(technician=technician)

@@ -1,0 +1,300 @@
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from servicedesk.permissions import perm_required
+
+from . import selectors, services
+from .forms import (
+    CallbackCancelForm,
+    CallbackRecordForm,
+    CallbackScheduleForm,
+    PolicyForm,
+    SatisfactionFilterForm,
+    SurveyForm,
+)
+from .models import Callback
+
+
+# --- Callbacks (staff) -----------------------------------------------------------------------------------
+@perm_required("followups.view_callback")
+def callbacks(request):
+    now = timezone.now()
+    owner = None
+    owner_id = request.GET.get("owner", "")
+    if request.user.has_perm("followups.view_all_callbacks"):
+        if owner_id == "me":
+            owner = request.user
+        elif owner_id.isdigit():
+            from django.contrib.auth import get_user_model
+
+            owner = get_user_model().objects.filter(pk=int(owner_id)).first()
+    queue = selectors.callback_queue(user=request.user, now=now, owner=owner)
+    return render(request, "followups/callbacks.html", {
+        "queue": queue, "now": now, "owner_filter": owner_id,
+        "can_see_all": request.user.has_perm("followups.view_all_callbacks"),
+    })
+
+
+def _get_callback(request, pk):
+    try:
+        return selectors.callback_detail(pk=pk, user=request.user)
+    except Callback.DoesNotExist:
+        raise Http404 from None
+
+
+@perm_required("followups.view_callback")
+def callback_detail(request, pk):
+    cb = _get_callback(request, pk)
+    pol = selectors.policy()
+    form = CallbackRecordForm(policy=pol)
+    if request.method == "POST":
+        if not request.user.has_perm("followups.record_callback"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = CallbackRecordForm(request.POST, policy=pol)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                cb = services.callback_record_attempt(
+                    callback=cb, actor=request.user, reached=data["result"] == "reached",
+                    outcome=data.get("outcome") or "", notes=data.get("notes") or "",
+                    problem=data.get("problem") or "", action=data.get("action") or None,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if cb.status == Callback.Status.PENDING:
+                    messages.info(request, _("No answer recorded; try again %(when)s.") % {
+                        "when": timezone.localtime(cb.due_at).strftime("%Y-%m-%d %H:%M")})
+                elif cb.status == Callback.Status.UNREACHABLE:
+                    messages.warning(request, _("No answer after %(n)s attempts: marked unreachable.") % {
+                        "n": cb.attempts})
+                else:
+                    messages.success(request, _("Callback recorded."))
+                return redirect("followups:callbacks")
+    phones = list(cb.customer.phones.all())
+    return render(request, "followups/callback_detail.html", {
+        "cb": cb, "form": form, "phones": phones, "cancel_form": CallbackCancelForm(),
+        "attempts": list(cb.attempt_rows.all()),
+    })
+
+
+@perm_required("followups.change_callback")
+@require_POST
+def callback_cancel(request, pk):
+    cb = _get_callback(request, pk)
+    form = CallbackCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.callback_cancel(callback=cb, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Callback cancelled."))
+    else:
+        messages.error(request, _("Give a reason for cancelling."))
+    return redirect("followups:callback", pk=cb.pk)
+
+
+@perm_required("followups.add_callback")
+def callback_new(request):
+    form = CallbackScheduleForm(request.POST or None, user=request.user,
+                                initial={"ticket_number": request.GET.get("ticket", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            cb = services.callback_schedule_manual(
+                customer=data["customer"], ticket=data["ticket"], due_at=data["due_at"], actor=request.user,
+                owner=data.get("owner"), notes=data.get("notes") or "",
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Callback scheduled."))
+            return redirect("followups:callback", pk=cb.pk)
+    return render(request, "followups/callback_new.html", {"form": form})
+
+
+# --- Satisfaction (supervisors, managers) ---------------------------------------------------------------------
+@perm_required("followups.view_satisfaction")
+def satisfaction(request):
+    now = timezone.now()
+    form = SatisfactionFilterForm(request.GET or None, now=now)
+    start, end = form.period()
+    filters = form.filters()
+    segment = (form.cleaned_data.get("segment") if form.is_valid() else "") or "tier"
+    report = selectors.satisfaction_report(start=start, end=end, segment=segment, filters=filters, now=now)
+    data = form.cleaned_data if form.is_valid() else {}
+    comments = selectors.survey_comments(start=start, end=end, filters=filters,
+                                         max_overall=data.get("max_overall"), search=data.get("q") or "")
+    page = Paginator(comments, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    chart = {
+        "labels": [m.strftime("%Y-%m") for m, _s in report.months],
+        "csat": [s.csat for _m, s in report.months],
+        "nps": [s.nps for _m, s in report.months],
+        "responses": [s.n for _m, s in report.months],
+        "dim_labels": [str(label) for _k, label, _v in report.total.averages],
+        "dims": [v for _k, _l, v in report.total.averages],
+    }
+    weights = [(label, getattr(report.policy, attr), help_text) for attr, label, _f, help_text in selectors.WEIGHT_MAPPING]
+    return render(request, "followups/satisfaction.html", {
+        "form": form, "report": report, "page": page, "query_string": query.urlencode(), "chart": chart,
+        "segment_label": selectors.SEGMENTS[report.segment], "weights": weights, "start": start, "end": end,
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@perm_required("followups.view_satisfaction", "followups.export_satisfaction")
+def satisfaction_export(request):
+    now = timezone.now()
+    form = SatisfactionFilterForm(request.GET or None, now=now)
+    start, end = form.period()
+    rows = selectors.survey_export_rows(start=start, end=end, filters=form.filters())
+    writer = csv.writer(_Echo())
+    header = ["submitted_at", "ticket", "ticket_kind", "channel", "tier", "region", "agent", "technician", "overall",
+              "reliability", "responsiveness", "assurance", "empathy", "tangibles", "recommend", "comment"]
+
+    def _safe(value):
+        # Spreadsheet formula injection: a comment starting with = + - @ is shown as text.
+        text = "" if value is None else str(value)
+        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+    def generate():
+        yield "\ufeff" + writer.writerow(header)
+        for r in rows.iterator(chunk_size=2000):
+            yield writer.writerow([
+                timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"), r.ticket.number if r.ticket else "",
+                r.ticket_kind, r.channel, r.tier, r.region.name if r.region else "",
+                r.agent.username if r.agent else "", r.technician.username if r.technician else "",
+                r.overall, r.reliability, r.responsiveness, r.assurance, r.empathy, r.tangibles, r.recommend,
+                _safe(r.comment),
+            ])
+
+    response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survey-{start:%Y-%m}-{end:%Y-%m}.csv"'
+    return response
+
+
+@perm_required("followups.view_staff_performance")
+def staff_performance(request):
+    now = timezone.now()
+    form = SatisfactionFilterForm(request.GET or None, now=now)
+    start, end = form.period()
+    rows = selectors.staff_performance(start=start, end=end, now=now)
+    return render(request, "followups/staff_performance.html", {"rows": rows, "form": form, "start": start,
+                                                                 "end": end})
+
+
+@perm_required("followups.change_followuppolicy")
+def policy_edit(request):
+    pol = selectors.policy()
+    form = PolicyForm(request.POST or None, instance=pol)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items()}
+        try:
+            services.policy_update(actor=request.user, data=data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Policy saved."))
+            return redirect("followups:policy")
+    return render(request, "followups/policy.html", {"form": form, "weights": selectors.WEIGHT_MAPPING})
+
+
+# --- Public survey (no login) --------------------------------------------------------------------------------------
+def _client_ip(request) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_limited(request) -> bool:
+    """Fixed window per IP in the cache (SURVEY_RATE_LIMIT = (requests, seconds))."""
+    limit, window = getattr(settings, "SURVEY_RATE_LIMIT", (30, 60))
+    bucket = int(timezone.now().timestamp() // window)
+    key = f"followups:survey-rl:{_client_ip(request)}:{bucket}"
+    if cache.add(key, 1, timeout=window + 5):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window + 5)
+        return False
+    return count > limit
+
+
+def _survey_language(request, invitation=None) -> str:
+    wanted = request.GET.get("lang") or request.POST.get("lang")
+    codes = [code for code, _name in settings.LANGUAGES]
+    if wanted in codes:
+        return wanted
+    if invitation is not None and invitation.language in codes:
+        return invitation.language
+    return "zh-hans"
+
+
+def _survey_problem(request, status: int, kind: str, lang: str):
+    with translation.override(lang):
+        return render(request, "followups/survey_problem.html", {"kind": kind, "lang": lang}, status=status)
+
+
+@never_cache
+def survey(request, token):
+    if _rate_limited(request):
+        return _survey_problem(request, 429, "rate", _survey_language(request))
+    now = timezone.now()
+    try:
+        invitation = services.survey_invitation_for_token(token, now=now)
+    except services.SurveyAlreadyAnswered:
+        return _survey_problem(request, 200, "answered", _survey_language(request))
+    except services.SurveyExpired:
+        return _survey_problem(request, 410, "expired", _survey_language(request))
+    except services.SurveyTokenError:
+        return _survey_problem(request, 400, "invalid", _survey_language(request))
+    lang = _survey_language(request, invitation)
+    with translation.override(lang):
+        form = SurveyForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    services.survey_submit(invitation=invitation, answers=form.cleaned_data, now=now)
+                except services.SurveyAlreadyAnswered:
+                    return _survey_problem(request, 200, "answered", lang)
+                except services.SurveyExpired:
+                    return _survey_problem(request, 410, "expired", lang)
+                except ValidationError:
+                    status = 400
+                    form.add_error(None, _("Please choose one of the offered answers."))
+                else:
+                    return _survey_problem(request, 200, "thanks", lang)
+            else:
+                status = 400
+        customer = invitation.customer
+        # Only the first word of a person's name (a Chinese name has no space: the whole name).
+        first_name = (customer.name.split() or [""])[0] if customer.kind == "person" else ""
+        response = render(request, "followups/survey.html", {
+            "form": form, "token": token, "lang": lang, "first_name": first_name,
+            "ticket_number": invitation.ticket.number if invitation.ticket_id else "",
+            "ticket_subject": invitation.ticket.subject if invitation.ticket_id else "",
+            "dimension_fields": [form[name] for name in SurveyForm.DIMENSIONS],
+            "other_lang": "en" if lang == "zh-hans" else "zh-hans",
+        }, status=status)
+    return response
