@@ -192,7 +192,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
         calendar = _calendar_for(policy)
         cal = cached_working_calendar(calendar)
         clocks = {c.target: c for c in SLAClock.objects.select_for_update().filter(ticket=locked)}
-        before = {t: c.deadline.isoformat() for t, c in clocks.items()}
+        before = {t: timezone.localtime(c.deadline).isoformat() for t, c in clocks.items()}
         changed, created = [], []
         for row in policy.targets.all():
             if locked.kind != "complaint" and row.target in COMPLAINT_ONLY_TARGETS:
@@ -215,7 +215,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
                       "level2_multiplier", "reassign_to_supervisor"],
         )
         SLAClock.objects.bulk_create(created)
-        after = {c.target: c.deadline.isoformat() for c in [*changed, *created]}
+        after = {c.target: timezone.localtime(c.deadline).isoformat() for c in [*changed, *created]}
         after.update({t: d for t, d in before.items() if t not in after})
         change = SLAPolicyChange.objects.create(
             ticket=locked, actor=actor, policy=policy, before=before, after=after, reason=reason[:300], created_at=now
@@ -241,6 +241,7 @@ class SweepResult:
     fired: dict = field(default_factory=lambda: {"warning": 0, "breach": 0, "level2": 0})
     skipped_busy: int = 0
     failed: int = 0
+    processed: int = 0
     seconds: float = 0.0
 
     def as_dict(self):
@@ -409,8 +410,8 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
             [(clock.pk, LEVEL_NAME[level], at) for clock, due in plans for level, at in due], now
         )
         done: list[SLAClock] = []
-        for index, (clock, due) in enumerate(plans):
-            if fail_after is not None and index >= fail_after:
+        for clock, due in plans:
+            if fail_after is not None and result.processed >= fail_after:
                 raise RuntimeError("simulated crash in the middle of an SLA sweep batch")
             try:
                 with transaction.atomic():  # savepoint: one failing effect does not undo the batch
@@ -430,6 +431,7 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
                 continue
             _advance(clock, due)
             done.append(clock)
+            result.processed += 1
         SLAClock.objects.bulk_update([*done, *pushed], ["last_level", "breached_at", "met", "next_check_at"])
         result.batches += 1
         return len(claimed) - (result.skipped_busy - busy_before)
@@ -442,7 +444,7 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget
     Batches of `batch_size` due clocks, each batch in its own transaction, until nothing is due or
     `time_budget` seconds are spent (the next beat tick continues). Events are stamped with their
     scheduled moment, so a catch-up after downtime records the true history. `fail_after` exists for
-    the crash test: raise after that many rows of the first batch.
+    the crash test: raise (as a dying worker would) once that many rows have been processed.
     """
     now = now or timezone.now()
     result = SweepResult()

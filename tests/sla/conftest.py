@@ -22,3 +22,9 @@ def default_calendar(db):
     from sla.calendars import default_calendar as get
 
     return get()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Personas are created with a password; the default PBKDF2 costs ~0.5 s a user on this box.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

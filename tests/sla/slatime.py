@@ -5,5 +5,5 @@ from zoneinfo import ZoneInfo
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def at(y, m, d, hh=0, mm=0, tz=SH) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=tz)
+def at(y, m, d, hh=0, mm=0, ss=0, tz=SH) -> datetime:
+    return datetime(y, m, d, hh, mm, ss, tzinfo=tz)
