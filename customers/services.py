@@ -303,21 +303,28 @@ MERGE_FILL_FIELDS = ("email", "address", "region", "notes", "first_contact_by", 
 
 
 def _reverse_foreign_keys():
-    """Every FK to Customer that exists now — including apps added later — except the tombstone link."""
-    for rel in Customer._meta.related_objects:
-        if rel.related_model is Customer and rel.field.name == "merged_into":
-            continue
-        if rel.many_to_many:
-            continue  # handled by _reverse_many_to_many
-        yield rel
+    """Every FK and M2M to Customer that exists now — including apps added later and hidden
+    (related_name="+") ones — except the tombstone link itself. Yields (model, field)."""
+    from django.apps import apps
+
+    for model in apps.get_models(include_auto_created=True):
+        for f in model._meta.get_fields(include_hidden=True):
+            if not f.concrete or not f.is_relation or f.remote_field is None or f.remote_field.model is not Customer:
+                continue
+            if model is Customer and f.name == "merged_into":
+                continue
+            if f.many_to_one or f.one_to_one:
+                yield model, f
 
 
 def customer_merge_preview(*, survivor: Customer, duplicate: Customer) -> dict:
     """How many rows of each kind would move from the duplicate to the survivor."""
     counts = {}
-    for rel in _reverse_foreign_keys():
-        n = rel.related_model._base_manager.filter(**{rel.field.name: duplicate}).count()
-        counts[rel.related_model._meta.label] = n
+    for model, f in _reverse_foreign_keys():
+        n = model._base_manager.filter(**{f.name: duplicate}).count()
+        if n:
+            key = str(model._meta.verbose_name_plural)
+            counts[key] = counts.get(key, 0) + n
     return counts
 
 
@@ -338,17 +345,19 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, merged_by, now: d
             raise ValidationError(_("One of these customers has already been merged."), code="already_merged")
 
         moved = {}
-        for rel in _reverse_foreign_keys():
-            manager = rel.related_model._base_manager
-            n = manager.filter(**{rel.field.name: duplicate}).update(**{rel.field.name: survivor})
-            moved[rel.related_model._meta.label] = n
-        for rel in Customer._meta.related_objects:
-            if rel.many_to_many:
-                accessor = rel.get_accessor_name()
-                related = list(getattr(duplicate, accessor).all())
-                getattr(survivor, accessor).add(*related)
-                getattr(duplicate, accessor).clear()
-                moved[rel.related_model._meta.label] = len(related)
+        try:
+            with transaction.atomic():
+                # M2M to Customer live in auto-created through models, which are covered here too.
+                for model, f in _reverse_foreign_keys():
+                    n = model._base_manager.filter(**{f.name: duplicate}).update(**{f.name: survivor})
+                    if n:
+                        moved[model._meta.label] = moved.get(model._meta.label, 0) + n
+        except IntegrityError:
+            # e.g. a one-to-one or (customer, x) unique row that both customers have.
+            raise ValidationError(
+                _("These customers both have a record that can exist only once per customer; resolve it in the admin first."),
+                code="merge_conflict",
+            )
         # Older tombstones now lead straight to the survivor.
         retargeted = Customer.objects.filter(merged_into=duplicate).update(merged_into=survivor)
 

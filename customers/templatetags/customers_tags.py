@@ -36,14 +36,19 @@ def event_changes(event):
     changes = (event.data or {}).get("changes") or {}
     out = []
     for name, pair in changes.items():
-        label = {"phones": _("phones")}.get(name, name.replace("_", " "))
-        for model in (Customer, Asset):
+        label = {"phones": _("phones")}.get(name)
+        choices = {}
+        for model in () if label else (Customer, Asset):
             try:
-                label = model._meta.get_field(name).verbose_name
+                field = model._meta.get_field(name)
+                label, choices = field.verbose_name, dict(field.flatchoices or ())
                 break
             except FieldDoesNotExist:
                 continue
+        label = label or name.replace("_", " ")
         before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        if choices:
+            before, after = choices.get(before, before), choices.get(after, after)
         if isinstance(before, list):
             before = ", ".join(before)
         if isinstance(after, list):
