@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Asset
+from tickets.models import FaultCause
 
 from .models import Part, Skill, Technician
 
@@ -44,7 +45,7 @@ class DeclineForm(forms.Form):
 
 class WorkForm(forms.Form):
     work_done = forms.CharField(label=_("Work done"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    fault_cause = forms.CharField(label=_("Fault cause"), max_length=200)
+    fault_cause = forms.ModelChoiceField(label=_("Fault cause"), queryset=FaultCause.objects.filter(is_active=True))
 
 
 class PartForm(forms.Form):

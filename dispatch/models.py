@@ -232,8 +232,11 @@ class WorkOrder(models.Model):
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     started_at = models.DateTimeField(_("work started at"), null=True, blank=True)
     work_done = models.TextField(_("work done"), blank=True, max_length=5000)
-    # tickets.FaultCause did not exist when this was written: a free-text cause for now.
-    fault_cause = models.CharField(_("fault cause"), max_length=200, blank=True)
+    # The tickets area's managed list, so recurring faults per product/model can be counted (domain.md §3).
+    fault_cause = models.ForeignKey(
+        "tickets.FaultCause", verbose_name=_("fault cause"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="work_orders",
+    )
     signed_by_name = models.CharField(_("signed by"), max_length=100, blank=True)
     signature = models.FileField(_("signature"), upload_to="dispatch/signatures/%Y/%m/", blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)

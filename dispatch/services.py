@@ -637,19 +637,24 @@ def workorder_start(*, work_order: WorkOrder, actor, now: datetime | None = None
     return wo
 
 
-def workorder_record_work(*, work_order: WorkOrder, actor, work_done: str, fault_cause: str,
+def workorder_record_work(*, work_order: WorkOrder, actor, work_done: str, fault_cause,
                           now: datetime | None = None) -> WorkOrder:
+    """Work done and the fault cause (tickets.FaultCause, the managed list) — both needed to sign off."""
     now = now or timezone.now()
+    work_done = (work_done or "").strip()
+    if not work_done:
+        raise ValidationError(_("Describe the work done."), code="work_missing")
+    if fault_cause is not None and not fault_cause.is_active:
+        raise ValidationError(_("That fault cause is no longer in use."), code="fault_cause_inactive")
     with transaction.atomic():
         wo = _lock_wo(work_order)
         _check_actor(wo, actor)
         _require(wo, WS.IN_PROGRESS)
-        before = {"work_done": wo.work_done, "fault_cause": wo.fault_cause}
-        wo.work_done, wo.fault_cause = work_done.strip(), fault_cause.strip()
-        wo.full_clean()
+        before = {"work_done": wo.work_done, "fault_cause": wo.fault_cause_id}
+        wo.work_done, wo.fault_cause = work_done, fault_cause
         wo.save(update_fields=["work_done", "fault_cause", "updated_at"])
         _event(wo, actor, "work_recorded", now, before=before,
-               after={"work_done": wo.work_done, "fault_cause": wo.fault_cause})
+               after={"work_done": wo.work_done, "fault_cause": getattr(fault_cause, "pk", None)})
     return wo
 
 
@@ -718,8 +723,9 @@ def workorder_sign_off(*, work_order: WorkOrder, actor, name: str, signature_dat
         wo = _lock_wo(work_order)
         _check_actor(wo, actor)
         _require(wo, WS.IN_PROGRESS)
-        if not wo.work_done:
-            raise ValidationError(_("Record the work done before the customer signs."), code="work_missing")
+        if not wo.work_done or wo.fault_cause_id is None:
+            raise ValidationError(_("Record the work done and the fault cause before the customer signs."),
+                                  code="work_missing")
         wo.signed_by_name, wo.signed_at, wo.status = name[:100], now, WS.DONE
         wo.signature.save(f"{wo.number}-signoff.png", ContentFile(png), save=False)
         wo.save()
@@ -756,13 +762,12 @@ def _resolve_ticket_if_done(wo: WorkOrder, actor, now: datetime) -> None:
     ticket.refresh_from_db()
     if not ticket.is_open:
         return
-    closed = list(WorkOrder.objects.filter(ticket=ticket, status=WS.CLOSED).order_by("closed_at", "pk"))
+    closed = list(WorkOrder.objects.filter(ticket=ticket, status=WS.CLOSED).select_related("fault_cause")
+                  .order_by("closed_at", "pk"))
     solution = "\n".join(f"{w.number}: {w.work_done}" for w in closed)
-    if hasattr(ticket_services, "ticket_resolve"):
-        ticket_services.ticket_resolve(ticket=ticket, actor=actor, fault_cause=None, solution=solution, now=now)
-    else:
-        ticket_services.ticket_transition(ticket=ticket, to_status="resolved", actor=actor, now=now,
-                                          reason=solution[:500])
+    # The last job's cause is the ticket's (the visit that fixed it); an inactive one is left out.
+    cause = next((w.fault_cause for w in reversed(closed) if w.fault_cause and w.fault_cause.is_active), None)
+    ticket_services.ticket_resolve(ticket=ticket, actor=actor, fault_cause=cause, solution=solution, now=now)
 
 
 def workorder_cancel(*, work_order: WorkOrder, actor, reason: str, now: datetime | None = None) -> WorkOrder:

@@ -43,10 +43,16 @@ SIGNATURE = _png(b"\0" * 20 + b"\x0b\x1f\x4b\xff" + b"\0" * 40)
 BLANK_SIGNATURE = _png(b"\0" * 64)
 
 
+def fault_cause():
+    from tickets.models import FaultCause
+
+    return FaultCause.objects.get_or_create(code="capacitor", defaults={"name": "Capacitor failure"})[0]
+
+
 def work_to_signed(wo, user, now, *, signature=SIGNATURE):
     """Drive an accepted in-warranty job to 'done' through the services."""
     services.workorder_arrive(work_order=wo, actor=user, now=now)
     services.workorder_start(work_order=wo, actor=user, now=now)
-    services.workorder_record_work(work_order=wo, actor=user, work_done="Replaced capacitor", fault_cause="Capacitor",
-                                   now=now)
+    services.workorder_record_work(work_order=wo, actor=user, work_done="Replaced capacitor",
+                                   fault_cause=fault_cause(), now=now)
     return services.workorder_sign_off(work_order=wo, actor=user, name="王芳", signature_data_url=signature, now=now)

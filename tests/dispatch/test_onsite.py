@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dispatch import images, services, signals
 from dispatch.models import Offer, PartUsage, StockLevel, WorkOrder, WorkOrderPhoto
-from dispatch_helpers import BLANK_SIGNATURE, NOW, SIGNATURE, work_to_signed
+from dispatch_helpers import BLANK_SIGNATURE, NOW, SIGNATURE, fault_cause, work_to_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_sign_off_required_to_close_and_closing_resolves_the_ticket(accepted):
         with pytest.raises(ValidationError):
             services.workorder_close(work_order=wo, actor=tech.user, now=NOW)
         services.workorder_record_work(work_order=wo, actor=tech.user, work_done="Replaced capacitor",
-                                       fault_cause="Capacitor", now=NOW)
+                                       fault_cause=fault_cause(), now=NOW)
         with pytest.raises(ValidationError):
             services.workorder_sign_off(work_order=wo, actor=tech.user, name="", signature_data_url=SIGNATURE, now=NOW)
         services.workorder_sign_off(work_order=wo, actor=tech.user, name="王芳", signature_data_url=SIGNATURE, now=NOW)
@@ -120,6 +120,7 @@ def test_sign_off_required_to_close_and_closing_resolves_the_ticket(accepted):
     assert received == [wo.pk]
     wo.ticket.refresh_from_db()
     assert wo.ticket.status == "resolved"
+    assert wo.ticket.fault_cause == fault_cause() and "Replaced capacitor" in wo.ticket.solution
 
 
 def test_ticket_resolves_only_when_all_its_work_orders_are_finished(wo_factory, tech_factory, ticket_factory,
