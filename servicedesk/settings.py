@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "knowledge",
     "sla",
     "followups",
+    "reports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -129,7 +130,7 @@ LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 # One catalogue per app (each app's locale/ is found automatically); the project-wide one holds
 # the layout, the home pages and anything outside an app. Listing the app folders here too lets
 # `makemessages` run inside one app and write to that app's catalogue only.
-LOCALE_PATHS = [BASE_DIR / app / "locale" for app in ("customers", "tickets", "dispatch", "knowledge", "sla", "followups", "servicedesk")]
+LOCALE_PATHS = [BASE_DIR / app / "locale" for app in ("customers", "tickets", "dispatch", "knowledge", "sla", "followups", "reports", "servicedesk")]
 LOCALE_PATHS.append(BASE_DIR / "locale")  # last: its parent folder matches every file
 USE_I18N = True
 USE_TZ = True

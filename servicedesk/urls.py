@@ -22,6 +22,7 @@ for prefix, module in (
     ("dispatch/", "dispatch.urls"),
     ("kb/", "knowledge.urls"),
     ("followups/", "followups.urls"),
+    ("reports/", "reports.urls"),
 ):
     try:
         urlpatterns.append(path(prefix, include(module)))
