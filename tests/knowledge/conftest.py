@@ -8,6 +8,12 @@ from kb_fixture_articles import ARTICLES
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Personas are created per test; the production hasher would spend most of the suite hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Vote rate limits live in the cache (a file cache in development): start every test empty.
     cache.clear()
