@@ -6,6 +6,7 @@ on the next tick, and running one twice changes nothing the second time.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 
@@ -24,4 +25,11 @@ app.conf.beat_schedule = {
     # Entries are added by each area (SLA sweep, offer timeouts, callback reminders, reports);
     # `expires` equal to the interval stops a backlog of identical sweeps piling up while the
     # worker is down: the next tick does the same work anyway.
+    # Knowledge review reminders: weekly (Monday 09:00 local) is the review rhythm owners asked for;
+    # a (article, week) unique row keeps it exactly once even if beat fires twice or catches up late.
+    "knowledge-review-reminders": {
+        "task": "knowledge.tasks.review_reminders_send",
+        "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
+        "options": {"expires": 24 * HOUR},
+    },
 }
