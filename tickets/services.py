@@ -370,7 +370,7 @@ def _stamp_first_response(locked: Ticket, *, actor, now: datetime, how: str) -> 
 
 
 def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: datetime | None = None,
-                 client_token: str | None = None) -> TicketReply:
+                 client_token: str | None = None, expected_version: int | None = None) -> TicketReply:
     """A public reply (emailed to the customer) or an internal note.
 
     The first public reply is the first response (domain.md §3). Idempotent per client_token: a
@@ -387,6 +387,8 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: dateti
             existing = TicketReply.objects.filter(ticket=locked, client_token=token).first()
             if existing is not None:
                 return existing
+        # After the token check: the first of a double-click already moved the version on.
+        _lock(locked, expected_version)
         if public and locked.status == S.CANCELLED:
             raise ValidationError(_("This ticket was cancelled; open a new one to answer the customer."),
                                   code="reply_cancelled")
@@ -591,11 +593,15 @@ def complaint_decide(*, ticket: Ticket, actor, decision: str, remedy: str, depar
 
 
 def complaint_send_solution(*, ticket: Ticket, actor, body: str, client_token: str | None = None,
-                            now: datetime | None = None) -> TicketReply:
+                            expected_version: int | None = None, now: datetime | None = None) -> TicketReply:
     """Reply to the customer with the result (a public reply) and stamp solution_sent_at."""
     now = now or timezone.now()
     with transaction.atomic():
         locked, c = _complaint_locked(ticket)
+        token = (client_token or "").strip()[:64]
+        if token and TicketReply.objects.filter(ticket=locked, client_token=token).exists():
+            return TicketReply.objects.get(ticket=locked, client_token=token)
+        _lock(locked, expected_version)
         if c.decided_at is None:
             raise ValidationError(_("The supervisor must decide before the result is sent to the customer."),
                                   code="not_decided")
@@ -611,7 +617,7 @@ def complaint_send_solution(*, ticket: Ticket, actor, body: str, client_token: s
 
 
 def complaint_record_return_visit(*, ticket: Ticket, actor, outcome: str, notes: str,
-                                  now: datetime | None = None) -> Complaint:
+                                  now: datetime | None = None, expected_version: int | None = None) -> Complaint:
     """The return visit after the result was sent (domain.md §3: close only after the return visit).
 
     Records the outcome only; whoever made the call (the callbacks area) decides what follows an
@@ -621,7 +627,7 @@ def complaint_record_return_visit(*, ticket: Ticket, actor, outcome: str, notes:
     if outcome not in Complaint.Outcome.values:
         raise ValidationError(_("Choose the outcome of the return visit."), code="outcome_required")
     with transaction.atomic():
-        locked, c = _complaint_locked(ticket)
+        locked, c = _complaint_locked(ticket, expected_version)
         if c.solution_sent_at is None:
             raise ValidationError(_("Send the result to the customer before the return visit."),
                                   code="solution_not_sent")

@@ -5,6 +5,13 @@ from . import views
 app_name = "tickets"
 
 urlpatterns = [
+    path("", views.ticket_list, name="list"),
+    path("queue/", views.ticket_queue, name="queue"),
     # Opened from the front desk / customer page: ?customer=<id>&contact=<id> pre-fill the form.
     path("new/", views.ticket_create, name="create"),
+    path("<int:pk>/created/", views.ticket_created, name="created"),
+    path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
+    path("complaints/", views.complaint_register, name="complaints"),
+    path("complaints/export.csv", views.complaint_register_csv, name="complaints_csv"),
 ]

@@ -1,8 +1,430 @@
-from django.shortcuts import render
+"""Thin views: form → service → message + redirect. Each action the page offers is its own POST."""
+import csv
+import uuid
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.models import Contact, Customer
 from servicedesk.permissions import perm_required
 
+from . import selectors, services
+from .filters import TicketFilter
+from .forms import (
+    AssignForm,
+    AttachForm,
+    ComplaintClassifyForm,
+    ComplaintDecideForm,
+    ComplaintInvestigateForm,
+    ComplaintReturnVisitForm,
+    ComplaintSolutionForm,
+    CustomerPickForm,
+    EditForm,
+    PriorityForm,
+    ReplyForm,
+    ResolveForm,
+    StatusForm,
+    TicketCreateForm,
+)
+from .models import Complaint, Ticket
+
+S = Ticket.Status
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Create ----------------------------------------------------------------------------------------
 
 @perm_required("tickets.add_ticket")
 def ticket_create(request):
-    return render(request, "tickets/create.html")
+    """Open a ticket for a customer, in the same flow as the front desk's contact log.
+
+    ?customer=<id>&contact=<id> pre-fill it (the front desk redirects here after logging a contact).
+    """
+    customer_id = _int_or_none(request.GET.get("customer") or request.POST.get("customer"))
+    if customer_id is None:
+        return _customer_pick(request)
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if customer.merged_into_id:
+        return redirect(f"{reverse('tickets:create')}?customer={customer.merged_into_id}")
+    contact = None
+    contact_id = _int_or_none(request.GET.get("contact") or request.POST.get("contact"))
+    if contact_id is not None:
+        contact = Contact.objects.filter(pk=contact_id, customer=customer, ticket__isnull=True).first()
+    initial = {"client_token": uuid.uuid4().hex}
+    if contact is not None:
+        initial.update(channel=contact.channel, description=contact.notes)
+        if contact.purpose in Ticket.Kind.values:
+            initial["kind"] = contact.purpose
+    if request.GET.get("kind") in Ticket.Kind.values:
+        initial["kind"] = request.GET["kind"]
+    if request.GET.get("asset"):
+        initial["asset"] = _int_or_none(request.GET.get("asset"))
+    if request.method == "POST":
+        token = (request.POST.get("client_token") or "")[:64]
+        done = request.session.get("tickets_created_tokens", {})
+        if token and token in done:  # a double-click: show the ticket the first click made
+            return redirect("tickets:created", pk=done[token])
+        form = TicketCreateForm(request.POST, request.FILES, customer=customer)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    customer=customer, kind=d["kind"], subject=d["subject"], description=d["description"],
+                    channel=d["channel"], priority=d["priority"], asset=d["asset"], contact=contact,
+                    created_by=request.user,
+                )
+                for f, content_type in d["attachments"]:
+                    services.attachment_add(ticket=ticket, uploaded_by=request.user, file=f,
+                                            content_type=content_type)
+            except ValidationError as e:
+                form.add_error(None, e)
+            else:
+                if token:
+                    done[token] = ticket.pk
+                    request.session["tickets_created_tokens"] = dict(list(done.items())[-20:])
+                return redirect("tickets:created", pk=ticket.pk)
+    else:
+        form = TicketCreateForm(initial=initial, customer=customer)
+    return render(request, "tickets/create.html", {
+        "form": form, "customer": customer, "contact": contact,
+        "assets": list(customer.assets.all()), "today": timezone.localdate(),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _customer_pick(request):
+    form = CustomerPickForm(request.GET or None)
+    results = []
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        digits = "".join(ch for ch in q if ch.isdigit())
+        cond = Q(name__icontains=q)
+        if len(digits) >= 4:
+            cond |= Q(phones__national__contains=digits)
+        results = list(Customer.objects.filter(cond, merged_into__isnull=True).distinct().order_by("name")[:20])
+    return render(request, "tickets/create_pick.html", {"form": form, "results": results})
+
+
+@perm_required("tickets.view_ticket")
+def ticket_created(request, pk):
+    """The confirmation: the number LARGE for reading out, and the promised answer time."""
+    ticket = get_object_or_404(Ticket.objects.select_related("customer"), pk=pk)
+    deadline = selectors.promised_first_response(ticket)
+    return render(request, "tickets/created.html", {"ticket": ticket, "deadline": deadline})
+
+
+# --- Queue and list --------------------------------------------------------------------------------
+
+def _list_access(user):
+    if not user.has_perm("tickets.view_ticket"):
+        raise PermissionDenied
+
+
+@perm_required("tickets.view_ticket")
+def ticket_queue(request):
+    """The agent's home: my tickets, my team's, unassigned. Open only; most urgent and oldest first."""
+    tab = request.GET.get("tab") or "mine"
+    if tab not in selectors.QUEUE_TABS:
+        tab = "mine"
+    qs = selectors.queue_tickets(user=request.user, tab=tab)
+    page = selectors.slice_page(qs, request.GET.get("page"))
+    counts = {t: selectors.capped_count(selectors.queue_tickets(user=request.user, tab=t)) for t in selectors.QUEUE_TABS}
+    context = {"page": page, "tab": tab, "counts": counts, "query_string": f"tab={tab}", "now": timezone.now()}
+    if request.htmx and request.htmx.target == "queue-rows":
+        return render(request, "tickets/_ticket_rows.html", context)
+    return render(request, "tickets/queue.html", context)
+
+
+@perm_required("tickets.view_ticket")
+def ticket_list(request):
+    flt = TicketFilter(request.GET, queryset=selectors.ticket_list_base())
+    page = selectors.slice_page(flt.qs, request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"filter": flt, "page": page, "query_string": params.urlencode(), "now": timezone.now()}
+    if request.htmx and request.htmx.target == "ticket-results":
+        return render(request, "tickets/_list_results.html", context)
+    return render(request, "tickets/list.html", context)
+
+
+# --- Detail and actions ----------------------------------------------------------------------------
+
+def _actions(user, ticket, complaint):
+    """What this user may do to this ticket now: the page offers these and only these."""
+    work = user.has_perm("tickets.work_ticket")
+    open_ = ticket.status not in (S.CLOSED, S.CANCELLED)
+    allowed = services.allowed_transitions(ticket) if work else []
+    a = {
+        "reply": user.has_perm("tickets.reply_ticket") and ticket.status != S.CANCELLED,
+        "status": bool([s for s in allowed if s != S.RESOLVED]),
+        "allowed": allowed,
+        "resolve": S.RESOLVED in allowed and (complaint is None or complaint.decided_at is not None),
+        "take": work and open_ and ticket.assignee_id is None,
+        "assign": work and open_ and (ticket.assignee_id in (None, user.pk) or user.has_perm("tickets.reassign_ticket")),
+        "priority": work and open_,
+        "edit": user.has_perm("tickets.change_ticket") and open_,
+        "attach": user.has_perm("tickets.add_ticketattachment") and open_,
+    }
+    if complaint is not None:
+        a.update({
+            "complaint_classify": work and open_,
+            "complaint_investigate": work and open_,
+            "complaint_decide": user.has_perm("tickets.approve_complaint") and open_
+            and complaint.investigated_at is not None,
+            "complaint_solution": work and open_ and complaint.decided_at is not None,
+            "complaint_return_visit": work and complaint.solution_sent_at is not None and ticket.status != S.CANCELLED,
+        })
+    return a
+
+
+FORMS = {
+    "reply": ReplyForm, "status": StatusForm, "assign": AssignForm, "priority": PriorityForm,
+    "resolve": ResolveForm, "edit": EditForm, "attach": AttachForm,
+    "complaint_classify": ComplaintClassifyForm, "complaint_investigate": ComplaintInvestigateForm,
+    "complaint_decide": ComplaintDecideForm, "complaint_solution": ComplaintSolutionForm,
+    "complaint_return_visit": ComplaintReturnVisitForm,
+}
+
+
+def _form_kwargs(name, ticket, actions, ctx):
+    if name == "status":
+        return {"allowed": actions["allowed"]}
+    if name == "assign":
+        return {"workers": ctx["workers"]}
+    if name == "resolve":
+        return {"kind": ticket.kind}
+    if name == "edit":
+        return {"customer": ticket.customer}
+    if name == "complaint_classify":
+        return {"staff": ctx["workers"]}
+    return {}
+
+
+def _initial(name, ticket, complaint):
+    base = {"version": ticket.version}
+    if name in ("reply", "complaint_solution"):
+        base["client_token"] = uuid.uuid4().hex
+    if name == "priority":
+        base["priority"] = ticket.priority
+    if name == "edit":
+        base.update(subject=ticket.subject, description=ticket.description, channel=ticket.channel,
+                    asset=ticket.asset_id)
+    if name == "assign":
+        base["assignee"] = ticket.assignee_id
+    if name == "complaint_classify" and complaint:
+        base.update(category=complaint.category, department=complaint.department_id,
+                    staff_member=complaint.staff_member_id)
+    if name == "complaint_investigate" and complaint:
+        base.update(findings=complaint.findings, department=complaint.department_id)
+    if name == "complaint_decide" and complaint:
+        base.update(decision=complaint.decision, remedy=complaint.remedy, department=complaint.department_id)
+    return base
+
+
+def _render_detail(request, ticket, bound=None, status=200):
+    complaint = getattr(ticket, "complaint", None) if ticket.kind == Ticket.Kind.COMPLAINT else None
+    actions = _actions(request.user, ticket, complaint)
+    timeline, users = selectors.ticket_timeline(ticket)
+    ctx = {"workers": selectors.ticket_workers()}
+    forms = {}
+    for name, cls in FORMS.items():
+        if not actions.get(name):
+            continue
+        if bound is not None and bound[0] == name:
+            forms[name] = bound[1]
+        else:
+            forms[name] = cls(initial=_initial(name, ticket, complaint), prefix=name,
+                              **_form_kwargs(name, ticket, actions, ctx))
+    today = timezone.localdate()
+    return render(request, "tickets/detail.html", {
+        "ticket": ticket, "complaint": complaint, "actions": actions, "forms": forms,
+        "timeline": timeline, "timeline_users": users, "attachments": list(ticket.attachments.all()),
+        "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
+        "open_form": bound[0] if bound else "",
+    }, status=status)
+
+
+def _load(pk):
+    qs = Ticket.objects.select_related(
+        "customer", "customer__region", "asset", "assignee", "team", "created_by", "fault_cause",
+        "complaint", "complaint__department", "complaint__decided_by", "complaint__investigated_by",
+        "complaint__staff_member", "complaint__return_visit_by",
+    ).prefetch_related("customer__phones")
+    return get_object_or_404(qs, pk=pk)
+
+
+@perm_required("tickets.view_ticket")
+def ticket_detail(request, pk):
+    return _render_detail(request, _load(pk))
+
+
+def _do(name, ticket, request, form):
+    d = form.cleaned_data
+    user = request.user
+    v = d["version"]
+    if name == "reply":
+        services.ticket_reply(ticket=ticket, author=user, body=d["body"], public=d["public"],
+                              client_token=d.get("client_token"), expected_version=v)
+        return _("Reply sent to the customer.") if d["public"] else _("Internal note added.")
+    if name == "status":
+        services.ticket_transition(ticket=ticket, to_status=d["to_status"], actor=user, reason=d["reason"],
+                                   expected_version=v)
+        return _("Status changed to “%(status)s”.") % {"status": S(d["to_status"]).label}
+    if name == "assign":
+        services.ticket_assign(ticket=ticket, assignee=d["assignee"], actor=user, reason=d["reason"],
+                               expected_version=v)
+        return _("Ticket assigned to %(name)s.") % {"name": d["assignee"].get_full_name() or d["assignee"].username}
+    if name == "priority":
+        services.ticket_set_priority(ticket=ticket, priority=d["priority"], actor=user, reason=d["reason"],
+                                     expected_version=v)
+        return _("Priority changed.")
+    if name == "resolve":
+        services.ticket_resolve(ticket=ticket, actor=user, fault_cause=d["fault_cause"], solution=d["solution"],
+                                expected_version=v)
+        return _("Ticket resolved.")
+    if name == "edit":
+        services.ticket_update(ticket=ticket, actor=user, expected_version=v, subject=d["subject"],
+                               description=d["description"], channel=d["channel"], asset=d["asset"])
+        return _("Ticket details saved.")
+    if name == "attach":
+        for f, content_type in d["attachments"]:
+            services.attachment_add(ticket=ticket, uploaded_by=user, file=f, content_type=content_type)
+        return _("Files attached.")
+    if name == "complaint_classify":
+        services.complaint_update(ticket=ticket, actor=user, category=d["category"], department=d["department"],
+                                  staff_member=d["staff_member"], expected_version=v)
+        return _("Complaint details saved.")
+    if name == "complaint_investigate":
+        services.complaint_record_investigation(ticket=ticket, actor=user, findings=d["findings"],
+                                                department=d["department"], expected_version=v)
+        return _("Investigation recorded.")
+    if name == "complaint_decide":
+        services.complaint_decide(ticket=ticket, actor=user, decision=d["decision"], remedy=d["remedy"],
+                                  department=d["department"], staff_complaint_valid=d["staff_complaint_valid"],
+                                  expected_version=v)
+        return _("Decision recorded.")
+    if name == "complaint_solution":
+        services.complaint_send_solution(ticket=ticket, actor=user, body=d["body"],
+                                         client_token=d.get("client_token"), expected_version=v)
+        return _("The result was sent to the customer.")
+    if name == "complaint_return_visit":
+        services.complaint_record_return_visit(ticket=ticket, actor=user, outcome=d["outcome"], notes=d["notes"],
+                                               expected_version=v)
+        return _("Return visit recorded.")
+    raise AssertionError(name)
+
+
+@perm_required("tickets.view_ticket")
+@require_POST
+def ticket_action(request, pk, action):
+    """One endpoint per action of the page; refused (403) when the page would not have offered it."""
+    if action not in FORMS and action != "take":
+        raise PermissionDenied
+    ticket = _load(pk)
+    complaint = getattr(ticket, "complaint", None) if ticket.kind == Ticket.Kind.COMPLAINT else None
+    actions = _actions(request.user, ticket, complaint)
+    if not actions.get(action):
+        raise PermissionDenied
+    if action == "take":
+        try:
+            services.ticket_assign(ticket=ticket, assignee=request.user, actor=request.user,
+                                   expected_version=_int_or_none(request.POST.get("version")))
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, _("You took this ticket."))
+        return redirect("tickets:detail", pk=ticket.pk)
+    ctx = {"workers": selectors.ticket_workers()}
+    form = FORMS[action](request.POST, request.FILES, prefix=action, **_form_kwargs(action, ticket, actions, ctx))
+    if form.is_valid():
+        try:
+            msg = _do(action, ticket, request, form)
+        except services.StaleTicket as e:
+            form.add_error(None, e)
+            # Keep what they typed, but against the current version: sending again is a conscious choice.
+            data = request.POST.copy()
+            data[f"{action}-version"] = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
+            form.data = data
+            return _render_detail(request, _load(pk), bound=(action, form), status=409)
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, msg)
+            return redirect("tickets:detail", pk=ticket.pk)
+    return _render_detail(request, _load(pk), bound=(action, form), status=400)
+
+
+# --- Complaint register ----------------------------------------------------------------------------
+
+def _register_qs(request):
+    qs = selectors.complaint_register()
+    cat = request.GET.get("category")
+    if cat in Complaint.Category.values:
+        qs = qs.filter(category=cat)
+    state = request.GET.get("state")
+    if state == "open":
+        qs = qs.filter(ticket__status__in=Ticket.OPEN_STATUSES)
+    elif state == "closed":
+        qs = qs.filter(ticket__status__in=(S.RESOLVED, S.CLOSED, S.CANCELLED))
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(ticket__number__icontains=q) | Q(ticket__subject__icontains=q)
+                       | Q(ticket__customer__name__icontains=q))
+    return qs
+
+
+@perm_required("tickets.view_complaint_register")
+def complaint_register(request):
+    page = selectors.slice_page(_register_qs(request), request.GET.get("page"), per_page=30)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "tickets/complaints.html", {
+        "page": page, "query_string": params.urlencode(), "categories": Complaint.Category.choices,
+        "current": request.GET,
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@perm_required("tickets.view_complaint_register", "tickets.export_complaints")
+def complaint_register_csv(request):
+    """The register as CSV (UTF-8 with BOM so Excel opens Chinese text correctly), streamed."""
+    def fmt(dt):
+        return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+    def rows():
+        yield "\ufeff"
+        w = csv.writer(_Echo())
+        yield w.writerow([_("Number"), _("Opened"), _("Customer"), _("Subject"), _("Category"),
+                          _("Responsible department"), _("Status"), _("Investigated"), _("Decision"), _("Remedy"),
+                          _("Decided by"), _("Result sent"), _("Return visit"), _("Return visit outcome"),
+                          _("Staff member"), _("Valid against staff")])
+        for c in _register_qs(request).iterator(chunk_size=500):
+            t = c.ticket
+            yield w.writerow([
+                t.number, fmt(t.created_at), t.customer.name, t.subject, c.get_category_display(),
+                c.department.name if c.department else "", t.get_status_display(), fmt(c.investigated_at),
+                c.decision, c.get_remedy_display(), c.decided_by.get_full_name() if c.decided_by else "",
+                fmt(c.solution_sent_at), fmt(c.return_visit_at), c.get_return_visit_outcome_display(),
+                c.staff_member.get_full_name() if c.staff_member else "",
+                {True: _("Yes"), False: _("No")}.get(c.staff_complaint_valid, ""),
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="complaints-{timezone.localdate():%Y%m%d}.csv"'
+    return response

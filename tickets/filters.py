@@ -1,0 +1,88 @@
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django.utils import timezone
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel, Customer
+
+from .models import Ticket
+from .selectors import ticket_search, ticket_workers
+
+OPEN = "open"
+
+
+def _local_midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+STATUS_CHOICES = [(OPEN, _("All open")), *Ticket.Status.choices]
+SORTS = {
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "priority": ("priority", "-created_at", "-id"),
+    "-updated": ("-updated_at", "-id"),
+}
+SORT_CHOICES = [("-created", _("Newest first")), ("created", _("Oldest first")), ("priority", _("Most urgent")),
+                ("-updated", _("Recently changed"))]
+
+
+class TicketFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q",
+                                  widget=forms.TextInput(attrs={"placeholder": _("Number, subject or customer")}))
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=STATUS_CHOICES, method="filter_status",
+                                         empty_label=_("Any status"))
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Ticket.Kind.choices, empty_label=_("Any kind"))
+    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Ticket.Priority.choices,
+                                           empty_label=_("Any priority"))
+    tier = django_filters.ChoiceFilter(label=_("Customer tier"), field_name="customer__tier",
+                                       choices=Customer.Tier.choices, empty_label=_("Any tier"))
+    assignee = django_filters.ModelChoiceFilter(label=_("Assignee"), queryset=ticket_workers(),
+                                                empty_label=_("Anyone"), null_label=_("Unassigned"))
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any channel"))
+    created_from = django_filters.DateFilter(label=_("Opened from"), method="filter_created_from",
+                                             widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = django_filters.DateFilter(label=_("Opened until"), method="filter_created_to",
+                                           widget=forms.DateInput(attrs={"type": "date"}))
+    sort = django_filters.ChoiceFilter(label=_("Sort"), choices=SORT_CHOICES, method="filter_sort",
+                                       empty_label=None)
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else None
+        if data is not None:
+            # The default view is the open tickets, newest first; "status=" (blank) means any.
+            if "status" not in data:
+                data["status"] = OPEN
+            if not data.get("sort"):
+                data["sort"] = "-created"
+        super().__init__(data, *args, **kwargs)
+        self.filters["assignee"].queryset = ticket_workers()
+
+    def filter_q(self, qs, name, value):
+        return ticket_search(qs, value)
+
+    def filter_status(self, qs, name, value):
+        if value == OPEN:
+            return qs.filter(status__in=Ticket.OPEN_STATUSES)
+        return qs.filter(status=value)
+
+    # Day bounds in the department's time zone, as datetimes: created_at stays index-usable.
+    def filter_created_from(self, qs, name, value):
+        return qs.filter(created_at__gte=_local_midnight(value))
+
+    def filter_created_to(self, qs, name, value):
+        return qs.filter(created_at__lt=_local_midnight(value + timedelta(days=1)))
+
+    def filter_sort(self, qs, name, value):
+        return qs.order_by(*SORTS.get(value, SORTS["-created"]))
+
+    @property
+    def qs(self):
+        qs = super().qs
+        if not qs.query.order_by:
+            qs = qs.order_by(*SORTS["-created"])
+        return qs

@@ -1,0 +1,213 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel
+
+from .models import Complaint, Department, FaultCause, Ticket, TicketSettings
+from .uploads import check_upload
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+class AttachmentsMixin(forms.Form):
+    attachments = MultipleFileField(
+        label=_("Attachments"), required=False,
+        help_text=_("Photos, PDF, text, Word or Excel files; each up to %(mb)s MB."),
+    )
+
+    def _setup_attachments(self):
+        self.max_mb = TicketSettings.current().attachment_max_mb
+        self.fields["attachments"].help_text = self.fields["attachments"].help_text % {"mb": self.max_mb}
+
+    def clean_attachments(self):
+        files = self.cleaned_data.get("attachments") or []
+        if len(files) > 10:
+            raise ValidationError(_("Attach at most 10 files at a time."), code="too_many")
+        checked, errors = [], []
+        for f in files:
+            try:
+                checked.append((f, check_upload(f, max_mb=self.max_mb)))
+            except ValidationError as e:
+                errors.extend(e.messages)
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+
+class TicketCreateForm(AttachmentsMixin):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Ticket.Kind.choices,
+                             widget=forms.RadioSelect(attrs={"class": "btn-check"}))
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Ticket.Priority.choices, coerce=int,
+                                      initial=Ticket.Priority.NORMAL)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False,
+                                  max_length=20000)
+    asset = forms.ModelChoiceField(label=_("Product / asset"), queryset=None, required=False,
+                                   empty_label=_("— none —"))
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["asset"].queryset = customer.assets.all()
+        self._setup_attachments()
+
+    def clean_subject(self):
+        subject = self.cleaned_data["subject"].strip()
+        if not subject:
+            raise ValidationError(_("Give the ticket a short subject."), code="required")
+        return subject
+
+
+class VersionedForm(forms.Form):
+    """Every form on the ticket page carries the version it was built from (optimistic concurrency)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReplyForm(VersionedForm):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000,
+                           error_messages={"required": _("Write something before sending.")})
+    public = forms.TypedChoiceField(
+        label=_("Visibility"), coerce=lambda v: v == "1", initial="1",
+        choices=[("1", _("Public reply to the customer")), ("0", _("Internal note"))],
+        widget=forms.RadioSelect,
+    )
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("Write something before sending."), code="required")
+        return body
+
+
+class StatusForm(VersionedForm):
+    to_status = forms.ChoiceField(label=_("New status"), choices=Ticket.Status.choices)
+    reason = forms.CharField(label=_("Reason / note"), required=False, max_length=500)
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Ticket.Status.choices)
+        self.fields["to_status"].choices = [(s, labels[s]) for s in allowed
+                                            if s not in (Ticket.Status.RESOLVED,)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("to_status") == Ticket.Status.CANCELLED and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason for cancelling."))
+        return data
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=True)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500,
+                             help_text=_("Required when the ticket already has an owner."))
+
+    def __init__(self, *args, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = workers
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+class PriorityForm(VersionedForm):
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Ticket.Priority.choices, coerce=int)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class ResolveForm(VersionedForm):
+    fault_cause = forms.ModelChoiceField(label=_("Fault cause"), queryset=FaultCause.objects.filter(is_active=True),
+                                         required=False, empty_label=_("— not a fault —"))
+    solution = forms.CharField(label=_("Solution"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+
+    def __init__(self, *args, kind=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind == Ticket.Kind.REPAIR:
+            # A repair without its cause cannot be counted as a recurring fault later.
+            self.fields["fault_cause"].required = True
+
+    def clean_solution(self):
+        value = self.cleaned_data["solution"].strip()
+        if not value:
+            raise ValidationError(_("Describe the solution."), code="required")
+        return value
+
+
+class EditForm(VersionedForm):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                  max_length=20000)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    asset = forms.ModelChoiceField(label=_("Product / asset"), queryset=None, required=False,
+                                   empty_label=_("— none —"))
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["asset"].queryset = customer.assets.all()
+
+
+class AttachForm(VersionedForm, AttachmentsMixin):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_attachments()
+        self.fields["attachments"].required = True
+
+
+class ComplaintClassifyForm(VersionedForm):
+    category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
+    department = forms.ModelChoiceField(label=_("Responsible department"),
+                                        queryset=Department.objects.filter(is_active=True), required=False)
+    staff_member = forms.ModelChoiceField(label=_("Staff member complained about"), queryset=None, required=False)
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff_member"].queryset = staff
+        self.fields["staff_member"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+class ComplaintInvestigateForm(VersionedForm):
+    findings = forms.CharField(label=_("Investigation findings"), widget=forms.Textarea(attrs={"rows": 3}),
+                               max_length=10000)
+    department = forms.ModelChoiceField(label=_("Responsible department"),
+                                        queryset=Department.objects.filter(is_active=True), required=False)
+
+
+class ComplaintDecideForm(VersionedForm):
+    decision = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    remedy = forms.ChoiceField(label=_("Remedy"), choices=Complaint.Remedy.choices)
+    department = forms.ModelChoiceField(label=_("Responsible department"),
+                                        queryset=Department.objects.filter(is_active=True), required=False)
+    staff_complaint_valid = forms.TypedChoiceField(
+        label=_("Is the complaint about the staff member valid?"), required=False,
+        choices=[("", _("— no staff member named —")), ("1", _("Yes, valid")), ("0", _("No, not valid"))],
+        coerce=lambda v: {"1": True, "0": False}.get(v), empty_value=None,
+    )
+
+
+class ComplaintSolutionForm(VersionedForm):
+    body = forms.CharField(label=_("Result sent to the customer"), widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=20000)
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
+class ComplaintReturnVisitForm(VersionedForm):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Complaint.Outcome.choices)
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                            max_length=5000)
+
+
+class CustomerPickForm(forms.Form):
+    q = forms.CharField(label=_("Find the customer"), max_length=100,
+                        widget=forms.TextInput(attrs={"placeholder": _("Name or phone")}))

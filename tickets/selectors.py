@@ -1,0 +1,191 @@
+"""Reads for tickets: the list and queue (fixed query counts, no COUNT(*) over the table), the page."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from customers.models import Customer
+
+from .models import Complaint, Ticket, TicketEvent, TicketReply
+
+LIST_FIELDS = (
+    "id", "number", "kind", "status", "priority", "channel", "subject", "created_at", "updated_at",
+    "first_response_at", "version", "customer_id", "assignee_id", "team_id",
+    "customer__name", "customer__tier", "customer__is_key_account",
+    "assignee__username", "assignee__first_name", "assignee__last_name", "team__name",
+)
+NUMBER_RE = re.compile(r"^[A-Za-z]{2}-?\d{0,4}-?\d*$")
+CUSTOMER_MATCH_CAP = 200  # a search naming more customers than this is too vague to OR them all in
+
+
+def ticket_list_base() -> QuerySet:
+    return Ticket.objects.select_related("customer", "assignee", "team").only(*LIST_FIELDS)
+
+
+def ticket_search(qs: QuerySet, text: str) -> QuerySet:
+    """Number, subject or customer name. Backed by trigram GIN indexes on PostgreSQL.
+
+    The customer-name part is resolved first (one query, capped) so the ticket query is a plain
+    OR of indexable conditions (BitmapOr) instead of a join the planner cannot use an index for.
+    """
+    text = (text or "").strip()[:100]
+    if not text:
+        return qs
+    if NUMBER_RE.match(text) and any(ch.isdigit() for ch in text):
+        return qs.filter(number__icontains=text.upper())
+    customer_ids = list(
+        Customer.objects.filter(name__icontains=text).order_by().values_list("pk", flat=True)[:CUSTOMER_MATCH_CAP]
+    )
+    cond = Q(subject__icontains=text) | Q(number__icontains=text)
+    if customer_ids:
+        cond |= Q(customer_id__in=customer_ids)
+    return qs.filter(cond)
+
+
+def user_team_id(user) -> int | None:
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    return profile.team_id if profile is not None else None
+
+
+QUEUE_TABS = ("mine", "team", "unassigned")
+
+
+def queue_tickets(*, user, tab: str) -> QuerySet:
+    """The agent's work queue: open tickets, most urgent first, oldest first within a priority."""
+    qs = ticket_list_base().filter(status__in=Ticket.OPEN_STATUSES)
+    if tab == "mine":
+        qs = qs.filter(assignee=user)
+    elif tab == "team":
+        team_id = user_team_id(user)
+        qs = qs.filter(team_id=team_id) if team_id else qs.none()
+    else:
+        qs = qs.filter(assignee__isnull=True)
+    return qs.order_by("priority", "created_at", "id")
+
+
+def capped_count(qs: QuerySet, cap: int = 100) -> int:
+    """COUNT over at most `cap` rows: the queue tabs show "99+" rather than scanning everything."""
+    return qs.order_by()[:cap].count()
+
+
+@dataclass
+class SlicePage:
+    """A page without a total count (COUNT(*) over a million rows on every page view is the slow part).
+
+    Fetches one row more than it shows to know whether there is a next page. Quacks like Django's Page
+    for `_pagination.html`.
+    """
+
+    object_list: list
+    number: int
+    has_next: bool
+    per_page: int = 25
+    extra: dict = field(default_factory=dict)
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_other_pages(self):
+        return self.has_next or self.number > 1
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    @property
+    def start_index(self):
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end_index(self):
+        return self.start_index + len(self.object_list) - 1 if self.object_list else 0
+
+
+def slice_page(qs: QuerySet, page: str | int | None, per_page: int = 25, max_page: int = 400) -> SlicePage:
+    try:
+        number = max(1, min(int(page or 1), max_page))
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * per_page
+    rows = list(qs[start:start + per_page + 1])
+    return SlicePage(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page, per_page=per_page)
+
+
+def ticket_workers():
+    """Active users who may work tickets (assignment choices). One query."""
+    User = get_user_model()
+    perm = Permission.objects.filter(content_type__app_label="tickets", codename="work_ticket")
+    return (User.objects.filter(is_active=True)
+            .filter(Q(groups__permissions__in=perm) | Q(user_permissions__in=perm) | Q(is_superuser=True))
+            .distinct().order_by("first_name", "username"))
+
+
+@dataclass
+class TicketPage:
+    ticket: Ticket
+    timeline: list
+    attachments: list
+    users: dict
+    complaint: Complaint | None
+
+
+def ticket_detail(*, pk: int) -> Ticket:
+    return (Ticket.objects.select_related("customer", "customer__region", "asset", "assignee", "team", "created_by",
+                                          "fault_cause")
+            .prefetch_related("customer__phones")
+            .get(pk=pk))
+
+
+def ticket_timeline(ticket: Ticket) -> tuple[list, dict]:
+    """Events, public replies and internal notes merged in time order; plus the users they name.
+
+    Three queries whatever the length: events (with actor), replies (with author), named users.
+    Reply/note events are not shown twice: the reply row itself is the entry.
+    """
+    events = list(TicketEvent.objects.filter(ticket=ticket).exclude(kind__in=("reply", "note"))
+                  .select_related("actor").order_by("created_at", "id"))
+    replies = list(TicketReply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id"))
+    user_ids = set()
+    for ev in events:
+        if ev.field == "assignee" or ev.kind in ("assigned", "taken"):
+            for side in (ev.before, ev.after):
+                if isinstance(side, dict) and side.get("assignee"):
+                    user_ids.add(side["assignee"])
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    entries = [("event", ev.created_at, ev.pk, ev) for ev in events] + [
+        ("reply", r.created_at, r.pk, r) for r in replies
+    ]
+    entries.sort(key=lambda e: (e[1], 0 if e[0] == "event" else 1, e[2]))
+    return entries, users
+
+
+def complaint_register(*, filters: dict | None = None) -> QuerySet:
+    return (Complaint.objects.select_related("ticket", "ticket__customer", "department", "decided_by",
+                                             "staff_member", "ticket__assignee")
+            .order_by("-ticket__created_at", "-ticket_id"))
+
+
+def promised_first_response(ticket: Ticket) -> datetime | None:
+    """The first-response deadline from the SLA area, when it has one for this ticket."""
+    try:
+        from sla.selectors import ticket_deadlines
+    except ImportError:
+        return None
+    try:
+        return ticket_deadlines(ticket).get("first_response")
+    except Exception:  # the SLA area is optional here: the page falls back to the department's rule
+        return None

@@ -1,0 +1,110 @@
+from django import template
+from django.utils.translation import gettext as _, gettext_lazy
+
+from customers.models import Channel
+from tickets.models import Complaint, Ticket
+
+register = template.Library()
+
+STATUS_COLOURS = {
+    "new": "primary", "acknowledged": "info", "in_progress": "warning", "waiting": "secondary",
+    "resolved": "success", "closed": "dark", "reopened": "danger", "cancelled": "light",
+}
+PRIORITY_COLOURS = {0: "danger", 1: "warning", 2: "secondary", 3: "light"}
+KIND_ICONS = {"inquiry": "bi-question-circle", "repair": "bi-tools", "complaint": "bi-exclamation-octagon",
+              "suggestion": "bi-lightbulb"}
+
+EVENT_LABELS = {
+    "created": gettext_lazy("opened the ticket"),
+    "status": gettext_lazy("changed the status"),
+    "assigned": gettext_lazy("assigned the ticket"),
+    "taken": gettext_lazy("took the ticket"),
+    "priority": gettext_lazy("changed the priority"),
+    "changed": gettext_lazy("edited the ticket"),
+    "first_response": gettext_lazy("first response given"),
+    "attachment": gettext_lazy("attached a file"),
+    "contact": gettext_lazy("logged a contact as the answer"),
+    "delivery_failed": gettext_lazy("a reply could not be emailed"),
+    "complaint_changed": gettext_lazy("classified the complaint"),
+    "complaint_investigated": gettext_lazy("recorded the investigation"),
+    "complaint_decided": gettext_lazy("decided the complaint handling"),
+    "complaint_solution_sent": gettext_lazy("sent the result to the customer"),
+    "complaint_return_visit": gettext_lazy("recorded the return visit"),
+}
+FIELD_LABELS = {
+    "subject": gettext_lazy("Subject"), "description": gettext_lazy("Description"),
+    "channel": gettext_lazy("Channel"), "asset": gettext_lazy("Product / asset"),
+}
+
+
+@register.filter
+def status_colour(status):
+    return STATUS_COLOURS.get(status, "secondary")
+
+
+@register.filter
+def priority_colour(priority):
+    return PRIORITY_COLOURS.get(priority, "secondary")
+
+
+@register.filter
+def kind_icon(kind):
+    return KIND_ICONS.get(kind, "bi-ticket")
+
+
+@register.simple_tag
+def event_label(ev):
+    return EVENT_LABELS.get(ev.kind, ev.kind)
+
+
+def _user(users, pk):
+    if not pk:
+        return _("nobody")
+    u = users.get(pk)
+    return (u.get_full_name() or u.get_username()) if u else f"#{pk}"
+
+
+@register.simple_tag
+def event_change(ev, users):
+    """before → after in words, for the timeline."""
+    if ev.kind == "status":
+        after = ev.after["status"] if isinstance(ev.after, dict) else ev.after
+        return f"{Ticket.Status(ev.before).label} → {Ticket.Status(after).label}"
+    if ev.kind == "priority":
+        return f"{Ticket.Priority(ev.before).label} → {Ticket.Priority(ev.after).label}"
+    if ev.kind in ("assigned", "taken"):
+        return f"{_user(users, (ev.before or {}).get('assignee'))} → {_user(users, (ev.after or {}).get('assignee'))}"
+    if ev.kind == "changed":
+        label = FIELD_LABELS.get(ev.field, ev.field)
+        if ev.field == "channel":
+            return f"{label}: {Channel(ev.before).label} → {Channel(ev.after).label}"
+        if ev.field == "description":
+            return str(label)
+        return f"{label}: {ev.before or '—'} → {ev.after or '—'}"
+    if ev.kind == "created":
+        return ev.after.get("number", "") if isinstance(ev.after, dict) else ""
+    if ev.kind == "attachment":
+        return (ev.after or {}).get("name", "")
+    if ev.kind == "complaint_decided":
+        remedy = (ev.after or {}).get("remedy")
+        return Complaint.Remedy(remedy).label if remedy in Complaint.Remedy.values else ""
+    if ev.kind == "complaint_return_visit":
+        outcome = (ev.after or {}).get("return_visit_outcome")
+        return Complaint.Outcome(outcome).label if outcome in Complaint.Outcome.values else ""
+    if ev.kind == "complaint_changed":
+        cat = (ev.after or {}).get("category")
+        return Complaint.Category(cat).label if cat in Complaint.Category.values else ""
+    return ""
+
+
+@register.filter
+def resolution_text(ev):
+    if ev.kind == "status" and isinstance(ev.after, dict):
+        parts = [ev.after.get("fault_cause") or "", ev.after.get("solution") or ""]
+        return " · ".join(p for p in parts if p)
+    return ""
+
+
+@register.filter
+def filesize_kb(value):
+    return f"{max(1, round(value / 1024))} KB"
