@@ -7,7 +7,7 @@ import pytest
 from customers.models import Asset, Region
 from dispatch import services
 from dispatch.models import DispatchSettings, Level, Part, Skill, StockLevel, Technician
-from dispatch_helpers import NOW, make_user
+from tests.dispatch.dispatch_helpers import NOW, make_user
 
 
 

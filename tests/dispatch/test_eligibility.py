@@ -6,7 +6,7 @@ import pytest
 from dispatch import services
 from dispatch.explain import render
 from dispatch.models import DispatchDecision, Escalation, LeaveDay, Level, Offer, PeakSeason, WorkOrder
-from dispatch_helpers import NOW
+from tests.dispatch.dispatch_helpers import NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def _hold(wo_factory, tech, n, *, now=NOW):
     """Give `tech` n accepted jobs (forced, so caps do not get in the way of the set-up)."""
     from django.contrib.auth import get_user_model
 
-    from dispatch_helpers import make_user
+    from tests.dispatch.dispatch_helpers import make_user
 
     boss = get_user_model().objects.filter(username="boss").first() or make_user("boss", "supervisor")
     for _ in range(n):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from dispatch import services, tasks
 from dispatch.models import Escalation, Offer, WorkOrder
-from dispatch_helpers import NOW
+from tests.dispatch.dispatch_helpers import NOW
 from servicedesk.models import Notification
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dispatch import images, services, signals
 from dispatch.models import Offer, PartUsage, StockLevel, WorkOrder, WorkOrderPhoto
-from dispatch_helpers import BLANK_SIGNATURE, NOW, SIGNATURE, fault_cause, work_to_signed
+from tests.dispatch.dispatch_helpers import BLANK_SIGNATURE, NOW, SIGNATURE, fault_cause, work_to_signed
 
 pytestmark = pytest.mark.django_db
 
