@@ -25,6 +25,15 @@ app.conf.beat_schedule = {
     # Entries are added by each area (SLA sweep, offer timeouts, callback reminders, reports);
     # `expires` equal to the interval stops a backlog of identical sweeps piling up while the
     # worker is down: the next tick does the same work anyway.
+    # Dispatch offer timeouts: every minute, because an offer lives 30 minutes (a setting) and the
+    # next technician should get the job within a minute of the timeout; claims due rows only
+    # (partial index on pending offers' expires_at), SKIP LOCKED, compare-and-set → exactly once.
+    "dispatch-offers-expire": {"task": "dispatch.offers_expire_due", "schedule": MINUTE, "options": {"expires": MINUTE}},
+    # Dispatch escalations (not started by the window, not done by the resolution deadline): every
+    # minute, like the SLA sweep; a (work order, reason, level) unique row makes each one exactly once.
+    "dispatch-escalations": {
+        "task": "dispatch.escalations_check_due", "schedule": MINUTE, "options": {"expires": MINUTE},
+    },
     # Knowledge review reminders: weekly (Monday 09:00 local) is the review rhythm owners asked for;
     # a (article, week) unique row keeps it exactly once even if beat fires twice or catches up late.
     "knowledge-review-reminders": {
