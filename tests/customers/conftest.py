@@ -22,6 +22,9 @@ def ticket_for(personas):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Personas are created with a password; PBKDF2 costs ~0.5 s per user on this machine.
+def _fast_personas(settings, monkeypatch):
+    # Personas are created with a password; PBKDF2 costs ~0.5 s per user on this machine. And
+    # make_user re-syncs every role's permissions per user, which post_migrate already did
+    # (tests/servicedesk/test_roles_and_home.py checks the groups).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    monkeypatch.setattr("servicedesk.roles.sync_roles", lambda: None)
