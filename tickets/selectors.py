@@ -165,7 +165,8 @@ def ticket_timeline(ticket: Ticket) -> tuple[list, dict]:
             for side in (ev.before, ev.after):
                 if isinstance(side, dict) and side.get("assignee"):
                     user_ids.add(side["assignee"])
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    # Always one query (even with no names to look up) so the page's count does not depend on history.
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids or [0])}
     entries = [("event", ev.created_at, ev.pk, ev) for ev in events] + [
         ("reply", r.created_at, r.pk, r) for r in replies
     ]

@@ -1,0 +1,86 @@
+"""List, queue, register and detail pages run a fixed number of queries, whatever the row count."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tickets.models import Ticket
+from tickets.services import (
+    complaint_record_investigation,
+    ticket_assign,
+    ticket_create,
+    ticket_reply,
+    ticket_set_priority,
+)
+
+pytestmark = pytest.mark.django_db
+BUDGET = 30  # the whole request: session, user, permissions, bell, filters' choices, the page
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _tickets(n, customer_factory, personas, **kwargs):
+    customers = [customer_factory(tier=t) for t in ("gold", "basic")]
+    return [ticket_create(customer=customers[i % 2], kind=Ticket.Kind.REPAIR, subject=f"Fault {i}",
+                          created_by=personas.frontdesk, **kwargs) for i in range(n)]
+
+
+@pytest.mark.parametrize("url", [
+    reverse("tickets:list"),
+    reverse("tickets:list") + "?status=&q=fault&tier=gold&sort=priority",
+    reverse("tickets:queue"),
+    reverse("tickets:queue") + "?tab=unassigned",
+    reverse("tickets:complaints"),
+])
+def test_list_pages_constant_queries(url, client_for, customer_factory, personas, django_assert_max_num_queries):
+    client = client_for("supervisor")
+    _tickets(1, customer_factory, personas, assignee=personas.supervisor)
+    ticket_create(customer=customer_factory(), kind="complaint", subject="c", created_by=personas.frontdesk)
+    client.get(url)  # warm-up
+    with django_assert_max_num_queries(BUDGET):
+        one = _count(client, url)
+    _tickets(50, customer_factory, personas, assignee=personas.supervisor)
+    for _i in range(10):
+        ticket_create(customer=customer_factory(), kind="complaint", subject="c", created_by=personas.frontdesk)
+    with django_assert_max_num_queries(BUDGET):
+        many = _count(client, url)
+    assert one == many
+
+
+def test_detail_constant_queries(client_for, customer_factory, personas, django_assert_max_num_queries, department):
+    client = client_for("supervisor")
+    ticket = ticket_create(customer=customer_factory(email="c@example.com"), kind="complaint", subject="Late",
+                           created_by=personas.frontdesk)
+    url = reverse("tickets:detail", args=[ticket.pk])
+    ticket_reply(ticket=ticket, author=personas.agent, body="first", public=True)
+    # (investigated first: the set of actions offered changes the forms, not the row counts)
+    complaint_record_investigation(ticket=ticket, actor=personas.agent, findings="x", department=department)
+    client.get(url)  # warm-up: per-process caches (ticket settings row, SLA calendar) fill on first use
+    with django_assert_max_num_queries(BUDGET + 10):
+        one = _count(client, url)
+    first_sqls = _dump(client, url)
+    for i in range(25):
+        ticket_reply(ticket=ticket, author=personas.agent, body=f"r{i}", public=i % 2 == 0)
+        ticket_set_priority(ticket=ticket, priority=i % 4, actor=personas.supervisor)
+    ticket_assign(ticket=ticket, assignee=personas.agent, actor=personas.supervisor)
+    ticket_assign(ticket=ticket, assignee=personas.agent2, actor=personas.supervisor, reason="load")
+    with django_assert_max_num_queries(BUDGET + 10):
+        many = _count(client, url)
+    assert one == many, _diff(first_sqls, _dump(client, url))
+
+
+def _dump(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    return [q["sql"][:150] for q in ctx.captured_queries]
+
+
+def _diff(a, b):
+    from collections import Counter
+
+    return str((Counter(a) - Counter(b)) + (Counter(b) - Counter(a)))
