@@ -93,21 +93,27 @@ def customers_search(*, query: str, limit: int = 20) -> SearchResult:
             customers = list(customers_for_listing().filter(pk=ticket.customer_id))
         return SearchResult(query=query, kind="ticket", customers=customers, ticket=ticket)
 
-    listing = customers_for_listing()
     if PHONE_LIKE_RE.match(query):
         digits = digits_for_search(query)
         if len(digits) < MIN_PHONE_DIGITS:
             return SearchResult(query=query, kind="phone", too_short=True)
-        low, high = phone_prefix_range(digits)
-        phones = CustomerPhone.objects.filter(national__gte=low)
-        if high is not None:
-            phones = phones.filter(national__lt=high)
-        customer_ids = phones.order_by("national").values("customer_id")[:limit]
-        customers = list(listing.filter(pk__in=customer_ids).order_by("name", "pk")[:limit])
-        return SearchResult(query=query, kind="phone", customers=customers)
+        return SearchResult(query=query, kind="phone", customers=list(phone_search_queryset(digits, limit=limit)))
+    return SearchResult(query=query, kind="name", customers=list(name_search_queryset(query, limit=limit)))
 
-    customers = list(listing.filter(name__icontains=query).order_by("name", "pk")[:limit])
-    return SearchResult(query=query, kind="name", customers=customers)
+
+def phone_search_queryset(digits: str, *, limit: int = 20) -> QuerySet:
+    """Customers whose national number starts with `digits`: a b-tree range scan on `national`."""
+    low, high = phone_prefix_range(digits)
+    phones = CustomerPhone.objects.filter(national__gte=low)
+    if high is not None:
+        phones = phones.filter(national__lt=high)
+    customer_ids = phones.order_by("national").values("customer_id")[:limit]
+    return customers_for_listing().filter(pk__in=customer_ids).order_by("name", "pk")[:limit]
+
+
+def name_search_queryset(query: str, *, limit: int = 20) -> QuerySet:
+    """Case-insensitive contains; on PostgreSQL the pg_trgm index on UPPER(name) answers it."""
+    return customers_for_listing().filter(name__icontains=query).order_by("name", "pk")[:limit]
 
 
 def customer_resolve(pk: int) -> Customer | None:
