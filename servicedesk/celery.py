@@ -34,11 +34,25 @@ app.conf.beat_schedule = {
     "dispatch-escalations": {
         "task": "dispatch.escalations_check_due", "schedule": MINUTE, "options": {"expires": MINUTE},
     },
+    # Ticket reply emails: every 2 minutes. A reply is emailed at once after commit; this sweep only
+    # re-sends the ones whose send failed (backoff 2, 4, 8… min) or was never queued because the
+    # broker was down, so 2 minutes matches the shortest backoff. Claims are compare-and-set.
+    "tickets-reply-delivery": {
+        "task": "tickets.tasks.reply_delivery_sweep", "schedule": 2 * MINUTE, "options": {"expires": 2 * MINUTE},
+    },
     # Knowledge review reminders: weekly (Monday 09:00 local) is the review rhythm owners asked for;
     # a (article, week) unique row keeps it exactly once even if beat fires twice or catches up late.
     "knowledge-review-reminders": {
         "task": "knowledge.tasks.review_reminders_send",
         "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
         "options": {"expires": 24 * HOUR},
+    },
+    # Report emails: hourly. A daily report must arrive early in the morning, and each run only
+    # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
+    # and, after downtime, the next tick sends the latest missed period (no flood of old ones).
+    "reports-deliveries": {
+        "task": "reports.tasks.report_deliveries_send",
+        "schedule": HOUR,
+        "options": {"expires": HOUR},
     },
 }
