@@ -1,0 +1,581 @@
+"""Report figures, every one computed in the database (domain.md §8).
+
+One function per section; each returns a plain dict and runs a FIXED number of queries whatever
+the data (aggregates, conditional Count/Sum with filter=Q(...), window functions). Percentiles use
+the nearest-rank method in SQL, portable across SQLite and PostgreSQL: rows are numbered with
+ROW_NUMBER() OVER (ORDER BY value) next to COUNT(*) OVER (), and only the row whose rank is
+ceil(p·n) comes back. Python only labels and formats the handful of aggregated rows.
+"""
+from datetime import timedelta
+
+from django.db.models import (
+    Avg, Case, Count, DurationField, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, Sum,
+    Value, When, Window,
+)
+from django.db.models.functions import ExtractHour, RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel, Contact
+from dispatch.models import PartUsage, WorkOrder
+from followups.models import Callback, SurveyResponse
+from sla.models import SLAClock, Target
+from tickets.models import Complaint, Ticket
+
+from .periods import Period, local_tz
+
+SECTIONS = {
+    "contacts": _("Contacts"),
+    "tickets": _("Tickets"),
+    "sla": _("Response times and SLA"),
+    "complaints": _("Complaints"),
+    "callbacks": _("Callbacks"),
+    "surveys": _("Satisfaction"),
+    "technicians": _("Technicians"),
+    "faults": _("Recurring faults"),
+}
+PERCENTILES = (0.5, 0.9)
+FIRST_TIME_FIX_DAYS = 30
+TOP_FAULTS = 10
+TOP_PARTS = 10
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _in(field: str, period: Period) -> Q:
+    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+
+
+def _team(qs, team, path: str):
+    return qs.filter(**{path: team}) if team is not None else qs
+
+
+def _ratio(part, whole):
+    return None if not whole else round(100.0 * part / whole, 1)
+
+
+def _hours(value):
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return round(value.total_seconds() / 3600, 1)
+    return round(float(value) / 3_600_000_000, 1)  # microseconds (a raw SQLite duration)
+
+
+def change(current, previous):
+    """▲/▼ with % against the previous period; None when there is nothing to compare with."""
+    if current is None or previous is None:
+        return None
+    if current == previous:
+        return {"direction": "flat", "pct": 0.0}
+    direction = "up" if current > previous else "down"
+    pct = None if not previous else round(abs(current - previous) * 100.0 / abs(previous), 1)
+    return {"direction": direction, "pct": pct}
+
+
+def percentiles(qs, value, *, group: str | None = None, ps=PERCENTILES) -> dict:
+    """{group_value: {p: value}} for the nearest-rank percentiles, in ONE query.
+
+    The rank arithmetic stays in SQL: a row is the p-th percentile when ceil(p·n) = rank, i.e.
+    p·n <= rank < p·n + 1. Django wraps the windowed query in a subquery to filter on it.
+    """
+    partition = [F(group)] if group else []
+    qs = qs.annotate(_v=value).filter(_v__isnull=False).annotate(
+        _rn=Window(RowNumber(), partition_by=partition, order_by=[F("_v").asc(), F("pk").asc()]),
+        _n=Window(Count("pk"), partition_by=partition),
+    )
+    cond = Q()
+    for p in ps:
+        lo = ExpressionWrapper(F("_n") * Value(p), output_field=FloatField())
+        hi = ExpressionWrapper(F("_n") * Value(p) + Value(1.0), output_field=FloatField())
+        cond |= Q(_rn__gte=lo, _rn__lt=hi)
+    fields = ["_v", "_rn", "_n"] + ([group] if group else [])
+    out: dict = {}
+    for row in qs.filter(cond).values(*fields):
+        key = row[group] if group else None
+        for p in ps:
+            if p * row["_n"] <= row["_rn"] < p * row["_n"] + 1:
+                out.setdefault(key, {})[p] = row["_v"]
+    return out
+
+
+def _duration(end: str, start: str):
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _label(choices, value):
+    return str(dict(choices).get(value, value or "—"))
+
+
+# --- sections -----------------------------------------------------------------------------------
+def _contact_totals(period, team):
+    qs = _team(Contact.objects.filter(_in("started_at", period)), team, "handled_by__profile__team")
+    return qs.aggregate(
+        total=Count("id"),
+        walk_ins=Count("id", filter=Q(channel=Channel.WALK_IN)),
+        calls=Count("id", filter=Q(channel=Channel.PHONE)),
+        inbound=Count("id", filter=Q(direction=Contact.Direction.INBOUND)),
+        outbound=Count("id", filter=Q(direction=Contact.Direction.OUTBOUND)),
+    )
+
+
+def contacts_section(*, period: Period, team=None) -> dict:
+    """Front-desk load: contacts by channel and hour of day (local), walk-ins vs calls. 4 queries."""
+    qs = _team(Contact.objects.filter(_in("started_at", period)), team, "handled_by__profile__team")
+    cur = _contact_totals(period, team)
+    prev = _contact_totals(period.previous(), team)
+    by_channel = list(qs.values("channel").annotate(n=Count("id")).order_by("-n", "channel"))
+    by_hour = dict(
+        qs.annotate(h=ExtractHour("started_at", tzinfo=local_tz())).values("h").annotate(n=Count("id"))
+        .order_by("h").values_list("h", "n")
+    )
+    hours = [by_hour.get(h, 0) for h in range(24)]
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "by_channel": [{"channel": _label(Channel.choices, r["channel"]), "count": r["n"]} for r in by_channel],
+        "by_hour": hours,
+        "tables": {
+            "contacts_by_channel": {
+                "title": _("Contacts by channel"),
+                "headers": [_("Channel"), _("Contacts")],
+                "rows": [[_label(Channel.choices, r["channel"]), r["n"]] for r in by_channel],
+            },
+            "contacts_by_hour": {
+                "title": _("Contacts by hour of day"),
+                "headers": [_("Hour"), _("Contacts")],
+                "rows": [[f"{h:02d}:00", n] for h, n in enumerate(hours)],
+            },
+        },
+    }
+
+
+def _ticket_flow(period):
+    return {
+        "opened": Count("id", filter=_in("created_at", period)),
+        "resolved": Count("id", filter=_in("resolved_at", period)),
+        "closed": Count("id", filter=_in("closed_at", period)),
+    }
+
+
+def _touched(period):
+    return _in("created_at", period) | _in("resolved_at", period) | _in("closed_at", period)
+
+
+def backlog_at(moment, team=None) -> int:
+    """Tickets open at `moment`: opened before it, not yet resolved/closed then, not cancelled."""
+    qs = Ticket.objects.filter(created_at__lt=moment).exclude(status=Ticket.Status.CANCELLED).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment),
+        Q(closed_at__isnull=True) | Q(closed_at__gte=moment),
+    )
+    return _team(qs, team, "team").count()
+
+
+def tickets_section(*, period: Period, team=None) -> dict:
+    """Opened / resolved / closed by kind and priority, backlog at period end. 4 queries."""
+    prev_period = period.previous()
+    base = _team(Ticket.objects.all(), team, "team")
+    rows = list(
+        base.filter(_touched(period)).values("kind", "priority").annotate(**_ticket_flow(period))
+        .order_by("kind", "priority")
+    )
+    prev = base.filter(_touched(prev_period)).aggregate(**_ticket_flow(prev_period))
+    cur = {k: sum(r[k] for r in rows) for k in ("opened", "resolved", "closed")}
+    cur["backlog"] = backlog_at(period.end, team)
+    prev["backlog"] = backlog_at(prev_period.end, team)
+    by_kind = {}
+    for r in rows:
+        k = by_kind.setdefault(r["kind"], {"kind": _label(Ticket.Kind.choices, r["kind"]), "opened": 0,
+                                           "resolved": 0, "closed": 0})
+        for f in ("opened", "resolved", "closed"):
+            k[f] += r[f]
+    kinds = [by_kind[k] for k in Ticket.Kind.values if k in by_kind]
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "by_kind": kinds,
+        "tables": {
+            "tickets_by_kind_priority": {
+                "title": _("Tickets by kind and priority"),
+                "headers": [_("Kind"), _("Priority"), _("Opened"), _("Resolved"), _("Closed")],
+                "rows": [[_label(Ticket.Kind.choices, r["kind"]), _label(Ticket.Priority.choices, r["priority"]),
+                          r["opened"], r["resolved"], r["closed"]] for r in rows],
+            },
+        },
+    }
+
+
+def _response_times(period, team):
+    base = _team(Ticket.objects.all(), team, "team")
+    fr = percentiles(base.filter(_in("first_response_at", period)), _duration("first_response_at", "created_at"))
+    res = percentiles(base.filter(_in("resolved_at", period)), _duration("resolved_at", "created_at"))
+    fr, res = fr.get(None, {}), res.get(None, {})
+    return {
+        "first_response_median": _hours(fr.get(0.5)), "first_response_p90": _hours(fr.get(0.9)),
+        "resolution_median": _hours(res.get(0.5)), "resolution_p90": _hours(res.get(0.9)),
+    }
+
+
+def _clocks(period, team):
+    # A clock counts in the period it was decided (stopped with met = True/False).
+    qs = SLAClock.objects.filter(_in("stopped_at", period), met__isnull=False)
+    return _team(qs, team, "ticket__team")
+
+
+def sla_section(*, period: Period, team=None) -> dict:
+    """First-response and resolution time (median, p90, wall-clock hours from opening) and SLA
+    compliance per target (clocks decided in the period). 6 queries."""
+    prev_period = period.previous()
+    cur = _response_times(period, team)
+    prev = _response_times(prev_period, team)
+    per_target = {r["target"]: r for r in _clocks(period, team).values("target").annotate(
+        n_met=Count("id", filter=Q(met=True)), n_breached=Count("id", filter=Q(met=False)))}
+    prev_total = _clocks(prev_period, team).aggregate(n_met=Count("id", filter=Q(met=True)), decided=Count("id"))
+    targets = []
+    for value, label in Target.choices:
+        r = per_target.get(value, {"n_met": 0, "n_breached": 0})
+        targets.append({"target": str(label), "met": r["n_met"], "breached": r["n_breached"],
+                        "compliance": _ratio(r["n_met"], r["n_met"] + r["n_breached"])})
+    met_all = sum(t["met"] for t in targets)
+    decided_all = met_all + sum(t["breached"] for t in targets)
+    cur["compliance"] = _ratio(met_all, decided_all)
+    prev["compliance"] = _ratio(prev_total["n_met"], prev_total["decided"])
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "targets": targets,
+        "tables": {
+            "sla_by_target": {
+                "title": _("SLA compliance per target"),
+                "headers": [_("Target"), _("Met"), _("Breached"), _("Compliance (%)")],
+                "rows": [[t["target"], t["met"], t["breached"], t["compliance"]] for t in targets],
+            },
+        },
+    }
+
+
+def _complaint_totals(period, team):
+    qs = _team(Complaint.objects.filter(_in("ticket__created_at", period)), team, "ticket__team")
+    return qs.aggregate(
+        total=Count("pk"),
+        investigation=Avg(_duration("investigated_at", "ticket__created_at")),
+        solution=Avg(_duration("solution_sent_at", "ticket__created_at")),
+    )
+
+
+def complaints_section(*, period: Period, team=None) -> dict:
+    """Complaints opened in the period by category and responsible department, with the average
+    time from opening to investigation finished and to the solution sent to the customer. 4 queries."""
+    qs = _team(Complaint.objects.filter(_in("ticket__created_at", period)), team, "ticket__team")
+    cur = _complaint_totals(period, team)
+    prev = _complaint_totals(period.previous(), team)
+    cur = {"total": cur["total"], "investigation_hours": _hours(cur["investigation"]),
+           "solution_hours": _hours(cur["solution"])}
+    prev = {"total": prev["total"], "investigation_hours": _hours(prev["investigation"]),
+            "solution_hours": _hours(prev["solution"])}
+    by_category = list(qs.values("category").annotate(n=Count("pk")).order_by("-n", "category"))
+    by_department = list(
+        qs.values("department__name").annotate(
+            n=Count("pk"),
+            inv=Avg(_duration("investigated_at", "ticket__created_at")),
+            sol=Avg(_duration("solution_sent_at", "ticket__created_at")),
+        ).order_by("-n", "department__name")
+    )
+    no_dept = str(_("Not yet assigned"))
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "by_category": [{"category": _label(Complaint.Category.choices, r["category"]), "count": r["n"]}
+                        for r in by_category],
+        "tables": {
+            "complaints_by_category": {
+                "title": _("Complaints by category"),
+                "headers": [_("Category"), _("Complaints")],
+                "rows": [[_label(Complaint.Category.choices, r["category"]), r["n"]] for r in by_category],
+            },
+            "complaints_by_department": {
+                "title": _("Complaints by responsible department"),
+                "headers": [_("Department"), _("Complaints"), _("Hours to investigation (avg)"),
+                            _("Hours to solution (avg)")],
+                "rows": [[r["department__name"] or no_dept, r["n"], _hours(r["inv"]), _hours(r["sol"])]
+                         for r in by_department],
+            },
+        },
+    }
+
+
+def _callback_counts(period, now):
+    overdue_before = min(period.end, now)
+    return {
+        "due": Count("id"),
+        "done_on_time": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__lte=F("due_at"))),
+        "done_late": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__gt=F("due_at"))),
+        "overdue": Count("id", filter=Q(status=Callback.Status.PENDING, due_at__lt=overdue_before)),
+        "unreachable": Count("id", filter=Q(status=Callback.Status.UNREACHABLE)),
+    }
+
+
+def callbacks_section(*, period: Period, team=None, now=None) -> dict:
+    """Callbacks due in the period: done on time, done late, overdue (still pending past due),
+    unreachable. Cancelled callbacks are not counted as due. 2 queries."""
+    now = now or timezone.now()
+
+    def base(p):
+        qs = Callback.objects.filter(_in("due_at", p)).exclude(status=Callback.Status.CANCELLED)
+        return _team(qs, team, "owner__profile__team")
+
+    rows = list(base(period).values("reason").annotate(**_callback_counts(period, now)).order_by("reason"))
+    prev = base(period.previous()).aggregate(**_callback_counts(period.previous(), now))
+    keys = ("due", "done_on_time", "done_late", "overdue", "unreachable")
+    cur = {k: sum(r[k] for r in rows) for k in keys}
+    cur["on_time_rate"] = _ratio(cur["done_on_time"], cur["due"])
+    prev["on_time_rate"] = _ratio(prev["done_on_time"], prev["due"])
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "tables": {
+            "callbacks_by_reason": {
+                "title": _("Callbacks by reason"),
+                "headers": [_("Reason"), _("Due"), _("Done on time"), _("Done late"), _("Overdue"), _("Unreachable")],
+                "rows": [[_label(Callback.Reason.choices, r["reason"]), *[r[k] for k in keys]] for r in rows],
+            },
+        },
+    }
+
+
+DIMENSIONS = {
+    "overall": _("Overall satisfaction"),
+    "reliability": _("Reliability"),
+    "responsiveness": _("Responsiveness"),
+    "assurance": _("Professional skill"),
+    "empathy": _("Attitude"),
+    "tangibles": _("Appearance and tidiness"),
+}
+
+
+def _survey_aggregates():
+    out = {
+        "answers": Count("id"),
+        "satisfied": Count("id", filter=Q(overall__gte=4)),
+        "promoters": Count("id", filter=Q(recommend__gte=9)),
+        "detractors": Count("id", filter=Q(recommend__lte=6)),
+    }
+    out.update({f"avg_{d}": Avg(d) for d in DIMENSIONS})
+    out["avg_recommend"] = Avg("recommend")
+    return out
+
+
+def _survey_figures(agg):
+    n = agg["answers"]
+    fig = {
+        "answers": n,
+        "csat": _ratio(agg["satisfied"], n),
+        "nps": None if not n else round(100.0 * (agg["promoters"] - agg["detractors"]) / n, 1),
+    }
+    for d in [*DIMENSIONS, "recommend"]:
+        v = agg[f"avg_{d}"]
+        fig[f"avg_{d}"] = None if v is None else round(float(v), 2)
+    return fig
+
+
+def surveys_section(*, period: Period, team=None) -> dict:
+    """CSAT (% of 4–5 overall), NPS (% 9–10 minus % 0–6), per-dimension averages. 3 queries."""
+
+    def base(p):
+        return _team(SurveyResponse.objects.filter(_in("submitted_at", p)), team, "ticket__team")
+
+    cur = _survey_figures(base(period).aggregate(**_survey_aggregates()))
+    prev = _survey_figures(base(period.previous()).aggregate(**_survey_aggregates()))
+    by_kind = list(base(period).values("ticket_kind").annotate(
+        n=Count("id"), sat=Count("id", filter=Q(overall__gte=4)), avg=Avg("overall")).order_by("ticket_kind"))
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "dimensions": [{"key": d, "label": str(label), "value": cur[f"avg_{d}"]} for d, label in DIMENSIONS.items()],
+        "tables": {
+            "surveys_by_dimension": {
+                "title": _("Average score per dimension (1–5)"),
+                "headers": [_("Dimension"), _("This period"), _("Previous period")],
+                "rows": [[str(label), cur[f"avg_{d}"], prev[f"avg_{d}"]] for d, label in DIMENSIONS.items()],
+            },
+            "surveys_by_kind": {
+                "title": _("Satisfaction by ticket kind"),
+                "headers": [_("Ticket kind"), _("Answers"), _("CSAT (%)"), _("Average overall")],
+                "rows": [[_label(Ticket.Kind.choices, r["ticket_kind"]), r["n"], _ratio(r["sat"], r["n"]),
+                          None if r["avg"] is None else round(float(r["avg"]), 2)] for r in by_kind],
+            },
+        },
+    }
+
+
+def _jobs(period, team):
+    """Jobs done in the period: signed off by the customer (done or closed)."""
+    qs = WorkOrder.objects.filter(_in("signed_at", period), status__in=[WorkOrder.Status.DONE, WorkOrder.Status.CLOSED])
+    return _team(qs, team, "ticket__team")
+
+
+def _revisited():
+    """A later visit (a new work order) for the same asset within 30 days of the sign-off."""
+    return Exists(
+        WorkOrder.objects.filter(
+            asset_id=OuterRef("asset_id"),
+            created_at__gt=OuterRef("signed_at"),
+            created_at__lte=OuterRef("signed_at") + timedelta(days=FIRST_TIME_FIX_DAYS),
+        ).exclude(status=WorkOrder.Status.CANCELLED)
+    )
+
+
+def _job_aggregates():
+    return {
+        "jobs": Count("id"),
+        "judged": Count("id", filter=Q(asset__isnull=False)),
+        "fixed_first_time": Sum(Case(When(asset__isnull=True, then=Value(0)), When(_revisited(), then=Value(0)),
+                                     default=Value(1), output_field=IntegerField())),
+        "onsite": Avg(_duration("signed_at", "arrived_at")),
+    }
+
+
+def technicians_section(*, period: Period, team=None) -> dict:
+    """Per technician: jobs signed off, first-time-fix rate (jobs on an asset with no new work order
+    for that asset within 30 days; jobs without an asset cannot be judged and are left out of the
+    rate), average time on site (arrival → sign-off), parts used. 5 queries."""
+    jobs = _jobs(period, team)
+    rows = list(
+        jobs.values("technician_id", "technician__user__username", "technician__user__first_name",
+                    "technician__user__last_name").annotate(**_job_aggregates()).order_by("-jobs", "technician_id")
+    )
+    parts_by_tech = dict(
+        PartUsage.objects.filter(work_order__in=jobs.values("id")).values("work_order__technician_id")
+        .annotate(q=Sum("quantity")).values_list("work_order__technician_id", "q")
+    )
+    top_parts = list(
+        PartUsage.objects.filter(work_order__in=jobs.values("id")).values("part__sku", "part__name")
+        .annotate(q=Sum("quantity")).order_by("-q", "part__sku")[:TOP_PARTS]
+    )
+
+    def totals(agg, parts):
+        return {
+            "jobs": agg["jobs"],
+            "first_time_fix": _ratio(agg["fixed_first_time"] or 0, agg["judged"]),
+            "onsite_hours": _hours(agg["onsite"]),
+            "parts": parts or 0,
+        }
+
+    cur = totals(jobs.aggregate(**_job_aggregates()), sum(parts_by_tech.values()))
+    prev_jobs = _jobs(period.previous(), team)
+    prev_parts = PartUsage.objects.filter(work_order__in=prev_jobs.values("id")).aggregate(q=Sum("quantity"))["q"]
+    prev = totals(prev_jobs.aggregate(**_job_aggregates()), prev_parts)
+    techs = []
+    for r in rows:
+        name = " ".join(x for x in (r["technician__user__first_name"], r["technician__user__last_name"]) if x)
+        techs.append({
+            "name": name or r["technician__user__username"], "jobs": r["jobs"],
+            "first_time_fix": _ratio(r["fixed_first_time"] or 0, r["judged"]),
+            "onsite_hours": _hours(r["onsite"]), "parts": parts_by_tech.get(r["technician_id"], 0),
+        })
+    return {
+        "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "technicians": techs,
+        "tables": {
+            "technicians": {
+                "title": _("Technicians"),
+                "headers": [_("Technician"), _("Jobs done"), _("First-time fix (%)"), _("Hours on site (avg)"),
+                            _("Parts used")],
+                "rows": [[t["name"], t["jobs"], t["first_time_fix"], t["onsite_hours"], t["parts"]] for t in techs],
+            },
+            "parts_used": {
+                "title": _("Parts used"),
+                "headers": [_("Part number"), _("Part"), _("Quantity")],
+                "rows": [[p["part__sku"], p["part__name"], p["q"]] for p in top_parts],
+            },
+        },
+    }
+
+
+def _faults(period, team):
+    qs = Ticket.objects.filter(_in("resolved_at", period), fault_cause__isnull=False)
+    return _team(qs, team, "team")
+
+
+def faults_section(*, period: Period, team=None) -> dict:
+    """Top fault causes by product/model among tickets resolved in the period, with last period's
+    count for the same product/model/cause. 2 queries."""
+    top = list(
+        _faults(period, team).values("asset__product", "asset__model", "fault_cause_id", "fault_cause__name")
+        .annotate(n=Count("id")).order_by("-n", "asset__product", "asset__model", "fault_cause__name")[:TOP_FAULTS]
+    )
+    prev_counts = {}
+    if top:
+        match = Q()
+        for r in top:
+            match |= Q(asset__product=r["asset__product"], asset__model=r["asset__model"],
+                       fault_cause_id=r["fault_cause_id"])
+        prev_counts = {
+            (p["asset__product"], p["asset__model"], p["fault_cause_id"]): p["n"]
+            for p in _faults(period.previous(), team).filter(match)
+            .values("asset__product", "asset__model", "fault_cause_id").annotate(n=Count("id"))
+        }
+    faults = []
+    for r in top:
+        prev = prev_counts.get((r["asset__product"], r["asset__model"], r["fault_cause_id"]), 0)
+        faults.append({
+            "product": r["asset__product"] or "", "model": r["asset__model"] or "", "cause_id": r["fault_cause_id"],
+            "cause": r["fault_cause__name"], "count": r["n"], "previous": prev, "change": change(r["n"], prev),
+        })
+    total = sum(f["count"] for f in faults)
+    return {
+        "figures": {"top_total": {"value": total, "previous": sum(f["previous"] for f in faults),
+                                  "change": change(total, sum(f["previous"] for f in faults))}},
+        "faults": faults,
+        "tables": {
+            "recurring_faults": {
+                "title": _("Recurring faults"),
+                "headers": [_("Product"), _("Model"), _("Fault cause"), _("Tickets"), _("Previous period")],
+                "rows": [[f["product"], f["model"], f["cause"], f["count"], f["previous"]] for f in faults],
+            },
+        },
+    }
+
+
+def fault_tickets(*, period: Period, cause_id: int, product: str, model: str, team=None):
+    """The tickets behind one recurring-fault row (a queryset: the view paginates it)."""
+    qs = _faults(period, team).filter(fault_cause_id=cause_id)
+    qs = qs.filter(asset__product=product, asset__model=model) if product else qs.filter(asset__isnull=True)
+    return qs.select_related("customer", "asset", "fault_cause").order_by("-resolved_at", "-id")
+
+
+SECTION_FUNCS = {
+    "contacts": contacts_section,
+    "tickets": tickets_section,
+    "sla": sla_section,
+    "complaints": complaints_section,
+    "callbacks": callbacks_section,
+    "surveys": surveys_section,
+    "technicians": technicians_section,
+    "faults": faults_section,
+}
+
+
+def report(*, period: Period, team=None, sections=None) -> dict:
+    keys = [k for k in SECTION_FUNCS if sections is None or k in sections]
+    return {k: SECTION_FUNCS[k](period=period, team=team) for k in keys}
+
+
+def tickets_detail_rows(*, period: Period, team=None):
+    """Row-level export: every ticket opened in the period (customer names: confidential, logged)."""
+    qs = _team(Ticket.objects.filter(_in("created_at", period)), team, "team")
+    return qs.order_by("created_at", "id").values_list(
+        "number", "kind", "priority", "status", "channel", "customer__name", "team__name", "created_at",
+        "first_response_at", "resolved_at", "closed_at",
+    )
+
+
+FIGURE_LABELS = {
+    "total": _("Total"), "walk_ins": _("Walk-ins"), "calls": _("Calls"), "inbound": _("Inbound"),
+    "outbound": _("Outbound"), "opened": _("Opened"), "resolved": _("Resolved"), "closed": _("Closed"),
+    "backlog": _("Backlog at period end"), "first_response_median": _("First response, median (h)"),
+    "first_response_p90": _("First response, 90th percentile (h)"), "resolution_median": _("Resolution, median (h)"),
+    "resolution_p90": _("Resolution, 90th percentile (h)"), "compliance": _("SLA compliance (%)"),
+    "investigation_hours": _("Hours to investigation (avg)"), "solution_hours": _("Hours to solution (avg)"),
+    "due": _("Due"), "done_on_time": _("Done on time"), "done_late": _("Done late"), "overdue": _("Overdue"),
+    "unreachable": _("Unreachable"), "on_time_rate": _("On time (%)"), "answers": _("Answers"),
+    "csat": _("CSAT (%)"), "nps": _("NPS"), "avg_overall": _("Overall satisfaction (avg)"),
+    "avg_reliability": _("Reliability (avg)"), "avg_responsiveness": _("Responsiveness (avg)"),
+    "avg_assurance": _("Professional skill (avg)"), "avg_empathy": _("Attitude (avg)"),
+    "avg_tangibles": _("Appearance and tidiness (avg)"), "avg_recommend": _("Likelihood to recommend (avg)"),
+    "jobs": _("Jobs done"), "first_time_fix": _("First-time fix (%)"), "onsite_hours": _("Hours on site (avg)"),
+    "parts": _("Parts used"), "top_total": _("Tickets with the top fault causes"),
+}
