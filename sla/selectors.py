@@ -1,9 +1,13 @@
 """Reads for service levels: calendars, a ticket's deadlines and clocks, the supervisor dashboard."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
-from django.db.models import Prefetch
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -76,3 +80,131 @@ def clock_state(clock: SLAClock, now: datetime | None = None) -> dict:
         return {"state": "breached", "left": None, "overdue": -delta}
     warn = clock.warning_at is not None and clock.warning_at <= now
     return {"state": "at_risk" if warn else "running", "left": delta, "overdue": None}
+
+
+# --- dashboard ----------------------------------------------------------------------------------------
+
+DIMENSIONS = ("kind", "tier", "channel", "team", "agent")
+_DIM_FIELD = {
+    "kind": "ticket__kind",
+    "tier": "ticket__customer__tier",
+    "channel": "ticket__channel",
+    "team": "ticket__team_id",
+    "agent": "ticket__assignee_id",
+}
+REPORTED_TARGETS = (Target.FIRST_RESPONSE, Target.RESOLUTION)
+
+
+@dataclass
+class DashboardFilters:
+    start: date
+    end: date  # inclusive
+    team_id: int | None = None
+
+    def range(self):
+        tz = timezone.get_current_timezone()
+        return (
+            datetime.combine(self.start, time.min, tzinfo=tz),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz),
+        )
+
+    def query(self, **extra) -> str:
+        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.team_id:
+            params["team"] = self.team_id
+        params.update({k: v for k, v in extra.items() if v not in (None, "")})
+        return urlencode(params)
+
+
+def _team_filter(qs, team_id, prefix="ticket__"):
+    return qs.filter(**{f"{prefix}team_id": team_id}) if team_id else qs
+
+
+def clocks_at_risk(*, now: datetime, team_id: int | None = None):
+    """Running clocks past their warning moment or deadline, nearest deadline first (breached on top)."""
+    qs = SLAClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True).filter(
+        Q(warning_at__lte=now) | Q(deadline__lte=now)
+    )
+    return _team_filter(qs, team_id).select_related(
+        "ticket", "ticket__customer", "ticket__assignee", "ticket__team"
+    ).order_by("deadline", "pk")
+
+
+def breach_counts(*, now: datetime, team_id: int | None = None) -> dict:
+    """Breaches (level 1) that fell due today and this week (Monday onwards), in the local zone."""
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    qs = _team_filter(SLAEscalation.objects.filter(level=SLAEscalation.Level.BREACH, scheduled_for__gte=week,
+                                                   scheduled_for__lte=now), team_id, "clock__ticket__")
+    return qs.aggregate(week=Count("id"), today=Count("id", filter=Q(scheduled_for__gte=today)))
+
+
+def _decided(filters: DashboardFilters):
+    start, end = filters.range()
+    qs = SLAClock.objects.filter(target__in=REPORTED_TARGETS, started_at__gte=start, started_at__lt=end, met__isnull=False)
+    return _team_filter(qs, filters.team_id)
+
+
+def compliance(filters: DashboardFilters) -> dict:
+    """{target: {"all": (met, total), dimension: {value: (met, total)}}} in ONE grouped query."""
+    rows = (
+        _decided(filters)
+        .values("target", *_DIM_FIELD.values())
+        .annotate(total=Count("id"), met_count=Count("id", filter=Q(met=True)))
+        .order_by()
+    )
+    out = {t: {"all": [0, 0], **{d: {} for d in DIMENSIONS}} for t in REPORTED_TARGETS}
+    for row in rows:
+        target = out[row["target"]]
+        target["all"][0] += row["met_count"]
+        target["all"][1] += row["total"]
+        for dim, fieldname in _DIM_FIELD.items():
+            cell = target[dim].setdefault(row[fieldname], [0, 0])
+            cell[0] += row["met_count"]
+            cell[1] += row["total"]
+    return out
+
+
+def percentiles(filters: DashboardFilters, points=(50, 90)) -> dict:
+    """Median and p90 clock time taken per target, computed in the database with window functions
+    (ROW_NUMBER / COUNT: PostgreSQL and SQLite alike); nearest-rank percentiles."""
+    inner = (
+        _decided(filters).filter(elapsed__isnull=False)
+        .annotate(
+            rn=Window(RowNumber(), partition_by=[F("target")], order_by=[F("elapsed").asc(), F("id").asc()]),
+            cnt=Window(Count("id"), partition_by=[F("target")]),
+        )
+        .values("target", "elapsed", "rn", "cnt")
+    )
+    sql, params = inner.query.sql_with_params()
+    ranks = " OR ".join(f"rn = (cnt * {int(p)} + 99) / 100" for p in points)
+    out: dict = {t: {} for t in REPORTED_TARGETS}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT target, elapsed, rn, cnt FROM ({sql}) ranked WHERE {ranks}", params)
+        for target, elapsed, rn, cnt in cursor.fetchall():
+            if not isinstance(elapsed, timedelta):
+                elapsed = timedelta(microseconds=int(elapsed))
+            for p in points:
+                if rn == (cnt * p + 99) // 100:
+                    out[target][p] = elapsed
+    return out
+
+
+def trend(filters: DashboardFilters, days: int = 30) -> dict:
+    """Daily compliance % per target for the `days` days ending at filters.end (one query)."""
+    end = filters.end
+    start = end - timedelta(days=days - 1)
+    rows = (
+        _decided(DashboardFilters(start=start, end=end, team_id=filters.team_id))
+        .annotate(day=TruncDate("started_at"))
+        .values("day", "target")
+        .annotate(total=Count("id"), met_count=Count("id", filter=Q(met=True)))
+        .order_by()
+    )
+    labels = [start + timedelta(days=i) for i in range(days)]
+    series = {t: [None] * days for t in REPORTED_TARGETS}
+    for row in rows:
+        index = (row["day"] - start).days
+        if 0 <= index < days and row["total"]:
+            series[row["target"]][index] = round(100 * row["met_count"] / row["total"], 1)
+    return {"labels": [d.isoformat() for d in labels], "series": series}

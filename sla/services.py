@@ -456,3 +456,33 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget
             break
     result.seconds = stopwatch.monotonic() - started
     return result
+
+
+def calendar_save(*, form, formset) -> BusinessCalendar:
+    """Save a calendar and its weekly hours; making it the default un-defaults the old one."""
+    with transaction.atomic():
+        calendar = form.save(commit=False)
+        if calendar.is_default:
+            BusinessCalendar.objects.filter(is_default=True).exclude(pk=calendar.pk).update(is_default=False)
+        calendar.save()
+        formset.instance = calendar
+        formset.save()
+        calendar_touch(calendar.pk)
+    return calendar
+
+
+def calendar_day_set(*, calendar: BusinessCalendar, date, kind: str, name: str = ""):
+    """Add or change a dated exception (holiday / 调休 make-up day). One entry per date."""
+    from .models import CalendarDay
+
+    with transaction.atomic():
+        day, _created = CalendarDay.objects.update_or_create(calendar=calendar, date=date, defaults={"kind": kind, "name": name})
+        calendar_touch(calendar.pk)
+    return day
+
+
+def calendar_day_delete(*, day) -> None:
+    with transaction.atomic():
+        calendar_id = day.calendar_id
+        day.delete()
+        calendar_touch(calendar_id)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from sla import selectors
 from sla.models import SLAClock, SLAPolicyChange, SLATarget
 from sla.services import policy_reapply
-from slatime import at
+from tests.sla.slatime import at
 from tickets.services import complaint_record_investigation, ticket_reply, ticket_transition
 
 pytestmark = pytest.mark.django_db

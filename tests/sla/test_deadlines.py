@@ -9,7 +9,7 @@ from sla import selectors
 from sla.models import BusinessCalendar, BusinessHours, CalendarDay, SLAClock, SLAPolicy, SLATarget
 from sla.services import policy_match
 
-from slatime import at
+from tests.sla.slatime import at
 
 pytestmark = pytest.mark.django_db
 

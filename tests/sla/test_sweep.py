@@ -8,7 +8,7 @@ import time_machine
 from servicedesk.models import Notification, Team
 from sla.models import SLAClock, SLAEscalation
 from sla.services import sla_sweep
-from slatime import at
+from tests.sla.slatime import at
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
