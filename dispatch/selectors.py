@@ -1,4 +1,5 @@
 """Reads for dispatch. Every function returns with its joins applied; query counts stay fixed."""
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
@@ -34,19 +35,68 @@ def technicians_with_load(*, now: datetime, qs=None):
     )
 
 
-def technicians_for_dispatch(*, work_order: WorkOrder, now: datetime):
-    """One query: every active technician with what eligibility needs for this work order."""
+@dataclass
+class Candidate:
+    """A technician as one dispatch decision sees them (plain values: no model instances to build)."""
+
+    pk: int
+    name: str
+    level: str
+    last_assigned_at: datetime | None
+    has_skill: bool
+    covers_region: bool
+    jobs_today: int = 0
+    jobs_week: int = 0
+    open_jobs: int = 0
+    on_leave: bool = False
+    declined_before: bool = False
+    expired_before: bool = False
+    contender: bool = False
+
+
+def _display_name(first: str, last: str, username: str) -> str:
+    # Same as Technician.__str__ (User.get_full_name() or username).
+    return f"{first} {last}".strip() or username
+
+
+def technicians_for_dispatch(*, work_order: WorkOrder, levels: list[str], now: datetime) -> list[Candidate]:
+    """Every active technician with what eligibility needs, in two queries whatever their number.
+
+    Query 1 reads all active technicians with the static facts (skill, region; level is a column).
+    Query 2 counts the load (today, this ISO week, open jobs), leave on the visit day and this job's
+    history only for the contenders — the technicians with the skill, the region and an allowed
+    level — so its cost follows the few who could take the job, not the whole workforce.
+    """
+    has_skill = Exists(Technician.skills.through.objects.filter(technician=OuterRef("pk"), skill=work_order.skill_id))
+    covers = Exists(Technician.regions.through.objects.filter(technician=OuterRef("pk"), region=work_order.region_id))
+    rows = (
+        Technician.objects.filter(is_active=True)
+        .annotate(has_skill=has_skill, covers_region=covers)
+        .order_by("pk")
+        .values_list("pk", "user__first_name", "user__last_name", "user__username", "level", "last_assigned_at",
+                     "has_skill", "covers_region")
+    )
+    candidates = {
+        pk: Candidate(pk=pk, name=_display_name(first, last, username), level=level, last_assigned_at=last_at,
+                      has_skill=skill_ok, covers_region=region_ok)
+        for pk, first, last, username, level, last_at, skill_ok, region_ok in rows
+    }
     job_day = timezone.localtime(work_order.window_start).date()
     past = Offer.objects.filter(work_order=work_order.pk, technician=OuterRef("pk"))
-    return technicians_with_load(now=now).annotate(
-        has_skill=Exists(Technician.skills.through.objects.filter(technician=OuterRef("pk"), skill=work_order.skill_id)),
-        covers_region=Exists(
-            Technician.regions.through.objects.filter(technician=OuterRef("pk"), region=work_order.region_id)
-        ),
+    contenders = technicians_with_load(
+        now=now, qs=Technician.objects.filter(is_active=True, level__in=list(levels)).filter(has_skill, covers)
+    ).annotate(
         on_leave=Exists(LeaveDay.objects.filter(technician=OuterRef("pk"), day=job_day)),
         declined_before=Exists(past.filter(answer=Offer.Answer.DECLINED)),
         expired_before=Exists(past.filter(answer=Offer.Answer.EXPIRED)),
-    ).order_by("pk")
+    ).values_list("pk", "jobs_today", "jobs_week", "open_jobs", "on_leave", "declined_before", "expired_before")
+    for pk, today, week, open_jobs, leave, declined, expired in contenders:
+        c = candidates.get(pk)
+        if c is None:  # became active between the two reads: next decision sees them
+            continue
+        c.jobs_today, c.jobs_week, c.open_jobs = today, week, open_jobs
+        c.on_leave, c.declined_before, c.expired_before, c.contender = leave, declined, expired, True
+    return list(candidates.values())
 
 
 def my_jobs(*, technician: Technician, now: datetime):

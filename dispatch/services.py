@@ -183,6 +183,8 @@ def _exclusions(t, *, levels: list[str], caps: dict, ignore_history: bool) -> li
         reasons.append(R_REGION)
     if t.level not in levels:
         reasons.append(R_LEVEL)
+    if reasons:  # not a contender: their load was not read (it does not matter for this job)
+        return reasons
     if t.on_leave:
         reasons.append(R_LEAVE)
     if t.jobs_today >= caps["daily"]:
@@ -206,6 +208,8 @@ def _fairness_key(t):
 
 
 def _snapshot(t) -> dict:
+    if getattr(t, "contender", True) is False:
+        return {"id": t.pk, "name": t.name}
     return {
         "id": t.pk,
         "name": t.name,
@@ -231,13 +235,14 @@ def dispatch_rank(*, work_order: WorkOrder, now: datetime, settings: DispatchSet
 
     domain.md §5: right skill and region, level allowed for the value tier, not on leave on the
     visit day, under every cap (today, this ISO week, open jobs vs the season's cap), not already
-    declined/let expire this job; least loaded first, then longest since last job. One query.
+    declined/let expire this job; least loaded first, then longest since last job. Four queries
+    (settings, peak seasons, technicians, contenders' load) whatever the number of technicians.
     """
     settings = settings or DispatchSettings.load()
     levels = settings.levels_for(work_order.value_tier)
     caps = _caps(settings, now)
     eligible, excluded = [], []
-    for t in technicians_for_dispatch(work_order=work_order, now=now):
+    for t in technicians_for_dispatch(work_order=work_order, levels=levels, now=now):
         reasons = _exclusions(t, levels=levels, caps=caps, ignore_history=ignore_history)
         if reasons:
             excluded.append({**_snapshot(t), "reasons": reasons})
@@ -259,7 +264,7 @@ def _offer_locked(*, wo: WorkOrder, technician: Technician, actor, now: datetime
     The recount inside the lock is what keeps the caps true when two dispatchers (or the
     auto-dispatcher) give jobs to the same technician at the same moment (domain.md §5).
     """
-    Technician.objects.select_for_update().filter(pk=technician.pk).first()
+    technician = Technician.objects.select_for_update(of=("self",)).select_related("user").get(pk=technician.pk)
     fresh = technicians_with_load(now=now, qs=Technician.objects.filter(pk=technician.pk)).get()
     caps = _caps(settings, now)
     over = [code for code, n, cap in ((R_DAILY, fresh.jobs_today, caps["daily"]),
@@ -285,6 +290,7 @@ def _offer_locked(*, wo: WorkOrder, technician: Technician, actor, now: datetime
         fields += ["forced", "forced_reason", "accepted_at"]
     wo.save(update_fields=fields)
     Technician.objects.filter(pk=technician.pk).update(last_assigned_at=now)
+    offer.technician = technician
     return offer, over
 
 
@@ -307,7 +313,7 @@ def workorder_auto_dispatch(*, work_order: WorkOrder, actor=None, now: datetime 
                                   code="not_unassigned", params={"number": wo.number})
         settings = DispatchSettings.load()
         ranking = dispatch_rank(work_order=wo, now=now, settings=settings, ignore_history=ignore_history)
-        excluded, chosen, offer = ranking["excluded"], None, None
+        excluded, chosen, offer, chosen_tech = ranking["excluded"], None, None, None
         for candidate in ranking["eligible"]:
             try:
                 offer, _over = _offer_locked(wo=wo, technician=candidate, actor=actor, now=now, settings=settings)
@@ -315,6 +321,7 @@ def workorder_auto_dispatch(*, work_order: WorkOrder, actor=None, now: datetime 
                 excluded.append({**_snapshot(candidate), "reasons": [R_RACE, *exc.reasons]})
                 continue
             chosen = candidate
+            chosen_tech = offer.technician
             break
         ranked = [_snapshot(t) for t in ranking["eligible"][:5]]
         explanation = {
@@ -327,14 +334,14 @@ def workorder_auto_dispatch(*, work_order: WorkOrder, actor=None, now: datetime 
             "re_offer": ignore_history,
         }
         decision = DispatchDecision.objects.create(
-            work_order=wo, chosen=chosen, actor=actor, explanation=explanation, made_at=now
+            work_order=wo, chosen=chosen_tech, actor=actor, explanation=explanation, made_at=now
         )
         if chosen:
             _event(wo, actor, "offered", now, technician=chosen.name, expires_at=offer.expires_at.isoformat())
             url = reverse("dispatch:my_jobs")
             name = wo.number
-            with override(_language_of(chosen.user)):
-                notify(recipient=chosen.user, url=url, email=True,
+            with override(_language_of(chosen_tech.user)):
+                notify(recipient=chosen_tech.user, url=url, email=True,
                        message=_("New job offered: %(number)s. Accept or decline within %(minutes)s minutes.")
                        % {"number": name, "minutes": settings.offer_timeout_minutes})
         else:
