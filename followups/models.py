@@ -97,7 +97,8 @@ class Callback(models.Model):
                                  related_name="callbacks")
     ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, null=True,
                                blank=True, related_name="callbacks")
-    # The work order, once dispatch.WorkOrder exists, becomes a real FK in a later migration.
+    work_order = models.ForeignKey("dispatch.WorkOrder", verbose_name=_("work order"), on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="callbacks")
     reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     due_at = models.DateTimeField(_("due at"))
@@ -221,6 +222,8 @@ class SurveyInvitation(models.Model):
                                  related_name="survey_invitations")
     ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, null=True,
                                blank=True, related_name="survey_invitations")
+    work_order = models.ForeignKey("dispatch.WorkOrder", verbose_name=_("work order"), on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="survey_invitations")
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     # A random value inside the signed token: the token can be revoked by changing it.
@@ -243,6 +246,8 @@ class SurveyInvitation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket"], condition=Q(ticket__isnull=False),
                                     name="surveyinvitation_one_per_ticket"),
+            models.UniqueConstraint(fields=["work_order"], condition=Q(work_order__isnull=False),
+                                    name="surveyinvitation_one_per_workorder"),
         ]
         indexes = [models.Index(fields=["created_at"], name="surveyinv_created_idx")]
 

@@ -7,13 +7,13 @@ from functools import lru_cache
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk import businesstime
 
-from .models import Callback, FollowupPolicy, SurveyInvitation, SurveyResponse
+from .models import Callback, CallbackAttempt, FollowupPolicy, SurveyInvitation, SurveyResponse
 
 
 # --- Calendar and policy ----------------------------------------------------------------------------
@@ -92,10 +92,8 @@ def callback_queue(*, user, now: datetime, owner=None, limit: int = 50) -> Callb
     base = callbacks_visible_to(user)
     if owner is not None:
         base = base.filter(owner=owner)
-    pending = base.filter(status=Callback.Status.PENDING).select_related(
-        "customer", "ticket", "owner", "technician"
-    ).prefetch_related("customer__phones")
-    return CallbackQueue(
+    pending = base.filter(status=Callback.Status.PENDING).select_related("customer", "ticket", "owner", "technician")
+    queue = CallbackQueue(
         overdue=list(pending.filter(due_at__lt=now).order_by("due_at", "id")[:limit]),
         due_today=list(pending.filter(due_at__gte=now, due_at__lt=end).order_by("due_at", "id")[:limit]),
         upcoming=list(pending.filter(due_at__gte=end).order_by("due_at", "id")[:limit]),
@@ -104,13 +102,28 @@ def callback_queue(*, user, now: datetime, owner=None, limit: int = 50) -> Callb
             .order_by("-completed_at", "-id")[:10]
         ),
     )
+    _attach_phones([*queue.overdue, *queue.due_today, *queue.upcoming])
+    return queue
+
+
+def _attach_phones(callbacks: list) -> None:
+    """cb.phone = the customer's primary (else first) number, in one query for the whole page."""
+    from customers.models import CustomerPhone
+
+    ids = {cb.customer_id for cb in callbacks}
+    phones = {}
+    for phone in CustomerPhone.objects.filter(customer_id__in=ids).order_by("customer_id", "-is_primary", "pk"):
+        phones.setdefault(phone.customer_id, phone.number)
+    for cb in callbacks:
+        cb.phone = phones.get(cb.customer_id, "")
 
 
 def callback_detail(*, pk: int, user) -> Callback:
     return (
         callbacks_visible_to(user)
         .select_related("customer", "ticket", "owner", "technician", "follow_up_ticket", "survey_response")
-        .prefetch_related("customer__phones", "attempt_rows__by")
+        .prefetch_related("customer__phones",
+                          Prefetch("attempt_rows", queryset=CallbackAttempt.objects.select_related("by")))
         .get(pk=pk)
     )
 

@@ -217,9 +217,8 @@ def callback_record_attempt(
             cb.outcome = outcome
             cb.completed_at = now
             cb.next_reminder_at = None
-            ticket_message = _("Callback: customer %(outcome)s.") % {
-                "outcome": Callback.Outcome(outcome).label.lower()
-            }
+            ticket_message = (_("Callback: the customer is satisfied.") if outcome == Callback.Outcome.SATISFIED
+                              else _("Callback: the customer is not satisfied."))
             if problem.strip():
                 cb.problem = problem.strip()
                 cb.answer_due_at = selectors.add_working_days(now, pol.problem_answer_working_days)
@@ -414,14 +413,14 @@ def survey_invitation_for_token(token: str, *, now: datetime | None = None) -> S
     return invitation
 
 
-def survey_invitation_create(*, ticket=None, customer=None, technician=None,
+def survey_invitation_create(*, ticket=None, customer=None, technician=None, work_order=None,
                              now: datetime | None = None) -> SurveyInvitation | None:
     """One invitation per ticket (unique); the link is sent by a Celery task after commit."""
     now = now or timezone.now()
     customer = customer or ticket.customer
     pol = selectors.policy()
     invitation = SurveyInvitation(
-        customer=customer, ticket=ticket, technician=technician, nonce=secrets.token_hex(16),
+        customer=customer, ticket=ticket, technician=technician, work_order=work_order, nonce=secrets.token_hex(16),
         language=customer.preferred_language or "zh-hans", created_at=now,
         expires_at=now + timedelta(days=pol.survey_expiry_days),
     )
@@ -570,16 +569,17 @@ def on_complaint_milestone(sender, *, ticket, milestone, now=None, **kwargs) -> 
 
 
 def on_workorder_closed(sender, *, work_order, now=None, **kwargs) -> None:
-    """A closed work order: repair callback and survey for its ticket (once: unique constraints)."""
+    """A closed work order (dispatch): repair callback and survey for its ticket, naming the
+    technician (once: the unique constraints; the ticket's resolution right after adds nothing)."""
     now = now or timezone.now()
-    ticket = getattr(work_order, "ticket", None)
-    if ticket is None:
-        return
-    technician = getattr(work_order, "technician", None)
-    callback_after_repair(ticket=ticket, technician=technician, now=now)
-    invitation = survey_invitation_create(ticket=ticket, technician=technician, now=now)
-    if invitation is None and technician is not None:
-        # Ticket resolved first: the invitation exists; attach the technician for the dashboard.
-        SurveyInvitation.objects.filter(ticket=ticket, technician__isnull=True).update(technician=technician)
-    Callback.objects.filter(ticket=ticket, status=ST.PENDING, reason=R.AFTER_REPAIR,
-                            technician__isnull=True).update(technician=technician)
+    ticket = work_order.ticket
+    tech_user = work_order.technician.user if work_order.technician_id else None
+    cb = callback_after_repair(ticket=ticket, technician=tech_user, now=now)
+    if cb is not None:
+        Callback.objects.filter(pk=cb.pk).update(work_order=work_order)
+    else:
+        Callback.objects.filter(ticket=ticket, status=ST.PENDING, reason=R.AFTER_REPAIR, work_order__isnull=True
+                                ).update(work_order=work_order, technician=tech_user)
+    if survey_invitation_create(ticket=ticket, technician=tech_user, work_order=work_order, now=now) is None:
+        SurveyInvitation.objects.filter(ticket=ticket, work_order__isnull=True, used_at__isnull=True).update(
+            work_order=work_order, technician=tech_user)

@@ -1,6 +1,4 @@
 """Callbacks: scheduling in working time, retries, unreachable, dissatisfaction, problems, key accounts."""
-from types import SimpleNamespace
-
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
@@ -9,7 +7,7 @@ from followups import services
 from followups.models import Callback, CallbackAttempt, FollowupPolicy
 from tickets.models import Ticket
 
-from fu_helpers import at
+from .fu_helpers import at
 
 pytestmark = pytest.mark.django_db
 
@@ -130,22 +128,26 @@ def test_problem_raised_gets_answer_due_in_five_working_days(make_ticket, person
     assert (child.parent, child.due_at, child.owner) == (cb, at(2026, 11, 27, 10), personas.agent)
 
 
-def test_ticket_resolved_twice_and_workorder_closed_make_one_repair_callback(make_ticket, personas):
-    from dispatch.signals import workorder_closed
+def test_workorder_closed_schedules_one_callback_and_one_survey_naming_the_technician(close_work_order, personas):
+    # when dispatch closes the last work order (and so resolves the ticket) on Wednesday 16:00
+    wo, ticket = close_work_order(closed_at=at(2026, 11, 18, 16))
+    # then exactly one repair callback (due Friday 16:00) and one survey, both naming the technician
+    assert ticket.status == Ticket.Status.RESOLVED
+    cb = Callback.objects.get(ticket=ticket)
+    assert (cb.reason, cb.work_order, cb.technician) == ("after_repair", wo, personas.technician)
+    assert cb.due_at == at(2026, 11, 20, 16)
+    invitation = ticket.survey_invitations.get()
+    assert (invitation.work_order, invitation.technician) == (wo, personas.technician)
+
+
+def test_resolved_again_while_callback_pending_adds_nothing(make_ticket, personas):
     from tickets.services import ticket_transition
 
     ticket = make_ticket(resolve_at=at(2026, 11, 18, 15))
-    # dispatch's seam: a closed work order carrying its ticket and technician
-    work_order = SimpleNamespace(ticket=ticket, technician=personas.technician, closed_at=at(2026, 11, 18, 16))
-    workorder_closed.send(sender=None, work_order=work_order, now=at(2026, 11, 18, 16))
-    assert Callback.objects.filter(ticket=ticket, reason="after_repair").count() == 1
-    cb = Callback.objects.get(ticket=ticket)
-    assert cb.technician == personas.technician
-    assert ticket.survey_invitations.get().technician == personas.technician
-    # closed and reopened then resolved again while the first callback is pending: still one
     ticket_transition(ticket=ticket, to_status="reopened", actor=personas.agent, now=at(2026, 11, 19, 10))
     ticket_transition(ticket=ticket, to_status="resolved", actor=personas.agent, now=at(2026, 11, 19, 12))
     assert Callback.objects.filter(ticket=ticket, reason="after_repair").count() == 1
+    assert ticket.survey_invitations.count() == 1
 
 
 def _complaint_with_solution_sent(make_ticket, personas, *, when):
