@@ -9,6 +9,7 @@ the whole auto-dispatch (locks, recount, offer, explanation), each rolled back s
 the same state. Prints a table, query counts, EXPLAIN on PostgreSQL, and a JSON line last.
 """
 import json
+import os
 import random
 import statistics
 import time
@@ -56,12 +57,14 @@ class Command(BaseCommand):
         sample = [WorkOrder.objects.get(pk=pk) for pk in rng.sample(pool, min(runs, len(pool)))]
         DispatchSettings.load()  # the single settings row exists before timing starts
 
-        rank_ms, full_ms, rank_q, full_q, chosen = [], [], set(), set(), 0
+        rank_ms, rank_cpu, full_ms, rank_q, full_q, chosen = [], [], [], set(), set(), 0
+        load_before = os.getloadavg()[0]
         for wo in sample:
             with CaptureQueriesContext(connection) as ctx:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 services.dispatch_rank(work_order=wo, now=now)
                 rank_ms.append((time.perf_counter() - t0) * 1000)
+                rank_cpu.append((time.process_time() - c0) * 1000)
             rank_q.add(len(ctx.captured_queries))
             try:
                 with transaction.atomic():
@@ -83,12 +86,14 @@ class Command(BaseCommand):
             "decision_median_ms": round(statistics.median(rank_ms), 2),
             "decision_p95_ms": round(_pct(rank_ms, 95), 2),
             "decision_queries": sorted(rank_q),
+            "decision_python_cpu_median_ms": round(statistics.median(rank_cpu), 2),
             "auto_dispatch_median_ms": round(statistics.median(full_ms), 2),
             "auto_dispatch_p95_ms": round(_pct(full_ms, 95), 2),
             "auto_dispatch_queries": sorted(full_q),
             "offered_share": round(chosen / max(len(sample), 1), 2),
             "build_seconds": built,
             "database": connection.vendor,
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
         self.stdout.write("")
         self.stdout.write(f"{'measure':<28}{'median ms':>12}{'p95 ms':>10}{'queries':>10}")
@@ -96,6 +101,9 @@ class Command(BaseCommand):
                           f"{figures['decision_p95_ms']:>10}{str(figures['decision_queries']):>10}")
         self.stdout.write(f"{'auto-dispatch (full write)':<28}{figures['auto_dispatch_median_ms']:>12}"
                           f"{figures['auto_dispatch_p95_ms']:>10}{str(figures['auto_dispatch_queries']):>10}")
+        self.stdout.write(f"{'  of which Python CPU':<28}{figures['decision_python_cpu_median_ms']:>12}")
+        self.stdout.write(f"Machine load average before/after: {figures['load_average']} (wall times include waiting "
+                          "for a CPU when the machine is busy).")
         self.stdout.write(f"{figures['technicians']} technicians, {figures['open_work_orders']} open work orders, "
                           f"{figures['offers']} offers; {figures['offered_share']:.0%} of sampled jobs found someone.")
         if connection.vendor == "postgresql" and sample:
