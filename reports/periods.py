@@ -59,11 +59,11 @@ class Period:
     @property
     def label(self) -> str:
         if self.kind == "day":
-            return date_format(self.first, "DATE_FORMAT")
+            return date_format(self.first, "Y-m-d")
         if self.kind == "month":
             return date_format(self.first, "YEAR_MONTH_FORMAT")
         return _("%(first)s – %(last)s") % {
-            "first": date_format(self.first, "DATE_FORMAT"), "last": date_format(self.last, "DATE_FORMAT"),
+            "first": date_format(self.first, "Y-m-d"), "last": date_format(self.last, "Y-m-d"),
         }
 
     def as_params(self) -> dict:

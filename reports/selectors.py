@@ -431,7 +431,7 @@ def _job_aggregates():
 def technicians_section(*, period: Period, team=None) -> dict:
     """Per technician: jobs signed off, first-time-fix rate (jobs on an asset with no new work order
     for that asset within 30 days; jobs without an asset cannot be judged and are left out of the
-    rate), average time on site (arrival → sign-off), parts used. 5 queries."""
+    rate), average time on site (arrival → sign-off), parts used. 6 queries."""
     jobs = _jobs(period, team)
     rows = list(
         jobs.values("technician_id", "technician__user__username", "technician__user__first_name",

@@ -169,7 +169,7 @@ def subscription_create(*, user, frequency: str, sections: list[str], team=None,
         raise ValidationError(_("Choose at least one known section."))
     if not user.email:
         raise ValidationError(_("%(user)s has no email address.") % {"user": user})
-    sub.full_clean()
+    sub.full_clean(validate_constraints=False)  # the unique row is checked by the database below
     try:
         with transaction.atomic():
             sub.save()
