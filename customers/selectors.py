@@ -111,9 +111,19 @@ def phone_search_queryset(digits: str, *, limit: int = 20) -> QuerySet:
     return customers_for_listing().filter(pk__in=customer_ids).order_by("name", "pk")[:limit]
 
 
+MIN_CONTAINS_CHARS = 3
+
+
 def name_search_queryset(query: str, *, limit: int = 20) -> QuerySet:
-    """Case-insensitive contains; on PostgreSQL the pg_trgm index on UPPER(name) answers it."""
-    return customers_for_listing().filter(name__icontains=query).order_by("name", "pk")[:limit]
+    """Case-insensitive: 3+ characters match anywhere in the name, 1–2 match its start.
+
+    On PostgreSQL the pg_trgm GIN index on UPPER(name) answers both (migration 0004). Trigrams
+    cannot be taken from inside a 1–2 character pattern, so "contains 朱浩" would read the whole
+    table; anchored at the start it is an index lookup, and that is how a Chinese name is typed
+    (surname first). Three characters and more (朱浩然, "smit") match anywhere.
+    """
+    lookup = "name__icontains" if len(query) >= MIN_CONTAINS_CHARS else "name__istartswith"
+    return customers_for_listing().filter(**{lookup: query}).order_by("name", "pk")[:limit]
 
 
 def customer_resolve(pk: int) -> Customer | None:

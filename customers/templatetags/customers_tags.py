@@ -55,3 +55,16 @@ def event_changes(event):
             after = ", ".join(after)
         out.append((label, before, after))
     return out
+
+
+@register.filter
+def phone_display(e164: str) -> str:
+    """+8613812345678 → 138 1234 5678; +861012345678 → 010 1234 5678; foreign numbers international."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 86 else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, fmt)

@@ -1,0 +1,85 @@
+"""The front desk in a real browser: sign in, find a caller by a phone fragment, create a customer,
+log a contact. Screenshots (desktop and a 360px phone) go to /tmp/shots/customers/."""
+import os
+from pathlib import Path
+
+import pytest
+
+from customers.models import Contact, Customer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(os.environ.get("SHOTS_DIR", "/tmp/shots/customers"))
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/customers/")
+
+
+def test_front_desk_finds_creates_and_logs(live_server, desktop, browser, personas, customer_factory, region):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+    customer_factory(name="王芳", phone="13812345678", tier="gold")
+    customer_factory(name="Beijing Huaxin Trading Co.", phone="010-12345678", kind="organisation", tier="diamond", is_key_account=True)
+    personas.frontdesk  # noqa: B018 — create the user before signing in
+    page = desktop
+
+    # sign in → the front desk is the home page
+    sign_in(page, base, "frontdesk")
+
+    # type a phone fragment: the caller appears as you type (htmx)
+    page.fill("#desk-q", "138 1234")
+    page.locator(".customer-result", has_text="王芳").wait_for()
+    page.screenshot(path=str(SHOTS / "desk-desktop.png"), full_page=True)
+
+    # an unknown number: the empty state offers "create customer" pre-filled with it
+    page.fill("#desk-q", "139 0000 1111")
+    page.get_by_role("link", name="Create customer").click()
+    assert page.input_value("input[name=phone1]") == "139 0000 1111"
+    page.fill("input[name=name]", "李明")
+    page.select_option("select[name=region]", str(region.pk))
+    page.select_option("select[name=channel]", "walk_in")
+    page.fill("textarea[name=notes]", "<script>alert('x')</script> prefers mornings")
+    page.screenshot(path=str(SHOTS / "create-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    page.locator("#customer-name", has_text="李明").wait_for()
+    created = Customer.objects.get(name="李明")
+    assert created.first_contact_channel == "walk_in" and created.phones.get().number == "+8613900001111"
+
+    # log a contact from the customer page
+    page.get_by_role("link", name="Log contact").first.click()
+    page.select_option("select[name=purpose]", "repair")
+    page.fill("textarea[name=notes]", "Air conditioner is leaking")
+    page.click("#contact-form button[name=save]")
+    page.locator("#timeline", has_text="Air conditioner is leaking").wait_for()
+    assert Contact.objects.get(customer=created).purpose == "repair"
+    assert "prefers mornings" in page.inner_text("#customer-notes")  # shown as text, not run
+    page.screenshot(path=str(SHOTS / "customer-desktop.png"), full_page=True)
+
+    # the same pages on a 360px phone
+    phone = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-US")
+    mobile = phone.new_page()
+    mobile.set_default_timeout(15_000)
+    sign_in(mobile, base, "frontdesk")
+    mobile.fill("#desk-q", "1381")
+    mobile.locator(".customer-result", has_text="王芳").wait_for()
+    mobile.screenshot(path=str(SHOTS / "desk-360.png"), full_page=True)
+    mobile.goto(f"{base}/customers/{created.pk}/")
+    mobile.screenshot(path=str(SHOTS / "customer-360.png"), full_page=True)
+    mobile.goto(f"{base}/customers/new/")
+    mobile.screenshot(path=str(SHOTS / "create-360.png"), full_page=True)
+    width = mobile.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"horizontal scroll on a phone: {width}px"
+    phone.close()
