@@ -61,6 +61,10 @@ class TicketFilter(django_filters.FilterSet):
                 data["sort"] = "-created"
         super().__init__(data, *args, **kwargs)
         self.filters["assignee"].queryset = ticket_workers()
+        # Plain Bootstrap widgets (rendered without crispy: this form is on the busiest page).
+        for name, fld in self.form.fields.items():
+            css = "form-select form-select-sm" if isinstance(fld.widget, forms.Select) else "form-control form-control-sm"
+            fld.widget.attrs["class"] = css
 
     def filter_q(self, qs, name, value):
         return ticket_search(qs, value)

@@ -83,7 +83,7 @@ class ReplyForm(VersionedForm):
     public = forms.TypedChoiceField(
         label=_("Visibility"), coerce=lambda v: v == "1", initial="1",
         choices=[("1", _("Public reply to the customer")), ("0", _("Internal note"))],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 

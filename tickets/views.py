@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import Contact, Customer
@@ -198,6 +199,25 @@ FORMS = {
 }
 
 
+ACTION_META = {
+    # name: (panel title, icon, button)
+    "status": (_lazy("Change status"), "bi-arrow-left-right", _lazy("Change status")),
+    "resolve": (_lazy("Resolve"), "bi-check2-square", _lazy("Resolve")),
+    "assign": (_lazy("Assign"), "bi-person-check", _lazy("Assign")),
+    "priority": (_lazy("Priority"), "bi-flag", _lazy("Change priority")),
+    "complaint_classify": (_lazy("Classify the complaint"), "bi-tags", _lazy("Save")),
+    "complaint_investigate": (_lazy("Record the investigation"), "bi-search", _lazy("Record")),
+    "complaint_decide": (_lazy("Supervisor's decision"), "bi-patch-check", _lazy("Approve decision")),
+    "complaint_solution": (_lazy("Send the result to the customer"), "bi-envelope-check", _lazy("Send")),
+    "complaint_return_visit": (_lazy("Return visit"), "bi-telephone-outbound", _lazy("Record")),
+    "edit": (_lazy("Edit details"), "bi-pencil", _lazy("Save")),
+    "attach": (_lazy("Attach files"), "bi-paperclip", _lazy("Upload")),
+    "reply": (_lazy("Reply or add a note"), "bi-reply", _lazy("Send")),
+}
+PANEL_ORDER = ["status", "resolve", "assign", "priority", "complaint_classify", "complaint_investigate",
+               "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach"]
+
+
 def _form_kwargs(name, ticket, actions, ctx):
     if name == "status":
         return {"allowed": actions["allowed"]}
@@ -234,25 +254,24 @@ def _initial(name, ticket, complaint):
 
 
 def _render_detail(request, ticket, bound=None, status=200):
+    """The ticket page. Action forms other than the one being corrected are fetched by htmx when
+    their panel is opened (hx-trigger "intersect once"): the page stays fast and its query count fixed.
+    """
     complaint = getattr(ticket, "complaint", None) if ticket.kind == Ticket.Kind.COMPLAINT else None
     actions = _actions(request.user, ticket, complaint)
     timeline, users = selectors.ticket_timeline(ticket)
-    ctx = {"workers": selectors.ticket_workers()}
-    forms = {}
-    for name, cls in FORMS.items():
-        if not actions.get(name):
-            continue
-        if bound is not None and bound[0] == name:
-            forms[name] = bound[1]
-        else:
-            forms[name] = cls(initial=_initial(name, ticket, complaint), prefix=name,
-                              **_form_kwargs(name, ticket, actions, ctx))
+    panels = [(name, *ACTION_META[name]) for name in PANEL_ORDER if actions.get(name)]
+    reply_form = None
+    if actions.get("reply"):
+        reply_form = bound[1] if bound and bound[0] == "reply" else ReplyForm(
+            initial=_initial("reply", ticket, complaint), prefix="reply")
     today = timezone.localdate()
     return render(request, "tickets/detail.html", {
-        "ticket": ticket, "complaint": complaint, "actions": actions, "forms": forms,
+        "ticket": ticket, "complaint": complaint, "actions": actions, "panels": panels,
+        "bound_name": bound[0] if bound else "", "bound_form": bound[1] if bound else None,
+        "reply_form": reply_form,
         "timeline": timeline, "timeline_users": users, "attachments": list(ticket.attachments.all()),
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
-        "open_form": bound[0] if bound else "",
     }, status=status)
 
 
@@ -327,16 +346,26 @@ def _do(name, ticket, request, form):
 
 
 @perm_required("tickets.view_ticket")
-@require_POST
 def ticket_action(request, pk, action):
-    """One endpoint per action of the page; refused (403) when the page would not have offered it."""
+    """One endpoint per action of the page; refused (403) when the page would not have offered it.
+
+    GET returns the action's form (a fragment the page loads when its panel opens); POST does it.
+    """
     if action not in FORMS and action != "take":
         raise PermissionDenied
+    if request.method not in ("GET", "POST") or (request.method == "GET" and action == "take"):
+        return HttpResponseNotAllowed(["POST"])
     ticket = _load(pk)
     complaint = getattr(ticket, "complaint", None) if ticket.kind == Ticket.Kind.COMPLAINT else None
     actions = _actions(request.user, ticket, complaint)
     if not actions.get(action):
         raise PermissionDenied
+    if request.method == "GET":
+        ctx = {"workers": selectors.ticket_workers()}
+        form = FORMS[action](initial=_initial(action, ticket, complaint), prefix=action,
+                             **_form_kwargs(action, ticket, actions, ctx))
+        return render(request, "tickets/_action_form_body.html", {
+            "ticket": ticket, "name": action, "form": form, "button": ACTION_META[action][2]})
     if action == "take":
         try:
             services.ticket_assign(ticket=ticket, assignee=request.user, actor=request.user,

@@ -277,3 +277,14 @@ def test_list_filters_and_search(client_for, ticket_factory, customer_factory, p
     assert a.number in fragment and "<html" not in fragment
     # bad input is not a 500
     assert client.get(reverse("tickets:list") + "?created_from=notadate&priority=x&page=zz").status_code == 200
+
+
+def test_action_forms_load_on_demand_only_for_allowed_users(client_for, ticket_factory):
+    ticket = ticket_factory()
+    url = reverse("tickets:action", args=[ticket.pk, "resolve"])
+    fragment = client_for("agent").get(url)
+    assert fragment.status_code == 200 and 'name="resolve-solution"' in fragment.content.decode()
+    assert f'value="{ticket.version}"' in fragment.content.decode()
+    assert client_for("frontdesk").get(url).status_code == 403
+    assert client_for("technician").get(url).status_code == 403
+    assert client_for("agent").get(reverse("tickets:action", args=[ticket.pk, "take"])).status_code == 405

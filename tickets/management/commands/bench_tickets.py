@@ -1,0 +1,220 @@
+"""Ticket list/search/detail at scale: `manage.py bench_tickets [--n N] [--requests R]`.
+
+Builds N tickets (default 1,000,000 on PostgreSQL, 100,000 on SQLite) with their events, in
+bulk_create batches, as a bench batch numbered in year 2098 (never collides with real numbering;
+the counters are set to match) — rerunning reuses what is there and only tops it up. Then times
+requests through Django's test Client as a signed-in agent: the list's default view, the list
+filtered by status + assignee, text searches (common word, rare word, customer name, number) and
+the detail page. Prints median/p95 ms and query counts, EXPLAIN ANALYZE of the list queries on
+PostgreSQL, and as its last line one JSON object.
+"""
+import json
+import random
+import statistics
+import time
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer
+from servicedesk import roles
+from tickets.filters import TicketFilter
+from tickets.models import Ticket, TicketCounter, TicketEvent, TicketReply
+from tickets.selectors import ticket_list_base
+
+YEAR = 2098
+NOTE = "bench_tickets batch"
+AGENTS = 20
+WORDS = ["compressor", "noise", "leak", "printer", "jam", "display", "error", "power", "fan", "door", "sensor",
+         "remote", "filter", "pump", "valve", "heater", "cooling", "motor", "cable", "screen", "空调", "漏水",
+         "噪音", "不制冷", "打印机", "卡纸", "显示", "故障", "电源", "遥控器"]
+STATUSES_OLD = ["closed"] * 17 + ["resolved", "cancelled"]
+STATUSES_NEW = ["new", "acknowledged", "in_progress", "in_progress", "waiting", "reopened", "resolved"]
+PREFIXES = Ticket.NUMBER_PREFIX
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the ticket list, search and detail pages on a large table."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--n", type=int, default=None, help="tickets (default 1,000,000 PostgreSQL / 100,000 SQLite)")
+        parser.add_argument("--customers", type=int, default=None, help="bench customers (default n/20, max 50,000)")
+        parser.add_argument("--requests", type=int, default=30, help="timed requests per case")
+        parser.add_argument("--batch", type=int, default=10_000)
+        parser.add_argument("--no-explain", action="store_true")
+
+    def handle(self, *args, n, customers, requests, batch, no_explain, **options):
+        pg = connection.vendor == "postgresql"
+        n = n or (1_000_000 if pg else 100_000)
+        customers = customers or max(100, min(50_000, n // 20))
+        t0 = time.perf_counter()
+        agents = self._agents()
+        cust_ids = self._customers(customers, batch)
+        built = self._tickets(n, cust_ids, agents, batch)
+        load_s = time.perf_counter() - t0
+        if pg:
+            with connection.cursor() as c:
+                c.execute("ANALYZE tickets_ticket; ANALYZE tickets_ticketevent; ANALYZE customers_customer;")
+        self.stdout.write(f"\nvendor={connection.vendor} tickets={n} (built {built} now, {load_s:.0f} s incl. reuse), "
+                          f"customers={len(cust_ids)}, events≈{2 * n}")
+
+        me = agents[0]
+        client = Client()
+        client.force_login(me)
+        rng = random.Random(7)
+        bench_ids = list(Ticket.objects.filter(number__contains=f"-{YEAR}-").order_by("-pk")
+                         .values_list("pk", flat=True)[:5000])
+        sample_customer = Customer.objects.filter(pk__in=cust_ids[:50]).values_list("name", flat=True)
+        some_numbers = list(Ticket.objects.filter(pk__in=bench_ids[:200]).values_list("number", flat=True))
+        url = reverse("tickets:list")
+        cases = {
+            "list_default": lambda i: url,
+            "list_status_assignee": lambda i: f"{url}?status=in_progress&assignee={agents[i % AGENTS].pk}",
+            "search_common_word": lambda i: f"{url}?status=&q={WORDS[i % 20]}",
+            "search_rare_word": lambda i: f"{url}?status=&q=unit-{rng.randrange(n // 10 or 1):06d}",
+            "search_customer": lambda i: f"{url}?status=&q={sample_customer[i % len(sample_customer)][:6]}",
+            "search_number": lambda i: f"{url}?status=&q={some_numbers[i % len(some_numbers)]}",
+            "queue_mine": lambda i: reverse("tickets:queue"),
+            "detail": lambda i: reverse("tickets:detail", args=[bench_ids[rng.randrange(len(bench_ids))]]),
+        }
+        results = {}
+        header = f"{'case':<22}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'queries':>9}"
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        for name, make in cases.items():
+            client.get(make(0))  # warm-up (caches, plan)
+            times, counts = [], set()
+            for i in range(requests):
+                u = make(i)
+                with CaptureQueriesContext(connection) as ctx:
+                    s = time.perf_counter()
+                    response = client.get(u)
+                    times.append((time.perf_counter() - s) * 1000)
+                assert response.status_code == 200, (u, response.status_code)
+                counts.add(len(ctx.captured_queries))
+            row = {"median_ms": round(statistics.median(times), 1), "p95_ms": round(pct(times, 95), 1),
+                   "max_ms": round(max(times), 1), "queries": sorted(counts)}
+            results[name] = row
+            self.stdout.write(f"{name:<22}{requests:>4}{row['median_ms']:>11}{row['p95_ms']:>9}{row['max_ms']:>9}"
+                              f"{'/'.join(map(str, row['queries'])):>9}")
+
+        if pg and not no_explain:
+            for title, params in (("list default (open, newest first)", {}),
+                                  ("status + assignee", {"status": "in_progress", "assignee": str(agents[1].pk)}),
+                                  ("text search 'compressor'", {"status": "", "q": "compressor"}),
+                                  ("text search rare 'unit-000123'", {"status": "", "q": "unit-000123"})):
+                from django.http import QueryDict
+
+                qd = QueryDict(mutable=True)
+                qd.update(params)
+                qs = TicketFilter(qd, queryset=ticket_list_base()).qs[:26]
+                self.stdout.write(f"\nEXPLAIN ANALYZE — {title}")
+                self.stdout.write(qs.explain(analyze=True))
+        self.stdout.write("")
+        self.stdout.write(json.dumps({"bench": "tickets", "vendor": connection.vendor, "tickets": n,
+                                      "customers": len(cust_ids), "requests": requests, "load_seconds": round(load_s),
+                                      "cases": results}, ensure_ascii=False))
+
+    # --- data -----------------------------------------------------------------------------------
+    def _agents(self):
+        roles.sync_roles()
+        User = get_user_model()
+        group = Group.objects.get(name=roles.AGENT)
+        out = []
+        for i in range(AGENTS):
+            u, created = User.objects.get_or_create(username=f"bench_agent_{i:02d}",
+                                                    defaults={"first_name": f"Bench{i:02d}"})
+            if created:
+                u.set_unusable_password()
+                u.save()
+                u.groups.add(group)
+            out.append(u)
+        return out
+
+    def _customers(self, count, batch):
+        have = Customer.objects.filter(notes=NOTE).count()
+        rng = random.Random(11)
+        tiers = ["diamond", "gold", "silver", "basic", "basic", "basic"]
+        for start in range(have, count, batch):
+            stop = min(count, start + batch)
+            Customer.objects.bulk_create([
+                Customer(name=f"{rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(['伟', '芳', '娜', '敏', '静', '强'])}"
+                              f"{i:05d}" if i % 3 else f"Bench Customer {i:05d}",
+                         tier=tiers[i % 6], notes=NOTE)
+                for i in range(start, stop)
+            ], batch_size=batch)
+            self.stderr.write(f"  customers {stop}/{count}")
+        return list(Customer.objects.filter(notes=NOTE).order_by("pk").values_list("pk", flat=True)[:count])
+
+    def _tickets(self, n, cust_ids, agents, batch):
+        kinds = [Ticket.Kind.REPAIR] * 5 + [Ticket.Kind.INQUIRY] * 3 + [Ticket.Kind.COMPLAINT, Ticket.Kind.SUGGESTION]
+        counters = {k: TicketCounter.objects.get_or_create(kind=k, year=YEAR)[0] for k in Ticket.Kind.values}
+        have = sum(c.last for c in counters.values())
+        if have >= n:
+            return 0
+        creator = agents[0]
+        now = timezone.now()
+        span = timedelta(days=3 * 365)
+        ts_field = Ticket._meta.get_field("created_at")
+        up_field = Ticket._meta.get_field("updated_at")
+        ts_field.auto_now_add, up_field.auto_now = False, False  # the bench sets its own timestamps
+        try:
+            for start in range(have, n, batch):
+                stop = min(n, start + batch)
+                rng = random.Random(start)  # per batch: a rerun builds the same rows
+                tickets = []
+                for i in range(start, stop):
+                    kind = kinds[i % len(kinds)]
+                    counters[kind].last += 1
+                    # i=0 is the oldest; the newest tickets are mostly open, older ones mostly closed.
+                    created = now - span + span * (i + 1) / (n + 1)
+                    recent = i > n * 0.97
+                    status = rng.choice(STATUSES_NEW if recent else STATUSES_OLD)
+                    assignee = None if (status == "new" and rng.random() < 0.6) else agents[rng.randrange(AGENTS)]
+                    words = " ".join(rng.sample(WORDS, 3))
+                    tickets.append(Ticket(
+                        number=f"{PREFIXES[kind]}-{YEAR}-{counters[kind].last:06d}", kind=kind, status=status,
+                        priority=rng.choices([0, 1, 2, 3], weights=[3, 15, 70, 12])[0],
+                        channel=rng.choice(["phone", "walk_in", "email", "web"]),
+                        customer_id=cust_ids[rng.randrange(len(cust_ids))],
+                        subject=f"{words} unit-{i // 10:06d}"[:200],
+                        assignee=assignee, team=None, created_by=creator, created_at=created, updated_at=created,
+                        first_response_at=created + timedelta(hours=2) if status != "new" else None,
+                        resolved_at=created + timedelta(days=1) if status in ("resolved", "closed") else None,
+                        closed_at=created + timedelta(days=3) if status == "closed" else None,
+                    ))
+                with transaction.atomic():
+                    made = Ticket.objects.bulk_create(tickets, batch_size=batch)
+                    events = []
+                    for t in made:
+                        events.append(TicketEvent(ticket_id=t.pk, actor=creator, kind="created",
+                                                  after={"number": t.number, "kind": t.kind}, created_at=t.created_at))
+                        if t.status != "new":
+                            events.append(TicketEvent(ticket_id=t.pk, actor=t.assignee, kind="status", field="status",
+                                                      before="new", after=t.status,
+                                                      created_at=t.created_at + timedelta(hours=1)))
+                    TicketEvent.objects.bulk_create(events, batch_size=batch)
+                    if start % (batch * 10) == 0:  # a few replies, so detail pages have some
+                        TicketReply.objects.bulk_create([
+                            TicketReply(ticket_id=t.pk, author=creator, body="Bench reply", public=True,
+                                        created_at=t.created_at + timedelta(hours=2), delivery_status="no_email")
+                            for t in made[:500]
+                        ])
+                    for c in counters.values():
+                        c.save(update_fields=["last"])
+                self.stderr.write(f"  tickets {stop}/{n}")
+        finally:
+            ts_field.auto_now_add, up_field.auto_now = True, True
+        return n - have
