@@ -28,3 +28,21 @@ def default_calendar(db):
 def _fast_passwords(settings):
     # Personas are created with a password; the default PBKDF2 costs ~0.5 s a user on this box.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sla_defaults_after_flush(request):
+    """Transactional tests (ours and other apps') flush the tables, including the calendar and the
+    default policies that the data migration installed: put them back (idempotent)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.utils import timezone
+
+    from sla.defaults import install_china_calendar, install_policies
+    from sla.models import BusinessCalendar, BusinessHours, CalendarDay, SLAPolicy, SLATarget
+
+    year = timezone.localdate().year
+    install_china_calendar(BusinessCalendar, BusinessHours, CalendarDay, years=[year, year + 1])
+    install_policies(SLAPolicy, SLATarget)
