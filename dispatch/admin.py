@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -6,6 +7,7 @@ from .models import (
     DispatchSettings,
     Escalation,
     LeaveDay,
+    Level,
     Offer,
     Part,
     PartUsage,
@@ -23,10 +25,25 @@ class PeakSeasonInline(admin.TabularInline):
     extra = 1
 
 
+class DispatchSettingsForm(forms.ModelForm):
+    # The level lists are JSON in the database; the manager ticks boxes.
+    small_levels = forms.MultipleChoiceField(label=_("Levels serving small jobs"), choices=Level.choices,
+                                             widget=forms.CheckboxSelectMultiple)
+    medium_levels = forms.MultipleChoiceField(label=_("Levels serving medium jobs"), choices=Level.choices,
+                                              widget=forms.CheckboxSelectMultiple)
+    large_levels = forms.MultipleChoiceField(label=_("Levels serving large jobs"), choices=Level.choices,
+                                             widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = DispatchSettings
+        fields = "__all__"
+
+
 @admin.register(DispatchSettings)
 class DispatchSettingsAdmin(admin.ModelAdmin):
     """The manager's dispatch rules: caps, seasons, offer timeout, value tiers and their levels."""
 
+    form = DispatchSettingsForm
     inlines = [PeakSeasonInline]
     fieldsets = [
         (None, {"fields": ["daily_cap", "weekly_cap", "open_cap_off_season", "open_cap_peak", "offer_timeout_minutes",

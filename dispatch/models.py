@@ -69,6 +69,20 @@ class DispatchSettings(models.Model):
     def __str__(self):
         return str(_("Dispatch settings"))
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for field in ("small_levels", "medium_levels", "large_levels"):
+            value = getattr(self, field)
+            if not isinstance(value, list) or not value or not set(value) <= set(Level.values):
+                errors[field] = _("Choose at least one of: junior, senior, chief.")
+        if self.large_threshold is not None and self.medium_threshold is not None \
+                and self.large_threshold < self.medium_threshold:
+            errors["large_threshold"] = _("The large-job threshold cannot be below the medium one.")
+        if errors:
+            raise ValidationError(errors)
+
     @classmethod
     def load(cls) -> "DispatchSettings":
         obj, _created = cls.objects.prefetch_related("peak_seasons").get_or_create(pk=1)
