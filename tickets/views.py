@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import Contact, Customer
@@ -201,18 +201,18 @@ FORMS = {
 
 ACTION_META = {
     # name: (panel title, icon, button)
-    "status": (_lazy("Change status"), "bi-arrow-left-right", _lazy("Change status")),
-    "resolve": (_lazy("Resolve"), "bi-check2-square", _lazy("Resolve")),
-    "assign": (_lazy("Assign"), "bi-person-check", _lazy("Assign")),
-    "priority": (_lazy("Priority"), "bi-flag", _lazy("Change priority")),
-    "complaint_classify": (_lazy("Classify the complaint"), "bi-tags", _lazy("Save")),
-    "complaint_investigate": (_lazy("Record the investigation"), "bi-search", _lazy("Record")),
-    "complaint_decide": (_lazy("Supervisor's decision"), "bi-patch-check", _lazy("Approve decision")),
-    "complaint_solution": (_lazy("Send the result to the customer"), "bi-envelope-check", _lazy("Send")),
-    "complaint_return_visit": (_lazy("Return visit"), "bi-telephone-outbound", _lazy("Record")),
-    "edit": (_lazy("Edit details"), "bi-pencil", _lazy("Save")),
-    "attach": (_lazy("Attach files"), "bi-paperclip", _lazy("Upload")),
-    "reply": (_lazy("Reply or add a note"), "bi-reply", _lazy("Send")),
+    "status": (gettext_lazy("Change status"), "bi-arrow-left-right", gettext_lazy("Change status")),
+    "resolve": (gettext_lazy("Resolve"), "bi-check2-square", gettext_lazy("Resolve")),
+    "assign": (gettext_lazy("Assign"), "bi-person-check", gettext_lazy("Assign")),
+    "priority": (gettext_lazy("Priority"), "bi-flag", gettext_lazy("Change priority")),
+    "complaint_classify": (gettext_lazy("Classify the complaint"), "bi-tags", gettext_lazy("Save")),
+    "complaint_investigate": (gettext_lazy("Record the investigation"), "bi-search", gettext_lazy("Record")),
+    "complaint_decide": (gettext_lazy("Supervisor's decision"), "bi-patch-check", gettext_lazy("Approve decision")),
+    "complaint_solution": (gettext_lazy("Send the result to the customer"), "bi-envelope-check", gettext_lazy("Send")),
+    "complaint_return_visit": (gettext_lazy("Return visit"), "bi-telephone-outbound", gettext_lazy("Record")),
+    "edit": (gettext_lazy("Edit details"), "bi-pencil", gettext_lazy("Save")),
+    "attach": (gettext_lazy("Attach files"), "bi-paperclip", gettext_lazy("Upload")),
+    "reply": (gettext_lazy("Reply or add a note"), "bi-reply", gettext_lazy("Send")),
 }
 PANEL_ORDER = ["status", "resolve", "assign", "priority", "complaint_classify", "complaint_investigate",
                "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach"]
