@@ -83,3 +83,37 @@ def test_front_desk_finds_creates_and_logs(live_server, desktop, browser, person
     width = mobile.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"horizontal scroll on a phone: {width}px"
     phone.close()
+
+
+def test_supervisor_tallies_and_merge_in_chinese(live_server, browser, personas, customer_factory):
+    from customers.services import contact_log
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+    a = customer_factory(name="王芳", phone="13812345678", tier="gold")
+    b = customer_factory(name="王芳 (重复)", phone="13812349999")
+    for channel, purpose in (("walk_in", "repair"), ("phone", "inquiry"), ("phone", "complaint")):
+        contact_log(handled_by=personas.frontdesk, channel=channel, purpose=purpose, customer=a)
+    personas.supervisor  # noqa: B018
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", "supervisor")
+    page.fill("input[name=password]", "pw")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{base}/customers/tallies/")
+    page.locator("#by-person").wait_for()
+    assert "接待统计" in page.content()
+    page.wait_for_timeout(500)  # let Chart.js draw
+    page.screenshot(path=str(SHOTS / "tallies-zh-desktop.png"), full_page=True)
+    page.goto(f"{base}/customers/{a.pk}/merge/?other={b.pk}")
+    page.screenshot(path=str(SHOTS / "merge-zh-desktop.png"), full_page=True)
+    page.get_by_role("button", name="合并").click()
+    page.locator("#customer-name", has_text="王芳").wait_for()
+    b.refresh_from_db()
+    assert b.merged_into_id == a.pk
+    page.screenshot(path=str(SHOTS / "customer-zh-desktop.png"), full_page=True)
+    context.close()
