@@ -331,9 +331,37 @@ def _message(level: str, clock: SLAClock, user) -> str:
         return text % {"number": ticket.number, "target": target, "deadline": deadline}
 
 
-def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime) -> None:
+class _Outbox:
+    """Notifications collected during a batch and written with one INSERT at its end.
+
+    Same effect as servicedesk.services.notify() per message (a bell entry, and an email queued
+    after commit when the person has an address), but one statement for a batch of 200 instead of
+    three per message: this is what keeps 10,000 newly due clocks within seconds."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, *, recipient, message: str, url: str):
+        self.items.append((recipient, message, url))
+
+    def flush(self):
+        from servicedesk.models import Notification
+        from servicedesk.queue import enqueue_on_commit
+        from servicedesk.tasks import notification_email_send
+
+        if not self.items:
+            return
+        created = Notification.objects.bulk_create(
+            Notification(recipient=r, message=m[:300], url=u[:300]) for r, m, u in self.items
+        )
+        for note, (recipient, _m, _u) in zip(created, self.items):
+            if recipient.email and note.pk:
+                enqueue_on_commit(notification_email_send, note.pk)
+        self.items = []
+
+
+def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime, outbox: _Outbox) -> None:
     """What a newly recorded level does (domain.md §4). Runs only when its row was inserted."""
-    from servicedesk.services import notify
     from tickets import services as ticket_services
 
     ticket = clock.ticket
@@ -345,7 +373,7 @@ def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime)
     else:
         people = recipients.managers
     for person in people:
-        notify(recipient=person, message=_message(level, clock, person), url=url, email=True)
+        outbox.add(recipient=person, message=_message(level, clock, person), url=url)
     if level != SLAEscalation.Level.BREACH or ticket.status in ("closed", "cancelled", "resolved"):
         return
     reason = _("SLA breached: %(target)s") % {"target": Target(clock.target).label}
@@ -410,28 +438,37 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
             [(clock.pk, LEVEL_NAME[level], at) for clock, due in plans for level, at in due], now
         )
         done: list[SLAClock] = []
+        outbox = _Outbox()
         for clock, due in plans:
             if fail_after is not None and result.processed >= fail_after:
                 raise RuntimeError("simulated crash in the middle of an SLA sweep batch")
+            new_levels = [LEVEL_NAME[level] for level, _at in due if (clock.pk, LEVEL_NAME[level]) in inserted]
+            pending = len(outbox.items)
             try:
-                with transaction.atomic():  # savepoint: one failing effect does not undo the batch
-                    for level, _at in due:
-                        name = LEVEL_NAME[level]
-                        if (clock.pk, name) in inserted:
-                            _effect(name, clock, recipients, now)
-                            result.fired[name] += 1
+                if SLAEscalation.Level.BREACH in new_levels:
+                    # Breach calls the ticket services: a savepoint, so one failure undoes only itself.
+                    with transaction.atomic():
+                        for name in new_levels:
+                            _effect(name, clock, recipients, now, outbox)
+                else:
+                    for name in new_levels:
+                        _effect(name, clock, recipients, now, outbox)
             except Exception:
                 logger.exception("SLA sweep: effect failed for clock %s; retrying in %s", clock.pk, RETRY_DELAY)
                 # Its escalation rows were inserted above (outside the savepoint) and stay: the
                 # notification is lost rather than sent twice. Push the row forward and go on.
+                del outbox.items[pending:]
                 _advance(clock, due)
                 clock.next_check_at = min(filter(None, [clock.next_check_at, now + RETRY_DELAY]))
                 pushed.append(clock)
                 result.failed += 1
                 continue
+            for name in new_levels:
+                result.fired[name] += 1
             _advance(clock, due)
             done.append(clock)
             result.processed += 1
+        outbox.flush()
         SLAClock.objects.bulk_update([*done, *pushed], ["last_level", "breached_at", "met", "next_check_at"])
         result.batches += 1
         return len(claimed) - (result.skipped_busy - busy_before)
