@@ -8,8 +8,9 @@ ceil(p·n) comes back. Python only labels and formats the handful of aggregated 
 """
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import (
-    Avg, Case, Count, DurationField, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, Sum,
+    Aggregate, Avg, Case, Count, DurationField, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, Sum,
     Value, When, Window,
 )
 from django.db.models.functions import ExtractHour, RowNumber
@@ -72,29 +73,47 @@ def change(current, previous):
     return {"direction": direction, "pct": pct}
 
 
-def percentiles(qs, value, *, group: str | None = None, ps=PERCENTILES) -> dict:
-    """{group_value: {p: value}} for the nearest-rank percentiles, in ONE query.
+class PercentileDisc(Aggregate):
+    """PostgreSQL's nearest-rank percentiles, all fractions in one sort:
+    percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY value) — the smallest value whose
+    cumulative share reaches p, i.e. the row of rank ceil(p·n), the same as the portable form."""
 
-    The rank arithmetic stays in SQL: a row is the p-th percentile when ceil(p·n) = rank, i.e.
-    p·n <= rank < p·n + 1. Django wraps the windowed query in a subquery to filter on it.
+    function = "percentile_disc"
+    template = "%(function)s(ARRAY[%(fractions)s]::float8[]) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fractions, output_field):
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(expression, output_field=ArrayField(output_field),
+                         fractions=", ".join(repr(float(p)) for p in fractions))
+
+
+def percentiles(qs, value, *, ps=PERCENTILES, output_field=None, method=None) -> dict:
+    """{p: value} for the nearest-rank percentiles of `value` over `qs`, in ONE query.
+
+    PostgreSQL: percentile_disc (one sort, no window). Elsewhere (SQLite) the rank arithmetic stays
+    in SQL: a row is the p-th percentile when ceil(p·n) = rank, i.e. p·n <= rank < p·n + 1, with
+    ROW_NUMBER() and COUNT() OVER (); Django wraps the windowed query in a subquery to filter on it.
     """
-    partition = [F(group)] if group else []
-    qs = qs.annotate(_v=value).filter(_v__isnull=False).annotate(
-        _rn=Window(RowNumber(), partition_by=partition, order_by=[F("_v").asc(), F("pk").asc()]),
-        _n=Window(Count("pk"), partition_by=partition),
+    output_field = output_field or DurationField()
+    method = method or ("disc" if connection.vendor == "postgresql" else "window")
+    if method == "disc":
+        got = qs.aggregate(_p=PercentileDisc(value, ps, output_field))["_p"]
+        return {} if got is None else dict(zip(ps, got))
+    qs = qs.annotate(_v=ExpressionWrapper(value, output_field=output_field)).filter(_v__isnull=False).annotate(
+        _rn=Window(RowNumber(), order_by=[F("_v").asc(), F("pk").asc()]),
+        _n=Window(Count("pk")),
     )
     cond = Q()
     for p in ps:
         lo = ExpressionWrapper(F("_n") * Value(p), output_field=FloatField())
         hi = ExpressionWrapper(F("_n") * Value(p) + Value(1.0), output_field=FloatField())
         cond |= Q(_rn__gte=lo, _rn__lt=hi)
-    fields = ["_v", "_rn", "_n"] + ([group] if group else [])
     out: dict = {}
-    for row in qs.filter(cond).values(*fields):
-        key = row[group] if group else None
+    for row in qs.filter(cond).values("_v", "_rn", "_n"):
         for p in ps:
             if p * row["_n"] <= row["_rn"] < p * row["_n"] + 1:
-                out.setdefault(key, {})[p] = row["_v"]
+                out[p] = row["_v"]
     return out
 
 
@@ -206,7 +225,6 @@ def _response_times(period, team):
     base = _team(Ticket.objects.all(), team, "team")
     fr = percentiles(base.filter(_in("first_response_at", period)), _duration("first_response_at", "created_at"))
     res = percentiles(base.filter(_in("resolved_at", period)), _duration("resolved_at", "created_at"))
-    fr, res = fr.get(None, {}), res.get(None, {})
     return {
         "first_response_median": _hours(fr.get(0.5)), "first_response_p90": _hours(fr.get(0.9)),
         "resolution_median": _hours(res.get(0.5)), "resolution_p90": _hours(res.get(0.9)),

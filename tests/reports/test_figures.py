@@ -89,13 +89,17 @@ def test_sla_times_and_compliance(month_data):
         ["Complaint investigation", 1, 0, 100.0], ["Solution to customer", 0, 0, None]]
 
 
-def test_percentile_odd_count(month_data):
+@pytest.mark.parametrize("method", [None, "window"])
+def test_percentile_odd_count(month_data, method):
+    from django.db.models import IntegerField
+
     from tickets.models import Ticket
 
-    # Five values 1..5: median = 3rd, p90 = ceil(4.5) = 5th.
-    qs = Ticket.objects.filter(number__in=["T-001", "T-002", "T-003", "T-004", "T-005"]).annotate()
-    out = selectors.percentiles(qs, selectors.F("priority") + 1)
-    assert out == {None: {0.5: 3, 0.9: 4}}  # priorities 0,2,2,1,3 → +1 → 1,2,3,3,4
+    # Priorities 0,2,2,1,3 (+1 → 1,3,3,2,4 → sorted 1,2,3,3,4): median = 3rd = 3, p90 = ceil(4.5) = 5th = 4.
+    qs = Ticket.objects.filter(number__in=["T-001", "T-002", "T-003", "T-004", "T-005"])
+    out = selectors.percentiles(qs, selectors.F("priority") + 1, output_field=IntegerField(), method=method)
+    assert out == {0.5: 3, 0.9: 4}
+    assert selectors.percentiles(qs.none(), selectors.F("priority"), output_field=IntegerField(), method=method) == {}
 
 
 def test_complaints(month_data):
