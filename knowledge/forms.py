@@ -38,13 +38,18 @@ class ArticleForm(forms.Form):
         )
 
 
+_SELECT = {"class": "form-select"}
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False,
+                                      empty_label=_("All categories"), widget=forms.Select(attrs=_SELECT))
     product = forms.CharField(label=_("Product or model"), max_length=120, required=False)
-    visibility = forms.ChoiceField(label=_("Visibility"), required=False,
+    visibility = forms.ChoiceField(label=_("Visibility"), required=False, widget=forms.Select(attrs=_SELECT),
                                    choices=[("", _("Any visibility")), *Article.Visibility.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Article.Status.choices])
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=forms.Select(attrs=_SELECT),
+                               choices=[("", _("Any status")), *Article.Status.choices])
 
 
 class FaqSearchForm(forms.Form):

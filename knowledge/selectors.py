@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Ln
 from django.utils import timezone
 
@@ -13,6 +13,10 @@ from .text import query_tokens, required_matches, tsquery_any, tsquery_at_least
 
 # Columns a list never shows: the search columns are several times the size of the body.
 LIST_DEFER = ("body", "body_html", "search_title", "search_body", "search_vector")
+# Search results show a snippet of the body, so only the derived columns are left out there.
+SEARCH_DEFER = ("body_html", "search_title", "search_body", "search_vector")
+RANK_CANDIDATES = 1000
+SUGGESTION_CANDIDATES = 300  # five suggestions are wanted, fast: rank fewer candidates
 
 
 # --- Who sees what ----------------------------------------------------------------------------------
@@ -36,6 +40,13 @@ def articles_visible_to(user) -> QuerySet[Article]:
 def faq_articles() -> QuerySet[Article]:
     """The public FAQ: published AND public. Nothing else is ever reachable without a login."""
     return Article.objects.filter(status=Article.Status.PUBLISHED, visibility=Article.Visibility.PUBLIC)
+
+
+def faq_categories() -> QuerySet:
+    """Categories that have at least one FAQ article (an index probe per category, not a join)."""
+    from .models import Category
+
+    return Category.objects.filter(Exists(faq_articles().filter(category=OuterRef("pk"))))
 
 
 # --- Search -------------------------------------------------------------------------------------
@@ -66,25 +77,37 @@ def _solved_boost():
     return Value(0.05) * Ln(Cast(F("solved_count"), FloatField()) + Value(1.0))
 
 
-def _search_postgres(qs, *, query: str, tokens: list[str], m: int, model: str = "") -> QuerySet[Article]:
+def _search_postgres(qs, *, query: str, tokens: list[str], m: int, model: str = "",
+                     rank_tokens: list[str] | None = None, cap: int = RANK_CANDIDATES) -> QuerySet[Article]:
     from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 
     must = SearchQuery(tsquery_at_least(tokens, m), search_type="raw", config="simple")
-    anyq = SearchQuery(tsquery_any(tokens), search_type="raw", config="simple")
+    anyq = SearchQuery(tsquery_any(rank_tokens or tokens), search_type="raw", config="simple")
     rank = SearchRank(F("search_vector"), anyq, normalization=Value(0)) + Value(0.5) * TrigramSimilarity("title", query)
     rank = rank + _solved_boost()
     if model:
         rank = rank + Case(When(model__iexact=model, then=Value(0.3)), default=Value(0.0), output_field=FloatField())
-    return qs.filter(search_vector=must).annotate(rank=rank).order_by("-rank", "-solved_count", "-pk")
+    # Ranking reads every candidate's vector; a one-word query can match thousands. Rank at most
+    # RANK_CANDIDATES of them (taken straight from the GIN bitmap) so the time stays bounded.
+    candidates = qs.filter(search_vector=must).order_by().values("pk")[:cap]
+    return qs.filter(pk__in=Subquery(candidates)).annotate(rank=rank).order_by("-rank", "-solved_count", "-pk")
 
 
-def _search_sqlite(qs, *, tokens: list[str], m: int, model: str = "") -> QuerySet[Article]:
+def _has(token: str) -> Q:
+    # Columns are ' tok tok ': English matches as a word prefix, a Chinese bigram as a whole token.
+    needle = f" {token}" if token.isascii() else f" {token} "
+    return Q(search_title__contains=needle) | Q(search_body__contains=needle)
+
+
+def _search_sqlite(qs, *, tokens: list[str], m: int, model: str = "",
+                   rank_tokens: list[str] | None = None) -> QuerySet[Article]:
     """Fallback: LIKE on the tokenised columns; a token in the title counts 3, in the body 1."""
     matched, score = Value(0), Value(0)
     for token in tokens:
+        matched = matched + Case(When(_has(token), then=Value(1)), default=Value(0), output_field=IntegerField())
+    for token in rank_tokens or tokens:
         needle = f" {token}" if token.isascii() else f" {token} "
         in_title, in_body = Q(search_title__contains=needle), Q(search_body__contains=needle)
-        matched = matched + Case(When(in_title | in_body, then=Value(1)), default=Value(0), output_field=IntegerField())
         score = score + Case(When(in_title, then=Value(3)), default=Value(0), output_field=IntegerField())
         score = score + Case(When(in_body, then=Value(1)), default=Value(0), output_field=IntegerField())
     rank = Cast(score, FloatField()) + Cast(F("solved_count"), FloatField()) * Value(0.01)
@@ -99,37 +122,52 @@ def article_search(qs: QuerySet[Article], *, query: str, filters: SearchFilters 
     PostgreSQL: a GIN-indexed full-text match on the bigram/word vector (title weight A, body B),
     ranked by ts_rank + trigram similarity of the title + log(solved tickets). SQLite: LIKE scoring.
     """
-    qs = _filtered(qs, filters).select_related("category").defer(*LIST_DEFER)
+    qs = _filtered(qs, filters).select_related("category").defer(*SEARCH_DEFER)
     tokens = query_tokens(query)
     if not tokens:
         return qs.order_by("-updated_at", "-pk"), []
-    m = required_matches(len(tokens))
+    m = required_matches(tokens)
     if connection.vendor == "postgresql":
         return _search_postgres(qs, query=query.strip()[:200], tokens=tokens, m=m), tokens
     return _search_sqlite(qs, tokens=tokens, m=m), tokens
 
 
-def ticket_suggestions(ticket, *, limit: int = 5) -> tuple[list[Article], list[str]]:
-    """Published articles that match the ticket's subject, description and asset model (top `limit`).
+def _ranked(qs, *, query: str, tokens: list[str], m: int, rank_tokens: list[str], model: str):
+    if connection.vendor == "postgresql":
+        return _search_postgres(qs, query=query, tokens=tokens, m=m, model=model, rank_tokens=rank_tokens,
+                                cap=SUGGESTION_CANDIDATES)
+    return _search_sqlite(qs, tokens=tokens, m=m, model=model, rank_tokens=rank_tokens)
 
-    The subject's tokens come first (they are what the customer said the problem is); an article
-    needs two of them (one if the ticket has a single meaningful token), and one written for the
-    ticket's asset model ranks higher.
+
+def ticket_suggestions(ticket, *, limit: int = 5) -> tuple[list[Article], list[str]]:
+    """Published articles for a ticket, best first: at most `limit`, at most three indexed queries.
+
+    Tiers, each filling what the previous left: (1) most of the subject's words — what the
+    customer said the problem is; (2) most of the description's words; (3) articles written for
+    the ticket's asset model (product + model). Within a tier every token of subject, description
+    and model counts towards the rank, an article for the same model ranks higher, and so do
+    articles that solved more tickets.
     """
     asset = getattr(ticket, "asset", None)
-    model = (asset.model if asset else "") or ""
-    product = (asset.product if asset else "") or ""
-    text = " ".join([ticket.subject or "", model, product, (ticket.description or "")[:500]])
-    tokens = query_tokens(text, limit=12)
+    model = ((asset.model if asset else "") or "").strip()
+    product = ((asset.product if asset else "") or "").strip()
+    subject = query_tokens(ticket.subject or "")
+    description = [t for t in query_tokens((ticket.description or "")[:1000]) if t not in subject]
+    asset_tokens = query_tokens(f"{product} {model}")
+    rank_tokens = list(dict.fromkeys([*subject, *description, *asset_tokens]))[:16]
     qs = Article.objects.filter(status=Article.Status.PUBLISHED).defer(*LIST_DEFER)
-    if not tokens:
-        return [], []
-    m = min(2, len(tokens))
-    if connection.vendor == "postgresql":
-        qs = _search_postgres(qs, query=(ticket.subject or "")[:200], tokens=tokens, m=m, model=model)
-    else:
-        qs = _search_sqlite(qs, tokens=tokens, m=m, model=model)
-    return list(qs[:limit]), tokens
+    found: list[Article] = []
+    for tokens, m in (
+        (subject, required_matches(subject)),
+        (description, required_matches(description)),
+        (asset_tokens, len(asset_tokens)),
+    ):
+        if len(found) >= limit or not tokens:
+            continue
+        tier = _ranked(qs.exclude(pk__in=[a.pk for a in found]), query=(ticket.subject or "")[:200], tokens=tokens,
+                       m=m, rank_tokens=rank_tokens, model=model)
+        found.extend(tier[: limit - len(found)])
+    return found, rank_tokens
 
 
 # --- Lists ------------------------------------------------------------------------------------------

@@ -70,22 +70,21 @@ def test_writers_see_drafts(role, client_for, articles):
 
 
 @pytest.mark.parametrize("role", [None, "outsider", "technician", "agent"])
-@pytest.mark.parametrize("kind", ["public", "internal", "public_draft", "internal_draft", "public_archived"])
-def test_faq_routes_show_only_public_published(role, kind, client_for, articles):
+def test_faq_routes_show_only_public_published(role, client_for, articles):
     client = client_for(role)
-    article = articles[kind]
-    reachable = kind == "public"
-    # detail
-    assert client.get(reverse("knowledge:faq_detail", args=[article.pk])).status_code == (200 if reachable else 404)
-    # vote
-    response = client.post(reverse("knowledge:faq_vote", args=[article.pk]), {"helpful": "1"})
-    assert response.status_code == (302 if reachable else 404)
-    # list and search
     listing = client.get(reverse("knowledge:faq")).content.decode()
-    searched = client.get(reverse("knowledge:faq"), {"q": article.title}).content.decode()
-    link = reverse("knowledge:faq_detail", args=[article.pk])
-    assert (f'href="{link}"' in listing) is reachable
-    assert (f'href="{link}"' in searched) is reachable
+    for kind, article in articles.items():
+        reachable = kind == "public"
+        # detail
+        assert client.get(reverse("knowledge:faq_detail", args=[article.pk])).status_code == (200 if reachable else 404)
+        # vote
+        response = client.post(reverse("knowledge:faq_vote", args=[article.pk]), {"helpful": "1"})
+        assert response.status_code == (302 if reachable else 404), kind
+        # list and search
+        searched = client.get(reverse("knowledge:faq"), {"q": article.title}).content.decode()
+        link = reverse("knowledge:faq_detail", args=[article.pk])
+        assert (f'href="{link}"' in listing) is reachable, kind
+        assert (f'href="{link}"' in searched) is reachable, kind
 
 
 def test_faq_needs_no_login_and_switches_language(client, articles):
@@ -103,7 +102,7 @@ def test_faq_needs_no_login_and_switches_language(client, articles):
 def ticket(customer_factory, personas):
     from tickets.services import ticket_create
 
-    return ticket_create(customer=customer_factory(), kind="repair", subject="How to reset the printer",
+    return ticket_create(customer=customer_factory(), kind="repair", subject="Public published",
                          created_by=personas.frontdesk)
 
 
@@ -115,7 +114,7 @@ def test_ticket_panel(role, status, client_for, ticket, articles):
     response = client_for(role).get(reverse("knowledge:ticket_suggestions", args=[ticket.pk]))
     assert response.status_code == status
     if status == 200:
-        assert "Public published" in response.content.decode()
+        assert reverse("knowledge:detail", args=[articles["public"].pk]) in response.content.decode()
 
 
 @pytest.mark.parametrize("role,allowed", [

@@ -4,8 +4,6 @@ import pytest
 from knowledge.models import Article
 from knowledge.selectors import article_search, articles_visible_to, faq_articles, ticket_suggestions
 
-from kb_fixture_articles import SEARCH_CASES, SUGGESTION_CASES
-
 pytestmark = pytest.mark.django_db
 
 
@@ -13,15 +11,15 @@ def _titles(qs):
     return [a.title for a in qs[:3]]
 
 
-def test_at_least_fifteen_pairs():
-    assert len(SEARCH_CASES) >= 15 and len(SUGGESTION_CASES) >= 5
+def test_at_least_fifteen_pairs(search_cases, suggestion_cases):
+    assert len(search_cases) >= 15 and len(suggestion_cases) >= 5
 
 
-def test_every_query_finds_its_article_in_the_top_three(kb_fixture, personas):
+def test_every_query_finds_its_article_in_the_top_three(kb_fixture, personas, search_cases):
     # given the fixed set, all published; a staff reader
     qs = articles_visible_to(personas.agent)
     failures = []
-    for query, key in SEARCH_CASES:
+    for query, key in search_cases:
         # when
         results, tokens = article_search(qs, query=query)
         top = _titles(results)
@@ -61,13 +59,13 @@ def test_solved_count_ranks_an_article_up(kb_fixture, personas):
     assert after.index(target.pk) < before.index(target.pk)
 
 
-def test_suggestions_on_the_fixture(kb_fixture, customer_factory, personas):
+def test_suggestions_on_the_fixture(kb_fixture, customer_factory, personas, suggestion_cases):
     from customers.models import Asset
     from tickets.services import ticket_create
 
     customer = customer_factory()
     failures = []
-    for (subject, description, product, model), key in SUGGESTION_CASES:
+    for (subject, description, product, model), key in suggestion_cases:
         asset = Asset.objects.create(customer=customer, product=product, model=model)
         ticket = ticket_create(customer=customer, kind="repair", subject=subject, description=description,
                                asset=asset, created_by=personas.frontdesk)

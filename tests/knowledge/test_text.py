@@ -52,6 +52,15 @@ def test_query_drops_stop_words_and_the_bigrams_around_them():
     assert query_tokens("how to fix the printer") == ["fix", "printer"]
 
 
+def test_required_matches():
+    from knowledge.text import required_matches
+
+    assert required_matches(["打印", "印机", "机卡", "卡纸"]) == 3
+    assert required_matches(["电梯", "梯异", "异响"]) == 2
+    assert required_matches(["air", "conditioner", "cooling"]) == 3
+    assert required_matches(["elevator", "door", "won", "close"]) == 3
+
+
 def test_tsquery_requires_m_of_n():
     assert tsquery_at_least(["打印", "卡纸", "printer"], 2) == "(打印 & 卡纸) | (打印 & printer:*) | (卡纸 & printer:*)"
 
