@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from servicedesk.permissions import perm_required
@@ -18,6 +17,7 @@ from . import selectors, services
 from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, OwnerForm
 from .models import Asset, Customer
 from .selectors import PHONE_LIKE_RE
+from .templatetags.customers_tags import ticket_url
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -52,6 +52,11 @@ def _customer_or_survivor(pk):
 def desk(request):
     query = request.GET.get("q", "")
     result = selectors.customers_search(query=query) if query.strip() else None
+    # Enter on the search box (a plain GET): a ticket number or a single match goes straight there.
+    if result is not None and result.kind == "ticket" and result.ticket is not None:
+        return redirect(ticket_url(result.ticket))
+    if result is not None and len(result.customers) == 1:
+        return redirect("customers:detail", pk=result.customers[0].pk)
     return render(request, "customers/desk.html", {"query": query, "result": result})
 
 

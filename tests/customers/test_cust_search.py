@@ -107,9 +107,23 @@ def test_desk_has_debounced_as_you_type_search(client_for):
     assert "input changed delay:250ms" in body
 
 
-def test_desk_without_javascript_shows_results(people, client_for):
-    body = client_for("frontdesk").get(reverse("customers:desk"), {"q": "Li Ming"}).content.decode()
-    assert reverse("customers:detail", args=[people["li"].pk]) in body
+def test_desk_without_javascript_shows_results(people, customer_factory, client_for):
+    customer_factory(name="Li Na", phone="13700000001")
+    body = client_for("frontdesk").get(reverse("customers:desk"), {"q": "Li "}).content.decode()
+    assert reverse("customers:detail", args=[people["li"].pk]) in body and "Li Na" in body
+
+
+def test_enter_on_a_single_match_or_ticket_number_goes_straight_there(people, client_for, ticket_for):
+    client = client_for("frontdesk")
+    response = client.get(reverse("customers:desk"), {"q": "138 1234 5678"})
+    assert response.status_code == 302 and response["Location"] == reverse("customers:detail", args=[people["wang"].pk])
+    ticket = ticket_for(people["li"])
+    response = client.get(reverse("customers:desk"), {"q": ticket.number})
+    # the tickets app's page when it has one (tickets:detail), else the customer's
+    from customers.templatetags.customers_tags import ticket_url
+
+    assert response.status_code == 302 and response["Location"] == ticket_url(ticket)
+    assert response["Location"] != reverse("customers:desk")
 
 
 @pytest.mark.parametrize("matches", [1, 50])
