@@ -29,7 +29,7 @@ from servicedesk.models import Team
 from tickets.models import FaultCause, Ticket
 
 PREFIX = "BR-"
-SERIES = "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %s)"
+SERIES = "WITH RECURSIVE s(g) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT g + 1 FROM s WHERE g < %s)"
 
 
 def _pg():
