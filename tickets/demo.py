@@ -16,7 +16,6 @@ from customers.models import Asset, Customer
 from . import services
 from .models import Department, FaultCause, Ticket, TicketEvent
 
-MARK = "demo"
 TOTAL = 300
 FAULT_CAUSES = [("Worn part", "worn-part"), ("Wrong installation", "installation"), ("Power supply", "power"),
                 ("User error", "user-error"), ("Manufacturing defect", "defect"), ("Refrigerant leak", "leak")]
@@ -52,7 +51,7 @@ def load(*, stdout, options):
     assets = {}
     for a in Asset.objects.filter(customer__in=customers).order_by("pk"):
         assets.setdefault(a.customer_id, a)
-    done = TicketEvent.objects.filter(kind="created", message=MARK).count()
+    done = TicketEvent.objects.filter(kind="created", after__demo=True).count()
     if done >= TOTAL:
         stdout.write(f"Tickets: {done} demo tickets already there.")
         return
@@ -101,7 +100,9 @@ def _make(s):
     t = services.ticket_create(customer=s["customer"], kind=s["kind"], subject=s["subject"], channel=s["channel"],
                                priority=s["priority"], asset=s["asset"], created_by=staff["frontdesk"],
                                description=s["subject"], now=t0)
-    TicketEvent.objects.filter(ticket=t, kind="created").update(message=MARK)
+    ev = TicketEvent.objects.get(ticket=t, kind="created")
+    ev.after = {**ev.after, "demo": True}  # the marker that makes re-running add nothing
+    ev.save(update_fields=["after"])
     fate, agent = s["fate"], s["assignee"]
     if fate == "new":
         return

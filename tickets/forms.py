@@ -137,6 +137,7 @@ class ResolveForm(VersionedForm):
         if kind == Ticket.Kind.REPAIR:
             # A repair without its cause cannot be counted as a recurring fault later.
             self.fields["fault_cause"].required = True
+            self.fields["fault_cause"].empty_label = _("— choose —")
 
     def clean_solution(self):
         value = self.cleaned_data["solution"].strip()

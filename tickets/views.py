@@ -185,7 +185,7 @@ def _actions(user, ticket, complaint):
             "complaint_decide": user.has_perm("tickets.approve_complaint") and open_
             and complaint.investigated_at is not None,
             "complaint_solution": work and open_ and complaint.decided_at is not None,
-            "complaint_return_visit": work and complaint.solution_sent_at is not None and ticket.status != S.CANCELLED,
+            "complaint_return_visit": work and open_ and complaint.solution_sent_at is not None,
         })
     return a
 

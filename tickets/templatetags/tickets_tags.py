@@ -54,7 +54,8 @@ def kind_icon(kind):
 
 @register.simple_tag
 def event_label(ev):
-    return EVENT_LABELS.get(ev.kind, ev.kind)
+    # Other areas record their own kinds on the timeline (e.g. callbacks): show them readably.
+    return EVENT_LABELS.get(ev.kind) or ev.kind.replace("_", " ")
 
 
 def _user(users, pk):
