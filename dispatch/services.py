@@ -437,20 +437,21 @@ def offers_expire_due(*, now: datetime | None = None, batch: int = 50) -> int:
     the next eligible technician (or the supervisor). Work orders are claimed with SKIP LOCKED so two
     sweeps, or a sweep and a technician accepting at that moment, never fight over one row."""
     now = now or timezone.now()
-    done = 0
+    done, failed = 0, set()
     while True:
         with transaction.atomic():
             claimed = list(
                 WorkOrder.objects.filter(
                     status=WS.OFFERED, offers__answer=Offer.Answer.PENDING, offers__expires_at__lte=now
-                ).select_for_update(skip_locked=True, of=("self",)).order_by("pk")[:batch]
+                ).exclude(pk__in=failed).select_for_update(skip_locked=True, of=("self",)).order_by("pk")[:batch]
             )
             for wo in claimed:
                 try:
                     with transaction.atomic():
                         done += _expire_offer(wo, now)
-                except Exception:  # one bad row must not stall the sweep
+                except Exception:  # one bad row must not stall the sweep; the next tick retries it
                     logger.exception("Offer expiry failed for work order %s", wo.pk)
+                    failed.add(wo.pk)
         if len(claimed) < batch:
             return done
 

@@ -103,3 +103,17 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def personas(db):
+    """The shared personas, created without re-syncing every role's permissions per user (faster)."""
+    from tests.conftest import Personas
+
+    class FastPersonas(Personas):
+        def _get(self, key, role):
+            if key not in self._cache:
+                self._cache[key] = make_user(key, role)
+            return self._cache[key]
+
+    return FastPersonas()
