@@ -132,8 +132,8 @@ def month_choices(now, count=24):
 
 
 class SatisfactionFilterForm(forms.Form):
-    start = forms.ChoiceField(label=_("From"), required=False)
-    end = forms.ChoiceField(label=_("To"), required=False)
+    start = forms.ChoiceField(label=_("From month"), required=False)
+    end = forms.ChoiceField(label=_("To month"), required=False)
     segment = forms.ChoiceField(label=_("Break down by"), choices=list(selectors.SEGMENTS.items()), required=False)
     tier = forms.ChoiceField(label=_("Service tier"), choices=[("", _("All"))] + list(Customer.Tier.choices),
                              required=False)
@@ -153,6 +153,9 @@ class SatisfactionFilterForm(forms.Form):
         self.fields["start"].choices = choices
         self.fields["end"].choices = choices
         self.now = now
+        default_months = selectors.months_back(timezone.localtime(now).date(), 12)
+        self.fields["start"].initial = default_months[0].strftime("%Y-%m")
+        self.fields["end"].initial = default_months[-1].strftime("%Y-%m")
         for name, field in self.fields.items():
             css = "form-control form-control-sm" if name == "q" else "form-select form-select-sm"
             field.widget.attrs.setdefault("class", css)

@@ -423,6 +423,8 @@ def survey_invitation_create(*, ticket=None, customer=None, technician=None, wor
         customer=customer, ticket=ticket, technician=technician, work_order=work_order, nonce=secrets.token_hex(16),
         language=customer.preferred_language or "zh-hans", created_at=now,
         expires_at=now + timedelta(days=pol.survey_expiry_days),
+        # The task normally sends it within seconds; if the broker was down, the sweep does.
+        next_send_at=now + RESEND_AFTER,
     )
     try:
         with transaction.atomic():
@@ -433,6 +435,39 @@ def survey_invitation_create(*, ticket=None, customer=None, technician=None, wor
 
     enqueue_on_commit(survey_invitation_send_task, invitation.pk)
     return invitation
+
+
+RESEND_AFTER = timedelta(minutes=10)
+MAX_DELIVERY_ATTEMPTS = 6
+
+
+def survey_invitations_resend_due(*, now: datetime | None = None, batch: int = 50) -> int:
+    """Safety net for survey links: send those the task never delivered (broker down, gateway
+    failing), with growing pauses, until sent, out of attempts or expired. Rows are claimed with
+    SKIP LOCKED and pushed forward before sending, so two sweeps never send the same link."""
+    from .delivery import DeliveryError
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            SurveyInvitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(next_send_at__isnull=False, next_send_at__lte=now).order_by("next_send_at", "pk")[:batch]
+        )
+        for inv in due:
+            give_up = (inv.delivery_attempts >= MAX_DELIVERY_ATTEMPTS or inv.expires_at <= now
+                       or inv.delivery_status in (SurveyInvitation.Delivery.SENT, SurveyInvitation.Delivery.NO_ADDRESS))
+            nxt = None if give_up else now + RESEND_AFTER * (2 ** inv.delivery_attempts)
+            SurveyInvitation.objects.filter(pk=inv.pk).update(next_send_at=nxt)
+    sent = 0
+    for inv in due:
+        if inv.delivery_attempts >= MAX_DELIVERY_ATTEMPTS or inv.expires_at <= now:
+            continue
+        try:
+            if survey_invitation_send(invitation_id=inv.pk, now=now) == "sent":
+                sent += 1
+        except DeliveryError:
+            logger.warning("Survey invitation %s: delivery failed again", inv.pk)
+    return sent
 
 
 def survey_message(invitation: SurveyInvitation, *, base_url: str = "") -> str:
@@ -468,7 +503,8 @@ def survey_invitation_send(*, invitation_id: int, now: datetime | None = None) -
                  .order_by("-is_primary", "label", "pk").first())
         to = phone.number if phone else ""
     if not to:
-        SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_status=SurveyInvitation.Delivery.NO_ADDRESS)
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_status=SurveyInvitation.Delivery.NO_ADDRESS,
+                                                                  next_send_at=None)
         return "no_address"
     text = survey_message(invitation)
     SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_attempts=invitation.delivery_attempts + 1)
@@ -482,7 +518,7 @@ def survey_invitation_send(*, invitation_id: int, now: datetime | None = None) -
         raise
     SurveyInvitation.objects.filter(pk=invitation.pk).update(
         delivery_status=SurveyInvitation.Delivery.SENT, sent_at=now, delivered_to=to, delivery_channel=backend.channel,
-        delivery_error="",
+        delivery_error="", next_send_at=None,
     )
     return "sent"
 

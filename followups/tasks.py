@@ -32,3 +32,10 @@ def key_account_callbacks_task() -> int:
     from .services import callbacks_key_accounts_create
 
     return callbacks_key_accounts_create()
+
+
+@shared_task
+def survey_invitations_resend_task() -> int:
+    from .services import survey_invitations_resend_due
+
+    return survey_invitations_resend_due()

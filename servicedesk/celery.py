@@ -50,6 +50,32 @@ app.conf.beat_schedule = {
     # Report emails: hourly. A daily report must arrive early in the morning, and each run only
     # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
     # and, after downtime, the next tick sends the latest missed period (no flood of old ones).
+    # Callback reminders: every 5 minutes. A callback is due at a time of day agents plan around,
+    # so a reminder within 5 minutes is on time; the sweep reads due rows through the partial index
+    # on next_reminder_at, and a (callback, due_at) unique row makes each reminder exactly once.
+    "followups-callback-reminders": {
+        "task": "followups.tasks.callback_reminders_sweep_task", "schedule": 5 * MINUTE,
+        "options": {"expires": 5 * MINUTE},
+    },
+    # Morning digest of the day's callbacks: 08:30 local, before the office opens at 09:00; an
+    # (owner, day) unique row keeps it to one a day even if beat fires twice or catches up late.
+    "followups-callback-digest": {
+        "task": "followups.tasks.callback_digests_task", "schedule": crontab(minute=30, hour=8),
+        "options": {"expires": 6 * HOUR},
+    },
+    # Key-account callbacks: daily at 07:00. The callback is monthly, but running daily means a
+    # missed first-of-month (beat down) is caught the next day; the (customer, month) unique
+    # constraint makes it once per customer per month.
+    "followups-key-account-callbacks": {
+        "task": "followups.tasks.key_account_callbacks_task", "schedule": crontab(minute=0, hour=7),
+        "options": {"expires": 24 * HOUR},
+    },
+    # Survey links the task could not deliver (broker down, gateway failing): every 10 minutes,
+    # matching the first resend pause; later pauses double. Claimed with SKIP LOCKED.
+    "followups-survey-resend": {
+        "task": "followups.tasks.survey_invitations_resend_task", "schedule": 10 * MINUTE,
+        "options": {"expires": 10 * MINUTE},
+    },
     "reports-deliveries": {
         "task": "reports.tasks.report_deliveries_send",
         "schedule": HOUR,

@@ -99,7 +99,31 @@ def test_sending_never_blocks_the_agent_when_the_broker_is_down(settings, make_t
     with django_capture_on_commit_callbacks(execute=True):
         ticket = make_ticket(resolve_at=at(2026, 11, 20, 15))
     assert ticket.status == "resolved"
-    assert ticket.survey_invitations.get().delivery_status == "pending"
+    invitation = ticket.survey_invitations.get()
+    assert invitation.delivery_status == "pending"
+    # the resend sweep picks it up 10 minutes later, once
+    assert services.survey_invitations_resend_due(now=at(2026, 11, 20, 15, 5)) == 0
+    assert services.survey_invitations_resend_due(now=at(2026, 11, 20, 15, 10)) == 1
+    assert services.survey_invitations_resend_due(now=at(2026, 11, 20, 18)) == 0
+    invitation.refresh_from_db()
+    assert (invitation.delivery_status, invitation.next_send_at) == ("sent", None)
+
+
+def test_resend_sweep_backs_off_and_gives_up(settings, make_ticket):
+    settings.SURVEY_DELIVERY_BACKEND = "tests.followups.fu_helpers.FlakyBackend"
+    FlakyBackend.calls = []
+    FlakyBackend.fail_times = 100
+    invitation = make_ticket(resolve_at=at(2026, 11, 20, 15)).survey_invitations.get()
+    moment = at(2026, 11, 20, 15, 10)
+    for _attempt in range(8):
+        services.survey_invitations_resend_due(now=moment)
+        invitation.refresh_from_db()
+        if invitation.next_send_at is None:
+            break
+        assert invitation.next_send_at > moment  # pushed forward, further each time
+        moment = invitation.next_send_at
+    assert invitation.delivery_status == "failed"
+    assert invitation.delivery_attempts == 6 and invitation.next_send_at is None
 
 
 def test_one_invitation_per_ticket(make_ticket, personas):
