@@ -19,6 +19,7 @@ urlpatterns = [
     path("wo/<int:pk>/close/", views.workorder_close, name="close"),
     path("wo/<int:pk>/dispatch/", views.workorder_dispatch, name="auto_dispatch"),
     path("wo/<int:pk>/force/", views.workorder_force, name="force"),
+    path("wo/<int:pk>/cancel/", views.workorder_cancel, name="cancel"),
     path("offer/<int:pk>/accept/", views.offer_accept, name="offer_accept"),
     path("offer/<int:pk>/decline/", views.offer_decline, name="offer_decline"),
     path("ticket/<int:ticket_pk>/panel/", views.ticket_panel, name="ticket_panel"),

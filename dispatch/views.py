@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -244,7 +245,10 @@ def workorder_dispatch(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.info(request, explain.render(decision)["summary"])
-    return redirect(request.POST.get("next") or "dispatch:board")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "dispatch:board"
+    return redirect(target)
 
 
 @perm_required("dispatch.force_dispatch")
@@ -261,6 +265,19 @@ def workorder_force(request, pk):
             return redirect("dispatch:board")
     return render(request, "dispatch/force.html", {"wo": wo, "form": form},
                   status=400 if request.method == "POST" else 200)
+
+
+@perm_required("dispatch.change_workorder")
+@require_POST
+def workorder_cancel(request, pk):
+    wo = get_object_or_404(WorkOrder, pk=pk)
+    try:
+        services.workorder_cancel(work_order=wo, actor=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.info(request, _("Work order %(number)s cancelled.") % {"number": wo.number})
+    return redirect("dispatch:workorder", pk=wo.pk)
 
 
 # --- the ticket page ----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def _urls(wo):
         ("get", reverse("dispatch:offer_decline", args=[offer.pk])),
         ("post", reverse("dispatch:offer_decline", args=[offer.pk])),
         ("post", reverse("dispatch:auto_dispatch", args=[wo.pk])),
+        ("post", reverse("dispatch:cancel", args=[wo.pk])),
         ("get", reverse("dispatch:force", args=[wo.pk])),
         ("get", reverse("dispatch:board")),
         ("get", reverse("dispatch:ticket_panel", args=[wo.ticket_id])),
@@ -210,3 +211,23 @@ def test_detail_query_budget(client_for, tech_factory, wo_factory, personas, par
         services.part_use(work_order=wo, part=part, quantity=1, actor=tech.user)
     with django_assert_max_num_queries(26):
         assert client.get(url).status_code == 200
+
+
+def test_dispatch_redirect_stays_on_site(mine, client_for):
+    services.workorder_cancel(work_order=mine, actor=None, reason="duplicate")
+    response = client_for("supervisor").post(reverse("dispatch:auto_dispatch", args=[mine.pk]),
+                                             {"next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == reverse("dispatch:board")
+
+
+def test_supervisor_cancels_with_a_reason(mine, client_for):
+    url = reverse("dispatch:cancel", args=[mine.pk])
+    assert client_for("agent").post(url, {"reason": "dup"}).status_code == 403
+    client = client_for("supervisor")
+    client.post(url, {"reason": ""})
+    mine.refresh_from_db()
+    assert mine.status == WorkOrder.Status.OFFERED
+    client.post(url, {"reason": "Customer fixed it himself"})
+    mine.refresh_from_db()
+    assert mine.status == WorkOrder.Status.CANCELLED and mine.technician is None
+    assert not Offer.objects.filter(work_order=mine, answer="pending").exists()
