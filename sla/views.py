@@ -82,9 +82,8 @@ def dashboard(request):
     at_risk = _rows(at_risk_qs[:15], now)
     at_risk_total = at_risk_qs.count()
     breaches = selectors.breach_counts(now=now, team_id=filters.team_id)
-    comp = selectors.compliance(filters)
-    pct = selectors.percentiles(filters)
-    trend = selectors.trend(filters)
+    figures = selectors.dashboard_figures(filters)
+    comp, pct, trend = figures["compliance"], figures["percentiles"], figures["trend"]
     teams = list(Team.objects.all())
     team_names = {t.pk: t.name for t in teams}
     agent_ids = {a for t in comp.values() for a in t["agent"] if a}

@@ -46,3 +46,9 @@ def _sla_defaults_after_flush(request):
     year = timezone.localdate().year
     install_china_calendar(BusinessCalendar, BusinessHours, CalendarDay, years=[year, year + 1])
     install_policies(SLAPolicy, SLATarget)
+
+
+@pytest.fixture(autouse=True)
+def _no_dashboard_cache(settings):
+    # Each test builds its own data: a figure cached by an earlier test would hide it.
+    settings.SLA_DASHBOARD_CACHE_SECONDS = 0

@@ -177,3 +177,20 @@ def test_manager_edits_a_policy_with_crispy_form(client_for):
     data["targets-0-hours"] = "-1"
     bad = client.post(reverse("sla:policy", args=[policy.pk]), data)
     assert bad.status_code == 200 and bad.context["formset"].errors
+
+
+def test_dashboard_figures_are_cached_for_a_minute(client_for, open_ticket, personas, team, settings,
+                                                   django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    settings.SLA_DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    _fill(open_ticket, personas, team, 3)
+    client = client_for("supervisor")
+    params = {"start": "2026-11-01", "end": "2026-11-30"}
+    with time_machine.travel(NOW, tick=False):
+        first = client.get(reverse("sla:dashboard"), params).context["targets"][0]["all"]
+        with django_assert_max_num_queries(12):  # compliance, percentiles and trend come from the cache
+            second = client.get(reverse("sla:dashboard"), params).context["targets"][0]["all"]
+    assert first == second and first["total"] > 0
+    cache.clear()

@@ -40,8 +40,6 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="delete earlier bench data and build again")
 
     def handle(self, *args, n, open_share, due, breaches, rebuild, **options):
-        if not settings.DEBUG and not settings.IS_POSTGRES:
-            pass
         n = n or (1_000_000 if settings.IS_POSTGRES else 100_000)
         out = {"db": connection.vendor, "n": n}
         now = timezone.now()
@@ -97,8 +95,10 @@ class Command(BaseCommand):
             ("sweep, nothing due", f"{out['sweep_idle_ms']} ms", "< 50 ms"),
             (f"sweep, {due:,} newly due warnings", f"{out['sweep_warnings_s']} s", "< 10 s"),
             (f"sweep, {breaches:,} new breaches", f"{out['sweep_breaches_s']} s", ""),
-            ("dashboard render", f"{out['dashboard_ms']} ms", "< 200 ms"),
+            ("dashboard render (figures cached)", f"{out['dashboard_ms']} ms", "< 200 ms"),
             ("dashboard queries", f"{out['dashboard_queries']}", "fixed"),
+            ("dashboard render, cold cache", f"{out['dashboard_cold_ms']} ms", ""),
+            ("dashboard queries, cold", f"{out['dashboard_cold_queries']}", "fixed"),
         ]
         for label, value, target in rows:
             self.stdout.write(f"{label:32} {value:>14}   {target}")
@@ -153,11 +153,102 @@ class Command(BaseCommand):
         return list(Customer.objects.filter(name__startswith="Bench customer ").values_list("pk", flat=True))
 
     def _build(self, *, n, open_share, now):
+        supervisor, agents, teams = self._people()
+        customers = self._customers()
+        if connection.vendor == "postgresql":
+            self._build_sql(n=n, open_share=open_share, now=now, supervisor=supervisor, agents=agents, teams=teams,
+                            customers=customers)
+        else:
+            self._build_orm(n=n, open_share=open_share, now=now, supervisor=supervisor, agents=agents, teams=teams,
+                            customers=customers)
+        self._breach_events(now)
+
+    @staticmethod
+    def _insert_select(model, exprs: dict, source_sql: str, params: list, now) -> str:
+        """INSERT INTO model (...) SELECT ... with every NOT NULL column the expressions leave out
+        filled with the field's default, so the bench keeps working as other areas add fields."""
+        cols, selects, defaults = [], [], []
+        for f in model._meta.concrete_fields:
+            if f.primary_key:
+                continue
+            cols.append(f'"{f.column}"')
+            if f.column in exprs:
+                expr = exprs[f.column]
+                sql_part, expr_params = expr if isinstance(expr, tuple) else (expr, [])
+                selects.append(sql_part)
+                defaults.extend(expr_params)
+            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                selects.append("%s")
+                defaults.append(now)
+            elif f.null:
+                selects.append("NULL")
+            else:
+                selects.append("%s")
+                defaults.append(f.get_db_prep_save(f.get_default(), connection))
+        sql = f'INSERT INTO {model._meta.db_table} ({", ".join(cols)}) SELECT {", ".join(selects)} {source_sql}'
+        with connection.cursor() as c:
+            c.execute(sql, [*defaults, *params])
+        return sql
+
+    def _build_sql(self, *, n, open_share, now, supervisor, agents, teams, customers):
+        """PostgreSQL: one INSERT … SELECT over generate_series per table (minutes → seconds)."""
         from sla.models import SLAClock
         from tickets.models import Ticket
 
-        supervisor, agents, teams = self._people()
-        customers = self._customers()
+        open_every = max(int(round(1 / open_share)), 1)
+        i = "g.i"
+        ticket_exprs = {
+            "number": f"'{PREFIX}' || lpad({i}::text, 9, '0')",
+            "kind": f"(ARRAY['repair','repair','inquiry','complaint','suggestion'])[{i} %% 5 + 1]",
+            "channel": f"(ARRAY['phone','phone','walk_in','web','email'])[{i} %% 5 + 1]",
+            "status": f"CASE WHEN {i} %% {open_every} = 0 THEN (CASE WHEN {i} %% 3 = 0 THEN 'new' ELSE 'in_progress' END) ELSE 'closed' END",
+            "priority": "2",
+            "customer_id": (f"(%s::bigint[])[{i} %% {len(customers)} + 1]", [[int(c) for c in customers]]),
+            "subject": f"'Bench ticket ' || {i}",
+            "assignee_id": (f"(%s::bigint[])[{i} %% {len(agents)} + 1]", [[a.pk for a in agents]]),
+            "team_id": (f"(%s::bigint[])[{i} %% {len(teams)} + 1]", [[t.pk for t in teams]]),
+            "created_by_id": str(int(supervisor.pk)),
+        }
+        with transaction.atomic():
+            self._insert_select(Ticket, ticket_exprs, f"FROM generate_series(0, {n - 1}) AS g(i)", [], now)
+        self.stdout.write(f"  tickets inserted ({n:,})")
+        # Two clocks per ticket; i is recovered from the number. Closed: started over the last year,
+        # 88 % met. Open: started in the last 12 h, next check at the warning moment (nothing due).
+        t = f"substr(t.number, {len(PREFIX) + 1})::int"
+        closed = "t.status = 'closed'"
+        started = (f"CASE WHEN {closed} THEN %(now)s - (({t} * 7919) %% 365) * interval '1 day' - (({t} * 13) %% 1440) * interval '1 minute' - interval '3 days' "
+                   f"ELSE %(now)s - (({t} * 7) %% 720) * interval '1 minute' END")
+        met = f"(({t}) %% 25) > 2"
+        dur = f"CASE WHEN v.target = 'first_response' THEN interval '24 hours' WHEN {closed} THEN interval '16 hours' ELSE interval '40 hours' END"
+        took = (f"CASE WHEN v.target = 'first_response' THEN (CASE WHEN {met} THEN (30 + ({t} * 37) %% 1200) * interval '1 minute' ELSE interval '30 hours' END) "
+                f"ELSE (CASE WHEN {met} THEN (2 + ({t} * 11) %% 14) * interval '1 hour' ELSE interval '20 hours' END) END")
+        clock_exprs = {
+            "ticket_id": "t.id", "target": "v.target", "duration": f"({dur})", "clock": "v.ctype",
+            "warning_percent": "75", "level2_multiplier": "2", "reassign_to_supervisor": "false",
+            "started_at": "s.started", "warning_at": f"s.started + ({dur}) * 0.75", "deadline": f"s.started + ({dur})",
+            "level2_at": f"s.started + ({dur}) * 2",
+            "paused_total": "interval '0'",
+            "stopped_at": f"CASE WHEN {closed} THEN s.started + ({took}) END",
+            "elapsed": f"CASE WHEN {closed} THEN ({took}) END",
+            "met": f"CASE WHEN {closed} THEN {met} END",
+            "breached_at": f"CASE WHEN {closed} AND NOT {met} THEN s.started + ({dur}) END",
+            "last_level": f"CASE WHEN {closed} AND NOT {met} THEN 2 ELSE 0 END",
+            "next_check_at": f"CASE WHEN {closed} THEN NULL ELSE s.started + ({dur}) * 0.75 END",
+        }
+        source = (
+            "FROM tickets_ticket t CROSS JOIN (VALUES ('first_response', 'all_day'), ('resolution', 'business')) AS v(target, ctype) "
+            f"CROSS JOIN LATERAL (SELECT {started} AS started) s WHERE t.number LIKE '{PREFIX}%%'"
+        )
+        # %(now)s placeholders → positional
+        source = source.replace("%(now)s", "%s")
+        with transaction.atomic():
+            self._insert_select(SLAClock, clock_exprs, source, [now, now], now)
+        self.stdout.write(f"  clocks inserted ({2 * n:,})")
+
+    def _build_orm(self, *, n, open_share, now, supervisor, agents, teams, customers):
+        from sla.models import SLAClock
+        from tickets.models import Ticket
+
         kinds = ["repair", "repair", "inquiry", "complaint", "suggestion"]
         channels = ["phone", "phone", "walk_in", "web", "email"]
         open_every = max(int(round(1 / open_share)), 1)
@@ -205,6 +296,10 @@ class Command(BaseCommand):
                 SLAClock.objects.bulk_create(clocks, batch_size=5000)
             if start and start % (CHUNK * 10) == 0:
                 self.stdout.write(f"  … {start:,} tickets")
+
+    def _breach_events(self, now):
+        from sla.models import SLAClock
+
         # breach events for the last fortnight's missed clocks, so "breaches today/this week" have data
         from sla.models import SLAEscalation
 
@@ -275,21 +370,29 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(supervisor)
         url = reverse("sla:dashboard")
-        times, queries = [], None
+        from django.core.cache import cache
+
+        client.get(reverse("sla:policies"))  # warm templates, permissions and URL resolver first
+        cache.delete_pattern("sla:dashboard:*") if hasattr(cache, "delete_pattern") else cache.clear()
+        times, queries, cold = [], None, None
         for i in range(4):
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
                 response = client.get(url)
                 elapsed = (time.perf_counter() - t0) * 1000
             assert response.status_code == 200, response.status_code
-            if i:  # the first request warms caches (templates, permissions)
+            if i:  # the first request computes the cached figures (cold), the next ones read them
                 times.append(elapsed)
+            else:
+                cold, cold_queries = elapsed, len(ctx.captured_queries)
+                cold_slowest = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:4]
             queries = len(ctx.captured_queries)
-        slowest = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:4]
-        for q in slowest:
-            self.stdout.write(f"  dashboard query {float(q['time']) * 1000:7.1f} ms  {q['sql'][:150]}")
+        for title, captured in (("cold", cold_slowest), ("warm", ctx.captured_queries)):
+            for q in sorted(captured, key=lambda q: -float(q["time"]))[:4]:
+                self.stdout.write(f"  dashboard ({title}) query {float(q['time']) * 1000:7.1f} ms  {q['sql'][:140]}")
         assert roles.SUPERVISOR
-        return {"dashboard_ms": round(statistics.median(times), 1), "dashboard_queries": queries}
+        return {"dashboard_ms": round(statistics.median(times), 1), "dashboard_queries": queries,
+                "dashboard_cold_ms": round(cold, 1), "dashboard_cold_queries": cold_queries}
 
     def _plans(self, now):
         from sla.models import SLAClock
