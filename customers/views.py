@@ -39,7 +39,7 @@ def _form_error_from_service(form, exc: ValidationError):
 
 
 def _customer_or_survivor(pk):
-    """(customer, redirect) — a merged duplicate's pages lead to its survivor."""
+    """The customer (merged or not) or 404; callers send a merged duplicate on to its survivor."""
     customer = selectors.customer_resolve(pk)
     if customer is None:
         raise Http404(_("No such customer."))
@@ -137,7 +137,7 @@ def customer_owner(request, pk):
     customer = _customer_or_survivor(pk)
     if customer.merged_into_id:
         return redirect("customers:detail", pk=pk)
-    form = OwnerForm(request.POST or None, initial={"owner": customer.owner_id})
+    form = OwnerForm(request.POST if request.method == "POST" else None, initial={"owner": customer.owner_id})
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_change_owner(
@@ -166,7 +166,7 @@ def customer_merge(request, pk):
     if other is None:
         return render(request, "customers/merge.html", context)
 
-    form = MergeForm(request.POST or None, first=customer, second=other)
+    form = MergeForm(request.POST if request.method == "POST" else None, first=customer, second=other)
     if request.method == "POST" and form.is_valid():
         survivor, duplicate = form.pair()
         try:
@@ -198,7 +198,7 @@ def asset_create(request, pk):
     customer = _customer_or_survivor(pk)
     if customer.merged_into_id:
         return redirect("customers:detail", pk=pk)
-    form = AssetForm(request.POST or None)
+    form = AssetForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.asset_create(customer=customer, created_by=request.user, **form.cleaned_data)
@@ -213,7 +213,7 @@ def asset_create(request, pk):
 @perm_required("customers.view_customer", "customers.change_asset")
 def asset_edit(request, pk):
     asset = get_object_or_404(Asset.objects.select_related("customer"), pk=pk)
-    form = AssetForm(request.POST or None, instance=asset)
+    form = AssetForm(request.POST if request.method == "POST" else None, instance=asset)
     if request.method == "POST" and form.is_valid():
         try:
             services.asset_update(asset=asset, updated_by=request.user, **form.cleaned_data)
@@ -249,7 +249,7 @@ def contact_create(request):
     typed = request.GET.get("q", "").strip()[:200]
     if typed and customer is None:
         initial["caller_phone" if PHONE_LIKE_RE.match(typed) else "caller_name"] = typed
-    form = ContactForm(request.POST or None, initial=initial)
+    form = ContactForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -302,6 +302,11 @@ def tallies(request):
     return render(request, "customers/tallies.html", {"t": data, "chart": chart})
 
 
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in free text (CSV injection): =, +, -, @ at the start."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -309,7 +314,7 @@ class _Echo:
 
 @perm_required("customers.view_customer", "customers.export_customer")
 def export(request):
-    form = ExportForm(request.POST or None)
+    form = ExportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         region = data["region"]
@@ -323,7 +328,7 @@ def export(request):
             yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens the Chinese names correctly
             for c in qs.iterator(chunk_size=2000):
                 yield writer.writerow([
-                    c.pk, c.kind, c.name, " ".join(p.number for p in c.phones.all()), c.email, c.address,
+                    c.pk, c.kind, _cell(c.name), " ".join(p.number for p in c.phones.all()), _cell(c.email), _cell(c.address),
                     c.region.name if c.region else "", c.tier, int(c.is_key_account), c.owner.username if c.owner else "",
                     c.first_contact_at.isoformat() if c.first_contact_at else "", c.first_contact_channel,
                 ])

@@ -134,6 +134,13 @@ def test_export_is_logged_and_filtered(client_for, customer_factory, personas):
     assert (log.exported_by, log.row_count, log.filters["tier"]) == (personas.supervisor, 1, "gold")
 
 
+def test_export_neutralises_formulas(client_for, customer_factory):
+    customer_factory(name="=HYPERLINK(\"http://x\")")
+    response = client_for("manager").post(reverse("customers:export"), {})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text)))[1][2].startswith("'=")
+
+
 def test_front_desk_cannot_export(client_for):
     assert client_for("frontdesk").post(reverse("customers:export"), {}).status_code == 403
     assert not CustomerExport.objects.exists()
