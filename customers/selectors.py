@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -122,8 +123,15 @@ def name_search_queryset(query: str, *, limit: int = 20) -> QuerySet:
     table; anchored at the start it is an index lookup, and that is how a Chinese name is typed
     (surname first). Three characters and more (朱浩然, "smit") match anywhere.
     """
-    lookup = "name__icontains" if len(query) >= MIN_CONTAINS_CHARS else "name__istartswith"
-    return customers_for_listing().filter(**{lookup: query}).order_by("name", "pk")[:limit]
+    listing = customers_for_listing()
+    if len(query) >= MIN_CONTAINS_CHARS:
+        return listing.filter(name__icontains=query).order_by("name", "pk")[:limit]
+    if connection.vendor == "sqlite" and query.upper() == query.lower():
+        # SQLite's case-insensitive LIKE cannot use an index; a name with no cased letters (Chinese)
+        # needs no case folding, so its prefix is a b-tree range on customer_name_idx (code-point
+        # order, which is SQLite's default collation).
+        return listing.filter(name__gte=query, name__lt=query + "\U0010ffff").order_by("name", "pk")[:limit]
+    return listing.filter(name__istartswith=query).order_by("name", "pk")[:limit]
 
 
 def customer_resolve(pk: int) -> Customer | None:
