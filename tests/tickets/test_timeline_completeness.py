@@ -71,8 +71,11 @@ def test_every_service_leaves_an_event(customer_factory, personas, fault_cause, 
 
     # every writing service was walked
     assert _writing_services() <= walked, _writing_services() - walked
-    # and every event names its actor (people did all of these) and has before/after or a message
-    for e in TicketEvent.objects.all():
+    # and every event these services wrote names its actor (people did all of these) and has before/after
+    # or a message (other areas add their own kinds, e.g. system-scheduled callbacks)
+    from tickets.templatetags.tickets_tags import EVENT_LABELS
+
+    for e in TicketEvent.objects.filter(kind__in=list(EVENT_LABELS)):
         assert e.actor is not None, e.kind
         assert e.after is not None or e.message, e.kind
 
