@@ -213,6 +213,7 @@ def tickets_section(*, period: Period, team=None) -> dict:
         "tables": {
             "tickets_by_kind_priority": {
                 "title": _("Tickets by kind and priority"),
+                "text_columns": 2,
                 "headers": [_("Kind"), _("Priority"), _("Opened"), _("Resolved"), _("Closed")],
                 "rows": [[_label(Ticket.Kind.choices, r["kind"]), _label(Ticket.Priority.choices, r["priority"]),
                           r["opened"], r["resolved"], r["closed"]] for r in rows],
@@ -496,6 +497,7 @@ def technicians_section(*, period: Period, team=None) -> dict:
             },
             "parts_used": {
                 "title": _("Parts used"),
+                "text_columns": 2,
                 "headers": [_("Part number"), _("Part"), _("Quantity")],
                 "rows": [[p["part__sku"], p["part__name"], p["q"]] for p in top_parts],
             },
@@ -541,6 +543,7 @@ def faults_section(*, period: Period, team=None) -> dict:
         "tables": {
             "recurring_faults": {
                 "title": _("Recurring faults"),
+                "text_columns": 3,
                 "headers": [_("Product"), _("Model"), _("Fault cause"), _("Tickets"), _("Previous period")],
                 "rows": [[f["product"], f["model"], f["cause"], f["count"], f["previous"]] for f in faults],
             },

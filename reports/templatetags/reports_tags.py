@@ -27,3 +27,8 @@ def figure_label(name):
     from reports.selectors import FIGURE_LABELS
 
     return FIGURE_LABELS.get(name, name)
+
+
+@register.filter
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
