@@ -15,8 +15,8 @@ from .text import query_tokens, required_matches, tsquery_any, tsquery_at_least
 LIST_DEFER = ("body", "body_html", "search_title", "search_body", "search_vector")
 # Search results show a snippet of the body, so only the derived columns are left out there.
 SEARCH_DEFER = ("body_html", "search_title", "search_body", "search_vector")
-RANK_CANDIDATES = 1000
-SUGGESTION_CANDIDATES = 300  # five suggestions are wanted, fast: rank fewer candidates
+RANK_CANDIDATES = 400
+SUGGESTION_CANDIDATES = 150  # five suggestions are wanted, fast: rank fewer candidates
 
 
 # --- Who sees what ----------------------------------------------------------------------------------

@@ -175,6 +175,12 @@ class Command(BaseCommand):
             results[name] = {"median_ms": round(statistics.median(times), 2), "p95_ms": round(_pct(times, 0.95), 2),
                              "max_ms": round(max(times), 2), "runs": len(times)}
 
+        per_query = {}
+        for q in queries:
+            per_query[q] = round(statistics.median(_timed(search, [q] * 3)), 1)
+        slowest = sorted(per_query.items(), key=lambda kv: -kv[1])[:5]
+        results["search"]["slowest_queries_ms"] = dict(slowest)
+
         with CaptureQueriesContext(connection) as ctx:
             page(queries[0])
         results["search_page"]["queries"] = len(ctx.captured_queries)
@@ -189,6 +195,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:<14}{r['median_ms']:>11}{r['p95_ms']:>10}{r['max_ms']:>10}{r['runs']:>6}"
                               f"{r.get('queries', ''):>9}")
 
+        self.stdout.write("slowest search queries (median of 3, ms): " + ", ".join(f"{q} {t}" for q, t in slowest))
         indexes = set()
         if connection.vendor == "postgresql":
             for label, qs in (
