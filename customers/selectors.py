@@ -357,3 +357,13 @@ def customers_for_export(*, tier: str = "", region_id: int | None = None, key_ac
     if key_accounts:
         qs = qs.filter(is_key_account=True)
     return qs
+
+
+def contacts_logged_today(*, user, now: datetime | None = None, limit: int = 10) -> list:
+    """The desk's own log for today (department day), newest first — one query."""
+    periods = intake_periods(now=now or timezone.now())
+    return list(
+        Contact.objects.filter(handled_by=user, started_at__gte=periods.day, started_at__lt=periods.end)
+        .select_related("customer", "ticket")
+        .order_by("-started_at")[:limit]
+    )

@@ -57,7 +57,8 @@ def desk(request):
         return redirect(ticket_url(result.ticket))
     if result is not None and len(result.customers) == 1:
         return redirect("customers:detail", pk=result.customers[0].pk)
-    return render(request, "customers/desk.html", {"query": query, "result": result})
+    recent = selectors.contacts_logged_today(user=request.user)
+    return render(request, "customers/desk.html", {"query": query, "result": result, "recent": recent})
 
 
 @perm_required("customers.view_customer")

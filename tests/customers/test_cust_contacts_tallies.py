@@ -28,6 +28,16 @@ def test_log_an_anonymous_walk_in_from_the_desk(client_for, personas):
     assert contact.started_at == datetime(2026, 11, 23, 9, 0, tzinfo=SH)
 
 
+def test_desk_lists_what_i_logged_today_only(client_for, personas, customer_factory):
+    c = customer_factory(name="Today's caller")
+    contact_log(handled_by=personas.frontdesk, channel="phone", customer=c)
+    contact_log(handled_by=personas.frontdesk, channel="walk_in", caller_name="Anonymous Liu")
+    contact_log(handled_by=personas.agent, channel="phone", caller_name="Someone else's")
+    body = client_for("frontdesk").get(reverse("customers:desk")).content.decode()
+    assert "Today&#x27;s caller" in body and "Anonymous Liu" in body
+    assert "Someone else" not in body
+
+
 def test_contact_without_customer_or_caller_is_refused(client_for):
     response = client_for("frontdesk").post(reverse("customers:contact_create"), {
         "channel": "phone", "direction": "in", "purpose": "inquiry", "started_at": "2026-11-23T09:00"})
