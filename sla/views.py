@@ -52,9 +52,13 @@ def ticket_reapply(request, ticket_id):
 # --- dashboard ---------------------------------------------------------------------------------------
 
 def _filters(request, form_class=DashboardFilterForm):
-    form = form_class(request.GET or None)
-    if not form.is_bound:
-        form = form_class({})
+    data = request.GET.copy()
+    defaults = form_class({})
+    defaults.is_valid()
+    for key in ("start", "end"):  # show the effective range in the date inputs
+        if not data.get(key):
+            data[key] = defaults.cleaned_data[key].isoformat()
+    form = form_class(data)
     if not form.is_valid():
         fallback = form_class({})
         fallback.is_valid()

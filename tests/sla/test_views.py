@@ -194,3 +194,18 @@ def test_dashboard_figures_are_cached_for_a_minute(client_for, open_ticket, pers
             second = client.get(reverse("sla:dashboard"), params).context["targets"][0]["all"]
     assert first == second and first["total"] > 0
     cache.clear()
+
+
+def test_median_and_p90_are_nearest_rank_over_decided_clocks(open_ticket, personas):
+    from datetime import timedelta
+
+    from sla.selectors import DashboardFilters, percentiles
+
+    # given ten repairs answered after 1, 2, … 10 hours
+    for k in range(1, 11):
+        t = open_ticket(now=at(2026, 11, 23, 9))
+        ticket_reply(ticket=t, author=personas.agent, body="Answer", public=True, now=at(2026, 11, 23, 9 + k))
+    figures = percentiles(DashboardFilters(start=date(2026, 11, 1), end=date(2026, 11, 30)))
+    # then median is the 5th value and p90 the 9th
+    assert figures["first_response"] == {50: timedelta(hours=5), 90: timedelta(hours=9)}
+    assert figures["resolution"] == {}  # none decided yet

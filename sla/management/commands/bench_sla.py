@@ -214,7 +214,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  tickets inserted ({n:,})")
         # Two clocks per ticket; i is recovered from the number. Closed: started over the last year,
         # 88 % met. Open: started in the last 12 h, next check at the warning moment (nothing due).
-        t = f"substr(t.number, {len(PREFIX) + 1})::int"
+        t = f"substr(t.number, {len(PREFIX) + 1})::bigint"
         closed = "t.status = 'closed'"
         started = (f"CASE WHEN {closed} THEN %(now)s - (({t} * 7919) %% 365) * interval '1 day' - (({t} * 13) %% 1440) * interval '1 minute' - interval '3 days' "
                    f"ELSE %(now)s - (({t} * 7) %% 720) * interval '1 minute' END")
