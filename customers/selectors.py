@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 from .models import Asset, Channel, Contact, Customer, CustomerEvent, CustomerPhone
@@ -125,7 +125,10 @@ def name_search_queryset(query: str, *, limit: int = 20) -> QuerySet:
     """
     listing = customers_for_listing()
     if len(query) >= MIN_CONTAINS_CHARS:
-        return listing.filter(name__icontains=query).order_by("name", "pk")[:limit]
+        # Ordered by UPPER(name), not name: with ORDER BY name + LIMIT PostgreSQL may walk the whole
+        # name b-tree hoping to meet 20 matches early — a rare name then reads all 200k rows. This
+        # way the trigram index finds the matches and only those are sorted.
+        return listing.filter(name__icontains=query).order_by(Upper("name"), "pk")[:limit]
     if connection.vendor == "sqlite" and query.upper() == query.lower():
         # SQLite's case-insensitive LIKE cannot use an index; a name with no cased letters (Chinese)
         # needs no case folding, so its prefix is a b-tree range on customer_name_idx (code-point

@@ -112,12 +112,14 @@ class Command(BaseCommand):
             )
 
         if connection.vendor == "postgresql":
-            sample_name = cases["chinese_name"][0]
+            sample_name = next((c for c in cases["chinese_name"] if len(c) >= 3), cases["chinese_name"][0])
+            sample_short = next((c for c in cases["chinese_name"] if len(c) == 2), sample_name)
             sample_latin = cases["name"][0]
             sample_phone = cases["phone_prefix"][0]
             for title, qs in (
                 (f"name contains {sample_latin!r}", selectors.name_search_queryset(sample_latin)),
                 (f"Chinese name contains {sample_name!r}", selectors.name_search_queryset(sample_name)),
+                (f"Chinese name starts with {sample_short!r} (1-2 characters)", selectors.name_search_queryset(sample_short)),
                 (f"phone prefix {sample_phone!r}", selectors.phone_search_queryset(selectors.digits_for_search(sample_phone))),
             ):
                 self.stdout.write(f"\nEXPLAIN ANALYZE — {title}")
