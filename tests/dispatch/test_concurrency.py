@@ -8,7 +8,7 @@ from django.db import connection
 
 from dispatch import services
 from dispatch.models import Offer, PartUsage, StockLevel, WorkOrder
-from tests.dispatch.dispatch_helpers import NOW, make_user, work_to_signed
+from tests.dispatch.dispatch_helpers import NOW, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -176,3 +176,12 @@ def test_signature_validation(value, code):
     with pytest.raises(ValidationError) as exc:
         images.signature_from_data_url(value)
     assert exc.value.code == code
+
+
+def test_resolution_deadline_comes_from_the_sla_when_it_has_one(wo_factory):
+    from sla.selectors import ticket_deadlines
+
+    wo = wo_factory()
+    deadlines = ticket_deadlines(wo.ticket)
+    assert "resolution" in deadlines  # the SLA area's default policy gives repairs a resolution target
+    assert wo.resolution_due_at == deadlines["resolution"]

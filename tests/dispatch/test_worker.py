@@ -46,7 +46,7 @@ def two_workers():
             conn.default_channel.queue_purge(app.conf.task_default_queue)
         with ExitStack() as stack:
             for _ in range(2):
-                stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30))
+                stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=90))
             yield app
     finally:
         _point_broker(app, old)
