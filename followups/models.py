@@ -317,3 +317,33 @@ class SurveyResponse(models.Model):
 
     def __str__(self):
         return f"{self.overall}/5 · {self.recommend}/10"
+
+
+class SatisfactionRollup(models.Model):
+    """Running totals per month and segment, kept up to date as invitations go out and answers come
+    in (services), so the dashboard reads a few hundred rows instead of every answer. `dimension` is
+    "all" or a segment name (tier, region, channel, ticket_kind, agent, technician); `key` the
+    segment's value as text ("" for "all" and for unknown). Rebuilt from the answers with
+    services.satisfaction_rollup_rebuild() (bulk loads, repairs)."""
+
+    month = models.DateField()
+    dimension = models.CharField(max_length=12)
+    key = models.CharField(max_length=40, blank=True)
+    invited = models.PositiveIntegerField(default=0)
+    n = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    promoters = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    sum_overall = models.PositiveIntegerField(default=0)
+    sum_reliability = models.PositiveIntegerField(default=0)
+    sum_responsiveness = models.PositiveIntegerField(default=0)
+    sum_assurance = models.PositiveIntegerField(default=0)
+    sum_empathy = models.PositiveIntegerField(default=0)
+    sum_tangibles = models.PositiveIntegerField(default=0)
+    sum_recommend = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dimension", "month", "key"], name="satrollup_cell_uniq")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.dimension}={self.key}: {self.n}"

@@ -303,34 +303,16 @@ def satisfaction_report(*, start: date, end: date, segment: str = "tier", filter
                         now: datetime) -> SatisfactionReport:
     """The dashboard's figures for months start..end (inclusive, first-of-month dates).
 
-    Four queries whatever the number of answers: answers by month, answers by segment, invitations
-    by month (response rate) and the policy.
+    Unfiltered (the usual view), it reads the SatisfactionRollup cells kept up to date by the
+    services: three small queries whatever the number of answers. With a filter (tier, region, …)
+    it aggregates the answers themselves (month index) — exact, slower on very large tables.
     """
-    filters = filters or {}
-    responses = _filtered(SurveyResponse.objects.filter(month__gte=start, month__lte=end), filters)
-    by_month = {row["month"]: Stats.from_row(row) for row in responses.values("month").annotate(**_sums()).order_by()}
-
-    invitations = SurveyInvitation.objects.filter(
-        created_at__gte=_month_start_dt(start), created_at__lt=_month_start_dt(_next_month(end))
-    )
-    if filters.get("tier"):
-        invitations = invitations.filter(customer__tier=filters["tier"])
-    if filters.get("region"):
-        invitations = invitations.filter(customer__region_id=filters["region"])
-    if filters.get("channel"):
-        invitations = invitations.filter(ticket__channel=filters["channel"])
-    if filters.get("ticket_kind"):
-        invitations = invitations.filter(ticket__kind=filters["ticket_kind"])
-    if filters.get("agent"):
-        invitations = invitations.filter(ticket__assignee_id=filters["agent"])
-    if filters.get("technician"):
-        invitations = invitations.filter(technician_id=filters["technician"])
-    from django.db.models.functions import TruncMonth
-
-    invited = {
-        (row["m"].date() if isinstance(row["m"], datetime) else row["m"]): row["c"]
-        for row in invitations.annotate(m=TruncMonth("created_at")).values("m").annotate(c=Count("id")).order_by()
-    }
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    seg_field = segment if segment in SEGMENTS else "tier"
+    if filters:
+        by_month, invited, seg_rows = _raw_figures(start, end, seg_field, filters)
+    else:
+        by_month, invited, seg_rows = _rollup_figures(start, end, seg_field)
     months = []
     total = Stats()
     month = start
@@ -340,14 +322,53 @@ def satisfaction_report(*, start: date, end: date, segment: str = "tier", filter
         months.append((month, stats))
         total.add(stats)
         month = _next_month(month)
-
-    seg_field = segment if segment in SEGMENTS else "tier"
-    seg_rows = list(responses.values(seg_field).annotate(**_sums()).order_by("-n")[:50])
-    labels = _segment_labels(seg_field, [row[seg_field] for row in seg_rows])
-    by_segment = [(labels.get(row[seg_field], "—"), Stats.from_row(row)) for row in seg_rows]
+    labels = _segment_labels(seg_field, [key for key, _row in seg_rows])
+    by_segment = [(labels.get(key, "—"), Stats.from_row(row)) for key, row in seg_rows]
     pol = policy()
     return SatisfactionReport(months=months, total=total, segment=seg_field, by_segment=by_segment,
                               weighted_index=total.weighted_index(pol), policy=pol)
+
+
+def _rollup_figures(start: date, end: date, seg_field: str):
+    from .models import SatisfactionRollup
+
+    cells = SatisfactionRollup.objects.filter(month__gte=start, month__lte=end)
+    by_month, invited = {}, {}
+    for row in cells.filter(dimension="all").values():
+        by_month[row["month"]] = Stats.from_row(row)
+        invited[row["month"]] = row["invited"]
+    sums = {name: Sum(name) for name in ["n", "satisfied", "promoters", "detractors",
+                                         *[f"sum_{f}" for f in _SCORE_FIELDS]]}
+    seg_rows = []
+    for row in (cells.filter(dimension=seg_field, n__gt=0).values("key").annotate(**sums).order_by("-n", "key")[:50]):
+        key = row["key"]
+        if seg_field in ("region", "agent", "technician"):
+            key = int(key) if key.isdigit() else None
+        seg_rows.append((key if key != "" else None, row))
+    return by_month, invited, seg_rows
+
+
+def _raw_figures(start: date, end: date, seg_field: str, filters: dict):
+    from django.db.models.functions import TruncMonth
+
+    responses = _filtered(SurveyResponse.objects.filter(month__gte=start, month__lte=end), filters)
+    by_month = {row["month"]: Stats.from_row(row) for row in responses.values("month").annotate(**_sums()).order_by()}
+    invitations = SurveyInvitation.objects.filter(
+        created_at__gte=_month_start_dt(start), created_at__lt=_month_start_dt(_next_month(end))
+    )
+    for key, lookup in (("tier", "customer__tier"), ("region", "customer__region_id"), ("channel", "ticket__channel"),
+                        ("ticket_kind", "ticket__kind"), ("agent", "ticket__assignee_id"),
+                        ("technician", "technician_id")):
+        if filters.get(key):
+            invitations = invitations.filter(**{lookup: filters[key]})
+    invited = {
+        (row["m"].date() if isinstance(row["m"], datetime) else row["m"]): row["c"]
+        for row in invitations.annotate(m=TruncMonth("created_at")).values("m").annotate(c=Count("id")).order_by()
+    }
+    model_field = {"region": "region_id", "agent": "agent_id", "technician": "technician_id"}.get(seg_field, seg_field)
+    seg_rows = [(row[model_field] if row[model_field] != "" else None, row)
+                for row in responses.values(model_field).annotate(**_sums()).order_by("-n")[:50]]
+    return by_month, invited, seg_rows
 
 
 def _segment_labels(seg_field: str, keys: list) -> dict:

@@ -23,6 +23,7 @@ from .models import (
     CallbackReminder,
     DissatisfiedAction,
     FollowupPolicy,
+    SatisfactionRollup,
     SurveyInvitation,
     SurveyResponse,
 )
@@ -431,6 +432,8 @@ def survey_invitation_create(*, ticket=None, customer=None, technician=None, wor
             invitation.save()
     except IntegrityError:
         return None
+    _rollup_add(month=timezone.localtime(now).date().replace(day=1), keys=_invitation_keys(invitation),
+                deltas={"invited": 1})
     from .tasks import survey_invitation_send_task
 
     enqueue_on_commit(survey_invitation_send_task, invitation.pk)
@@ -554,6 +557,7 @@ def survey_submit(*, invitation: SurveyInvitation, answers: dict, now: datetime 
                 response.save()
         except IntegrityError:
             raise SurveyAlreadyAnswered from None
+        _rollup_add(month=response.month, keys=_response_keys(response), deltas=_response_deltas(response))
         pol = selectors.policy()
         if response.overall <= pol.low_overall_max or response.recommend <= pol.low_recommend_max:
             _low_score_follow_up(response=response, now=now)
@@ -581,6 +585,81 @@ def _low_score_follow_up(*, response: SurveyResponse, now: datetime) -> Callback
                            "customer": response.customer.name,
                            "ticket": f" ({ticket.number})" if ticket else ""})
     return cb
+
+
+# --- Satisfaction rollup ----------------------------------------------------------------------------------------
+ROLLUP_SCORES = ("overall", "reliability", "responsiveness", "assurance", "empathy", "tangibles", "recommend")
+
+
+def _key(value) -> str:
+    return "" if value is None else str(value)[:40]
+
+
+def _response_keys(r: SurveyResponse) -> dict:
+    return {"all": "", "tier": _key(r.tier), "region": _key(r.region_id), "channel": _key(r.channel),
+            "ticket_kind": _key(r.ticket_kind), "agent": _key(r.agent_id), "technician": _key(r.technician_id)}
+
+
+def _invitation_keys(inv: SurveyInvitation) -> dict:
+    ticket = inv.ticket
+    return {"all": "", "tier": _key(inv.customer.tier), "region": _key(inv.customer.region_id),
+            "channel": _key(ticket.channel if ticket else ""), "ticket_kind": _key(ticket.kind if ticket else ""),
+            "agent": _key(ticket.assignee_id if ticket else None), "technician": _key(inv.technician_id)}
+
+
+def _response_deltas(r: SurveyResponse) -> dict:
+    return {"n": 1, "satisfied": int(r.overall >= 4), "promoters": int(r.recommend >= 9),
+            "detractors": int(r.recommend <= 6), **{f"sum_{f}": getattr(r, f) for f in ROLLUP_SCORES}}
+
+
+def _rollup_add(*, month, keys: dict, deltas: dict) -> None:
+    """Add to one cell per dimension: UPDATE … SET x = x + d, or INSERT the cell; a concurrent
+    first insert of the same cell loses on the unique constraint and updates instead."""
+    from django.db.models import F
+
+    for dimension, key in keys.items():
+        cell = SatisfactionRollup.objects.filter(month=month, dimension=dimension, key=key)
+        updates = {f: F(f) + v for f, v in deltas.items()}
+        if cell.update(**updates):
+            continue
+        try:
+            with transaction.atomic():
+                SatisfactionRollup.objects.create(month=month, dimension=dimension, key=key, **deltas)
+        except IntegrityError:
+            cell.update(**updates)
+
+
+def satisfaction_rollup_rebuild() -> int:
+    """Recompute every cell from the invitations and answers (after bulk loads, or to repair)."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import TruncMonth
+
+    cells: dict[tuple, dict] = {}
+    resp_fields = {"all": None, "tier": "tier", "region": "region_id", "channel": "channel",
+                   "ticket_kind": "ticket_kind", "agent": "agent_id", "technician": "technician_id"}
+    agg = {"n": Count("id"), "satisfied": Count("id", filter=Q(overall__gte=4)),
+           "promoters": Count("id", filter=Q(recommend__gte=9)), "detractors": Count("id", filter=Q(recommend__lte=6)),
+           **{f"sum_{f}": Sum(f) for f in ROLLUP_SCORES}}
+    for dimension, field in resp_fields.items():
+        group = ["month"] + ([field] if field else [])
+        for row in SurveyResponse.objects.values(*group).annotate(**agg).order_by():
+            key = _key(row[field]) if field else ""
+            cells.setdefault((row["month"], dimension, key), {}).update({k: row[k] or 0 for k in agg})
+    inv_fields = {"all": None, "tier": "customer__tier", "region": "customer__region_id", "channel": "ticket__channel",
+                  "ticket_kind": "ticket__kind", "agent": "ticket__assignee_id", "technician": "technician_id"}
+    invitations = SurveyInvitation.objects.annotate(m=TruncMonth("created_at"))
+    for dimension, field in inv_fields.items():
+        group = ["m"] + ([field] if field else [])
+        for row in invitations.values(*group).annotate(c=Count("id")).order_by():
+            month = row["m"].date() if isinstance(row["m"], datetime) else row["m"]
+            key = _key(row[field]) if field else ""
+            cells.setdefault((month, dimension, key), {})["invited"] = row["c"]
+    with transaction.atomic():
+        SatisfactionRollup.objects.all().delete()
+        SatisfactionRollup.objects.bulk_create(
+            [SatisfactionRollup(month=m, dimension=d, key=k, **values) for (m, d, k), values in cells.items()],
+            batch_size=1000)
+    return len(cells)
 
 
 # --- Signal receivers (connected in apps.py) ---------------------------------------------------------------------

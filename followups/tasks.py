@@ -4,13 +4,20 @@ from celery import shared_task
 from .delivery import DeliveryError
 
 
-@shared_task(bind=True, autoretry_for=(DeliveryError,), retry_backoff=30, retry_backoff_max=3600, retry_jitter=True,
-             max_retries=5)
+@shared_task(bind=True, max_retries=5)
 def survey_invitation_send_task(self, invitation_id: int) -> str:
-    """Send one survey link; a temporary delivery failure is retried with exponential backoff."""
+    """Send one survey link. A temporary delivery failure is retried with exponential backoff:
+    SURVEY_RETRY_BACKOFF seconds (default 30), doubling each time (30 s, 1 min, 2 min, …, at most 1 h);
+    after that the resend sweep keeps trying with longer pauses."""
+    from django.conf import settings
+
     from .services import survey_invitation_send
 
-    return survey_invitation_send(invitation_id=invitation_id)
+    try:
+        return survey_invitation_send(invitation_id=invitation_id)
+    except DeliveryError as exc:
+        base = getattr(settings, "SURVEY_RETRY_BACKOFF", 30)
+        raise self.retry(exc=exc, countdown=min(3600, base * 2 ** self.request.retries)) from exc
 
 
 @shared_task

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from .fu_helpers import at
 
-from followups import selectors
+from followups import selectors, services
 from followups.models import FollowupPolicy, SurveyInvitation, SurveyResponse
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,7 @@ def fixture_answers(customer_factory):
     add_answers(customer, rows=rows[6:], when=at(2026, 11, 5), tier="basic", comment="Too slow")
     unanswered(customer, 3, at(2026, 10, 20))
     unanswered(customer, 2, at(2026, 11, 6))
+    services.satisfaction_rollup_rebuild()
     return customer
 
 
@@ -75,6 +76,41 @@ def test_by_month_and_segment(fixture_answers):
     assert filtered.total.n == 4 and filtered.total.csat == 50.0
 
 
+def test_rollup_and_raw_answers_agree(fixture_answers):
+    # the same period through the rollup (no filter) and through the answers (a filter that keeps all)
+    rollup = selectors.satisfaction_report(start=date(2026, 10, 1), end=date(2026, 11, 1), segment="tier",
+                                           now=at(2026, 11, 20))
+    raw_gold = selectors.satisfaction_report(start=date(2026, 10, 1), end=date(2026, 11, 1), segment="tier",
+                                             filters={"tier": "gold"}, now=at(2026, 11, 20))
+    by_tier = {str(label): s for label, s in rollup.by_segment}
+    assert (by_tier["Gold"].n, by_tier["Gold"].csat, by_tier["Gold"].nps) == (
+        raw_gold.total.n, raw_gold.total.csat, raw_gold.total.nps)
+
+
+def test_services_keep_the_rollup_current(make_ticket, customer_factory, personas):
+    # given invitations and answers made through the services only
+    from followups.models import SatisfactionRollup
+
+    answers = [(5, 10), (2, 3), (4, 8)]
+    for i, (overall, recommend) in enumerate(answers):
+        ticket = make_ticket(customer=customer_factory(), resolve_at=at(2026, 11, 10 + i, 15))
+        services.survey_submit(invitation=ticket.survey_invitations.get(), now=at(2026, 11, 16, 10), answers={
+            "overall": overall, "recommend": recommend, "reliability": 4, "responsiveness": 4, "assurance": 4,
+            "empathy": 4, "tangibles": 4})
+    make_ticket(customer=customer_factory(), resolve_at=at(2026, 11, 17, 15))  # invited, no answer yet
+    incremental = sorted(SatisfactionRollup.objects.values_list(
+        "month", "dimension", "key", "invited", "n", "satisfied", "promoters", "detractors", "sum_overall"))
+    # then a rebuild from scratch finds exactly the same cells
+    services.satisfaction_rollup_rebuild()
+    rebuilt = sorted(SatisfactionRollup.objects.values_list(
+        "month", "dimension", "key", "invited", "n", "satisfied", "promoters", "detractors", "sum_overall"))
+    assert incremental == rebuilt
+    report = selectors.satisfaction_report(start=date(2026, 11, 1), end=date(2026, 11, 1), segment="agent",
+                                           now=at(2026, 11, 20))
+    assert (report.total.n, report.total.invited, report.total.csat) == (3, 4, 66.7)
+    assert report.by_segment[0][0] == "Agent" and report.by_segment[0][1].n == 3
+
+
 def test_weights_are_configurable(fixture_answers):
     FollowupPolicy.objects.update_or_create(pk=1, defaults={
         "weight_responsiveness": 0, "weight_service_quality": 0, "weight_product": 0, "weight_support_effect": 0,
@@ -102,6 +138,7 @@ def test_dashboard_query_count_is_fixed(client_for, fixture_answers, customer_fa
     assert b"60.0%" in response.content
     other = customer_factory()
     add_answers(other, rows=[(5, 10, 5)] * 40, when=at(2026, 11, 6), comment="Great")
+    services.satisfaction_rollup_rebuild()
     many, response = _dashboard_queries(client)
     assert many == few
     assert few <= 14

@@ -80,14 +80,6 @@ def test_failed_delivery_is_recorded_and_the_retry_sends(settings, make_ticket):
     assert (invitation.delivery_status, invitation.delivery_attempts, len(FlakyBackend.calls)) == ("sent", 2, 2)
 
 
-def test_send_task_retries_delivery_errors_with_exponential_backoff():
-    from followups.delivery import DeliveryError
-    from followups.tasks import survey_invitation_send_task as task
-
-    assert DeliveryError in task.autoretry_for
-    assert task.retry_backoff and task.max_retries == 5 and task.retry_backoff_max == 3600
-
-
 def test_sending_never_blocks_the_agent_when_the_broker_is_down(settings, make_ticket, personas, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
     from followups.tasks import survey_invitation_send_task
