@@ -215,7 +215,13 @@ def _back_to_ticket(request, ticket):
         return redirect("knowledge:ticket_suggestions", ticket_id=ticket.pk)
 
 
-def _published(pk) -> Article:
+def _posted_id(request) -> int:
+    """The article id a panel form posted; anything that is not a number is simply not found."""
+    value = request.POST.get("article", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _published(pk: int) -> Article:
     return get_object_or_404(Article.objects.filter(status=Article.Status.PUBLISHED), pk=pk)
 
 
@@ -223,7 +229,7 @@ def _published(pk) -> Article:
 @perm_required("knowledge.link_article", "tickets.view_ticket")
 def ticket_link(request, ticket_id):
     ticket = _ticket(ticket_id)
-    article = _published(request.POST.get("article") or 0)
+    article = _published(_posted_id(request))
     try:
         services.article_link_ticket(article=article, ticket=ticket, actor=request.user)
     except ValidationError as exc:
@@ -237,7 +243,7 @@ def ticket_link(request, ticket_id):
 @perm_required("knowledge.link_article", "tickets.view_ticket")
 def ticket_unlink(request, ticket_id):
     ticket = _ticket(ticket_id)
-    article = get_object_or_404(Article, pk=request.POST.get("article") or 0)
+    article = get_object_or_404(Article, pk=_posted_id(request))
     services.article_unlink_ticket(article=article, ticket=ticket, actor=request.user)
     messages.info(request, _("Solution link removed."))
     return _back_to_ticket(request, ticket)
@@ -247,7 +253,7 @@ def ticket_unlink(request, ticket_id):
 @perm_required("knowledge.link_article", "tickets.reply_ticket")
 def ticket_send_reply(request, ticket_id):
     ticket = _ticket(ticket_id)
-    article = _published(request.POST.get("article") or 0)
+    article = _published(_posted_id(request))
     try:
         services.article_send_as_reply(article=article, ticket=ticket, actor=request.user,
                                        client_token=request.POST.get("client_token") or None)

@@ -152,3 +152,15 @@ def test_status_change_is_refused_when_illegal(client_for, articles):
     response = client.post(reverse("knowledge:status", args=[articles["internal_draft"].pk]), {"to": "archived"}, follow=True)
     assert "cannot go from" in response.content.decode()
     assert Article.objects.get(pk=articles["internal_draft"].pk).status == "draft"
+
+
+def test_bad_input_gives_404_or_form_errors_never_500(client_for, ticket, articles):
+    client = client_for("agent")
+    for name in ("ticket_link", "ticket_unlink", "ticket_reply"):
+        for value in ("abc", "", "-1", "99999999"):
+            response = client.post(reverse(f"knowledge:{name}", args=[ticket.pk]), {"article": value})
+            assert response.status_code == 404, (name, value)
+    assert client.get(reverse("knowledge:list"), {"category": "x", "q": "a" * 500, "page": "zz"}).status_code == 200
+    response = client.post(reverse("knowledge:status", args=[articles["public"].pk]), {"to": "bogus"}, follow=True)
+    assert response.status_code == 200 and "Unknown status." in response.content.decode()
+    assert client_for(None).get(reverse("knowledge:faq"), {"category": "x", "page": "-3"}).status_code == 200
