@@ -309,10 +309,16 @@ def satisfaction_report(*, start: date, end: date, segment: str = "tier", filter
     """
     filters = {k: v for k, v in (filters or {}).items() if v}
     seg_field = segment if segment in SEGMENTS else "tier"
-    if filters:
-        by_month, invited, seg_rows = _raw_figures(start, end, seg_field, filters)
-    else:
+    if not filters:
         by_month, invited, seg_rows = _rollup_figures(start, end, seg_field)
+    elif len(filters) == 1:
+        # One filter is one rollup dimension: the monthly figures come from its cells; only the
+        # breakdown inside the filter needs the answers themselves.
+        ((dimension, value),) = filters.items()
+        by_month, invited = _rollup_months(start, end, dimension=dimension, key=str(value))
+        seg_rows = _raw_segments(start, end, seg_field, filters)
+    else:
+        by_month, invited, seg_rows = _raw_figures(start, end, seg_field, filters)
     months = []
     total = Stats()
     month = start
@@ -329,14 +335,22 @@ def satisfaction_report(*, start: date, end: date, segment: str = "tier", filter
                               weighted_index=total.weighted_index(pol), policy=pol)
 
 
+def _rollup_months(start: date, end: date, *, dimension: str = "all", key: str = ""):
+    from .models import SatisfactionRollup
+
+    by_month, invited = {}, {}
+    for row in SatisfactionRollup.objects.filter(month__gte=start, month__lte=end, dimension=dimension,
+                                                 key=key).values():
+        by_month[row["month"]] = Stats.from_row(row)
+        invited[row["month"]] = row["invited"]
+    return by_month, invited
+
+
 def _rollup_figures(start: date, end: date, seg_field: str):
     from .models import SatisfactionRollup
 
     cells = SatisfactionRollup.objects.filter(month__gte=start, month__lte=end)
-    by_month, invited = {}, {}
-    for row in cells.filter(dimension="all").values():
-        by_month[row["month"]] = Stats.from_row(row)
-        invited[row["month"]] = row["invited"]
+    by_month, invited = _rollup_months(start, end)
     sums = {name: Sum(name) for name in ["n", "satisfied", "promoters", "detractors",
                                          *[f"sum_{f}" for f in _SCORE_FIELDS]]}
     seg_rows = []
@@ -365,10 +379,14 @@ def _raw_figures(start: date, end: date, seg_field: str, filters: dict):
         (row["m"].date() if isinstance(row["m"], datetime) else row["m"]): row["c"]
         for row in invitations.annotate(m=TruncMonth("created_at")).values("m").annotate(c=Count("id")).order_by()
     }
+    return by_month, invited, _raw_segments(start, end, seg_field, filters)
+
+
+def _raw_segments(start: date, end: date, seg_field: str, filters: dict) -> list:
+    responses = _filtered(SurveyResponse.objects.filter(month__gte=start, month__lte=end), filters)
     model_field = {"region": "region_id", "agent": "agent_id", "technician": "technician_id"}.get(seg_field, seg_field)
-    seg_rows = [(row[model_field] if row[model_field] != "" else None, row)
-                for row in responses.values(model_field).annotate(**_sums()).order_by("-n")[:50]]
-    return by_month, invited, seg_rows
+    return [(row[model_field] if row[model_field] != "" else None, row)
+            for row in responses.values(model_field).annotate(**_sums()).order_by("-n")[:50]]
 
 
 def _segment_labels(seg_field: str, keys: list) -> dict:

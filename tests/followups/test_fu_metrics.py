@@ -85,6 +85,12 @@ def test_rollup_and_raw_answers_agree(fixture_answers):
     by_tier = {str(label): s for label, s in rollup.by_segment}
     assert (by_tier["Gold"].n, by_tier["Gold"].csat, by_tier["Gold"].nps) == (
         raw_gold.total.n, raw_gold.total.csat, raw_gold.total.nps)
+    # two filters go to the answers alone (no rollup cell for the pair): same figures
+    both = selectors.satisfaction_report(start=date(2026, 10, 1), end=date(2026, 11, 1), segment="tier",
+                                         filters={"tier": "gold", "ticket_kind": "repair"}, now=at(2026, 11, 20))
+    assert [(m, s.n, s.csat, s.invited) for m, s in both.months] == [
+        (m, s.n, s.csat, s.invited) for m, s in raw_gold.months]
+    assert (both.total.n, both.total.nps, both.weighted_index) == (6, 33.3, raw_gold.weighted_index)
 
 
 def test_services_keep_the_rollup_current(make_ticket, customer_factory, personas):
