@@ -80,10 +80,19 @@ class CalendarForm(forms.ModelForm):
         fields = ["name", "time_zone", "is_default"]
 
 
+class HoursForm(forms.ModelForm):
+    class Meta:
+        model = BusinessHours
+        fields = ["weekday", "start", "end", "lunch_start", "lunch_end"]
+        widgets = {
+            "weekday": forms.Select(attrs={"class": "form-select form-select-sm"}),
+            **{f: forms.TimeInput(attrs={"type": "time", "class": "form-control form-control-sm"}, format="%H:%M")
+               for f in ("start", "end", "lunch_start", "lunch_end")},
+        }
+
+
 HoursFormSet = inlineformset_factory(
-    BusinessCalendar, BusinessHours, fields=["weekday", "start", "end", "lunch_start", "lunch_end"],
-    extra=1, can_delete=True, max_num=7, validate_max=True,
-    widgets={f: forms.TimeInput(attrs={"type": "time"}, format="%H:%M") for f in ("start", "end", "lunch_start", "lunch_end")},
+    BusinessCalendar, BusinessHours, form=HoursForm, extra=1, can_delete=True, max_num=7, validate_max=True,
 )
 
 

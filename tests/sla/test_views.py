@@ -209,3 +209,33 @@ def test_median_and_p90_are_nearest_rank_over_decided_clocks(open_ticket, person
     # then median is the 5th value and p90 the 9th
     assert figures["first_response"] == {50: timedelta(hours=5), 90: timedelta(hours=9)}
     assert figures["resolution"] == {}  # none decided yet
+
+
+def test_manager_adds_saturday_hours_and_deadlines_follow(client_for, default_calendar, open_ticket):
+    from sla.models import BusinessHours
+
+    client = client_for("manager")
+    url = reverse("sla:calendar", args=[default_calendar.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    formset = page.context["formset"]
+    data = {"cal-name": default_calendar.name, "cal-time_zone": "Asia/Shanghai", "cal-is_default": "on",
+            "hours-TOTAL_FORMS": formset.initial_form_count() + 1, "hours-INITIAL_FORMS": formset.initial_form_count(),
+            "hours-MIN_NUM_FORMS": 0, "hours-MAX_NUM_FORMS": 7}
+    for i, f in enumerate(formset.forms[: formset.initial_form_count()]):
+        h = f.instance
+        data.update({f"hours-{i}-id": h.pk, f"hours-{i}-calendar": default_calendar.pk, f"hours-{i}-weekday": h.weekday,
+                     f"hours-{i}-start": "09:00", f"hours-{i}-end": "18:00", f"hours-{i}-lunch_start": "12:00",
+                     f"hours-{i}-lunch_end": "13:00"})
+    new = formset.initial_form_count()
+    data.update({f"hours-{new}-weekday": 5, f"hours-{new}-start": "09:00", f"hours-{new}-end": "12:00"})
+    # a lunch break outside the day is refused with a message, not a 500
+    bad = dict(data, **{f"hours-{new}-lunch_start": "13:00", f"hours-{new}-lunch_end": "14:00"})
+    response = client.post(url, bad)
+    assert response.status_code == 200 and "lunch break must lie inside" in response.content.decode()
+    assert client.post(url, data).status_code == 302
+    assert BusinessHours.objects.filter(calendar=default_calendar, weekday=5).exists()
+    ticket = open_ticket(now=at(2026, 11, 20, 17))  # Friday 17:00: 1 h Fri + 3 h Sat + 8 h Mon + 4 h Tue
+    from sla.selectors import ticket_deadlines
+
+    assert ticket_deadlines(ticket)["resolution"] == at(2026, 11, 24, 14)
