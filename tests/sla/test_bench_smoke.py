@@ -1,0 +1,18 @@
+"""bench_sla at a tiny size: it builds, measures, proves exactly-once and ends with one JSON line."""
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bench_sla_smoke():
+    out = StringIO()
+    call_command("bench_sla", n=60, due=3, breaches=2, stdout=out)
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert figures["n"] == 60 and figures["clocks"] == 120 and figures["open_clocks"] == 12
+    assert figures["sweep_idle_queries"] == 3  # claim nothing, lock nothing: one probe of the due index
+    assert figures["sweep_warnings_n"] == 3 and figures["sweep_breaches_n"] == 2
+    assert figures["dashboard_queries"] <= figures["dashboard_cold_queries"] <= 15
