@@ -153,15 +153,24 @@ def test_detail_query_count_does_not_grow(client_for, callback, personas):
 def test_staff_performance_counts(client_for, make_ticket, personas):
     from followups import services
 
+    from .test_fu_callbacks import _complaint_with_solution_sent
+
+    personas.agent2  # noqa: B018 - a second agent who handled nothing
     ticket = make_ticket(resolve_at=at(2026, 11, 18, 15))
     services.callback_record_attempt(callback=Callback.objects.get(ticket=ticket), actor=personas.agent,
                                      reached=True, outcome="satisfied", now=at(2026, 11, 19, 10))
+    # a complaint about the technician, judged valid by the supervisor
+    _complaint_with_solution_sent(make_ticket, personas, when=at(2026, 11, 20, 15))
     with time_machine.travel(at(2026, 11, 25, 10), tick=False):
         response = client_for("manager").get(reverse("followups:staff_performance"))
     rows = {r.user.username: r for r in response.context["rows"]}
     assert rows["agent"].tickets_handled == 1
     assert (rows["agent"].callbacks_on_time, rows["agent"].callbacks_total) == (1, 1)
     assert rows["agent"].complaints == 0
+    # the SLA area's clocks: the repair was resolved the same day, inside its target
+    assert rows["agent"].resolution_met == "1/1 (100%)"
+    assert rows["agent2"].resolution_met is None  # nothing handled: shown as "—"
+    assert rows["technician"].complaints == 1 and rows["agent2"].complaints == 0
 
 
 def test_overdue_panel_include(make_ticket, personas, rf):
