@@ -179,7 +179,7 @@ class Command(BaseCommand):
                     kind = kinds[i % len(kinds)]
                     counters[kind].last += 1
                     # i=0 is the oldest; the newest tickets are mostly open, older ones mostly closed.
-                    created = now - span + span * (i + 1) / (n + 1)
+                    created = now - span + span * ((i + 1) / (n + 1))
                     recent = i > n * 0.97
                     status = rng.choice(STATUSES_NEW if recent else STATUSES_OLD)
                     assignee = None if (status == "new" and rng.random() < 0.6) else agents[rng.randrange(AGENTS)]
