@@ -283,6 +283,8 @@ class _Recipients:
     def __init__(self):
         self._managers = None
         self._supervisors = None
+        self.url_pattern = None
+        self.texts = {}
 
     def _group(self, name):
         return list(get_user_model().objects.filter(groups__name=name, is_active=True).order_by("pk"))
@@ -310,24 +312,45 @@ class _Recipients:
         return self.supervisors
 
 
-def _ticket_url(ticket) -> str:
+_URL_SENTINEL = 987654321
+
+
+def _ticket_url(ticket, recipients=None) -> str:
+    """The ticket page's URL; the sweep reverses the pattern once and fills in each id."""
     from .selectors import ticket_url
 
-    return ticket_url(ticket)
+    if recipients is None:
+        return ticket_url(ticket)
+    if recipients.url_pattern is None:
+        recipients.url_pattern = ticket_url(type(ticket)(pk=_URL_SENTINEL, number=str(_URL_SENTINEL)))
+    return recipients.url_pattern.replace(str(_URL_SENTINEL), str(ticket.pk))
 
 
 def _message(level: str, clock: SLAClock, user) -> str:
     ticket = clock.ticket
     # The caller activates the department's language once per batch (see sweep_batch).
-    target = Target(clock.target).label
     deadline = timezone.localtime(clock.deadline).strftime("%Y-%m-%d %H:%M")
-    if level == SLAEscalation.Level.WARNING:
-        text = _("SLA warning: %(number)s %(target)s is due at %(deadline)s.")
-    elif level == SLAEscalation.Level.BREACH:
-        text = _("SLA breached: %(number)s %(target)s was due at %(deadline)s. Escalated to you.")
-    else:
-        text = _("SLA level 2: %(number)s %(target)s is far overdue (due %(deadline)s).")
-    return text % {"number": ticket.number, "target": target, "deadline": deadline}
+    return _texts(level, clock.target) % {"number": ticket.number, "deadline": deadline}
+
+
+_TEXTS: dict = {}
+
+
+def _texts(level: str, target: str) -> str:
+    """Message template per (language, level, target), translated once per process."""
+    from django.utils.translation import get_language
+
+    key = (get_language(), level, target)
+    if key not in _TEXTS:
+        if level == SLAEscalation.Level.WARNING:
+            text = _("SLA warning: %(number)s %(target)s is due at %(deadline)s.")
+        elif level == SLAEscalation.Level.BREACH:
+            text = _("SLA breached: %(number)s %(target)s was due at %(deadline)s. Escalated to you.")
+        else:
+            text = _("SLA level 2: %(number)s %(target)s is far overdue (due %(deadline)s).")
+        label = str(Target(target).label).replace("%", "%%")
+        _TEXTS[key] = text.replace("%(target)s", label)
+    return _TEXTS[key]
 
 
 class _Outbox:
@@ -364,7 +387,7 @@ def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime,
     from tickets import services as ticket_services
 
     ticket = clock.ticket
-    url = _ticket_url(ticket)
+    url = _ticket_url(ticket, recipients)
     if level == SLAEscalation.Level.WARNING:
         people = [ticket.assignee] if ticket.assignee_id else recipients.supervisor_of(ticket)
     elif level == SLAEscalation.Level.BREACH:
