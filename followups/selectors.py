@@ -390,10 +390,8 @@ def _raw_segments(start: date, end: date, seg_field: str, filters: dict) -> list
 
 
 def _segment_labels(seg_field: str, keys: list) -> dict:
-    from customers.models import Customer, Region
+    from customers.models import Channel, Customer, Region
     from tickets.models import Ticket
-
-    from customers.models import Channel
 
     if seg_field == "tier":
         return dict(Customer.Tier.choices)
