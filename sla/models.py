@@ -194,6 +194,23 @@ class SLAPolicy(TimeStampedModel):
     def specificity(self) -> int:
         return sum(1 for value in (self.kind, self.tier, self.channel) if value) + (self.priority is not None)
 
+    @property
+    def criteria(self) -> list[str]:
+        """The filled-in criteria as people read them (e.g. "Complaint", "Urgent", "Diamond")."""
+        from customers.models import Channel, Customer
+        from tickets.models import Ticket
+
+        labels = []
+        if self.kind:
+            labels.append(dict(Ticket.Kind.choices).get(self.kind, self.kind))
+        if self.priority is not None:
+            labels.append(dict(Ticket.Priority.choices).get(self.priority, self.priority))
+        if self.tier:
+            labels.append(dict(Customer.Tier.choices).get(self.tier, self.tier))
+        if self.channel:
+            labels.append(dict(Channel.choices).get(self.channel, self.channel))
+        return labels
+
     def matches(self, *, kind: str, priority: int, tier: str, channel: str) -> bool:
         return (
             (not self.kind or self.kind == kind)

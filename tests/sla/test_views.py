@@ -117,6 +117,8 @@ def test_dashboard_figures(client_for, open_ticket, personas, team):
 
 def test_clock_list_query_count_is_fixed(client_for, open_ticket, personas, team, django_assert_max_num_queries):
     _fill(open_ticket, personas, team, 12)
+    open_ticket(now=at(2026, 11, 23, 9))  # unassigned, no team
+    sla_sweep(now=NOW)
     client = client_for("manager")
     for params in ({"at_risk": 1}, {"breached": "week"}, {"target": "first_response", "met": "no"}):
         with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(9):
