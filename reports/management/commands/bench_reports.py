@@ -165,6 +165,9 @@ class Command(BaseCommand):
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         w(f"{'print view':<14}{print_ms:>10.1f}{print_q:>10}")
         slow.sort(reverse=True)
+        w("\nslowest queries (ms, section):")
+        for secs, key, sql in slow[:8]:
+            w(f"{secs * 1000:>8.1f}  {key:<12} {sql[:110]}")
         if _pg() and explain:
             with connection.cursor() as cur:
                 for secs, key, sql in slow[:explain]:
