@@ -20,6 +20,7 @@ LIST_FIELDS = (
     "customer__name", "customer__tier", "customer__is_key_account",
     "assignee__username", "assignee__first_name", "assignee__last_name", "team__name",
 )
+FULL_NUMBER_RE = re.compile(r"^[A-Za-z]{2}-\d{4}-\d{6}$")
 NUMBER_RE = re.compile(r"^[A-Za-z]{2}-?\d{0,4}-?\d*$")
 CUSTOMER_MATCH_CAP = 200  # a search naming more customers than this is too vague to OR them all in
 
@@ -37,6 +38,8 @@ def ticket_search(qs: QuerySet, text: str) -> QuerySet:
     text = (text or "").strip()[:100]
     if not text:
         return qs
+    if FULL_NUMBER_RE.match(text):
+        return qs.filter(number=text.upper())  # read out by the customer: the unique index, one row
     if NUMBER_RE.match(text) and any(ch.isdigit() for ch in text):
         return qs.filter(number__icontains=text.upper())
     customer_ids = list(
