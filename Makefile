@@ -8,7 +8,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev messages check-messages bench clean
+.PHONY: run test install install-dev messages check-messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
