@@ -147,6 +147,7 @@ class ResolveForm(VersionedForm):
 
 
 class EditForm(VersionedForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Ticket.Kind.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
                                   max_length=20000)

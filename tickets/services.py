@@ -324,6 +324,33 @@ def ticket_set_priority(*, ticket: Ticket, priority: int, actor, reason: str = "
     return locked
 
 
+def ticket_change_kind(*, ticket: Ticket, kind: str, actor, reason: str = "", now: datetime | None = None,
+                       expected_version: int | None = None) -> Ticket:
+    """Reclassify (e.g. an inquiry that turns out to be a complaint).
+
+    The number stays: the customer was already told it. A ticket that becomes a complaint gets its
+    handling form; ticket_changed(field="kind") lets the SLA area start the targets it now has.
+    """
+    now = now or timezone.now()
+    if kind not in Ticket.Kind.values:
+        raise ValidationError(_("Unknown ticket kind."), code="kind")
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        old = locked.kind
+        if old == kind:
+            return locked
+        if locked.status in (S.CLOSED, S.CANCELLED):
+            raise ValidationError(_("A closed or cancelled ticket cannot be reclassified."), code="kind_closed")
+        locked.kind = kind
+        _save(locked, ["kind"], original=ticket)
+        if kind == Ticket.Kind.COMPLAINT:
+            Complaint.objects.get_or_create(ticket=locked)
+        event_record(ticket=locked, actor=actor, kind="kind", field="kind", before=old, after=kind,
+                     message=(reason or "").strip(), now=now)
+        signals.ticket_changed.send(sender=Ticket, ticket=locked, field="kind", before=old, after=kind, now=now)
+    return locked
+
+
 EDITABLE_FIELDS = ("subject", "description", "channel", "asset")
 
 

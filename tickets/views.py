@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -239,8 +240,8 @@ def _initial(name, ticket, complaint):
     if name == "priority":
         base["priority"] = ticket.priority
     if name == "edit":
-        base.update(subject=ticket.subject, description=ticket.description, channel=ticket.channel,
-                    asset=ticket.asset_id)
+        base.update(kind=ticket.kind, subject=ticket.subject, description=ticket.description,
+                    channel=ticket.channel, asset=ticket.asset_id)
     if name == "assign":
         base["assignee"] = ticket.assignee_id
     if name == "complaint_classify" and complaint:
@@ -314,8 +315,10 @@ def _do(name, ticket, request, form):
                                 expected_version=v)
         return _("Ticket resolved.")
     if name == "edit":
-        services.ticket_update(ticket=ticket, actor=user, expected_version=v, subject=d["subject"],
-                               description=d["description"], channel=d["channel"], asset=d["asset"])
+        with transaction.atomic():
+            ticket = services.ticket_update(ticket=ticket, actor=user, expected_version=v, subject=d["subject"],
+                                            description=d["description"], channel=d["channel"], asset=d["asset"])
+            services.ticket_change_kind(ticket=ticket, kind=d["kind"], actor=user)
         return _("Ticket details saved.")
     if name == "attach":
         for f, content_type in d["attachments"]:

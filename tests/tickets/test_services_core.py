@@ -225,3 +225,14 @@ def test_complaint_full_flow_and_milestones(ticket_factory, personas, department
     assert [m["milestone"] for m in milestones.calls] == ["investigated", "solution_sent"]
     ticket.refresh_from_db()
     assert ticket.first_response_at == NOW + timedelta(hours=3)
+
+
+def test_reclassify_to_complaint_keeps_number_and_sends_ticket_changed(ticket_factory, personas, catch):
+    ticket = ticket_factory(kind=Ticket.Kind.INQUIRY)
+    number = ticket.number
+    changed = catch(signals.ticket_changed)
+    from tickets.services import ticket_change_kind
+
+    ticket = ticket_change_kind(ticket=ticket, kind=Ticket.Kind.COMPLAINT, actor=personas.agent, now=NOW)
+    assert ticket.number == number and Complaint.objects.filter(ticket=ticket).exists()
+    assert changed.calls[0]["field"] == "kind" and changed.calls[0]["after"] == "complaint"

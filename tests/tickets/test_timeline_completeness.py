@@ -42,6 +42,9 @@ def test_every_service_leaves_an_event(customer_factory, personas, fault_cause, 
     step("ticket_set_priority", "priority", services.ticket_set_priority, ticket=t, priority=0, actor=personas.agent)
     step("ticket_update", "changed", services.ticket_update, ticket=t, actor=personas.agent, subject="Leak (kitchen)",
          asset=asset)
+    step("ticket_change_kind", "kind", services.ticket_change_kind, ticket=t, kind="complaint", actor=personas.agent,
+         reason="Customer is complaining, not asking")
+    step("ticket_change_kind", "kind", services.ticket_change_kind, ticket=t, kind="repair", actor=personas.agent)
     step("ticket_reply", "reply", services.ticket_reply, ticket=t, author=personas.agent, body="On our way",
          public=True)
     step("ticket_reply", "note", services.ticket_reply, ticket=t, author=personas.agent, body="Parts ordered",

@@ -288,3 +288,14 @@ def test_action_forms_load_on_demand_only_for_allowed_users(client_for, ticket_f
     assert client_for("frontdesk").get(url).status_code == 403
     assert client_for("technician").get(url).status_code == 403
     assert client_for("agent").get(reverse("tickets:action", args=[ticket.pk, "take"])).status_code == 405
+
+
+def test_edit_details_and_reclassify(client_for, ticket_factory):
+    ticket = ticket_factory(kind=Ticket.Kind.INQUIRY, subject="Question")
+    response = client_for("agent").post(reverse("tickets:action", args=[ticket.pk, "edit"]), {
+        "edit-version": ticket.version, "edit-kind": "complaint", "edit-subject": "Complaint about billing",
+        "edit-description": "", "edit-channel": "phone", "edit-asset": ""})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.kind, ticket.subject) == ("complaint", "Complaint about billing")
+    assert set(TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True)) >= {"changed", "kind"}

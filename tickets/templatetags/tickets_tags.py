@@ -21,6 +21,7 @@ EVENT_LABELS = {
     "taken": gettext_lazy("took the ticket"),
     "priority": gettext_lazy("changed the priority"),
     "changed": gettext_lazy("edited the ticket"),
+    "kind": gettext_lazy("reclassified the ticket"),
     "first_response": gettext_lazy("first response given"),
     "attachment": gettext_lazy("attached a file"),
     "contact": gettext_lazy("logged a contact as the answer"),
@@ -71,6 +72,8 @@ def event_change(ev, users):
     if ev.kind == "status":
         after = ev.after["status"] if isinstance(ev.after, dict) else ev.after
         return f"{Ticket.Status(ev.before).label} → {Ticket.Status(after).label}"
+    if ev.kind == "kind":
+        return f"{Ticket.Kind(ev.before).label} → {Ticket.Kind(ev.after).label}"
     if ev.kind == "priority":
         return f"{Ticket.Priority(ev.before).label} → {Ticket.Priority(ev.after).label}"
     if ev.kind in ("assigned", "taken"):
