@@ -13,6 +13,22 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sync_roles_once_per_test(monkeypatch):
+    # The shared persona factory re-syncs every role group for each persona it creates; within one
+    # test the roles do not change, so the first sync is enough (each test still syncs from scratch).
+    from servicedesk import roles
+
+    real, done = roles.sync_roles, []
+
+    def once():
+        if not done:
+            real()
+            done.append(True)
+
+    monkeypatch.setattr(roles, "sync_roles", once)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Vote rate limits live in the cache (a file cache in development): start every test empty.
     cache.clear()
