@@ -1,11 +1,14 @@
 """Celery's part with real parts: two real workers over Redis take eight queued offer-timeout sweeps;
 the offer expires once, the job moves to the next technician once, the supervisor is told once."""
 import os
+import subprocess
+import sys
 import time
-from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from dispatch import services
@@ -14,13 +17,7 @@ from servicedesk.models import Notification
 from tests.conftest import service_missing
 
 
-def _point_broker(app, url):
-    app.conf.broker_url = url
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-def _wait_for(predicate, timeout=45):
+def _wait_for(predicate, timeout=90):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():
@@ -29,28 +26,51 @@ def _wait_for(predicate, timeout=45):
     return False
 
 
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.fixture
 def two_workers():
+    """Two real Celery workers in their own processes (a worker thread inside the pytest process can
+    hang on shutdown in a blocking Redis read once Playwright's browser has run in the session)."""
     url = os.environ.get("REDIS_URL")
     if not url:
         service_missing("REDIS_URL not set: the real-worker test needs Redis (e.g. redis://127.0.0.1:6379/5)")
-    from celery.contrib.testing.worker import start_worker
-
     from servicedesk.celery import app
 
-    old = app.conf.broker_url
+    with app.connection_for_write(url) as conn:  # a clean queue: no leftovers from earlier runs
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": url, "REDIS_URL": url}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "servicedesk", "worker", "--pool=solo", "-n", f"dispatch-test-{i}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for i in range(2)
+    ]
+    old_broker, old_eager = app.conf.broker_url, app.conf.task_always_eager
     app.conf.task_always_eager = False
-    _point_broker(app, url)
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
     try:
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(app.conf.task_default_queue)
-        with ExitStack() as stack:
-            for _ in range(2):
-                stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=90))
-            yield app
+        yield app
     finally:
-        _point_broker(app, old)
-        app.conf.task_always_eager = True
+        app.conf.broker_url, app.conf.task_always_eager = old_broker, old_eager
+        app._pool = None
+        app.amqp._producer_pool = None
+        for proc in procs:
+            proc.terminate()  # warm shutdown: finish the task in hand, then exit
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.redis
