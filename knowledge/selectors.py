@@ -9,7 +9,7 @@ from django.db.models.functions import Cast, Ln
 from django.utils import timezone
 
 from .models import Article, ArticleVersion
-from .text import query_tokens, required_matches, tsquery_any, tsquery_at_least
+from .text import is_prefix_token, query_tokens, required_matches, tsquery_any, tsquery_at_least
 
 # Columns a list never shows: the search columns are several times the size of the body.
 LIST_DEFER = ("body", "body_html", "search_title", "search_body", "search_vector")
@@ -93,9 +93,14 @@ def _search_postgres(qs, *, query: str, tokens: list[str], m: int, model: str = 
     return qs.filter(pk__in=Subquery(candidates)).annotate(rank=rank).order_by("-rank", "-solved_count", "-pk")
 
 
+def _needle(token: str) -> str:
+    # Columns are ' tok tok ': a prefix token matches the start of a token, others a whole token
+    # (the same rule as the tsquery on PostgreSQL, text.is_prefix_token).
+    return f" {token}" if is_prefix_token(token) else f" {token} "
+
+
 def _has(token: str) -> Q:
-    # Columns are ' tok tok ': English matches as a word prefix, a Chinese bigram as a whole token.
-    needle = f" {token}" if token.isascii() else f" {token} "
+    needle = _needle(token)
     return Q(search_title__contains=needle) | Q(search_body__contains=needle)
 
 
@@ -106,7 +111,7 @@ def _search_sqlite(qs, *, tokens: list[str], m: int, model: str = "",
     for token in tokens:
         matched = matched + Case(When(_has(token), then=Value(1)), default=Value(0), output_field=IntegerField())
     for token in rank_tokens or tokens:
-        needle = f" {token}" if token.isascii() else f" {token} "
+        needle = _needle(token)
         in_title, in_body = Q(search_title__contains=needle), Q(search_body__contains=needle)
         score = score + Case(When(in_title, then=Value(3)), default=Value(0), output_field=IntegerField())
         score = score + Case(When(in_body, then=Value(1)), default=Value(0), output_field=IntegerField())

@@ -107,8 +107,11 @@ def required_matches(tokens: list[str]) -> int:
 
 
 def is_prefix_token(token: str) -> bool:
-    """English words match as prefixes (print → printer, jam → jams); Chinese bigrams match exactly."""
-    return not _is_cjk(token) and len(token) >= 3 and not token.isdigit()
+    """English words match as prefixes (print → printer, jam → jams); Chinese bigrams match exactly,
+    a single Chinese character as the start of a bigram (卡 → 卡纸)."""
+    if _is_cjk(token):
+        return len(token) == 1
+    return len(token) >= 3 and not token.isdigit()
 
 
 def tsquery_term(token: str) -> str:

@@ -75,3 +75,11 @@ def test_suggestions_on_the_fixture(kb_fixture, customer_factory, personas, sugg
             failures.append((subject, kb_fixture[key].title, top))
         assert len(suggestions) <= 5
     assert not failures, failures
+
+
+def test_single_chinese_character_and_model_number(kb_fixture, personas):
+    qs = articles_visible_to(personas.agent)
+    results, _ = article_search(qs, query="梯")  # one character: the start of a bigram (梯困…)
+    assert kb_fixture["elevator_trapped_zh"].pk in [a.pk for a in results]
+    results, _ = article_search(qs, query="BCD-450")
+    assert results[0].pk == kb_fixture["fridge_en"].pk
