@@ -89,7 +89,8 @@ def technicians_for_dispatch(*, work_order: WorkOrder, levels: list[str], now: d
         on_leave=Exists(LeaveDay.objects.filter(technician=OuterRef("pk"), day=job_day)),
         declined_before=Exists(past.filter(answer=Offer.Answer.DECLINED)),
         expired_before=Exists(past.filter(answer=Offer.Answer.EXPIRED)),
-    ).values_list("pk", "jobs_today", "jobs_week", "open_jobs", "on_leave", "declined_before", "expired_before")
+    ).order_by().values_list("pk", "jobs_today", "jobs_week", "open_jobs", "on_leave", "declined_before",
+                             "expired_before")
     for pk, today, week, open_jobs, leave, declined, expired in contenders:
         c = candidates.get(pk)
         if c is None:  # became active between the two reads: next decision sees them
