@@ -87,6 +87,7 @@ def _spec(rng, i, customers, assets, causes, departments, staff, base):
         "reply": rng.choice(REPLIES),
         "note": rng.choice(NOTES) if rng.random() < 0.4 else "",
         "staff": staff,
+        "category": ["timeliness", "attitude", "quality", "price", "other"][i % 5],  # not drawn: keeps the sequence
     }
 
 
@@ -126,6 +127,8 @@ def _make(s):
         services.ticket_transition(ticket=t, to_status="waiting", actor=actor, now=at(5))
         return
     if s["kind"] == "complaint":
+        services.complaint_update(ticket=t, actor=actor, category=s["category"], department=s["department"],
+                                  now=at(4))
         services.complaint_record_investigation(ticket=t, actor=actor, findings="情况属实 / confirmed by the team lead",
                                                 department=s["department"], now=at(5))
         services.complaint_decide(ticket=t, actor=staff["supervisor"], decision="致歉并免费复修 / apologise, free re-visit",
