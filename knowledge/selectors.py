@@ -77,12 +77,18 @@ def _solved_boost():
     return Value(0.05) * Ln(Cast(F("solved_count"), FloatField()) + Value(1.0))
 
 
-def _search_postgres(qs, *, query: str, tokens: list[str], m: int, model: str = "",
+Groups = list[tuple[list[str], int]]  # (tokens, how many of them must match); any group may match
+
+
+def _search_postgres(qs, *, query: str, groups: Groups, model: str = "",
                      rank_tokens: list[str] | None = None, cap: int = RANK_CANDIDATES) -> QuerySet[Article]:
     from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 
-    must = SearchQuery(tsquery_at_least(tokens, m), search_type="raw", config="simple")
-    anyq = SearchQuery(tsquery_any(rank_tokens or tokens), search_type="raw", config="simple")
+    groups = [(tokens, m) for tokens, m in groups if tokens]
+    raw = " | ".join(f"({tsquery_at_least(tokens, m)})" for tokens, m in groups)
+    must = SearchQuery(raw, search_type="raw", config="simple")
+    all_tokens = list(dict.fromkeys(t for tokens, _m in groups for t in tokens))
+    anyq = SearchQuery(tsquery_any(rank_tokens or all_tokens), search_type="raw", config="simple")
     rank = SearchRank(F("search_vector"), anyq, normalization=Value(0)) + Value(0.5) * TrigramSimilarity("title", query)
     rank = rank + _solved_boost()
     if model:
@@ -104,13 +110,20 @@ def _has(token: str) -> Q:
     return Q(search_title__contains=needle) | Q(search_body__contains=needle)
 
 
-def _search_sqlite(qs, *, tokens: list[str], m: int, model: str = "",
+def _search_sqlite(qs, *, groups: Groups, model: str = "",
                    rank_tokens: list[str] | None = None) -> QuerySet[Article]:
     """Fallback: LIKE on the tokenised columns; a token in the title counts 3, in the body 1."""
-    matched, score = Value(0), Value(0)
-    for token in tokens:
-        matched = matched + Case(When(_has(token), then=Value(1)), default=Value(0), output_field=IntegerField())
-    for token in rank_tokens or tokens:
+    groups = [(tokens, m) for tokens, m in groups if tokens]
+    aliases, wanted = {}, Q()
+    for i, (tokens, m) in enumerate(groups):
+        matched = Value(0)
+        for token in tokens:
+            matched = matched + Case(When(_has(token), then=Value(1)), default=Value(0), output_field=IntegerField())
+        aliases[f"matched_{i}"] = matched
+        wanted |= Q(**{f"matched_{i}__gte": m})
+    score = Value(0)
+    all_tokens = list(dict.fromkeys(t for tokens, _m in groups for t in tokens))
+    for token in rank_tokens or all_tokens:
         needle = _needle(token)
         in_title, in_body = Q(search_title__contains=needle), Q(search_body__contains=needle)
         score = score + Case(When(in_title, then=Value(3)), default=Value(0), output_field=IntegerField())
@@ -118,7 +131,7 @@ def _search_sqlite(qs, *, tokens: list[str], m: int, model: str = "",
     rank = Cast(score, FloatField()) + Cast(F("solved_count"), FloatField()) * Value(0.01)
     if model:
         rank = rank + Case(When(model__iexact=model, then=Value(2.0)), default=Value(0.0), output_field=FloatField())
-    return qs.alias(matched=matched).filter(matched__gte=m).annotate(rank=rank).order_by("-rank", "-solved_count", "-pk")
+    return qs.alias(**aliases).filter(wanted).annotate(rank=rank).order_by("-rank", "-solved_count", "-pk")
 
 
 def article_search(qs: QuerySet[Article], *, query: str, filters: SearchFilters | None = None) -> tuple[QuerySet[Article], list[str]]:
@@ -133,25 +146,25 @@ def article_search(qs: QuerySet[Article], *, query: str, filters: SearchFilters 
         return qs.order_by("-updated_at", "-pk"), []
     m = required_matches(tokens)
     if connection.vendor == "postgresql":
-        return _search_postgres(qs, query=query.strip()[:200], tokens=tokens, m=m), tokens
-    return _search_sqlite(qs, tokens=tokens, m=m), tokens
+        return _search_postgres(qs, query=query.strip()[:200], groups=[(tokens, m)]), tokens
+    return _search_sqlite(qs, groups=[(tokens, m)]), tokens
 
 
-def _ranked(qs, *, query: str, tokens: list[str], m: int, rank_tokens: list[str], model: str):
+def _ranked(qs, *, query: str, groups: Groups, rank_tokens: list[str], model: str):
     if connection.vendor == "postgresql":
-        return _search_postgres(qs, query=query, tokens=tokens, m=m, model=model, rank_tokens=rank_tokens,
+        return _search_postgres(qs, query=query, groups=groups, model=model, rank_tokens=rank_tokens,
                                 cap=SUGGESTION_CANDIDATES)
-    return _search_sqlite(qs, tokens=tokens, m=m, model=model, rank_tokens=rank_tokens)
+    return _search_sqlite(qs, groups=groups, model=model, rank_tokens=rank_tokens)
 
 
 def ticket_suggestions(ticket, *, limit: int = 5) -> tuple[list[Article], list[str]]:
-    """Published articles for a ticket, best first: at most `limit`, at most three indexed queries.
+    """Published articles for a ticket, best first: at most `limit`, at most two indexed queries.
 
-    Tiers, each filling what the previous left: (1) most of the subject's words — what the
-    customer said the problem is; (2) most of the description's words; (3) articles written for
-    the ticket's asset model (product + model). Within a tier every token of subject, description
-    and model counts towards the rank, an article for the same model ranks higher, and so do
-    articles that solved more tickets.
+    First query: articles with most of the subject's words (what the customer said the problem
+    is) OR most of the description's words; every token of subject, description and asset counts
+    towards the rank, an article for the ticket's asset model ranks higher, and so do articles that
+    solved more tickets. If that leaves places free, a second query fills them with articles
+    written for the asset's product and model.
     """
     asset = getattr(ticket, "asset", None)
     model = ((asset.model if asset else "") or "").strip()
@@ -162,15 +175,14 @@ def ticket_suggestions(ticket, *, limit: int = 5) -> tuple[list[Article], list[s
     rank_tokens = list(dict.fromkeys([*subject, *description, *asset_tokens]))[:16]
     qs = Article.objects.filter(status=Article.Status.PUBLISHED).defer(*LIST_DEFER)
     found: list[Article] = []
-    for tokens, m in (
-        (subject, required_matches(subject)),
-        (description, required_matches(description)),
-        (asset_tokens, len(asset_tokens)),
+    for groups in (
+        [(subject, required_matches(subject)), (description, required_matches(description))],
+        [(asset_tokens, len(asset_tokens))],
     ):
-        if len(found) >= limit or not tokens:
+        if len(found) >= limit or not any(tokens for tokens, _m in groups):
             continue
-        tier = _ranked(qs.exclude(pk__in=[a.pk for a in found]), query=(ticket.subject or "")[:200], tokens=tokens,
-                       m=m, rank_tokens=rank_tokens, model=model)
+        tier = _ranked(qs.exclude(pk__in=[a.pk for a in found]), query=(ticket.subject or "")[:200], groups=groups,
+                       rank_tokens=rank_tokens, model=model)
         found.extend(tier[: limit - len(found)])
     return found, rank_tokens
 

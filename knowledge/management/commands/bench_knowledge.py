@@ -218,7 +218,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _suggestion_queryset(ticket):
-        # The first tier ticket_suggestions() evaluates (the subject's words), for EXPLAIN.
+        # The first query ticket_suggestions() evaluates (subject OR description words), for EXPLAIN.
         from knowledge import selectors
         from knowledge.text import query_tokens, required_matches
 
@@ -227,5 +227,6 @@ class Command(BaseCommand):
         description = [t for t in query_tokens(ticket.description) if t not in subject]
         rank_tokens = list(dict.fromkeys([*subject, *description, *query_tokens(f"{ticket.asset.product} {model}")]))
         qs = Article.objects.filter(status=Article.Status.PUBLISHED).defer(*selectors.LIST_DEFER)
-        return selectors._search_postgres(qs, query=ticket.subject[:200], tokens=subject, m=required_matches(subject),
-                                          model=model, rank_tokens=rank_tokens)[:5]
+        groups = [(subject, required_matches(subject)), (description, required_matches(description))]
+        return selectors._search_postgres(qs, query=ticket.subject[:200], groups=groups, model=model,
+                                          rank_tokens=rank_tokens, cap=selectors.SUGGESTION_CANDIDATES)[:5]
