@@ -55,9 +55,11 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"reusing {n:,} bench tickets (--rebuild to build again)")
             self._reset_open(now)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as c:
+        with connection.cursor() as c:
+            if connection.vendor == "postgresql":
                 c.execute("ANALYZE sla_slaclock; ANALYZE tickets_ticket; ANALYZE sla_slaescalation")
+            else:
+                c.execute("ANALYZE")
         from sla.models import SLAClock
 
         out["clocks"] = SLAClock.objects.count()
@@ -330,13 +332,12 @@ class Command(BaseCommand):
     # --- measures --------------------------------------------------------------------------------------
 
     def _busy(self, label, *, count, now, breach):
-        """Make `count` open first-response clocks newly due, then time one sweep over them."""
+        """Make `count` running clocks newly due (first those of earlier ids), then time one sweep."""
         from sla.models import SLAClock, SLAEscalation
         from sla.services import sla_sweep
 
         pick = list(
-            SLAClock.objects.filter(target="first_response", stopped_at__isnull=True, last_level=0,
-                                    ticket__number__startswith=PREFIX)
+            SLAClock.objects.filter(stopped_at__isnull=True, last_level=0, ticket__number__startswith=PREFIX)
             .order_by("pk").values_list("pk", flat=True)[:count]
         )
         fields = {"warning_at": now - timedelta(minutes=2), "next_check_at": now - timedelta(minutes=2)}
