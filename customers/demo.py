@@ -39,26 +39,31 @@ def load(*, stdout, options):
     new_customers = []
     phones = []
     for i in range(count):
+        # Draw every random value before deciding to skip, so a rerun replays the same sequence.
         national = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
-        if national in existing:
-            continue
-        existing.add(national)
         is_org = i % 15 == 0
         name = ORGS[(i // 15) % len(ORGS)] + (f" #{i}" if i >= 15 * len(ORGS) else "") if is_org else (
             rng.choice(SURNAMES) + rng.choice(GIVEN)
         )
         tier = rng.choices(["diamond", "gold", "silver", "basic"], weights=[3, 10, 25, 62])[0]
+        address = f"{rng.randint(1, 300)} {rng.choice(['Jianguo Rd', 'Xueyuan Rd', '长安街', '中关村大街'])}"
+        region = rng.choice(regions)
+        channel = rng.choice([Channel.WALK_IN, Channel.PHONE, Channel.REFERRAL, Channel.WEB])
+        first_contact_at = now - timedelta(days=rng.randint(1, 900))
+        if national in existing:
+            continue
+        existing.add(national)
         new_customers.append(
             Customer(
                 kind=Customer.Kind.ORGANISATION if is_org else Customer.Kind.PERSON,
                 name=name,
-                address=f"{rng.randint(1, 300)} {rng.choice(['Jianguo Rd', 'Xueyuan Rd', '长安街', '中关村大街'])}",
-                region=rng.choice(regions),
+                address=address,
+                region=region,
                 tier=tier,
                 is_key_account=is_org and tier in ("diamond", "gold"),
                 first_contact_by=desk,
-                first_contact_at=now - timedelta(days=rng.randint(1, 900)),
-                first_contact_channel=rng.choice([Channel.WALK_IN, Channel.PHONE, Channel.REFERRAL, Channel.WEB]),
+                first_contact_at=first_contact_at,
+                first_contact_channel=channel,
                 owner=desk,
             )
         )
