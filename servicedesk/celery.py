@@ -18,13 +18,12 @@ MINUTE = 60.0
 HOUR = 60 * MINUTE
 
 app.conf.beat_schedule = {
+    # `expires` equal to the interval stops a backlog of identical sweeps piling up while the
+    # worker is down: the next tick does the same work anyway.
     # SLA clocks: warnings at 75 %, breach and level-2 escalations. Every minute, because targets
     # are counted in hours and a breach should reach the supervisor within a minute of the deadline;
     # the sweep reads only due rows through a partial index, so an idle tick costs one index probe.
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": MINUTE, "options": {"expires": MINUTE}},
-    # Entries are added by each area (SLA sweep, offer timeouts, callback reminders, reports);
-    # `expires` equal to the interval stops a backlog of identical sweeps piling up while the
-    # worker is down: the next tick does the same work anyway.
     # Dispatch offer timeouts: every minute, because an offer lives 30 minutes (a setting) and the
     # next technician should get the job within a minute of the timeout; claims due rows only
     # (partial index on pending offers' expires_at), SKIP LOCKED, compare-and-set → exactly once.
@@ -47,9 +46,6 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
         "options": {"expires": 24 * HOUR},
     },
-    # Report emails: hourly. A daily report must arrive early in the morning, and each run only
-    # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
-    # and, after downtime, the next tick sends the latest missed period (no flood of old ones).
     # Callback reminders: every 5 minutes. A callback is due at a time of day agents plan around,
     # so a reminder within 5 minutes is on time; the sweep reads due rows through the partial index
     # on next_reminder_at, and a (callback, due_at) unique row makes each reminder exactly once.
@@ -76,6 +72,9 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.survey_invitations_resend_task", "schedule": 10 * MINUTE,
         "options": {"expires": 10 * MINUTE},
     },
+    # Report emails: hourly. A daily report must arrive early in the morning, and each run only
+    # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
+    # and, after downtime, the next tick sends the latest missed period (no flood of old ones).
     "reports-deliveries": {
         "task": "reports.tasks.report_deliveries_send",
         "schedule": HOUR,

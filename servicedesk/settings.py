@@ -221,3 +221,10 @@ LOGGING = {
 
 # Customers' default phone region (domain.md §2: mobile and landline numbers without +86).
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "CN")
+
+# Absolute base of links sent outside the app (survey links, report emails).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Survey links: how they are delivered (console/log by default; see followups/delivery.py).
+SURVEY_DELIVERY_BACKEND = os.environ.get("SURVEY_DELIVERY_BACKEND", "")
+# Public survey page: at most N requests per IP per window seconds.
+SURVEY_RATE_LIMIT = (int(os.environ.get("SURVEY_RATE_LIMIT", "30")), int(os.environ.get("SURVEY_RATE_WINDOW", "60")))
