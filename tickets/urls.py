@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.ticket_create, name="create"),
     path("<int:pk>/created/", views.ticket_created, name="created"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("<int:pk>/files/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
     path("complaints/", views.complaint_register, name="complaints"),
     path("complaints/export.csv", views.complaint_register_csv, name="complaints_csv"),

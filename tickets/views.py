@@ -398,6 +398,24 @@ def ticket_action(request, pk, action):
     return _render_detail(request, _load(pk), bound=(action, form), status=400)
 
 
+@perm_required("tickets.view_ticket")
+def attachment_download(request, pk, attachment_id):
+    """Attachments are customer data: served only through this permission-checked view, never MEDIA_URL."""
+    from django.http import FileResponse, Http404
+
+    from .models import TicketAttachment
+
+    att = get_object_or_404(TicketAttachment, pk=attachment_id, ticket_id=pk)
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    response = FileResponse(handle, as_attachment=not att.content_type.startswith("image/"),
+                            filename=att.original_name, content_type=att.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --- Complaint register ----------------------------------------------------------------------------
 
 def _register_qs(request):

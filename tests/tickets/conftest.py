@@ -49,3 +49,9 @@ def _mute_foreign_receivers(monkeypatch):
 def _fast_passwords(settings):
     # Personas are made per test; the production hasher would cost ~0.5 s per user on this box.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded attachments go to a throw-away folder, not the working tree's var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"

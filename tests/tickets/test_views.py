@@ -299,3 +299,18 @@ def test_edit_details_and_reclassify(client_for, ticket_factory):
     ticket.refresh_from_db()
     assert (ticket.kind, ticket.subject) == ("complaint", "Complaint about billing")
     assert set(TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True)) >= {"changed", "kind"}
+
+
+def test_attachment_download_is_permission_checked(client_for, ticket_factory, personas, settings, tmp_path):
+    from tickets.services import attachment_add
+
+    settings.MEDIA_ROOT = tmp_path
+    ticket = ticket_factory()
+    att = attachment_add(ticket=ticket, uploaded_by=personas.frontdesk,
+                         file=SimpleUploadedFile("quote.pdf", PDF), content_type="application/pdf")
+    url = reverse("tickets:attachment", args=[ticket.pk, att.pk])
+    response = client_for("agent").get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert "attachment" in response["Content-Disposition"]
+    assert client_for("technician").get(url).status_code == 403
+    assert url in client_for("agent").get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
