@@ -165,3 +165,53 @@ def browser_type_launch_args(browser_type_launch_args):
 def _browser_available(request):
     if "browser" in request.keywords and not os.path.exists(CHROMIUM):
         service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+
+
+# --- Real Celery workers over Redis -----------------------------------------------------------------
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2) -> bool:
+    """Poll until predicate() is true (a real worker runs in another thread/process) or time runs out."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def point_broker(app, url: str) -> None:
+    """Repoint the Celery app at another broker, dropping connections pooled for the old one."""
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def real_worker(settings):
+    """A real Celery worker (solo pool, in a thread) consuming from the Redis at REDIS_URL.
+
+    Tasks are no longer eager while it runs; the queue is purged first so another test's leftovers
+    cannot run here. Use with @pytest.mark.django_db(transaction=True): the worker's thread has its own
+    database connection and must see committed rows.
+    """
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        service_missing("REDIS_URL not set: the real-worker test needs Redis")
+    from celery.contrib.testing.worker import start_worker
+
+    from servicedesk.celery import app
+
+    old = app.conf.broker_url
+    app.conf.task_always_eager = False
+    app.conf.result_backend = None
+    point_broker(app, url)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(app.conf.task_default_queue)
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            yield app
+    finally:
+        point_broker(app, old)
+        app.conf.task_always_eager = True
