@@ -1,0 +1,42 @@
+"""The indexes the reports add on other areas' tables must not steal those areas' own plans.
+
+SQLite picks indexes by rule, without statistics: a full index led by sla_slaclock.stopped_at
+answered SLA's at-risk list (stopped_at IS NULL … ORDER BY deadline) by equality on stopped_at and
+a sort, instead of SLA's partial index sla_clock_running_idx. The reports' index is partial
+(decided clocks only) so that cannot happen, and the compliance count still reads it alone.
+"""
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from reports import selectors
+from reports.periods import period_containing
+from sla.selectors import clocks_at_risk
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's"),
+]
+
+
+def plan(qs) -> str:
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as c:
+        c.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(row[-1] for row in c.fetchall())
+
+
+def test_at_risk_list_keeps_sla_running_index():
+    p = plan(clocks_at_risk(now=timezone.now())[:25])
+    assert "sla_clock_running_idx" in p
+    assert "reports_" not in p
+    assert "TEMP B-TREE FOR ORDER BY" not in p
+
+
+def test_sla_compliance_reads_decided_index_alone():
+    period = period_containing("month", date(2026, 11, 17))
+    qs = selectors._clocks(period, None).values("target").annotate(n=Count("id", filter=Q(met=True)))
+    assert "COVERING INDEX reports_slaclock_decided_idx" in plan(qs)
