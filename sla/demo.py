@@ -33,3 +33,6 @@ def load(*, stdout, options):
         backfilled += 1
     result = services.sla_sweep(now=timezone.now())
     stdout.write(f"SLA: clocks for {backfilled} tickets; sweep fired {result.fired}.")
+    from . import rollup
+
+    rollup.rebuild(stdout=stdout)  # idempotent; also counts clocks other areas' demo data wrote in bulk

@@ -375,3 +375,52 @@ class SLAPolicyChange(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("SLA re-application")
         verbose_name_plural = _("SLA re-applications")
+
+
+class SLADailyCompliance(models.Model):
+    """Decided clocks per day and segment: what the dashboard's compliance and trend read.
+
+    One row per (day the clock started, in the department's zone) × target × the ticket's kind, tier,
+    channel, team and agent at the moment the outcome was decided. Kept by sla.rollup in the same
+    transaction as the decision; `rollup.rebuild()` recomputes it from the clocks. Empty strings and 0
+    stand for "none" so the unique key also holds for unassigned tickets (NULLs never conflict).
+    """
+
+    day = models.DateField()
+    target = models.CharField(max_length=20, choices=Target.choices)
+    kind = models.CharField(max_length=12, default="")
+    tier = models.CharField(max_length=10, default="")
+    channel = models.CharField(max_length=12, default="")
+    team = models.IntegerField(default=0)  # team id, 0 = none
+    agent = models.IntegerField(default=0)  # assignee id, 0 = none
+    decided = models.IntegerField(default=0)
+    met = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "target", "kind", "tier", "channel", "team", "agent"],
+                                    name="sla_daily_compliance_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.target}: {self.met}/{self.decided}"
+
+
+class SLADailyDuration(models.Model):
+    """Histogram of clock time taken per day, target and team, in fixed log-scale buckets
+    (sla.rollup.bucket_of): median and p90 are read from the cumulative counts."""
+
+    day = models.DateField()
+    target = models.CharField(max_length=20, choices=Target.choices)
+    team = models.IntegerField(default=0)
+    bucket = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)  # sum of the times taken in the bucket: its mean is shown
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "target", "team", "bucket"], name="sla_daily_duration_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.target} [{self.bucket}]: {self.n}"

@@ -5,16 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models import Count, Prefetch, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from servicedesk.businesstime import WorkingCalendar
 
+from . import rollup
 from .calendars import cached_working_calendar, default_calendar
-from .models import SLAClock, SLAEscalation, Target
+from .models import SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
 
 
 def working_calendar(*, now: datetime | None = None) -> WorkingCalendar:
@@ -152,60 +151,64 @@ def _decided(filters: DashboardFilters):
     return _team_filter(qs, filters.team_id)
 
 
+def _rollup_range(model, filters: DashboardFilters, start: date | None = None):
+    qs = model.objects.filter(target__in=REPORTED_TARGETS, day__gte=start or filters.start, day__lte=filters.end)
+    return qs.filter(team=filters.team_id) if filters.team_id else qs
+
+
 def compliance(filters: DashboardFilters) -> dict:
-    """{target: {"all": (met, total), dimension: {value: (met, total)}}} in ONE grouped query."""
+    """{target: {"all": (met, total), dimension: {value: (met, total)}}} in ONE grouped query over the
+    daily rollup (sla.rollup: kept with every decision), never over the clocks themselves."""
+    dims = {"kind": "kind", "tier": "tier", "channel": "channel", "team": "team", "agent": "agent"}
     rows = (
-        _decided(filters)
-        .values("target", *_DIM_FIELD.values())
-        .annotate(total=Count("id"), met_count=Count("id", filter=Q(met=True)))
+        _rollup_range(SLADailyCompliance, filters)
+        .values("target", *dims.values())
+        .annotate(total=Sum("decided"), met_count=Sum("met"))
         .order_by()
     )
     out = {t: {"all": [0, 0], **{d: {} for d in DIMENSIONS}} for t in REPORTED_TARGETS}
     for row in rows:
+        if not row["total"]:
+            continue
         target = out[row["target"]]
         target["all"][0] += row["met_count"]
         target["all"][1] += row["total"]
-        for dim, fieldname in _DIM_FIELD.items():
-            cell = target[dim].setdefault(row[fieldname], [0, 0])
+        for dim, fieldname in dims.items():
+            cell = target[dim].setdefault(row[fieldname] or None, [0, 0])  # "" / 0 = none
             cell[0] += row["met_count"]
             cell[1] += row["total"]
     return out
 
 
 def percentiles(filters: DashboardFilters, points=(50, 90)) -> dict:
-    """Median and p90 clock time taken per target, computed in the database with window functions
-    (ROW_NUMBER / COUNT: PostgreSQL and SQLite alike); nearest-rank percentiles."""
-    inner = (
-        _decided(filters).filter(elapsed__isnull=False)
-        .annotate(
-            rn=Window(RowNumber(), partition_by=[F("target")], order_by=[F("elapsed").asc(), F("id").asc()]),
-            cnt=Window(Count("id"), partition_by=[F("target")]),
-        )
-        .values("target", "elapsed", "rn", "cnt")
+    """Median and p90 clock time taken per target (nearest rank), read from the rollup's log-scale
+    histogram of times taken in one query: the mean of the bucket holding the rank (times within a
+    bucket differ by at most 5 %; exact when they are alike), whatever the volume."""
+    rows = (
+        _rollup_range(SLADailyDuration, filters)
+        .values("target", "bucket").annotate(count=Sum("n"), seconds=Sum("seconds")).order_by("target", "bucket")
     )
-    sql, params = inner.query.sql_with_params()
-    ranks = " OR ".join(f"rn = (cnt * {int(p)} + 99) / 100" for p in points)
+    hist: dict = {t: [] for t in REPORTED_TARGETS}
+    for row in rows:
+        if row["count"]:
+            hist[row["target"]].append((row["bucket"], row["count"], row["seconds"]))
     out: dict = {t: {} for t in REPORTED_TARGETS}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT target, elapsed, rn, cnt FROM ({sql}) ranked WHERE {ranks}", params)
-        for target, elapsed, rn, cnt in cursor.fetchall():
-            if not isinstance(elapsed, timedelta):
-                elapsed = timedelta(microseconds=int(elapsed))
-            for p in points:
-                if rn == (cnt * p + 99) // 100:
-                    out[target][p] = elapsed
+    for target, counts in hist.items():
+        for p in points:
+            value = rollup.percentile_from_histogram(counts, p)
+            if value is not None:
+                out[target][p] = value
     return out
 
 
 def trend(filters: DashboardFilters, days: int = 30) -> dict:
-    """Daily compliance % per target for the `days` days ending at filters.end (one query)."""
+    """Daily compliance % per target for the `days` days ending at filters.end (one rollup query)."""
     end = filters.end
     start = end - timedelta(days=days - 1)
     rows = (
-        _decided(DashboardFilters(start=start, end=end, team_id=filters.team_id))
-        .annotate(day=TruncDate("started_at"))
+        _rollup_range(SLADailyCompliance, filters, start=start)
         .values("day", "target")
-        .annotate(total=Count("id"), met_count=Count("id", filter=Q(met=True)))
+        .annotate(total=Sum("decided"), met_count=Sum("met"))
         .order_by()
     )
     labels = [start + timedelta(days=i) for i in range(days)]

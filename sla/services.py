@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from . import clocks as clockmath
+from . import rollup
 from .calendars import cached_working_calendar, calendar_touch, default_calendar
 from .models import BusinessCalendar, ClockType, SLAClock, SLAEscalation, SLAPolicy, SLAPolicyChange, Target
 
@@ -112,13 +113,16 @@ def _apply(*, ticket, now: datetime, targets=None, action) -> list[SLAClock]:
         if targets is not None:
             qs = qs.filter(target__in=list(targets))
         cache: dict = {}
-        changed = []
+        changed, before = [], []
         for clock in qs:
             cal = _working(clock.calendar_id, cache) if clock.clock == ClockType.BUSINESS else None
+            old = rollup.state(clock)
             if action(clock, cal):
                 changed.append(clock)
+                before.append((clock, old))
         if changed:
             SLAClock.objects.bulk_update(changed, _CLOCK_STATE_FIELDS)
+            rollup.record(before)  # the dashboard's daily counts move with the outcome, same transaction
     return changed
 
 
@@ -479,6 +483,7 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
                 continue
             plans.append((clock, due))
         result.examined += len(plans)
+        before = [(clock, rollup.state(clock)) for clock, _due in plans]
         inserted = _insert_escalations(
             [(clock.pk, LEVEL_NAME[level], at) for clock, due in plans for level, at in due], now
         )
@@ -489,6 +494,7 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
             _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result, fail_after)
         outbox.flush()
         _save_progress([*done, *pushed])
+        rollup.record(before)  # breaches decide clocks (met = False): counted in the same transaction
         result.batches += 1
         return len(claimed) - (result.skipped_busy - busy_before)
 

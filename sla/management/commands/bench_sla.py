@@ -60,6 +60,18 @@ class Command(BaseCommand):
                 c.execute("ANALYZE sla_slaclock; ANALYZE tickets_ticket; ANALYZE sla_slaescalation")
             else:
                 c.execute("ANALYZE")
+        # The dashboard's daily rollup: kept by every decision, rebuilt here because the data above
+        # was written in bulk, around the services.
+        from sla import rollup
+
+        started = time.monotonic()
+        sizes = rollup.rebuild()
+        out["rollup_rebuild_s"] = round(time.monotonic() - started, 1)
+        out.update({f"rollup_{k}": v for k, v in sizes.items()})
+        self.stdout.write(f"rollup rebuilt in {out['rollup_rebuild_s']} s: {sizes}")
+        with connection.cursor() as c:
+            if connection.vendor == "postgresql":
+                c.execute("ANALYZE sla_sladailycompliance; ANALYZE sla_sladailyduration")
         from sla.models import SLAClock
 
         out["clocks"] = SLAClock.objects.count()
@@ -99,7 +111,8 @@ class Command(BaseCommand):
             (f"sweep, {breaches:,} new breaches", f"{out['sweep_breaches_s']} s", ""),
             ("dashboard render (figures cached)", f"{out['dashboard_ms']} ms", "< 200 ms"),
             ("dashboard queries", f"{out['dashboard_queries']}", "fixed"),
-            ("dashboard render, cold cache", f"{out['dashboard_cold_ms']} ms", ""),
+            ("dashboard render, cold cache", f"{out['dashboard_cold_ms']} ms", "< 200 ms"),
+            ("rollup rebuild (all clocks)", f"{out['rollup_rebuild_s']} s", ""),
             ("dashboard queries, cold", f"{out['dashboard_cold_queries']}", "fixed"),
         ]
         for label, value, target in rows:
@@ -412,5 +425,15 @@ class Command(BaseCommand):
         explain("sweep: due rows (partial index sla_clock_due_idx)", due)
         explain("dashboard: at-risk list", clocks_at_risk(now=now)[:15])
         today = timezone.localdate()
-        explain("dashboard: compliance rows (30 days)",
-                _decided(DashboardFilters(start=today - timedelta(days=29), end=today)).values("target").annotate(m=Max("elapsed")))
+        month = DashboardFilters(start=today - timedelta(days=29), end=today)
+        from django.db.models import Sum
+
+        from sla.models import SLADailyCompliance, SLADailyDuration
+        from sla.selectors import _rollup_range
+
+        explain("dashboard: compliance from the daily rollup (30 days)",
+                _rollup_range(SLADailyCompliance, month).values("target", "kind", "tier", "channel", "team", "agent")
+                .annotate(t=Sum("decided"), m=Sum("met")).order_by())
+        explain("dashboard: duration histogram from the rollup (30 days)",
+                _rollup_range(SLADailyDuration, month).values("target", "bucket").annotate(c=Sum("n")).order_by("target", "bucket"))
+        explain("drill-down: decided clocks (30 days, live)", _decided(month).values("target").annotate(m=Max("elapsed")))
