@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.db import connection
 from django.db.models import (
-    Aggregate, Avg, Case, Count, DurationField, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, Sum,
+    Aggregate, Avg, BooleanField, Case, Count, DurationField, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, Sum,
     Value, When, Window,
 )
 from django.db.models.functions import ExtractHour, RowNumber
@@ -242,15 +242,30 @@ def _clocks(period, team):
     return _team(qs, team, "ticket__team")
 
 
+def _clock_counts(period, prev_period, team) -> list[dict]:
+    """Per target: met / breached in `period` and met / decided in `prev_period`, in ONE query.
+
+    One range over both periods (stopped_at, met IS NOT NULL: the partial index
+    reports_slaclock_decided_idx alone), each count filtered to its own period."""
+    start, end = min(period.start, prev_period.start), max(period.end, prev_period.end)
+    qs = _team(SLAClock.objects.filter(stopped_at__gte=start, stopped_at__lt=end, met__isnull=False),
+               team, "ticket__team")
+    cur, prev = _in("stopped_at", period), _in("stopped_at", prev_period)
+    return list(qs.values("target").annotate(
+        n_met=Count("id", filter=cur & Q(met=True)), n_breached=Count("id", filter=cur & Q(met=False)),
+        prev_met=Count("id", filter=prev & Q(met=True)), prev_decided=Count("id", filter=prev),
+    ).order_by())
+
+
 def sla_section(*, period: Period, team=None) -> dict:
     """First-response and resolution time (median, p90, wall-clock hours from opening) and SLA
-    compliance per target (clocks decided in the period). 6 queries."""
+    compliance per target (clocks decided in the period). 5 queries."""
     prev_period = period.previous()
     cur = _response_times(period, team)
     prev = _response_times(prev_period, team)
-    per_target = {r["target"]: r for r in _clocks(period, team).values("target").annotate(
-        n_met=Count("id", filter=Q(met=True)), n_breached=Count("id", filter=Q(met=False)))}
-    prev_total = _clocks(prev_period, team).aggregate(n_met=Count("id", filter=Q(met=True)), decided=Count("id"))
+    counts = _clock_counts(period, prev_period, team)
+    per_target = {r["target"]: r for r in counts}
+    prev_total = {"n_met": sum(r["prev_met"] for r in counts), "decided": sum(r["prev_decided"] for r in counts)}
     targets = []
     for value, label in Target.choices:
         r = per_target.get(value, {"n_met": 0, "n_breached": 0})
@@ -273,28 +288,26 @@ def sla_section(*, period: Period, team=None) -> dict:
     }
 
 
-def _complaint_totals(period, team):
-    qs = _team(Complaint.objects.filter(_in("ticket__created_at", period), ticket__kind=Ticket.Kind.COMPLAINT), team, "ticket__team")
-    return qs.aggregate(
-        total=Count("pk"),
-        investigation=Avg(_duration("investigated_at", "ticket__created_at")),
-        solution=Avg(_duration("solution_sent_at", "ticket__created_at")),
-    )
-
-
 def complaints_section(*, period: Period, team=None) -> dict:
     """Complaints opened in the period by category and responsible department, with the average
     time from opening to investigation finished and to the solution sent to the customer.
 
-    One grouped query over (category, department) returns counts and duration sums; the category
-    and department tables and the totals are added up from those few aggregated rows. 2 queries."""
-    qs = _team(Complaint.objects.filter(_in("ticket__created_at", period), ticket__kind=Ticket.Kind.COMPLAINT), team, "ticket__team")
-    rows = list(qs.values("category", "department__name").annotate(
+    ONE grouped query over both periods (they are contiguous: the previous one ends where this one
+    starts) by (in this period?, category, department) returns counts and duration sums; the
+    category and department tables and both periods' totals are added up from those few rows, and
+    an average is sum / count of the answered complaints (the same for both periods). 1 query."""
+    prev_period = period.previous()
+    qs = Complaint.objects.filter(ticket__created_at__gte=prev_period.start, ticket__created_at__lt=period.end,
+                                  ticket__kind=Ticket.Kind.COMPLAINT)
+    in_period = Case(When(ticket__created_at__gte=period.start, then=Value(True)), default=Value(False),
+                     output_field=BooleanField())
+    all_rows = list(_team(qs, team, "ticket__team").annotate(cur=in_period).values(
+        "cur", "category", "department__name").annotate(
         n=Count("pk"),
         inv_sum=Sum(_duration("investigated_at", "ticket__created_at")), inv_n=Count("investigated_at"),
         sol_sum=Sum(_duration("solution_sent_at", "ticket__created_at")), sol_n=Count("solution_sent_at"),
     ).order_by())
-    prev = _complaint_totals(period.previous(), team)
+    rows = [r for r in all_rows if r["cur"]]
 
     def avg(total, count):
         return _hours(total / count) if count and total is not None else None
@@ -311,15 +324,20 @@ def complaints_section(*, period: Period, team=None) -> dict:
     def zero():
         return {"n": 0, "inv_n": 0, "sol_n": 0, "inv_sum": None, "sol_sum": None}
 
-    total, by_cat, by_dept = zero(), {}, {}
+    total, prev_total, by_cat, by_dept = zero(), zero(), {}, {}
+    for r in all_rows:
+        if not r["cur"]:
+            add(prev_total, r)
     for r in rows:
         add(total, r)
         add(by_cat.setdefault(r["category"], zero()), r)
         add(by_dept.setdefault(r["department__name"], zero()), r)
-    cur = {"total": total["n"], "investigation_hours": avg(total["inv_sum"], total["inv_n"]),
-           "solution_hours": avg(total["sol_sum"], total["sol_n"])}
-    prev = {"total": prev["total"], "investigation_hours": _hours(prev["investigation"]),
-            "solution_hours": _hours(prev["solution"])}
+
+    def figures(acc):
+        return {"total": acc["n"], "investigation_hours": avg(acc["inv_sum"], acc["inv_n"]),
+                "solution_hours": avg(acc["sol_sum"], acc["sol_n"])}
+
+    cur, prev = figures(total), figures(prev_total)
     categories = sorted(by_cat.items(), key=lambda kv: (-kv[1]["n"], kv[0]))
     departments = sorted(by_dept.items(), key=lambda kv: (-kv[1]["n"], kv[0] is None, kv[0] or ""))
     no_dept = str(_("Not yet assigned"))

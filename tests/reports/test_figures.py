@@ -177,3 +177,14 @@ def test_empty_period_shows_dashes(month_data, client_for):
     r = client_for("manager").get("/reports/", {"period": "custom", "date": "2025-01-01", "end": "2025-01-31"})
     assert r.status_code == 200
     assert "—" in r.content.decode()
+
+
+def test_previous_period_figures_equal_that_period_reported_itself(month_data):
+    # Complaints and SLA compliance count both periods in one query: last period's figures (as the
+    # "previous" of December) must be exactly November's own, table by table and total by total.
+    dec = NOV.next()
+    for fn in (selectors.complaints_section, selectors.sla_section):
+        assert prevs(fn(period=dec)) == figs(fn(period=NOV))
+    assert selectors.sla_section(period=dec)["tables"]["sla_by_target"]["rows"] == [
+        ["First response", 0, 0, None], ["Resolution", 0, 0, None],
+        ["Complaint investigation", 0, 0, None], ["Solution to customer", 0, 0, None]]

@@ -63,7 +63,7 @@ def _count(fn, **kw):
     return len(ctx.captured_queries)
 
 
-SECTION_BUDGET = {"contacts": 4, "tickets": 4, "sla": 6, "complaints": 2, "callbacks": 2, "surveys": 3,
+SECTION_BUDGET = {"contacts": 4, "tickets": 4, "sla": 5, "complaints": 1, "callbacks": 2, "surveys": 3,
                   "technicians": 6, "faults": 2}
 
 
