@@ -193,15 +193,21 @@ def backlog_at(moment, team=None) -> int:
 
 
 def tickets_section(*, period: Period, team=None) -> dict:
-    """Opened / resolved / closed by kind and priority, backlog at period end. 4 queries."""
+    """Opened / resolved / closed by kind and priority, backlog at period end. 3 queries.
+
+    This period's and the previous one's flows come from ONE grouped query over the tickets touched
+    in either (each count filtered to its own period); the previous totals are added up from it."""
     prev_period = period.previous()
     base = _team(Ticket.objects.all(), team, "team")
-    rows = list(
-        base.filter(_touched(period)).values("kind", "priority").annotate(**_ticket_flow(period))
-        .order_by("kind", "priority")
+    prev_flow = {f"prev_{k}": v for k, v in _ticket_flow(prev_period).items()}
+    both = list(
+        base.filter(_touched(period) | _touched(prev_period)).values("kind", "priority")
+        .annotate(**_ticket_flow(period), **prev_flow).order_by("kind", "priority")
     )
-    prev = base.filter(_touched(prev_period)).aggregate(**_ticket_flow(prev_period))
-    cur = {k: sum(r[k] for r in rows) for k in ("opened", "resolved", "closed")}
+    keys = ("opened", "resolved", "closed")
+    prev = {k: sum(r[f"prev_{k}"] for r in both) for k in keys}
+    rows = [r for r in both if any(r[k] for k in keys)]
+    cur = {k: sum(r[k] for r in rows) for k in keys}
     cur["backlog"] = backlog_at(period.end, team)
     prev["backlog"] = backlog_at(prev_period.end, team)
     by_kind = {}
@@ -493,16 +499,26 @@ def _job_aggregates():
 def technicians_section(*, period: Period, team=None) -> dict:
     """Per technician: jobs signed off, first-time-fix rate (jobs on an asset with no new work order
     for that asset within 30 days; jobs without an asset cannot be judged and are left out of the
-    rate), average time on site (arrival → sign-off), parts used. 6 queries."""
+    rate), average time on site (arrival → sign-off), parts used. 5 queries."""
     jobs = _jobs(period, team)
+    prev_jobs = _jobs(period.previous(), team)
     rows = list(
         jobs.values("technician_id", "technician__user__username", "technician__user__first_name",
                     "technician__user__last_name").annotate(**_job_aggregates()).order_by("-jobs", "technician_id")
     )
-    parts_by_tech = dict(
-        PartUsage.objects.filter(work_order__in=jobs.values("id")).values("work_order__technician_id")
-        .annotate(q=Sum("quantity")).values_list("work_order__technician_id", "q")
+    # Parts per technician this period and in total last period: ONE query over both periods' jobs
+    # (contiguous periods: one signed_at range), grouped by (this period?, technician).
+    in_period = Case(When(work_order__signed_at__gte=period.start, then=Value(True)), default=Value(False),
+                     output_field=BooleanField())
+    both_jobs = _team(WorkOrder.objects.filter(
+        signed_at__gte=period.previous().start, signed_at__lt=period.end,
+        status__in=[WorkOrder.Status.DONE, WorkOrder.Status.CLOSED]), team, "ticket__team")
+    parts_rows = list(
+        PartUsage.objects.filter(work_order__in=both_jobs.values("id")).annotate(cur=in_period)
+        .values("cur", "work_order__technician_id").annotate(q=Sum("quantity")).order_by()
     )
+    parts_by_tech = {r["work_order__technician_id"]: r["q"] for r in parts_rows if r["cur"]}
+    prev_parts = sum(r["q"] or 0 for r in parts_rows if not r["cur"])
     top_parts = list(
         PartUsage.objects.filter(work_order__in=jobs.values("id")).values("part__sku", "part__name")
         .annotate(q=Sum("quantity")).order_by("-q", "part__sku")[:TOP_PARTS]
@@ -517,8 +533,6 @@ def technicians_section(*, period: Period, team=None) -> dict:
         }
 
     cur = totals(jobs.aggregate(**_job_aggregates()), sum(parts_by_tech.values()))
-    prev_jobs = _jobs(period.previous(), team)
-    prev_parts = PartUsage.objects.filter(work_order__in=prev_jobs.values("id")).aggregate(q=Sum("quantity"))["q"]
     prev = totals(prev_jobs.aggregate(**_job_aggregates()), prev_parts)
     techs = []
     for r in rows:

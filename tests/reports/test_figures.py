@@ -180,10 +180,11 @@ def test_empty_period_shows_dashes(month_data, client_for):
 
 
 def test_previous_period_figures_equal_that_period_reported_itself(month_data):
-    # Complaints and SLA compliance count both periods in one query: last period's figures (as the
+    # Tickets, complaints, SLA compliance and parts count both periods in one query: last period's figures (as the
     # "previous" of December) must be exactly November's own, table by table and total by total.
     dec = NOV.next()
-    for fn in (selectors.complaints_section, selectors.sla_section):
+    for fn in (selectors.tickets_section, selectors.complaints_section, selectors.sla_section,
+               selectors.technicians_section):
         assert prevs(fn(period=dec)) == figs(fn(period=NOV))
     assert selectors.sla_section(period=dec)["tables"]["sla_by_target"]["rows"] == [
         ["First response", 0, 0, None], ["Resolution", 0, 0, None],

@@ -63,8 +63,8 @@ def _count(fn, **kw):
     return len(ctx.captured_queries)
 
 
-SECTION_BUDGET = {"contacts": 4, "tickets": 4, "sla": 5, "complaints": 1, "callbacks": 2, "surveys": 3,
-                  "technicians": 6, "faults": 2}
+SECTION_BUDGET = {"contacts": 4, "tickets": 3, "sla": 5, "complaints": 1, "callbacks": 2, "surveys": 3,
+                  "technicians": 5, "faults": 2}
 
 
 def _more_data(month_data):
