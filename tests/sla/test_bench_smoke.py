@@ -15,4 +15,4 @@ def test_bench_sla_smoke():
     assert figures["n"] == 60 and figures["clocks"] == 120 and figures["open_clocks"] == 12
     assert figures["sweep_idle_queries"] == 3  # claim nothing, lock nothing: one probe of the due index
     assert figures["sweep_warnings_n"] == 3 and figures["sweep_breaches_n"] == 2
-    assert figures["dashboard_queries"] <= figures["dashboard_cold_queries"] <= 15
+    assert figures["dashboard_queries"] <= figures["dashboard_cold_queries"] <= 16  # 16: + the callbacks panel

@@ -82,7 +82,8 @@ def test_dashboard_query_count_is_fixed(client_for, open_ticket, personas, team,
     _fill(open_ticket, personas, team, n)
     client = client_for("supervisor")
     with time_machine.travel(NOW, tick=False):
-        with django_assert_max_num_queries(15):
+        # 16: the followups overdue-callbacks panel adds one COUNT
+        with django_assert_max_num_queries(16):
             response = client.get(reverse("sla:dashboard"), {"start": "2026-11-01", "end": "2026-11-30"})
     assert response.status_code == 200
     body = response.content.decode()
@@ -192,7 +193,7 @@ def test_dashboard_figures_are_cached_for_a_minute(client_for, open_ticket, pers
     params = {"start": "2026-11-01", "end": "2026-11-30"}
     with time_machine.travel(NOW, tick=False):
         first = client.get(reverse("sla:dashboard"), params).context["targets"][0]["all"]
-        with django_assert_max_num_queries(12):  # compliance, percentiles and trend come from the cache
+        with django_assert_max_num_queries(13):  # compliance, percentiles and trend come from the cache (+1: callbacks panel)
             second = client.get(reverse("sla:dashboard"), params).context["targets"][0]["all"]
     assert first == second and first["total"] > 0
     cache.clear()
@@ -241,3 +242,25 @@ def test_manager_adds_saturday_hours_and_deadlines_follow(client_for, default_ca
     from sla.selectors import ticket_deadlines
 
     assert ticket_deadlines(ticket)["resolution"] == at(2026, 11, 24, 14)
+
+
+def test_dashboard_shows_overdue_callbacks_for_the_chosen_team(client_for, open_ticket, personas, team):
+    from followups.models import Callback
+
+    other = Team.objects.create(name="Install", supervisor=personas.supervisor)
+    for t, due in ((team, at(2026, 11, 24, 9)), (team, at(2026, 11, 24, 10)), (other, at(2026, 11, 24, 9)),
+                   (team, at(2026, 11, 26, 9))):  # the last is not due yet
+        ticket = open_ticket(now=at(2026, 11, 23, 9), team=t)
+        Callback.objects.create(customer=ticket.customer, ticket=ticket, reason=Callback.Reason.choices[0][0],
+                                due_at=due, created_at=at(2026, 11, 23, 9))
+    client = client_for("supervisor")
+    with time_machine.travel(NOW, tick=False):
+        everyone = client.get(reverse("sla:dashboard"), {"start": "2026-11-01", "end": "2026-11-30"})
+        repairs = client.get(reverse("sla:dashboard"), {"start": "2026-11-01", "end": "2026-11-30", "team": team.pk})
+
+    def overdue(response):
+        body = response.content.decode()
+        panel = body[body.index('id="followups-overdue-panel"'):]
+        return int(panel.split('fs-3 fw-semibold lh-1">', 1)[1].split("<", 1)[0])
+
+    assert overdue(everyone) == 3 and overdue(repairs) == 2
