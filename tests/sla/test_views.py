@@ -187,6 +187,8 @@ def test_dashboard_figures_are_cached_for_a_minute(client_for, open_ticket, pers
     from django.core.cache import cache
 
     settings.SLA_DASHBOARD_CACHE_SECONDS = 60
+    # a private cache: the default file cache is shared with other test runs, which may clear it
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sla-t"}}
     cache.clear()
     _fill(open_ticket, personas, team, 3)
     client = client_for("supervisor")
