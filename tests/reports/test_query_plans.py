@@ -16,10 +16,8 @@ from reports import selectors
 from reports.periods import period_containing
 from sla.selectors import clocks_at_risk
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's"),
-]
+pytestmark = pytest.mark.django_db
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's")
 
 
 def plan(qs) -> str:
@@ -29,6 +27,7 @@ def plan(qs) -> str:
         return "\n".join(row[-1] for row in c.fetchall())
 
 
+@sqlite_only
 def test_at_risk_list_keeps_sla_running_index():
     p = plan(clocks_at_risk(now=timezone.now())[:25])
     assert "sla_clock_running_idx" in p
@@ -36,7 +35,23 @@ def test_at_risk_list_keeps_sla_running_index():
     assert "TEMP B-TREE FOR ORDER BY" not in p
 
 
+@sqlite_only
 def test_sla_compliance_reads_decided_index_alone():
     period = period_containing("month", date(2026, 11, 17))
     qs = selectors._clocks(period, None).values("target").annotate(n=Count("id", filter=Q(met=True)))
     assert "COVERING INDEX reports_slaclock_decided_idx" in plan(qs)
+
+
+@pytest.mark.postgres
+def test_revisit_index_on_postgresql():
+    with connection.cursor() as c:
+        c.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'reports_wo_revisit_idx'")
+        (definition,) = c.fetchone()
+    assert "(asset_id, created_at)" in definition and "cancelled" in definition
+
+
+@sqlite_only
+def test_revisit_index_not_on_sqlite():
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'reports_wo_revisit_idx'")
+        assert c.fetchone() == (0,)
