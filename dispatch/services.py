@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
 from servicedesk import roles
+from servicedesk.numbering import next_in_sequence
 from servicedesk.services import notify
 
 from . import signals
@@ -69,18 +70,8 @@ def _notify_role(role: str, message_factory, url: str) -> None:
 
 
 def _next_number(year: int) -> str:
-    """WO-2026-000001, gap-free: the year's counter row stays locked until our transaction ends."""
-    counter = WorkOrderCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                WorkOrderCounter.objects.create(year=year, last=0)
-        except IntegrityError:
-            pass
-        counter = WorkOrderCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"WO-{year}-{counter.last:06d}"
+    """WO-2026-000001, gap-free per year."""
+    return f"WO-{year}-{next_in_sequence(WorkOrderCounter, year=year):06d}"
 
 
 def resolution_deadline(ticket, *, settings: DispatchSettings) -> datetime:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.numbering import next_in_sequence
 from servicedesk.queue import enqueue_on_commit
 
 from . import signals
@@ -36,18 +37,9 @@ class StaleTicket(ValidationError):
 
 
 def _next_number(*, kind: str, year: int) -> str:
-    """Gap-free, sequential per kind and year: the counter row is locked until our transaction ends."""
-    counter = TicketCounter.objects.select_for_update().filter(kind=kind, year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():  # savepoint: a concurrent first ticket of the year may win
-                TicketCounter.objects.create(kind=kind, year=year, last=0)
-        except IntegrityError:
-            pass
-        counter = TicketCounter.objects.select_for_update().get(kind=kind, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{Ticket.NUMBER_PREFIX[kind]}-{year}-{counter.last:06d}"
+    """Gap-free, sequential per kind and year (domain.md §3)."""
+    last = next_in_sequence(TicketCounter, kind=kind, year=year)
+    return f"{Ticket.NUMBER_PREFIX[kind]}-{year}-{last:06d}"
 
 
 def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str = "", before=None, after=None,
