@@ -2,7 +2,6 @@ import csv
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from servicedesk.permissions import perm_required
+from servicedesk.ratelimit import client_ip, over_limit
 
 from . import selectors, services
 from .forms import (
@@ -244,24 +244,10 @@ def policy_edit(request):
 
 
 # --- Public survey (no login) --------------------------------------------------------------------------------------
-def _client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request) -> bool:
-    """Fixed window per IP in the cache (SURVEY_RATE_LIMIT = (requests, seconds))."""
+    """Fixed window per IP (SURVEY_RATE_LIMIT = (requests, seconds))."""
     limit, window = getattr(settings, "SURVEY_RATE_LIMIT", (30, 60))
-    bucket = int(timezone.now().timestamp() // window)
-    key = f"followups:survey-rl:{_client_ip(request)}:{bucket}"
-    if cache.add(key, 1, timeout=window + 5):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window + 5)
-        return False
-    return count > limit
+    return over_limit(scope="survey", ident=client_ip(request), limit=limit, window=window)
 
 
 def _survey_language(request, invitation=None) -> str:

@@ -9,17 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from servicedesk.permissions import perm_required
+from servicedesk.ratelimit import client_ip
 
 from . import selectors, services
 from .forms import ArticleForm, FaqSearchForm, SearchForm
-from .models import Article, ArticleTicketLink, ArticleVote, Category
+from .models import Article, ArticleTicketLink, ArticleVote
 from .text import diff_lines, highlight, plain_text, render_markdown, snippet
 
 PAGE_SIZE = 20
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -164,7 +161,7 @@ def article_vote(request, pk):
     article = _visible_article(request, pk)
     helpful = request.POST.get("helpful") == "1"
     try:
-        services.article_vote(article=article, helpful=helpful, user=request.user, ip=_client_ip(request))
+        services.article_vote(article=article, helpful=helpful, user=request.user, ip=client_ip(request))
     except ValidationError as exc:
         messages.warning(request, _error_text(exc))
     else:
@@ -291,7 +288,7 @@ def faq_vote(request, pk):
     article = get_object_or_404(selectors.faq_articles(), pk=pk)
     user = request.user if request.user.is_authenticated else None
     try:
-        services.article_vote(article=article, helpful=request.POST.get("helpful") == "1", user=user, ip=_client_ip(request))
+        services.article_vote(article=article, helpful=request.POST.get("helpful") == "1", user=user, ip=client_ip(request))
     except ValidationError as exc:
         messages.info(request, _error_text(exc))
     else:
