@@ -2,6 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import TimeStampedModel
@@ -127,13 +128,22 @@ class CustomerPhone(models.Model):
     number = models.CharField(_("phone number"), max_length=20, unique=True, help_text=_("E.164, e.g. +8613812345678"))
     # National significant number (no country code, no trunk 0): what staff type and search by.
     national = models.CharField(_("national number"), max_length=20)
+    # The national number backwards, kept by the database itself: the front desk searches by the
+    # last digits (尾号) as often as by the first, and "ends with 4817" is "reversed starts with 7184",
+    # a b-tree range on customerphone_national_rev_idx like the prefix search on `national`.
+    national_reversed = models.GeneratedField(
+        expression=Reverse("national"), output_field=models.CharField(max_length=20), db_persist=True
+    )
     label = models.CharField(_("label"), max_length=10, choices=Label.choices, default=Label.MOBILE)
     is_primary = models.BooleanField(_("primary"), default=False)
 
     class Meta:
         verbose_name = _("phone number")
         verbose_name_plural = _("phone numbers")
-        indexes = [models.Index(fields=["national"], name="customerphone_national_idx")]
+        indexes = [
+            models.Index(fields=["national"], name="customerphone_national_idx"),
+            models.Index(fields=["national_reversed"], name="customerphone_national_rev_idx"),
+        ]
 
     def __str__(self):
         return self.number

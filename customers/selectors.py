@@ -95,20 +95,44 @@ def customers_search(*, query: str, limit: int = 20) -> SearchResult:
         return SearchResult(query=query, kind="ticket", customers=customers, ticket=ticket)
 
     if PHONE_LIKE_RE.match(query):
-        digits = digits_for_search(query)
-        if len(digits) < MIN_PHONE_DIGITS:
+        prefix = digits_for_search(query)
+        suffix = phone_suffix_digits(query)
+        if len(prefix) < MIN_PHONE_DIGITS and len(suffix) < MIN_PHONE_DIGITS:
             return SearchResult(query=query, kind="phone", too_short=True)
-        return SearchResult(query=query, kind="phone", customers=list(phone_search_queryset(digits, limit=limit)))
+        customers = list(phone_search_queryset(prefix, suffix=suffix, limit=limit))
+        return SearchResult(query=query, kind="phone", customers=customers)
     return SearchResult(query=query, kind="name", customers=list(name_search_queryset(query, limit=limit)))
 
 
-def phone_search_queryset(digits: str, *, limit: int = 20) -> QuerySet:
-    """Customers whose national number starts with `digits`: a b-tree range scan on `national`."""
+def phone_suffix_digits(raw: str) -> str:
+    """The digits typed, as the end of a number (尾号): "4817", "0817". Empty for "+86 …" (a whole number)."""
+    if raw.strip().startswith("+"):
+        return ""
+    return "".join(ch for ch in raw if ch.isdigit())
+
+
+def _digit_range(field: str, digits: str) -> Q:
     low, high = phone_prefix_range(digits)
-    phones = CustomerPhone.objects.filter(national__gte=low)
+    condition = Q(**{f"{field}__gte": low})
     if high is not None:
-        phones = phones.filter(national__lt=high)
-    customer_ids = phones.order_by("national").values("customer_id")[:limit]
+        condition &= Q(**{f"{field}__lt": high})
+    return condition
+
+
+def phone_search_queryset(digits: str, *, suffix: str = "", limit: int = 20) -> QuerySet:
+    """Customers with a number that starts with `digits` or ends with `suffix` (each used from 4 digits).
+
+    Both are b-tree ranges: the start on `national`, the end on `national_reversed` (the reversed
+    suffix is a prefix there), so "4817" finds 135 7263 4817 without reading every number.
+    """
+    condition = Q()
+    if len(digits) >= MIN_PHONE_DIGITS:
+        condition |= _digit_range("national", digits)
+    if len(suffix) >= MIN_PHONE_DIGITS:
+        condition |= _digit_range("national_reversed", suffix[::-1])
+    if not condition:
+        return customers_for_listing().none()
+    customer_ids = CustomerPhone.objects.filter(condition).order_by("national").values("customer_id")[:limit]
     return customers_for_listing().filter(pk__in=customer_ids).order_by("name", "pk")[:limit]
 
 

@@ -68,3 +68,21 @@ def phone_display(e164: str) -> str:
         return e164
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 86 else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(parsed, fmt)
+
+
+@register.filter
+def phone_masked(e164: str) -> str:
+    """138 1234 5678 → 138 **** 5678: enough to pick the right caller among several, not to read it aloud.
+
+    Used when a search by a few digits (尾号) lists more than one customer on a screen others may see.
+    """
+    shown = phone_display(e164)
+    total = sum(ch.isdigit() for ch in shown)
+    out, seen = [], 0
+    for ch in shown:
+        if ch.isdigit():
+            seen += 1
+            if 3 < seen <= total - 4:
+                ch = "*"
+        out.append(ch)
+    return "".join(out)

@@ -117,3 +117,34 @@ def test_supervisor_tallies_and_merge_in_chinese(live_server, browser, personas,
     assert b.merged_into_id == a.pk
     page.screenshot(path=str(SHOTS / "customer-zh-desktop.png"), full_page=True)
     context.close()
+
+
+def test_front_desk_finds_a_caller_by_the_last_four_digits(live_server, browser, personas, customer_factory, region):
+    """A caller gives only 尾号 4817: both customers whose numbers end so are offered, masked, with their region."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+    zhang = customer_factory(name="张伟", phone="135 7263 4817", region=region)
+    customer_factory(name="刘洋", phone="139 0000 4817")
+    customer_factory(name="钱进", phone="136 1234 5678")
+    personas.frontdesk  # noqa: B018
+    for locale, width, hint in (("en-US", 1366, "confirm the full number"), ("zh-CN", 360, "确认完整号码")):
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{base}/login/")
+        page.fill("input[name=username]", "frontdesk")
+        page.fill("input[name=password]", "pw")
+        page.press("input[name=password]", "Enter")  # the button's label is in the page's language
+        page.wait_for_url(f"{base}/customers/")
+        page.fill("#desk-q", "4817")
+        page.locator(".customer-result", has_text="刘洋").wait_for()
+        results = page.locator(".customer-result")
+        assert results.count() == 2
+        text = page.inner_text("#search-results")
+        assert "135 **** 4817" in text and "139 **** 4817" in text and "钱进" not in text
+        assert hint in page.inner_text("#search-masked-hint")
+        page.screenshot(path=str(SHOTS / f"desk-suffix-{width}.png"), full_page=True)
+        # the right one is picked by name and region
+        page.locator(".customer-result", has_text="张伟").click()
+        page.wait_for_url(f"{base}/customers/{zhang.pk}/")
+        context.close()

@@ -116,11 +116,18 @@ class Command(BaseCommand):
             sample_short = next((c for c in cases["chinese_name"] if len(c) == 2), sample_name)
             sample_latin = cases["name"][0]
             sample_phone = cases["phone_prefix"][0]
+            sample_suffix = cases["phone_suffix4"][0]
             for title, qs in (
                 (f"name contains {sample_latin!r}", selectors.name_search_queryset(sample_latin)),
                 (f"Chinese name contains {sample_name!r}", selectors.name_search_queryset(sample_name)),
                 (f"Chinese name starts with {sample_short!r} (1-2 characters)", selectors.name_search_queryset(sample_short)),
                 (f"phone prefix {sample_phone!r}", selectors.phone_search_queryset(selectors.digits_for_search(sample_phone))),
+                (
+                    f"phone start or end {sample_suffix!r}",
+                    selectors.phone_search_queryset(
+                        selectors.digits_for_search(sample_suffix), suffix=selectors.phone_suffix_digits(sample_suffix)
+                    ),
+                ),
             ):
                 self.stdout.write(f"\nEXPLAIN ANALYZE — {title}")
                 self.stdout.write(qs.explain(analyze=True))
@@ -203,6 +210,8 @@ class Command(BaseCommand):
             "phone_full": [f"{bench_national(i)[:3]} {bench_national(i)[3:7]} {bench_national(i)[7:]}" for i in idx],
             "phone_e164": [f"+86 {bench_national(i)}" for i in idx],
             "phone_prefix": [bench_national(i)[: rng.randint(5, 8)] for i in idx],
+            # The last 4 digits (尾号), as callers give them at a Chinese front desk.
+            "phone_suffix4": [bench_national(i)[-4:] for i in idx],
             "name": [rng.choice(LAST).lower()[: rng.randint(4, 6)] for _ in range(per_kind)],
             "chinese_name": chinese,
             "ticket_number": [rng.choice(numbers).lower() for _ in range(per_kind)] if numbers else [],
