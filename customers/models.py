@@ -2,7 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk.models import TimeStampedModel
 
@@ -241,7 +241,7 @@ class CustomerEvent(models.Model):
     """The customer's audit trail: who did what, when, before → after (实名制)."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("event", "Created")
         UPDATED = "updated", _("Updated")
         OWNER_CHANGED = "owner_changed", _("Owner changed")
         MERGED = "merged", _("Merged")

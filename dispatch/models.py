@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class Level(models.TextChoices):
@@ -143,7 +143,7 @@ class Technician(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="technician"
     )
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.JUNIOR)
+    level = models.CharField(pgettext_lazy("technician", "level"), max_length=10, choices=Level.choices, default=Level.JUNIOR)
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True, related_name="technicians")
     regions = models.ManyToManyField(
         "customers.Region", verbose_name=_("regions covered"), blank=True, related_name="technicians"
@@ -195,14 +195,14 @@ class WorkOrder(models.Model):
     """技术服务通知单: one visit for a repair ticket."""
 
     class Status(models.TextChoices):
-        UNASSIGNED = "unassigned", _("Unassigned")
+        UNASSIGNED = "unassigned", pgettext_lazy("work order status", "Unassigned")
         OFFERED = "offered", _("Offered")
         ACCEPTED = "accepted", _("Accepted")
         ARRIVED = "arrived", _("On site")
         IN_PROGRESS = "in_progress", _("Work in progress")
         DONE = "done", _("Signed off")
-        CLOSED = "closed", _("Closed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CLOSED = "closed", pgettext_lazy("work order status", "Closed")
+        CANCELLED = "cancelled", pgettext_lazy("work order status", "Cancelled")
 
     # A technician "holds" these: they count against the open-jobs cap.
     HELD_STATUSES = (Status.OFFERED, Status.ACCEPTED, Status.ARRIVED, Status.IN_PROGRESS, Status.DONE)
@@ -394,8 +394,8 @@ class Escalation(models.Model):
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="escalations")
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
-    due_at = models.DateTimeField(_("due at"))
+    level = models.PositiveSmallIntegerField(pgettext_lazy("escalation", "level"), choices=Level.choices)
+    due_at = models.DateTimeField(pgettext_lazy("escalation", "due at"))
     created_at = models.DateTimeField(_("escalated at"))
 
     class Meta:

@@ -15,7 +15,7 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractHour, RowNumber
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext, pgettext_lazy
 
 from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
@@ -224,7 +224,7 @@ def tickets_section(*, period: Period, team=None) -> dict:
             "tickets_by_kind_priority": {
                 "title": _("Tickets by kind and priority"),
                 "text_columns": 2,
-                "headers": [_("Kind"), _("Priority"), _("Opened"), _("Resolved"), _("Closed")],
+                "headers": [_("Kind"), _("Priority"), pgettext("count", "Opened"), pgettext("count", "Resolved"), pgettext("count", "Closed")],
                 "rows": [[_label(Ticket.Kind.choices, r["kind"]), _label(Ticket.Priority.choices, r["priority"]),
                           r["opened"], r["resolved"], r["closed"]] for r in rows],
             },
@@ -350,7 +350,7 @@ def complaints_section(*, period: Period, team=None) -> dict:
         "tables": {
             "complaints_by_category": {
                 "title": _("Complaints by category"),
-                "headers": [_("Category"), _("Complaints")],
+                "headers": [pgettext("complaint", "Category"), _("Complaints")],
                 "rows": [[_label(Complaint.Category.choices, c), a["n"]] for c, a in categories],
             },
             "complaints_by_department": {
@@ -395,7 +395,7 @@ def callbacks_section(*, period: Period, team=None, now=None) -> dict:
         "tables": {
             "callbacks_by_reason": {
                 "title": _("Callbacks by reason"),
-                "headers": [_("Reason"), _("Due"), _("Done on time"), _("Done late"), _("Overdue"), _("Unreachable")],
+                "headers": [_("Reason"), pgettext("count", "Due"), _("Done on time"), _("Done late"), _("Overdue"), _("Unreachable")],
                 "rows": [[_label(Callback.Reason.choices, r["reason"]), *[r[k] for k in keys]] for r in rows],
             },
         },
@@ -645,12 +645,12 @@ def tickets_detail_rows(*, period: Period, team=None):
 
 FIGURE_LABELS = {
     "total": _("Total"), "walk_ins": _("Walk-ins"), "calls": _("Calls"), "inbound": _("Inbound"),
-    "outbound": _("Outbound"), "opened": _("Opened"), "resolved": _("Resolved"), "closed": _("Closed"),
+    "outbound": _("Outbound"), "opened": pgettext_lazy("count", "Opened"), "resolved": pgettext_lazy("count", "Resolved"), "closed": pgettext_lazy("count", "Closed"),
     "backlog": _("Backlog at period end"), "first_response_median": _("First response, median (h)"),
     "first_response_p90": _("First response, 90th percentile (h)"), "resolution_median": _("Resolution, median (h)"),
     "resolution_p90": _("Resolution, 90th percentile (h)"), "compliance": _("SLA compliance (%)"),
     "investigation_hours": _("Hours to investigation (avg)"), "solution_hours": _("Hours to solution (avg)"),
-    "due": _("Due"), "done_on_time": _("Done on time"), "done_late": _("Done late"), "overdue": _("Overdue"),
+    "due": pgettext_lazy("count", "Due"), "done_on_time": _("Done on time"), "done_late": _("Done late"), "overdue": _("Overdue"),
     "unreachable": _("Unreachable"), "on_time_rate": _("On time (%)"), "answers": _("Answers"),
     "csat": _("CSAT (%)"), "nps": _("NPS"), "avg_overall": _("Overall satisfaction (avg)"),
     "avg_reliability": _("Reliability (avg)"), "avg_responsiveness": _("Responsiveness (avg)"),

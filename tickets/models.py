@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
 from servicedesk.models import TimeStampedModel
@@ -24,14 +24,14 @@ class Ticket(TimeStampedModel):
     }
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("ticket status", "New")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         IN_PROGRESS = "in_progress", _("In progress")
         WAITING = "waiting", _("Waiting on customer")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
-        REOPENED = "reopened", _("Reopened")
-        CANCELLED = "cancelled", _("Cancelled")
+        RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+        REOPENED = "reopened", pgettext_lazy("ticket status", "Reopened")
+        CANCELLED = "cancelled", pgettext_lazy("ticket status", "Cancelled")
 
     OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING, Status.REOPENED)
 
@@ -316,7 +316,7 @@ class Complaint(models.Model):
         UNREACHABLE = "unreachable", _("Unreachable")
 
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="complaint", primary_key=True)
-    category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.OTHER)
+    category = models.CharField(pgettext_lazy("complaint", "category"), max_length=12, choices=Category.choices, default=Category.OTHER)
     department = models.ForeignKey(Department, verbose_name=_("responsible department"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="complaints")
     staff_member = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("staff member complained about"),
