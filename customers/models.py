@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
 from servicedesk.models import TimeStampedModel
 
 
@@ -19,10 +20,11 @@ class Channel(models.TextChoices):
     CALLBACK = "callback", _("Callback")
 
 
-class Region(models.Model):
+class Region(BilingualName, models.Model):
     """A district the department serves; technicians cover regions (dispatch)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=100, unique=True)
+    name_en = english_name_field(100)
     code = models.SlugField(_("code"), max_length=30, unique=True)
     is_rural = models.BooleanField(_("rural"), default=False)
 
@@ -30,9 +32,7 @@ class Region(models.Model):
         ordering = ["name"]
         verbose_name = _("region")
         verbose_name_plural = _("regions")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("region")]
 
 
 class Customer(TimeStampedModel):

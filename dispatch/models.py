@@ -7,6 +7,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
+
 
 class Level(models.TextChoices):
     JUNIOR = "junior", _("Junior")
@@ -124,17 +126,16 @@ class PeakSeason(models.Model):
         return f"{self.name} {self.start}–{self.end}".strip()
 
 
-class Skill(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+class Skill(BilingualName, models.Model):
+    name = models.CharField(_("Chinese name"), max_length=100, unique=True)
+    name_en = english_name_field(100)
     code = models.SlugField(_("code"), max_length=30, unique=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("skill")
         verbose_name_plural = _("skills")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("skill")]
 
 
 class Technician(models.Model):
@@ -410,9 +411,10 @@ class Escalation(models.Model):
         return f"{self.work_order} {self.reason} L{self.level}"
 
 
-class Part(models.Model):
+class Part(BilingualName, models.Model):
     sku = models.CharField(_("part number"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("Chinese name"), max_length=200)
+    name_en = english_name_field(200)
     unit_price = models.DecimalField(_("unit price (CNY)"), max_digits=10, decimal_places=2, default=Decimal("0"))
 
     class Meta:
@@ -420,8 +422,9 @@ class Part(models.Model):
         verbose_name = _("spare part")
         verbose_name_plural = _("spare parts")
 
-    def __str__(self):
-        return f"{self.name} ({self.sku})"
+    @property
+    def label_with_sku(self) -> str:
+        return f"{self.display_name} ({self.sku})"
 
 
 class StockLevel(models.Model):
@@ -436,7 +439,7 @@ class StockLevel(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stock_never_negative")]
 
     def __str__(self):
-        return f"{self.part}: {self.quantity}"
+        return f"{self.part.label_with_sku}: {self.quantity}"
 
 
 class PartUsage(models.Model):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _, pgettext, pgettext_lazy
 from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
 from followups.models import Callback, SurveyResponse
+from servicedesk.lookups import localized_name
 from sla.models import SLAClock, Target
 from tickets.models import Complaint, Ticket
 
@@ -305,7 +306,7 @@ def complaints_section(*, period: Period, team=None) -> dict:
     in_period = Case(When(ticket__created_at__gte=period.start, then=Value(True)), default=Value(False),
                      output_field=BooleanField())
     all_rows = list(_team(qs, team, "ticket__team").annotate(cur=in_period).values(
-        "cur", "category", "department__name").annotate(
+        "cur", "category", "department__name", "department__name_en").annotate(
         n=Count("pk"),
         inv_sum=Sum(_duration("investigated_at", "ticket__created_at")), inv_n=Count("investigated_at"),
         sol_sum=Sum(_duration("solution_sent_at", "ticket__created_at")), sol_n=Count("solution_sent_at"),
@@ -334,7 +335,8 @@ def complaints_section(*, period: Period, team=None) -> dict:
     for r in rows:
         add(total, r)
         add(by_cat.setdefault(r["category"], zero()), r)
-        add(by_dept.setdefault(r["department__name"], zero()), r)
+        dept = localized_name(r["department__name"], r["department__name_en"]) if r["department__name"] else None
+        add(by_dept.setdefault(dept, zero()), r)
 
     def figures(acc):
         return {"total": acc["n"], "investigation_hours": avg(acc["inv_sum"], acc["inv_n"]),
@@ -522,7 +524,7 @@ def technicians_section(*, period: Period, team=None) -> dict:
     parts_by_tech = {r["work_order__technician_id"]: r["q"] for r in parts_rows if r["cur"]}
     prev_parts = sum(r["q"] or 0 for r in parts_rows if not r["cur"])
     top_parts = list(
-        _job_parts(period.start, period.end, team).values("part__sku", "part__name")
+        _job_parts(period.start, period.end, team).values("part__sku", "part__name", "part__name_en")
         .annotate(q=Sum("quantity")).order_by("-q", "part__sku")[:TOP_PARTS]
     )
 
@@ -558,7 +560,7 @@ def technicians_section(*, period: Period, team=None) -> dict:
                 "title": _("Parts used"),
                 "text_columns": 2,
                 "headers": [_("Part number"), _("Part"), _("Quantity")],
-                "rows": [[p["part__sku"], p["part__name"], p["q"]] for p in top_parts],
+                "rows": [[p["part__sku"], localized_name(p["part__name"], p["part__name_en"]), p["q"]] for p in top_parts],
             },
         },
     }
@@ -573,7 +575,7 @@ def faults_section(*, period: Period, team=None) -> dict:
     """Top fault causes by product/model among tickets resolved in the period, with last period's
     count for the same product/model/cause. 2 queries."""
     top = list(
-        _faults(period, team).values("asset__product", "asset__model", "fault_cause_id", "fault_cause__name")
+        _faults(period, team).values("asset__product", "asset__model", "fault_cause_id", "fault_cause__name", "fault_cause__name_en")
         .annotate(n=Count("id")).order_by("-n", "asset__product", "asset__model", "fault_cause__name")[:TOP_FAULTS]
     )
     prev_counts = {}
@@ -592,7 +594,7 @@ def faults_section(*, period: Period, team=None) -> dict:
         prev = prev_counts.get((r["asset__product"], r["asset__model"], r["fault_cause_id"]), 0)
         faults.append({
             "product": r["asset__product"] or "", "model": r["asset__model"] or "", "cause_id": r["fault_cause_id"],
-            "cause": r["fault_cause__name"], "count": r["n"], "previous": prev, "change": change(r["n"], prev),
+            "cause": localized_name(r["fault_cause__name"], r["fault_cause__name_en"]), "count": r["n"], "previous": prev, "change": change(r["n"], prev),
         })
     total = sum(f["count"] for f in faults)
     return {
