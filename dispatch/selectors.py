@@ -168,6 +168,7 @@ def board(*, now: datetime, region=None):
     )
     for row in by_region:
         row["region"] = localized_name(row["region__name"], row["region__name_en"])
+    by_region.sort(key=lambda row: row["region"])  # alphabetical in the reader's language
     return {"unassigned": unassigned, "pending": pending, "technicians": technicians, "by_region": by_region}
 
 

@@ -173,3 +173,27 @@ def test_migration_forward_keeps_every_name(module, model, make):
     # and running it again changes nothing
     importlib.import_module(module).forward(django_apps, None)
     assert {r.name: r.name_en for r in model.objects.filter(pk__in=[r.pk for r in rows])} == got
+
+
+# --- the demo loader is Chinese-first and touches only its own rows ----------------------------------
+
+def test_demo_lookup_renames_only_the_demos_old_english_rows():
+    from servicedesk.lookups import demo_lookup
+
+    # given a database loaded by the old demo (English names, copied to name_en by the migration)
+    old = Region.objects.create(code="chaoyang", name="Chaoyang", name_en="Chaoyang")
+    edited = Region.objects.create(code="haidian", name="海淀", name_en="")  # the department renamed this one
+    old_team = Team.objects.create(name="Repairs", name_en="Repairs")
+    # when the new demo loader runs, twice
+    for _run in range(2):
+        demo_lookup(Region, name_zh="朝阳区", name_en="Chaoyang", lookup={"code": "chaoyang"})
+        demo_lookup(Region, name_zh="海淀区", name_en="Haidian", lookup={"code": "haidian"})
+        demo_lookup(Team, name_zh="维修组", name_en="Repairs")
+        new, created = demo_lookup(Skill, name_zh="空调", name_en="Air conditioning", lookup={"code": "aircon"})
+    # then its own old row gets the Chinese name, the department's edit stays, and nothing is duplicated
+    old.refresh_from_db(), edited.refresh_from_db(), old_team.refresh_from_db()
+    assert (old.name, old.name_en) == ("朝阳区", "Chaoyang")
+    assert (edited.name, edited.name_en) == ("海淀", "")
+    assert (old_team.name, old_team.name_en) == ("维修组", "Repairs")
+    assert Region.objects.count() == 2 and Team.objects.count() == 1 and Skill.objects.count() == 1
+    assert (new.name, new.name_en, created) == ("空调", "Air conditioning", False)
