@@ -19,9 +19,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_rural"]
+    list_display = ["name", "name_en", "code", "is_rural"]
     list_filter = ["is_rural"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 class CustomerPhoneInline(admin.TabularInline):

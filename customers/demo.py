@@ -5,15 +5,17 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from servicedesk.lookups import demo_lookup
+
 from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
 
-REGIONS = [
-    ("chaoyang", "Chaoyang", False),
-    ("haidian", "Haidian", False),
-    ("dongcheng", "Dongcheng", False),
-    ("xicheng", "Xicheng", False),
-    ("changping", "Changping", True),
-    ("miyun", "Miyun", True),
+REGIONS = [  # code, Chinese name, English name, rural
+    ("chaoyang", "朝阳区", "Chaoyang", False),
+    ("haidian", "海淀区", "Haidian", False),
+    ("dongcheng", "东城区", "Dongcheng", False),
+    ("xicheng", "西城区", "Xicheng", False),
+    ("changping", "昌平区", "Changping", True),
+    ("miyun", "密云区", "Miyun", True),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
@@ -33,7 +35,8 @@ def load(*, stdout, options):
     rng = random.Random(20261123)
     User = get_user_model()
     desk = User.objects.get(username="frontdesk")
-    regions = [Region.objects.get_or_create(code=c, defaults={"name": n, "is_rural": r})[0] for c, n, r in REGIONS]
+    regions = [demo_lookup(Region, name_zh=zh, name_en=en, lookup={"code": c}, defaults={"is_rural": r})[0]
+               for c, zh, en, r in REGIONS]
     existing = set(CustomerPhone.objects.values_list("national", flat=True))
     now = timezone.now()
     new_customers = []

@@ -3,8 +3,9 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
 from servicedesk.models import TimeStampedModel
 
 
@@ -20,10 +21,11 @@ class Channel(models.TextChoices):
     CALLBACK = "callback", _("Callback")
 
 
-class Region(models.Model):
+class Region(BilingualName, models.Model):
     """A district the department serves; technicians cover regions (dispatch)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=100, unique=True)
+    name_en = english_name_field(100)
     code = models.SlugField(_("code"), max_length=30, unique=True)
     is_rural = models.BooleanField(_("rural"), default=False)
 
@@ -31,9 +33,7 @@ class Region(models.Model):
         ordering = ["name"]
         verbose_name = _("region")
         verbose_name_plural = _("regions")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("region")]
 
 
 class Customer(TimeStampedModel):
@@ -251,7 +251,7 @@ class CustomerEvent(models.Model):
     """The customer's audit trail: who did what, when, before → after (实名制)."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("event", "Created")
         UPDATED = "updated", _("Updated")
         OWNER_CHANGED = "owner_changed", _("Owner changed")
         MERGED = "merged", _("Merged")

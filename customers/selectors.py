@@ -354,7 +354,7 @@ def intake_tallies(*, user, now: datetime | None = None, with_people: bool = Fal
     team = team_name = None
     profile = StaffProfile.objects.select_related("team").filter(user=user).first()
     if profile is not None and profile.team_id is not None:
-        team_name = profile.team.name
+        team_name = profile.team.display_name
         team = base.filter(handled_by__profile__team_id=profile.team_id).aggregate(**counts)
 
     by_person = None

@@ -74,7 +74,10 @@ class TechnicianAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
-admin.site.register(Skill)
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 class StockInline(admin.StackedInline):
@@ -83,8 +86,8 @@ class StockInline(admin.StackedInline):
 
 @admin.register(Part)
 class PartAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "unit_price"]
-    search_fields = ["sku", "name"]
+    list_display = ["sku", "name", "name_en", "unit_price"]
+    search_fields = ["sku", "name", "name_en"]
     inlines = [StockInline]
 
 

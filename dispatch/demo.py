@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from customers.models import Asset, Customer, Region
 from servicedesk import roles
+from servicedesk.lookups import demo_lookup
 
 from . import services
 from .models import DispatchSettings, Level, Offer, Part, Skill, StockLevel, Technician, WorkOrder
 
-SKILLS = [("aircon", "Air conditioning"), ("heater", "Water heaters"), ("printer", "Printers"),
-          ("elevator", "Elevators"), ("fridge", "Refrigeration")]
+SKILLS = [("aircon", "空调", "Air conditioning"), ("heater", "热水器", "Water heaters"), ("printer", "打印机", "Printers"),
+          ("elevator", "电梯", "Elevators"), ("fridge", "制冷设备", "Refrigeration")]
 EXTRA_TECHS = [
     # username, first, last, level, skills, region codes
     ("tech_chen", "Gang", "Chen", Level.CHIEF, ["aircon", "elevator", "fridge"], ["chaoyang", "dongcheng"]),
@@ -27,18 +28,18 @@ EXTRA_TECHS = [
     ("tech_xu", "Tao", "Xu", Level.SENIOR, ["fridge", "aircon"], ["changping", "miyun"]),
     ("tech_sun", "Yong", "Sun", Level.JUNIOR, ["aircon"], ["dongcheng", "xicheng", "chaoyang"]),
 ]
-PARTS = [("CAP-35", "Compressor capacitor 35µF", "45", 20), ("FAN-12", "Indoor fan motor", "260", 6),
-         ("TH-02", "Thermostat sensor", "38", 2), ("PCB-7", "Control board", "420", 0),
-         ("VALVE-4", "Four-way valve", "310", 4)]
-FAULT_CAUSES = [("capacitor", "Capacitor failure"), ("refrigerant", "Refrigerant leak"),
-                ("wiring", "Loose wiring"), ("misuse", "Improper use")]
+PARTS = [("CAP-35", "压缩机电容 35µF", "Compressor capacitor 35µF", "45", 20),
+         ("FAN-12", "室内风机电机", "Indoor fan motor", "260", 6), ("TH-02", "温控传感器", "Thermostat sensor", "38", 2),
+         ("PCB-7", "主控板", "Control board", "420", 0), ("VALVE-4", "四通阀", "Four-way valve", "310", 4)]
+FAULT_CAUSES = [("capacitor", "电容损坏", "Capacitor failure"), ("refrigerant", "冷媒泄漏", "Refrigerant leak"),
+                ("wiring", "接线松动", "Loose wiring"), ("misuse", "使用不当", "Improper use")]
 
 
 def load(*, stdout, options):
     rng = random.Random(5)
     User = get_user_model()
     DispatchSettings.load()
-    skills = {code: Skill.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in SKILLS}
+    skills = {code: demo_lookup(Skill, name_zh=zh, name_en=en, lookup={"code": code})[0] for code, zh, en in SKILLS}
     regions = {r.code: r for r in Region.objects.all()}
     group = Group.objects.get(name=roles.TECHNICIAN)
 
@@ -59,15 +60,16 @@ def load(*, stdout, options):
             user.save()
         user.groups.add(group)
         technician(user, level, skill_codes, region_codes)
-    for sku, name, price, qty in PARTS:
-        part, _created = Part.objects.get_or_create(sku=sku, defaults={"name": name, "unit_price": Decimal(price)})
+    for sku, zh, en, price, qty in PARTS:
+        part, _created = demo_lookup(Part, name_zh=zh, name_en=en, lookup={"sku": sku},
+                                     defaults={"unit_price": Decimal(price)})
         StockLevel.objects.get_or_create(part=part, defaults={"quantity": qty})
 
     from tickets.models import FaultCause
 
     if not FaultCause.objects.exists():  # the tickets area owns the list; seed it only when empty
-        for i, (code, name) in enumerate(FAULT_CAUSES):
-            FaultCause.objects.create(code=code, name=name, sort_order=i)
+        for i, (code, zh, en) in enumerate(FAULT_CAUSES):
+            FaultCause.objects.create(code=code, name=zh, name_en=en, sort_order=i)
 
     if WorkOrder.objects.exists():
         stdout.write("Dispatch: demo work orders already there.")

@@ -61,7 +61,7 @@ class PartForm(forms.Form):
     def __init__(self, *args, can_override=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["part"].label_from_instance = lambda p: _("%(part)s — %(n)s in stock") % {
-            "part": p, "n": getattr(getattr(p, "stock", None), "quantity", 0)}
+            "part": p.label_with_sku, "n": getattr(getattr(p, "stock", None), "quantity", 0)}
         if not can_override:
             del self.fields["override_reason"]
 

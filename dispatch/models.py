@@ -5,7 +5,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
 
 
 class Level(models.TextChoices):
@@ -124,17 +126,16 @@ class PeakSeason(models.Model):
         return f"{self.name} {self.start}–{self.end}".strip()
 
 
-class Skill(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+class Skill(BilingualName, models.Model):
+    name = models.CharField(_("Chinese name"), max_length=100, unique=True)
+    name_en = english_name_field(100)
     code = models.SlugField(_("code"), max_length=30, unique=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("skill")
         verbose_name_plural = _("skills")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("skill")]
 
 
 class Technician(models.Model):
@@ -143,7 +144,7 @@ class Technician(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="technician"
     )
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.JUNIOR)
+    level = models.CharField(pgettext_lazy("technician", "level"), max_length=10, choices=Level.choices, default=Level.JUNIOR)
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True, related_name="technicians")
     regions = models.ManyToManyField(
         "customers.Region", verbose_name=_("regions covered"), blank=True, related_name="technicians"
@@ -195,14 +196,14 @@ class WorkOrder(models.Model):
     """技术服务通知单: one visit for a repair ticket."""
 
     class Status(models.TextChoices):
-        UNASSIGNED = "unassigned", _("Unassigned")
+        UNASSIGNED = "unassigned", pgettext_lazy("work order status", "Unassigned")
         OFFERED = "offered", _("Offered")
         ACCEPTED = "accepted", _("Accepted")
         ARRIVED = "arrived", _("On site")
         IN_PROGRESS = "in_progress", _("Work in progress")
         DONE = "done", _("Signed off")
-        CLOSED = "closed", _("Closed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CLOSED = "closed", pgettext_lazy("work order status", "Closed")
+        CANCELLED = "cancelled", pgettext_lazy("work order status", "Cancelled")
 
     # A technician "holds" these: they count against the open-jobs cap.
     HELD_STATUSES = (Status.OFFERED, Status.ACCEPTED, Status.ARRIVED, Status.IN_PROGRESS, Status.DONE)
@@ -394,8 +395,8 @@ class Escalation(models.Model):
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="escalations")
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
-    due_at = models.DateTimeField(_("due at"))
+    level = models.PositiveSmallIntegerField(pgettext_lazy("escalation", "level"), choices=Level.choices)
+    due_at = models.DateTimeField(pgettext_lazy("escalation", "due at"))
     created_at = models.DateTimeField(_("escalated at"))
 
     class Meta:
@@ -410,9 +411,10 @@ class Escalation(models.Model):
         return f"{self.work_order} {self.reason} L{self.level}"
 
 
-class Part(models.Model):
+class Part(BilingualName, models.Model):
     sku = models.CharField(_("part number"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("Chinese name"), max_length=200)
+    name_en = english_name_field(200)
     unit_price = models.DecimalField(_("unit price (CNY)"), max_digits=10, decimal_places=2, default=Decimal("0"))
 
     class Meta:
@@ -420,8 +422,9 @@ class Part(models.Model):
         verbose_name = _("spare part")
         verbose_name_plural = _("spare parts")
 
-    def __str__(self):
-        return f"{self.name} ({self.sku})"
+    @property
+    def label_with_sku(self) -> str:
+        return f"{self.display_name} ({self.sku})"
 
 
 class StockLevel(models.Model):
@@ -436,7 +439,7 @@ class StockLevel(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stock_never_negative")]
 
     def __str__(self):
-        return f"{self.part}: {self.quantity}"
+        return f"{self.part.label_with_sku}: {self.quantity}"
 
 
 class PartUsage(models.Model):

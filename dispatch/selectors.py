@@ -6,6 +6,8 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from servicedesk.lookups import localized_name
+
 from .models import DispatchDecision, LeaveDay, Offer, Technician, WorkOrder
 
 
@@ -156,7 +158,7 @@ def board(*, now: datetime, region=None):
     technicians = technicians_with_load(now=now).prefetch_related("regions").order_by("user__first_name", "user__username")
     by_region = list(
         WorkOrder.objects.filter(status__in=WorkOrder.OPEN_STATUSES)
-        .values("region__name", "region_id")
+        .values("region__name", "region__name_en", "region_id")
         .annotate(
             unassigned=Count("pk", filter=Q(status=WorkOrder.Status.UNASSIGNED)),
             offered=Count("pk", filter=Q(status=WorkOrder.Status.OFFERED)),
@@ -164,6 +166,9 @@ def board(*, now: datetime, region=None):
         )
         .order_by("region__name")
     )
+    for row in by_region:
+        row["region"] = localized_name(row["region__name"], row["region__name_en"])
+    by_region.sort(key=lambda row: row["region"])  # alphabetical in the reader's language
     return {"unassigned": unassigned, "pending": pending, "technicians": technicians, "by_region": by_region}
 
 

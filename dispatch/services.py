@@ -678,7 +678,7 @@ def part_use(*, work_order: WorkOrder, part, quantity: int, actor, override_reas
             if not override_reason:
                 raise ValidationError(
                     _("Only %(on_hand)s of %(part)s in stock."), code="out_of_stock",
-                    params={"on_hand": stock.quantity, "part": part.name},
+                    params={"on_hand": stock.quantity, "part": part.display_name},
                 )
             if not actor.has_perm("dispatch.override_stock"):
                 raise ValidationError(_("Only a supervisor may use parts beyond the stock on hand."),

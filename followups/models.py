@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class DissatisfiedAction(models.TextChoices):
@@ -84,10 +84,10 @@ class Callback(models.Model):
         CALLBACK_PROBLEM = "callback_problem", _("Problem raised in a callback")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        DONE = "done", _("Done")
+        PENDING = "pending", pgettext_lazy("callback status", "Pending")
+        DONE = "done", pgettext_lazy("callback status", "Done")
         UNREACHABLE = "unreachable", _("Unreachable")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("callback status", "Cancelled")
 
     class Outcome(models.TextChoices):
         SATISFIED = "satisfied", _("Satisfied")
@@ -99,9 +99,9 @@ class Callback(models.Model):
                                blank=True, related_name="callbacks")
     work_order = models.ForeignKey("dispatch.WorkOrder", verbose_name=_("work order"), on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="callbacks")
-    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    reason = models.CharField(pgettext_lazy("callback", "reason"), max_length=30, choices=Reason.choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
-    due_at = models.DateTimeField(_("due at"))
+    due_at = models.DateTimeField(pgettext_lazy("callback", "due at"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
                               null=True, blank=True, related_name="callbacks")
     technician = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("technician"), on_delete=models.SET_NULL,
@@ -214,8 +214,8 @@ class SurveyInvitation(models.Model):
 
     class Delivery(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        SENT = "sent", pgettext_lazy("delivery status", "Sent")
+        FAILED = "failed", pgettext_lazy("delivery status", "Failed")
         NO_ADDRESS = "no_address", _("No phone or email")
 
     customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,

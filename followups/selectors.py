@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk import businesstime
+from servicedesk.lookups import localized_name
 
 from .models import Callback, CallbackAttempt, FollowupPolicy, SurveyInvitation, SurveyResponse
 
@@ -401,7 +402,7 @@ def _segment_labels(seg_field: str, keys: list) -> dict:
         return dict(Ticket.Kind.choices)
     ids = [k for k in keys if k is not None]
     if seg_field == "region":
-        return dict(Region.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+        return {pk: localized_name(zh, en) for pk, zh, en in Region.objects.filter(pk__in=ids).values_list("pk", "name", "name_en")} if ids else {}
     users = get_user_model().objects.filter(pk__in=ids) if ids else []
     return {u.pk: (u.get_full_name() or u.username) for u in users}
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext
 from django.utils.translation import ngettext
 
 from .models import Article, ArticleEvent, ArticleTicketLink, ArticleVersion, ArticleVote, Category, ReviewReminder, Tag
@@ -89,7 +89,7 @@ def article_create(*, data: ArticleInput, author, now: datetime | None = None, n
         article.full_clean(exclude=["search_vector"])
         article.save()
         _set_tags(article, tag_names)
-        _snapshot(article=article, actor=author, note=note or _("Created"), now=now)
+        _snapshot(article=article, actor=author, note=note or pgettext("version note", "Created"), now=now)
         _event(article=article, actor=author, kind="created", now=now, after=article.status)
     return article
 

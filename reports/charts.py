@@ -1,5 +1,5 @@
 """Chart.js configurations built from a report's (already aggregated) figures."""
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext
 
 PALETTE = ["#0d6efd", "#198754", "#ffc107", "#dc3545", "#6f42c1", "#20c997", "#fd7e14", "#6c757d"]
 
@@ -36,8 +36,8 @@ def build(data: dict) -> dict:
     if "tickets" in data:
         k = data["tickets"]["by_kind"]
         charts["tickets_kind"] = _bar([r["kind"] for r in k], [
-            (_("Opened"), [r["opened"] for r in k]), (_("Resolved"), [r["resolved"] for r in k]),
-            (_("Closed"), [r["closed"] for r in k])])
+            (pgettext("count", "Opened"), [r["opened"] for r in k]), (pgettext("count", "Resolved"), [r["resolved"] for r in k]),
+            (pgettext("count", "Closed"), [r["closed"] for r in k])])
     if "sla" in data:
         t = data["sla"]["targets"]
         charts["sla_targets"] = _bar([r["target"] for r in t], [(_("Compliance (%)"), [r["compliance"] for r in t])],

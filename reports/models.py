@@ -1,7 +1,7 @@
 """Reports: exports (each one logged), scheduled subscriptions and their exactly-once deliveries."""
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class Frequency(models.TextChoices):
@@ -19,10 +19,10 @@ class ReportExport(models.Model):
         XLSX = "xlsx", _("Excel (.xlsx)")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
+        PENDING = "pending", pgettext_lazy("export status", "Waiting")
+        RUNNING = "running", pgettext_lazy("export status", "Running")
         DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("export status", "Failed")
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
                                       on_delete=models.PROTECT, related_name="report_exports")
@@ -100,7 +100,7 @@ class ReportDelivery(models.Model):
     class Status(models.TextChoices):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("export status", "Failed")
 
     subscription = models.ForeignKey(ReportSubscription, on_delete=models.CASCADE, related_name="deliveries")
     period_start = models.DateTimeField(_("period start"))

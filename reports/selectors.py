@@ -15,11 +15,12 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractHour, RowNumber
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext, pgettext_lazy
 
 from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
 from followups.models import Callback, SurveyResponse
+from servicedesk.lookups import localized_name
 from sla.models import SLAClock, Target
 from tickets.models import Complaint, Ticket
 
@@ -224,7 +225,7 @@ def tickets_section(*, period: Period, team=None) -> dict:
             "tickets_by_kind_priority": {
                 "title": _("Tickets by kind and priority"),
                 "text_columns": 2,
-                "headers": [_("Kind"), _("Priority"), _("Opened"), _("Resolved"), _("Closed")],
+                "headers": [_("Kind"), _("Priority"), pgettext("count", "Opened"), pgettext("count", "Resolved"), pgettext("count", "Closed")],
                 "rows": [[_label(Ticket.Kind.choices, r["kind"]), _label(Ticket.Priority.choices, r["priority"]),
                           r["opened"], r["resolved"], r["closed"]] for r in rows],
             },
@@ -305,7 +306,7 @@ def complaints_section(*, period: Period, team=None) -> dict:
     in_period = Case(When(ticket__created_at__gte=period.start, then=Value(True)), default=Value(False),
                      output_field=BooleanField())
     all_rows = list(_team(qs, team, "ticket__team").annotate(cur=in_period).values(
-        "cur", "category", "department__name").annotate(
+        "cur", "category", "department__name", "department__name_en").annotate(
         n=Count("pk"),
         inv_sum=Sum(_duration("investigated_at", "ticket__created_at")), inv_n=Count("investigated_at"),
         sol_sum=Sum(_duration("solution_sent_at", "ticket__created_at")), sol_n=Count("solution_sent_at"),
@@ -334,7 +335,8 @@ def complaints_section(*, period: Period, team=None) -> dict:
     for r in rows:
         add(total, r)
         add(by_cat.setdefault(r["category"], zero()), r)
-        add(by_dept.setdefault(r["department__name"], zero()), r)
+        dept = localized_name(r["department__name"], r["department__name_en"]) if r["department__name"] else None
+        add(by_dept.setdefault(dept, zero()), r)
 
     def figures(acc):
         return {"total": acc["n"], "investigation_hours": avg(acc["inv_sum"], acc["inv_n"]),
@@ -350,7 +352,7 @@ def complaints_section(*, period: Period, team=None) -> dict:
         "tables": {
             "complaints_by_category": {
                 "title": _("Complaints by category"),
-                "headers": [_("Category"), _("Complaints")],
+                "headers": [pgettext("complaint", "Category"), _("Complaints")],
                 "rows": [[_label(Complaint.Category.choices, c), a["n"]] for c, a in categories],
             },
             "complaints_by_department": {
@@ -395,7 +397,7 @@ def callbacks_section(*, period: Period, team=None, now=None) -> dict:
         "tables": {
             "callbacks_by_reason": {
                 "title": _("Callbacks by reason"),
-                "headers": [_("Reason"), _("Due"), _("Done on time"), _("Done late"), _("Overdue"), _("Unreachable")],
+                "headers": [_("Reason"), pgettext("count", "Due"), _("Done on time"), _("Done late"), _("Overdue"), _("Unreachable")],
                 "rows": [[_label(Callback.Reason.choices, r["reason"]), *[r[k] for k in keys]] for r in rows],
             },
         },
@@ -522,7 +524,7 @@ def technicians_section(*, period: Period, team=None) -> dict:
     parts_by_tech = {r["work_order__technician_id"]: r["q"] for r in parts_rows if r["cur"]}
     prev_parts = sum(r["q"] or 0 for r in parts_rows if not r["cur"])
     top_parts = list(
-        _job_parts(period.start, period.end, team).values("part__sku", "part__name")
+        _job_parts(period.start, period.end, team).values("part__sku", "part__name", "part__name_en")
         .annotate(q=Sum("quantity")).order_by("-q", "part__sku")[:TOP_PARTS]
     )
 
@@ -558,7 +560,7 @@ def technicians_section(*, period: Period, team=None) -> dict:
                 "title": _("Parts used"),
                 "text_columns": 2,
                 "headers": [_("Part number"), _("Part"), _("Quantity")],
-                "rows": [[p["part__sku"], p["part__name"], p["q"]] for p in top_parts],
+                "rows": [[p["part__sku"], localized_name(p["part__name"], p["part__name_en"]), p["q"]] for p in top_parts],
             },
         },
     }
@@ -573,7 +575,7 @@ def faults_section(*, period: Period, team=None) -> dict:
     """Top fault causes by product/model among tickets resolved in the period, with last period's
     count for the same product/model/cause. 2 queries."""
     top = list(
-        _faults(period, team).values("asset__product", "asset__model", "fault_cause_id", "fault_cause__name")
+        _faults(period, team).values("asset__product", "asset__model", "fault_cause_id", "fault_cause__name", "fault_cause__name_en")
         .annotate(n=Count("id")).order_by("-n", "asset__product", "asset__model", "fault_cause__name")[:TOP_FAULTS]
     )
     prev_counts = {}
@@ -592,7 +594,7 @@ def faults_section(*, period: Period, team=None) -> dict:
         prev = prev_counts.get((r["asset__product"], r["asset__model"], r["fault_cause_id"]), 0)
         faults.append({
             "product": r["asset__product"] or "", "model": r["asset__model"] or "", "cause_id": r["fault_cause_id"],
-            "cause": r["fault_cause__name"], "count": r["n"], "previous": prev, "change": change(r["n"], prev),
+            "cause": localized_name(r["fault_cause__name"], r["fault_cause__name_en"]), "count": r["n"], "previous": prev, "change": change(r["n"], prev),
         })
     total = sum(f["count"] for f in faults)
     return {
@@ -645,12 +647,12 @@ def tickets_detail_rows(*, period: Period, team=None):
 
 FIGURE_LABELS = {
     "total": _("Total"), "walk_ins": _("Walk-ins"), "calls": _("Calls"), "inbound": _("Inbound"),
-    "outbound": _("Outbound"), "opened": _("Opened"), "resolved": _("Resolved"), "closed": _("Closed"),
+    "outbound": _("Outbound"), "opened": pgettext_lazy("count", "Opened"), "resolved": pgettext_lazy("count", "Resolved"), "closed": pgettext_lazy("count", "Closed"),
     "backlog": _("Backlog at period end"), "first_response_median": _("First response, median (h)"),
     "first_response_p90": _("First response, 90th percentile (h)"), "resolution_median": _("Resolution, median (h)"),
     "resolution_p90": _("Resolution, 90th percentile (h)"), "compliance": _("SLA compliance (%)"),
     "investigation_hours": _("Hours to investigation (avg)"), "solution_hours": _("Hours to solution (avg)"),
-    "due": _("Due"), "done_on_time": _("Done on time"), "done_late": _("Done late"), "overdue": _("Overdue"),
+    "due": pgettext_lazy("count", "Due"), "done_on_time": _("Done on time"), "done_late": _("Done late"), "overdue": _("Overdue"),
     "unreachable": _("Unreachable"), "on_time_rate": _("On time (%)"), "answers": _("Answers"),
     "csat": _("CSAT (%)"), "nps": _("NPS"), "avg_overall": _("Overall satisfaction (avg)"),
     "avg_reliability": _("Reliability (avg)"), "avg_responsiveness": _("Responsiveness (avg)"),

@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext
 from django.utils.translation import gettext_lazy
 
 from servicedesk.queue import enqueue_on_commit
@@ -71,7 +71,7 @@ def _table_rows(export: ReportExport):
     if section is None:
         qs = selectors.tickets_detail_rows(period=period, team=team)
         headers = [_("Number"), _("Kind"), _("Priority"), _("Status"), _("Channel"), _("Customer"), _("Team"),
-                   _("Opened"), _("First response"), _("Resolved"), _("Closed")]
+                   pgettext("date", "Opened"), _("First response"), pgettext("date", "Resolved"), pgettext("date", "Closed")]
         tz = local_tz()
 
         def rows():

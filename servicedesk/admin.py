@@ -8,8 +8,8 @@ from .models import Notification, StaffProfile, Team
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "supervisor", "created_at"]
-    search_fields = ["name", "supervisor__username"]
+    list_display = ["name", "name_en", "supervisor", "created_at"]
+    search_fields = ["name", "name_en", "supervisor__username"]
     list_select_related = ["supervisor"]
     raw_id_fields = ["supervisor"]
     readonly_fields = ["created_at", "updated_at"]

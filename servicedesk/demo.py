@@ -3,8 +3,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from . import roles
+from .lookups import demo_lookup
 from .models import StaffProfile, Team
 
+# A real department names its teams in Chinese; the English name is the translation English readers see.
+TEAMS = [("Repairs", "维修组"), ("Complaints", "投诉组"), ("Key accounts", "大客户组")]
 DEMO_STAFF = [
     # username, first name, last name, role, team
     ("frontdesk", "Fang", "Wang", roles.FRONT_DESK, None),
@@ -20,7 +23,7 @@ DEMO_STAFF = [
 def load(*, stdout, options):
     roles.sync_roles()
     User = get_user_model()
-    teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("Repairs", "Complaints", "Key accounts")}
+    teams = {en: demo_lookup(Team, name_zh=zh, name_en=en)[0] for en, zh in TEAMS}
     for username, first, last, role, team in DEMO_STAFF:
         user, created = User.objects.get_or_create(
             username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"}

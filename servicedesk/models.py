@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .lookups import BilingualName, english_name_field, unique_english_name
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=False)
@@ -11,10 +13,11 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class Team(TimeStampedModel):
-    """A group of agents that share a queue (e.g. "Repairs", "Complaints", "Key accounts")."""
+class Team(BilingualName, TimeStampedModel):
+    """A group of agents that share a queue (e.g. 维修组 / "Repairs", 投诉组 / "Complaints")."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=100, unique=True)
+    name_en = english_name_field(100)
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("supervisor"),
@@ -28,9 +31,7 @@ class Team(TimeStampedModel):
         ordering = ["name"]
         verbose_name = _("team")
         verbose_name_plural = _("teams")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("team")]
 
 
 class StaffProfile(TimeStampedModel):

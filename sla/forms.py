@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.forms import inlineformset_factory
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel, Customer
 from servicedesk.models import Team
@@ -39,7 +39,7 @@ class DashboardFilterForm(forms.Form):
 class ClockListFilterForm(DashboardFilterForm):
     target = forms.ChoiceField(label=_("Target"), required=False, choices=[("", _("Any target"))])
     met = forms.ChoiceField(label=_("Result"), required=False,
-                            choices=[("", _("Any")), ("yes", _("Met")), ("no", _("Missed"))])
+                            choices=[("", _("Any")), ("yes", pgettext_lazy("clock state", "Met")), ("no", pgettext_lazy("clock state", "Missed"))])
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any kind")), *Ticket.Kind.choices])
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("Any tier")), *Customer.Tier.choices])
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("Any channel")), *Channel.choices])

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk.models import TimeStampedModel
 
@@ -162,7 +162,7 @@ class SLAPolicy(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(
-        _("order"), default=100, help_text=_("Tie-breaker between equally specific policies: lower wins.")
+        pgettext_lazy("sort order", "order"), default=100, help_text=_("Tie-breaker between equally specific policies: lower wins.")
     )
     kind = models.CharField(_("ticket kind"), max_length=12, blank=True, help_text=_("Empty: any kind."))
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True, help_text=_("Empty: any priority."))
@@ -344,9 +344,9 @@ class SLAEscalation(models.Model):
         LEVEL2 = "level2", _("Level 2 (manager)")
 
     clock = models.ForeignKey(SLAClock, on_delete=models.CASCADE, related_name="escalations")
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    level = models.CharField(pgettext_lazy("escalation", "level"), max_length=10, choices=Level.choices)
     # The moment it was due (not the sweep time): a catch-up after downtime keeps the true history.
-    scheduled_for = models.DateTimeField(_("due at"))
+    scheduled_for = models.DateTimeField(pgettext_lazy("escalation", "due at"))
     fired_at = models.DateTimeField(_("done at"))
 
     class Meta:

@@ -93,7 +93,7 @@ def dashboard(request):
     figures = selectors.dashboard_figures(filters)
     comp, pct, trend = figures["compliance"], figures["percentiles"], figures["trend"]
     teams = list(Team.objects.all())
-    team_names = {t.pk: t.name for t in teams}
+    team_names = {t.pk: t.display_name for t in teams}
     agent_ids = {a for t in comp.values() for a in t["agent"] if a}
     agent_names = {u.pk: u.get_full_name() or u.get_username()
                    for u in get_user_model().objects.filter(pk__in=agent_ids)}

@@ -65,15 +65,17 @@ class ComplaintAdmin(admin.ModelAdmin):
 
 @admin.register(FaultCause)
 class FaultCauseAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "is_active", "sort_order")
+    list_display = ("name", "name_en", "code", "is_active", "sort_order")
     list_editable = ("is_active", "sort_order")
-    prepopulated_fields = {"code": ("name",)}
+    search_fields = ("name", "name_en", "code")
+    prepopulated_fields = {"code": ("name_en",)}  # a slug from the Chinese name would be empty
 
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_active")
+    list_display = ("name", "name_en", "is_active")
     list_editable = ("is_active",)
+    search_fields = ("name", "name_en")
 
 
 @admin.register(TicketSettings)

@@ -12,14 +12,17 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from customers.models import Asset, Customer
+from servicedesk.lookups import demo_lookup
 
 from . import services
 from .models import Department, FaultCause, Ticket, TicketEvent
 
 TOTAL = 300
-FAULT_CAUSES = [("Worn part", "worn-part"), ("Wrong installation", "installation"), ("Power supply", "power"),
-                ("User error", "user-error"), ("Manufacturing defect", "defect"), ("Refrigerant leak", "leak")]
-DEPARTMENTS = ["After-sales service", "Installation team", "Billing", "Logistics"]
+FAULT_CAUSES = [("零件磨损", "Worn part", "worn-part"), ("安装不当", "Wrong installation", "installation"),
+                ("供电异常", "Power supply", "power"), ("用户操作不当", "User error", "user-error"),
+                ("制造缺陷", "Manufacturing defect", "defect"), ("冷媒泄漏", "Refrigerant leak", "leak")]
+DEPARTMENTS = [("售后服务部", "After-sales service"), ("安装队", "Installation team"), ("财务部", "Billing"),
+               ("物流部", "Logistics")]
 SUBJECTS = {
     "repair": ["空调不制冷", "Water heater shows error E4", "打印机卡纸", "Elevator stops between floors",
                "冰箱噪音大", "Air conditioner leaks water", "热水器不点火", "Printer prints blank pages"],
@@ -41,9 +44,9 @@ def load(*, stdout, options):
     if len(staff) < 5:
         stdout.write("Tickets: demo staff missing, skipped.")
         return
-    causes = [FaultCause.objects.get_or_create(code=code, defaults={"name": name, "sort_order": i})[0]
-              for i, (name, code) in enumerate(FAULT_CAUSES)]
-    departments = [Department.objects.get_or_create(name=n)[0] for n in DEPARTMENTS]
+    causes = [demo_lookup(FaultCause, name_zh=zh, name_en=en, lookup={"code": code}, defaults={"sort_order": i})[0]
+              for i, (zh, en, code) in enumerate(FAULT_CAUSES)]
+    departments = [demo_lookup(Department, name_zh=zh, name_en=en)[0] for zh, en in DEPARTMENTS]
     customers = list(Customer.objects.filter(merged_into__isnull=True).order_by("pk")[:200])
     if not customers:
         stdout.write("Tickets: no customers, skipped.")

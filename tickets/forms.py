@@ -1,6 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
 
@@ -168,7 +168,7 @@ class AttachForm(VersionedForm, AttachmentsMixin):
 
 
 class ComplaintClassifyForm(VersionedForm):
-    category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
+    category = forms.ChoiceField(label=pgettext_lazy("complaint", "Category"), choices=Complaint.Category.choices)
     department = forms.ModelChoiceField(label=_("Responsible department"),
                                         queryset=Department.objects.filter(is_active=True), required=False)
     staff_member = forms.ModelChoiceField(label=_("Staff member complained about"), queryset=None, required=False)

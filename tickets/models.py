@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
+from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
 from servicedesk.models import TimeStampedModel
 
 
@@ -24,14 +25,14 @@ class Ticket(TimeStampedModel):
     }
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("ticket status", "New")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         IN_PROGRESS = "in_progress", _("In progress")
         WAITING = "waiting", _("Waiting on customer")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
-        REOPENED = "reopened", _("Reopened")
-        CANCELLED = "cancelled", _("Cancelled")
+        RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+        REOPENED = "reopened", pgettext_lazy("ticket status", "Reopened")
+        CANCELLED = "cancelled", pgettext_lazy("ticket status", "Cancelled")
 
     OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING, Status.REOPENED)
 
@@ -166,10 +167,11 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id} {self.kind}"
 
 
-class FaultCause(models.Model):
+class FaultCause(BilingualName, models.Model):
     """A manageable list of fault causes (recurring faults are counted per product/model)."""
 
-    name = models.CharField(_("name"), max_length=120, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=120, unique=True)
+    name_en = english_name_field(120)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
@@ -178,24 +180,21 @@ class FaultCause(models.Model):
         ordering = ["sort_order", "name"]
         verbose_name = _("fault cause")
         verbose_name_plural = _("fault causes")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("faultcause")]
 
 
-class Department(models.Model):
+class Department(BilingualName, models.Model):
     """A responsible department a complaint is handed to (it must not pass the buck)."""
 
-    name = models.CharField(_("name"), max_length=120, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=120, unique=True)
+    name_en = english_name_field(120)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-
-    def __str__(self):
-        return self.name
+        constraints = [unique_english_name("department")]
 
 
 class TicketSettings(models.Model):
@@ -316,7 +315,7 @@ class Complaint(models.Model):
         UNREACHABLE = "unreachable", _("Unreachable")
 
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="complaint", primary_key=True)
-    category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.OTHER)
+    category = models.CharField(pgettext_lazy("complaint", "category"), max_length=12, choices=Category.choices, default=Category.OTHER)
     department = models.ForeignKey(Department, verbose_name=_("responsible department"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="complaints")
     staff_member = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("staff member complained about"),

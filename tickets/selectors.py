@@ -18,7 +18,7 @@ LIST_FIELDS = (
     "id", "number", "kind", "status", "priority", "channel", "subject", "created_at", "updated_at",
     "first_response_at", "version", "customer_id", "assignee_id", "team_id",
     "customer__name", "customer__tier", "customer__is_key_account",
-    "assignee__username", "assignee__first_name", "assignee__last_name", "team__name",
+    "assignee__username", "assignee__first_name", "assignee__last_name", "team__name", "team__name_en",
 )
 FULL_NUMBER_RE = re.compile(r"^[A-Za-z]{2}-\d{4}-\d{6}$")
 NUMBER_RE = re.compile(r"^[A-Za-z]{2}-?\d{0,4}-?\d*$")

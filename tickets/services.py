@@ -246,7 +246,8 @@ def ticket_resolve(*, ticket: Ticket, actor, fault_cause=None, solution: str = "
         locked.solution = (solution or "").strip()
         _apply_transition(
             locked, S.RESOLVED, actor=actor, now=now, reason="", extra_fields=["fault_cause", "solution"],
-            after_extra={"fault_cause": fault_cause.name if fault_cause else None, "solution": locked.solution},
+            after_extra={"fault_cause": fault_cause.name if fault_cause else None,
+                         "fault_cause_en": fault_cause.name_en if fault_cause else None, "solution": locked.solution},
         )
     return locked
 

@@ -10,7 +10,7 @@ from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -203,8 +203,8 @@ FORMS = {
 ACTION_META = {
     # name: (panel title, icon, button)
     "status": (gettext_lazy("Change status"), "bi-arrow-left-right", gettext_lazy("Change status")),
-    "resolve": (gettext_lazy("Resolve"), "bi-check2-square", gettext_lazy("Resolve")),
-    "assign": (gettext_lazy("Assign"), "bi-person-check", gettext_lazy("Assign")),
+    "resolve": (pgettext_lazy("action", "Resolve"), "bi-check2-square", pgettext_lazy("action", "Resolve")),
+    "assign": (pgettext_lazy("action", "Assign"), "bi-person-check", pgettext_lazy("action", "Assign")),
     "priority": (gettext_lazy("Priority"), "bi-flag", gettext_lazy("Change priority")),
     "complaint_classify": (gettext_lazy("Classify the complaint"), "bi-tags", gettext_lazy("Save")),
     "complaint_investigate": (gettext_lazy("Record the investigation"), "bi-search", gettext_lazy("Record")),
@@ -460,10 +460,10 @@ def complaint_register_csv(request):
     def rows():
         yield "\ufeff"
         w = csv.writer(_Echo())
-        yield w.writerow([_("Number"), _("Opened"), _("Customer"), _("Subject"), _("Category"),
+        yield w.writerow([_("Number"), pgettext("date", "Opened"), _("Customer"), _("Subject"), pgettext("complaint", "Category"),
                           _("Responsible department"), _("Status"), _("Investigated"), _("Decision"), _("Remedy"),
                           _("Decided by"), _("Result sent"), _("Return visit"), _("Return visit outcome"),
-                          _("Staff member"), _("Valid against staff")])
+                          pgettext("complaint", "Staff member"), _("Valid against staff")])
         for c in _register_qs(request).iterator(chunk_size=500):
             t = c.ticket
             yield w.writerow([

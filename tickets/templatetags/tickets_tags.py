@@ -2,6 +2,7 @@ from django import template
 from django.utils.translation import gettext as _, gettext_lazy
 
 from customers.models import Channel
+from servicedesk.lookups import localized_name
 from tickets.models import Complaint, Ticket
 
 register = template.Library()
@@ -104,7 +105,7 @@ def event_change(ev, users):
 @register.filter
 def resolution_text(ev):
     if ev.kind == "status" and isinstance(ev.after, dict):
-        parts = [ev.after.get("fault_cause") or "", ev.after.get("solution") or ""]
+        parts = [localized_name(ev.after.get("fault_cause"), ev.after.get("fault_cause_en")), ev.after.get("solution") or ""]
         return " · ".join(p for p in parts if p)
     return ""
 

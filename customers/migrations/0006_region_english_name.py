@@ -1,0 +1,36 @@
+# Lookup tables get an English name beside the Chinese one (issue 11 item 6).
+
+from django.db import migrations, models
+
+from servicedesk.lookups import copy_legacy_names
+
+
+def forward(apps, schema_editor):
+    """Existing names are kept: a Chinese name stays the Chinese name; an all-ASCII (English) name also
+    becomes the English name and stays in the required Chinese column until a manager enters the Chinese."""
+    copy_legacy_names(apps, "customers", ['Region'])
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('customers', '0005_phone_suffix_search'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='region',
+            name='name_en',
+            field=models.CharField(blank=True, help_text='Shown to staff who use English. Leave empty to show the Chinese name.', max_length=100, verbose_name='English name'),
+        ),
+        migrations.AlterField(
+            model_name='region',
+            name='name',
+            field=models.CharField(max_length=100, unique=True, verbose_name='Chinese name'),
+        ),
+        migrations.RunPython(forward, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name='region',
+            constraint=models.UniqueConstraint(condition=models.Q(('name_en', ''), _negated=True), fields=('name_en',), name='region_name_en_uniq'),
+        ),
+    ]
