@@ -125,7 +125,7 @@ def _cell_width(value) -> int:
 def sheet_title(title: str) -> str:
     """Excel allows 31 characters and none of []:*?/\\ in a sheet name."""
     cleaned = re.sub(r"\s+", " ", _SHEET_TITLE_BAD.sub(" ", str(title))).strip().strip("'") or "Sheet"
-    return cleaned[:31]
+    return cleaned[:31].rstrip()
 
 
 # --- the table and its two formats -----------------------------------------------------------------
