@@ -59,3 +59,33 @@ def test_phone_display(stored, shown):
     from customers.templatetags.customers_tags import phone_display as phone_filter
 
     assert phone_display(stored) == shown == phone_filter(stored)
+
+
+# --- one message per field -------------------------------------------------------------------------
+def test_sla_dashboard_gives_one_message_per_bad_date(client_for):
+    body = client_for("supervisor").get(reverse("sla:dashboard") + "?start=bad&end=bad").content.decode()
+    assert "Enter a valid date.Enter a valid date." not in body
+    assert "<li>From: Enter a valid date.</li>" in body and "<li>To: Enter a valid date.</li>" in body
+
+
+# --- no empty chart next to "Nothing in this period." ---------------------------------------------
+def test_report_draws_no_empty_chart(client_for):
+    body = client_for("manager").get(reverse("reports:index") + "?period=month&date=2030-01-01").content.decode()
+    assert "Nothing in this period." in body
+    assert "data-chart=" not in body  # no canvas without data
+
+
+def test_report_draws_a_chart_with_data(client_for, customer_factory, personas):
+    from tickets.services import ticket_create
+
+    ticket_create(customer=customer_factory(), kind="repair", subject="Boiler", created_by=personas.frontdesk)
+    body = client_for("manager").get(reverse("reports:index")).content.decode()
+    assert 'data-chart="chart-tickets_kind"' in body and 'data-chart="chart-contacts_hour"' not in body
+
+
+def test_charts_keep_a_zero_rate_but_drop_all_zero_counts():
+    from reports.charts import _bar, _has_data
+
+    assert _has_data("sla_targets", _bar(["First response"], [("Compliance (%)", [0])]))
+    assert not _has_data("sla_targets", _bar(["First response"], [("Compliance (%)", [None])]))
+    assert not _has_data("contacts_hour", _bar(["00"], [("Contacts", [0, 0])]))
