@@ -136,14 +136,16 @@ def _list_access(user):
 
 @perm_required("tickets.view_ticket")
 def ticket_queue(request):
-    """The agent's home: my tickets, my team's, unassigned. Open only; most urgent and oldest first."""
+    """The agent's home: my tickets, my team's, unassigned. Open only; the next SLA deadline first."""
     tab = request.GET.get("tab") or "mine"
     if tab not in selectors.QUEUE_TABS:
         tab = "mine"
-    qs = selectors.queue_tickets(user=request.user, tab=tab)
+    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.QUEUE_SORTS else "due"
+    qs = selectors.queue_tickets(user=request.user, tab=tab, sort=sort)
     page = selectors.slice_page(qs, request.GET.get("page"))
     counts = {t: selectors.capped_count(selectors.queue_tickets(user=request.user, tab=t)) for t in selectors.QUEUE_TABS}
-    context = {"page": page, "tab": tab, "counts": counts, "query_string": f"tab={tab}", "now": timezone.now()}
+    context = {"page": page, "tab": tab, "sort": sort, "counts": counts, "query_string": f"tab={tab}&sort={sort}",
+               "now": timezone.now()}
     if request.htmx and request.htmx.target == "queue-rows":
         return render(request, "tickets/_ticket_rows.html", context)
     return render(request, "tickets/queue.html", context)
