@@ -39,6 +39,12 @@ def data(personas, customer_factory):
     from servicedesk.models import Team
     from tickets.services import ticket_create
 
+    from sla.calendars import default_calendar
+    from sla.defaults import install_policies
+    from sla.models import SLAPolicy, SLATarget
+
+    default_calendar()  # a transactional test's flush removed the migrations' policies: put them back
+    install_policies(SLAPolicy, SLATarget)
     now = timezone.now()
     region = Region.objects.create(name="朝阳区", code="chaoyang")
     skill = Skill.objects.create(name="空调", code="aircon")
