@@ -48,7 +48,7 @@ def data(personas, customer_factory):
     now = timezone.now()
     region = Region.objects.create(name="朝阳区", code="chaoyang")
     skill = Skill.objects.create(name="空调", code="aircon")
-    Team.objects.create(name="北京售后服务一组（朝阳、海淀、东城）")
+    team = Team.objects.create(name="北京售后服务一组（朝阳、海淀、东城）")
     tech = Technician.objects.create(user=personas.technician)
     tech.skills.set([skill])
     tech.regions.set([region])
@@ -73,7 +73,7 @@ def data(personas, customer_factory):
     satisfaction_rollup_rebuild()
     invitation = SurveyInvitation.objects.create(customer=customer, nonce=secrets.token_hex(16), created_at=now,
                                                  expires_at=now + timedelta(days=14))
-    return {"wo": wo, "ticket": tickets[0], "invitation": invitation}
+    return {"wo": wo, "ticket": tickets[0], "invitation": invitation, "team": team}
 
 
 def _pages(data):
@@ -86,7 +86,7 @@ def _pages(data):
         ("technician", "job", f"/dispatch/wo/{data['wo'].pk}/"),
         ("supervisor", "job-supervisor", f"/dispatch/wo/{data['wo'].pk}/"),
         ("supervisor", "sla-dashboard", "/sla/"),
-        ("manager", "sla-dashboard-manager", "/sla/"),
+        ("manager", "sla-dashboard-manager", f"/sla/?team={data['team'].pk}"),
         ("supervisor", "sla-dashboard-bad-dates", "/sla/?start=bad&end=bad"),
         ("manager", "satisfaction", "/followups/satisfaction/"),
         ("supervisor", "complaints", "/tickets/complaints/"),
@@ -95,6 +95,19 @@ def _pages(data):
         (None, "faq-no-results", "/kb/faq/?q=zzzznothing"),
         (None, "survey", f"/followups/s/{survey_token(data['invitation'])}/"),
     ]
+
+
+def _squeezed(page, selector):
+    """Selects narrower than the option they show (text + padding): the text is cut off."""
+    return page.evaluate(
+        """(sel) => Array.from(document.querySelectorAll(sel)).filter(e => {
+             const cs = getComputedStyle(e);
+             const ctx = document.createElement('canvas').getContext('2d');
+             ctx.font = cs.font;
+             const text = e.options[e.selectedIndex] ? e.options[e.selectedIndex].text : '';
+             const need = ctx.measureText(text).width + parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight);
+             return e.clientWidth + 1 < need;
+           }).map(e => e.name)""", selector)
 
 
 def _clipped(page, selector):
@@ -123,6 +136,8 @@ def test_changed_pages_at_desktop_and_phone(live_server, browser, personas, data
                     assert _clipped(page, "#segment-table .table-responsive") == []
                 if size == "1366" and name.startswith("sla-dashboard"):
                     assert _clipped(page, "#sla-filters select, #sla-filters input") == []
+                    assert _squeezed(page, "#sla-filters select") == []
+                    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
                 if size == "360":  # nothing pushes the page sideways on a phone
                     assert page.evaluate("document.documentElement.scrollWidth") <= 360 + 1, name
             finally:
