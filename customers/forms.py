@@ -186,3 +186,5 @@ class ExportForm(forms.Form):
     tier = forms.ChoiceField(label=_("Service tier"), choices=[("", _("All tiers")), *Customer.Tier.choices], required=False)
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False, empty_label=_("All regions"))
     key_accounts = forms.BooleanField(label=_("Key accounts only"), required=False)
+    fmt = forms.ChoiceField(label=_("File format"), choices=[("xlsx", _("Excel (.xlsx)")), ("csv", _("CSV"))],
+                            initial="xlsx", required=False, widget=forms.RadioSelect)

@@ -35,6 +35,21 @@ def normalise_phone(raw: str, *, region: str | None = None) -> NormalisedPhone:
     )
 
 
+def phone_display(e164: str) -> str:
+    """The one on-screen (and export) form of a stored number: Chinese numbers as people say them,
+    without +86 (+8613572634817 → 135 7263 4817, +861012345678 → 010 1234 5678); foreign numbers
+    international (+1 415-555-2671). Text that is not a number comes back unchanged."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, None if e164.startswith("+") else settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.country_code_for_region(settings.PHONE_DEFAULT_REGION)
+    fmt = phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, fmt)
+
+
 def digits_for_search(raw: str) -> str:
     """The digits a person typed, without the country code or trunk 0, for prefix search."""
     digits = "".join(ch for ch in raw if ch.isdigit())

@@ -1,21 +1,22 @@
 """Front-desk pages. Thin: check access, validate the form, call one service, redirect with a message."""
-import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from servicedesk import exports
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
 from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, OwnerForm
 from .models import Asset, Customer
+from .phones import phone_display
 from .selectors import PHONE_LIKE_RE
 from .templatetags.customers_tags import ticket_url
 
@@ -303,16 +304,6 @@ def tallies(request):
     return render(request, "customers/tallies.html", {"t": data, "chart": chart})
 
 
-def _cell(text: str) -> str:
-    """Neutralise spreadsheet formulas in free text (CSV injection): =, +, -, @ at the start."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @perm_required("customers.view_customer", "customers.export_customer")
 def export(request):
     form = ExportForm(request.POST if request.method == "POST" else None)
@@ -322,20 +313,22 @@ def export(request):
         qs = selectors.customers_for_export(tier=data["tier"], region_id=region.pk if region else None, key_accounts=data["key_accounts"])
         filters = {"tier": data["tier"], "region": region.code if region else "", "key_accounts": data["key_accounts"]}
         services.customer_export_record(exported_by=request.user, filters=filters, row_count=qs.count())
-        writer = csv.writer(_Echo())
-        header = ["id", "kind", "name", "phones", "email", "address", "region", "tier", "key_account", "owner", "first_contact_at", "first_contact_channel"]
-
-        def rows():
-            yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens the Chinese names correctly
-            for c in qs.iterator(chunk_size=2000):
-                yield writer.writerow([
-                    c.pk, c.kind, _cell(c.name), " ".join(p.number for p in c.phones.all()), _cell(c.email), _cell(c.address),
-                    c.region.name if c.region else "", c.tier, int(c.is_key_account), c.owner.username if c.owner else "",
-                    c.first_contact_at.isoformat() if c.first_contact_at else "", c.first_contact_channel,
-                ])
-
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-        return response
+        table = exports.Table(
+            title=_("Customers"),
+            headers=[_("ID"), _("Kind"), _("Name"), _("Phone numbers"), _("Email"), _("Address"), _("Region"),
+                     _("Service tier"), _("Key account"), _("Owner"), _("First contact"), _("First contact channel")],
+            rows=([
+                c.pk, c.get_kind_display(), c.name, " / ".join(phone_display(p.number) for p in c.phones.all()), c.email,
+                c.address, str(c.region) if c.region else "", c.get_tier_display(), c.is_key_account,
+                (c.owner.get_full_name() or c.owner.username) if c.owner else "", c.first_contact_at,
+                c.get_first_contact_channel_display(),
+            ] for c in qs.iterator(chunk_size=2000)),
+        )
+        parts = [(data["tier"], exports.choice_label(Customer.Tier.choices, data["tier"])) if data["tier"] else ("", ""),
+                 (region.code, str(region)) if region else ("", ""),
+                 ("key-accounts", _("Key accounts")) if data["key_accounts"] else ("", ""),
+                 exports.period_part(timezone.localdate())]
+        name = exports.FileName.build(title=_("Customers"), slug="customers", parts=parts,
+                                      ext=exports.requested_format(data.get("fmt")))
+        return exports.response(table=table, fmt=exports.requested_format(data.get("fmt")), filename=name)
     return render(request, "customers/export.html", {"form": form})

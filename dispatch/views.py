@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Region
 from servicedesk.permissions import perm_required
-from servicedesk.queue import enqueue_on_commit
 
 from . import explain, selectors, services
 from .forms import DeclineForm, ForceForm, PartForm, PhotoForm, QuoteForm, SignatureForm, WorkForm, WorkOrderForm
@@ -307,11 +306,17 @@ def workorder_create(request, ticket_pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            if auto:
-                from .tasks import workorder_auto_dispatch
-
-                enqueue_on_commit(workorder_auto_dispatch, wo.pk)
             messages.success(request, _("Work order %(number)s created.") % {"number": wo.number})
+            if auto:
+                # Decided here, not in a background task: the person who asked sees the outcome (a chosen
+                # technician, or "No eligible technician") on the very next page, not after a reload.
+                try:
+                    decision = services.workorder_auto_dispatch(work_order=wo, actor=request.user)
+                except ValidationError as exc:
+                    messages.error(request, " ".join(exc.messages))
+                else:
+                    summary = explain.render(decision)["summary"]
+                    (messages.info if decision.chosen_id else messages.warning)(request, summary)
             return redirect("dispatch:workorder", pk=wo.pk)
     return render(request, "dispatch/workorder_form.html", {"ticket": ticket, "form": form},
                   status=400 if request.method == "POST" else 200)

@@ -1,15 +1,15 @@
-import csv
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from servicedesk import exports
 from servicedesk.permissions import perm_required
 from servicedesk.ratelimit import client_ip, over_limit
 
@@ -181,40 +181,43 @@ class CheapPage:
         return len(self.object_list)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @perm_required("followups.view_satisfaction", "followups.export_satisfaction")
-def satisfaction_export(request):
+def satisfaction_export(request, fmt="csv"):
+    """Every survey answer of the period and filters, as a file (servicedesk.exports: labels, safe cells)."""
+    from customers.models import Channel, Customer
+    from tickets.models import Ticket
+
     now = timezone.now()
     form = SatisfactionFilterForm(request.GET or None, now=now)
     start, end = form.period()
-    rows = selectors.survey_export_rows(start=start, end=end, filters=form.filters())
-    writer = csv.writer(_Echo())
-    header = ["submitted_at", "ticket", "ticket_kind", "channel", "tier", "region", "agent", "technician", "overall",
-              "reliability", "responsiveness", "assurance", "empathy", "tangibles", "recommend", "comment"]
+    filters = form.filters()
+    rows = selectors.survey_export_rows(start=start, end=end, filters=filters)
 
-    def _safe(value):
-        # Spreadsheet formula injection: a comment starting with = + - @ is shown as text.
-        text = "" if value is None else str(value)
-        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    def person(user):
+        return (user.get_full_name() or user.username) if user else ""
 
-    def generate():
-        yield "\ufeff" + writer.writerow(header)
-        for r in rows.iterator(chunk_size=2000):
-            yield writer.writerow([
-                timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"), r.ticket.number if r.ticket else "",
-                r.ticket_kind, r.channel, r.tier, r.region.name if r.region else "",
-                r.agent.username if r.agent else "", r.technician.username if r.technician else "",
-                r.overall, r.reliability, r.responsiveness, r.assurance, r.empathy, r.tangibles, r.recommend,
-                _safe(r.comment),
-            ])
-
-    response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="survey-{start:%Y-%m}-{end:%Y-%m}.csv"'
-    return response
+    table = exports.Table(
+        title=_("Survey answers"),
+        headers=[_("Submitted"), _("Ticket"), _("Ticket kind"), _("Channel"), _("Service tier"), _("Region"), _("Agent"),
+                 _("Technician"), _("Overall satisfaction"), _("Reliability"), _("Responsiveness"),
+                 _("Professional skill"), _("Attitude"), _("Appearance and tidiness"), _("Likelihood to recommend"),
+                 _("Comment")],
+        rows=([
+            r.submitted_at, r.ticket.number if r.ticket else "", exports.choice_label(Ticket.Kind.choices, r.ticket_kind),
+            exports.choice_label(Channel.choices, r.channel), exports.choice_label(Customer.Tier.choices, r.tier),
+            str(r.region) if r.region else "", person(r.agent), person(r.technician),
+            r.overall, r.reliability, r.responsiveness, r.assurance, r.empathy, r.tangibles, r.recommend, r.comment,
+        ] for r in rows.iterator(chunk_size=2000)),
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    parts = [exports.period_part(start, end, months=True)]
+    for key, choices in (("tier", Customer.Tier.choices), ("channel", Channel.choices), ("ticket_kind", Ticket.Kind.choices)):
+        if filters.get(key):
+            parts.append((filters[key], exports.choice_label(choices, filters[key])))
+    if data.get("region"):
+        parts.append((f"region-{data['region'].pk}", str(data["region"])))
+    name = exports.FileName.build(title=_("Survey answers"), slug="survey-answers", parts=parts, ext=fmt)
+    return exports.response(table=table, fmt=exports.requested_format(fmt), filename=name)
 
 
 @perm_required("followups.view_staff_performance")

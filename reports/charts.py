@@ -26,7 +26,26 @@ def _doughnut(labels, data):
         "options": {"maintainAspectRatio": False, "plugins": {"legend": {"position": "right"}}}}
 
 
+# Rates: 0 % is a finding (every clock missed), only "no value" is empty. Counts: all zero is empty.
+RATE_CHARTS = {"sla_targets", "surveys_dimensions"}
+
+
+def _has_data(name: str, config: dict) -> bool:
+    """A chart is worth drawing only when it has something to show: an empty frame next to
+    "Nothing in this period." says nothing twice."""
+    values = [v for d in config["data"]["datasets"] for v in d["data"]]
+    if name in RATE_CHARTS:
+        return any(v is not None for v in values)
+    return any(values)
+
+
 def build(data: dict) -> dict:
+    """The charts of a report; a chart without data is left out (the template shows no empty frame)."""
+    charts = _build(data)
+    return {name: config for name, config in charts.items() if _has_data(name, config)}
+
+
+def _build(data: dict) -> dict:
     charts = {}
     if "contacts" in data:
         c = data["contacts"]

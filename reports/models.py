@@ -54,6 +54,13 @@ class ReportExport(models.Model):
     def __str__(self):
         return f"{self.table}.{self.fmt} · {self.requested_by} · {self.created_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def table_title(self) -> str:
+        """The table's name in words (reports.services.TABLE_TITLES)."""
+        from .services import TABLE_TITLES
+
+        return str(TABLE_TITLES.get(self.table, self.table))
+
 
 class ReportExportDownload(models.Model):
     """Every download of an export file (who fetched the confidential data, when)."""

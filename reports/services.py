@@ -1,6 +1,4 @@
 """Writes for reports: exports (logged, run in Celery) and scheduled emails (exactly once per period)."""
-import csv
-import io
 import logging
 from datetime import date
 
@@ -14,11 +12,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _, pgettext
 from django.utils.translation import gettext_lazy
 
+from customers.models import Channel
+from servicedesk import exports
 from servicedesk.queue import enqueue_on_commit
+from tickets.models import Ticket
 
 from . import selectors
 from .models import Frequency, ReportDelivery, ReportExport, ReportExportDownload, ReportSubscription
-from .periods import Period, last_complete_period, local_tz
+from .periods import Period, last_complete_period
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,23 @@ TABLE_SECTION = {
     "tickets_detail": None,
 }
 DETAIL_TITLE = gettext_lazy("Tickets opened in the period")
+# The tables' names in words (the same words as the report page's table titles): sheet titles, file
+# names and the export log.
+TABLE_TITLES = {
+    "contacts_by_channel": gettext_lazy("Contacts by channel"),
+    "contacts_by_hour": gettext_lazy("Contacts by hour of day"),
+    "tickets_by_kind_priority": gettext_lazy("Tickets by kind and priority"),
+    "sla_by_target": gettext_lazy("SLA compliance per target"),
+    "complaints_by_category": gettext_lazy("Complaints by category"),
+    "complaints_by_department": gettext_lazy("Complaints by responsible department"),
+    "callbacks_by_reason": gettext_lazy("Callbacks by reason"),
+    "surveys_by_dimension": gettext_lazy("Average score per dimension (1–5)"),
+    "surveys_by_kind": gettext_lazy("Satisfaction by ticket kind"),
+    "technicians": gettext_lazy("Technicians"),
+    "parts_used": gettext_lazy("Parts used"),
+    "recurring_faults": gettext_lazy("Recurring faults"),
+    "tickets_detail": DETAIL_TITLE,
+}
 PROGRESS_EVERY = 500
 
 
@@ -58,29 +76,53 @@ def export_request(*, user, table: str, fmt: str, params: dict, now=None) -> Rep
     return export
 
 
-def _table_rows(export: ReportExport):
-    """(title, headers, total, row iterator) — section tables are a few aggregated rows; the detail
-    table streams tickets from the database in chunks."""
-    period = params_period(export.params)
-    team = None
+def _team_of(export: ReportExport):
     if export.params.get("team"):
         from servicedesk.models import Team
 
-        team = Team.objects.filter(pk=export.params["team"]).first()
+        return Team.objects.filter(pk=export.params["team"]).first()
+    return None
+
+
+def _table(export: ReportExport) -> tuple[exports.Table, int]:
+    """The table to write and its row count — section tables are a few aggregated (already labelled)
+    rows; the detail table streams tickets from the database in chunks, codes turned into labels."""
+    period = params_period(export.params)
+    team = _team_of(export)
     section = TABLE_SECTION[export.table]
     if section is None:
         qs = selectors.tickets_detail_rows(period=period, team=team)
         headers = [_("Number"), _("Kind"), _("Priority"), _("Status"), _("Channel"), _("Customer"), _("Team"),
                    pgettext("date", "Opened"), _("First response"), pgettext("date", "Resolved"), pgettext("date", "Closed")]
-        tz = local_tz()
+        labels = (dict(Ticket.Kind.choices), dict(Ticket.Priority.choices), dict(Ticket.Status.choices),
+                  dict(Channel.choices))
 
         def rows():
-            for row in qs.iterator(chunk_size=2000):
-                yield [v.astimezone(tz).replace(tzinfo=None) if hasattr(v, "astimezone") else v for v in row]
+            for number, kind, priority, status, channel, *rest in qs.iterator(chunk_size=2000):
+                codes = (kind, priority, status, channel)
+                yield [number, *(str(lab.get(code, code)) for lab, code in zip(labels, codes)), *rest]
 
-        return str(DETAIL_TITLE), headers, qs.count(), rows()
+        return exports.Table(title=str(DETAIL_TITLE), headers=headers, rows=rows()), qs.count()
     table = selectors.SECTION_FUNCS[section](period=period, team=team)["tables"][export.table]
-    return str(table["title"]), [str(h) for h in table["headers"]], len(table["rows"]), iter(table["rows"])
+    return exports.Table(title=export_title(export), headers=[str(h) for h in table["headers"]],
+                         rows=table["rows"]), len(table["rows"])
+
+
+def export_title(export: ReportExport) -> str:
+    """The table's name in words, in the active language (sheet title and file name)."""
+    return str(TABLE_TITLES.get(export.table, export.table))
+
+
+def export_filename(export: ReportExport) -> exports.FileName:
+    """The table, the period and the team in the file name, in the requester's language."""
+    with translation.override(export.params.get("lang") or settings.LANGUAGE_CODE):
+        period = params_period(export.params)
+        parts = [exports.period_part(period.first, period.last)]
+        team = _team_of(export)
+        if team is not None:
+            parts.append((f"team-{team.pk}", str(team)))
+        return exports.FileName.build(title=export_title(export), slug=export.table.replace("_", "-"), parts=parts,
+                                      ext=export.fmt)
 
 
 def export_run(*, export_id: int, now=None) -> ReportExport | None:
@@ -92,10 +134,18 @@ def export_run(*, export_id: int, now=None) -> ReportExport | None:
     export = ReportExport.objects.select_related("requested_by").get(pk=export_id)
     try:
         with translation.override(export.params.get("lang") or settings.LANGUAGE_CODE):
-            title, headers, total, rows = _table_rows(export)
-            content, count = _write(export, title, headers, total, rows)
-        name = f"{export.table}-{export.params.get('date', '')}.{export.fmt}"
-        export.file.save(name, ContentFile(content), save=False)
+            table, total = _table(export)
+            counted = [0]
+
+            def on_row(done):
+                counted[0] = done
+                if total and done % PROGRESS_EVERY == 0:
+                    ReportExport.objects.filter(pk=export.pk).update(progress=min(99, done * 100 // total))
+
+            table.on_row = on_row
+            content = exports.table_bytes(table, export.fmt)
+        count = counted[0]
+        export.file.save(export_filename(export).ascii, ContentFile(content), save=False)
         export.row_count = count
         export.status = ReportExport.Status.DONE
         export.progress = 100
@@ -105,47 +155,6 @@ def export_run(*, export_id: int, now=None) -> ReportExport | None:
         logger.exception("Export %s failed", export_id)
         ReportExport.objects.filter(pk=export_id).update(status=ReportExport.Status.FAILED, error=str(exc)[:500])
     return export
-
-
-def _progress(export, done, total):
-    if total:
-        ReportExport.objects.filter(pk=export.pk).update(progress=min(99, done * 100 // total))
-
-
-def _write(export, title, headers, total, rows) -> tuple[bytes, int]:
-    count = 0
-    if export.fmt == ReportExport.Format.CSV:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(headers)
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
-            count += 1
-            if count % PROGRESS_EVERY == 0:
-                _progress(export, count, total)
-        # UTF-8 with BOM so Excel opens the Chinese text correctly.
-        return ("\ufeff" + buf.getvalue()).encode("utf-8"), count
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-    from openpyxl.cell import WriteOnlyCell
-
-    header_cells = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    ws.append(header_cells)
-    for row in rows:
-        ws.append(list(row))
-        count += 1
-        if count % PROGRESS_EVERY == 0:
-            _progress(export, count, total)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), count
 
 
 def export_can_download(*, export: ReportExport, user) -> bool:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from servicedesk import exports
 from servicedesk.permissions import perm_required
 
 from . import charts, selectors, services
@@ -122,8 +123,9 @@ def export_download(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("reports:export_detail", pk=pk)
-    name = f"{export.table}-{export.params.get('date', '')}.{export.fmt}"
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=name)
+    response = FileResponse(export.file.open("rb"), content_type=exports.CONTENT_TYPES[export.fmt])
+    response["Content-Disposition"] = services.export_filename(export).content_disposition()
+    return response
 
 
 @perm_required("reports.export_reports")

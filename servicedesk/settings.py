@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicedesk.context_processors.navigation",
+                "servicedesk.context_processors.public_service",
             ],
         },
     },
@@ -224,6 +225,10 @@ PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "CN")
 
 # Absolute base of links sent outside the app (survey links, report emails).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# What customers see on the public pages (FAQ, survey): the service's name as customers know it (empty:
+# "Customer service" / "客户服务" in the visitor's language) and the hotline the FAQ offers when it has no answer.
+SERVICE_PUBLIC_NAME = os.environ.get("SERVICE_PUBLIC_NAME", "").strip()
+SERVICE_PHONE = os.environ.get("SERVICE_PHONE", "400 123 4567").strip()
 # Survey links: how they are delivered (console/log by default; see followups/delivery.py).
 SURVEY_DELIVERY_BACKEND = os.environ.get("SURVEY_DELIVERY_BACKEND", "")
 # Public survey page: at most N requests per IP per window seconds.

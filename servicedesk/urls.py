@@ -1,11 +1,26 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 
+
+class _Favicon(RedirectView):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static (hashed, cached) icon."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.ico")
+
+
+views_favicon = _Favicon.as_view()
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views_favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

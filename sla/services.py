@@ -97,7 +97,21 @@ def clocks_start(*, ticket, now: datetime | None = None, only_missing: bool = Fa
         if t.target not in existing and (ticket.kind == "complaint" or t.target not in COMPLAINT_ONLY_TARGETS)
     ]
     with transaction.atomic():
-        return SLAClock.objects.bulk_create(new)
+        created = SLAClock.objects.bulk_create(new)
+        ticket_sla_due_refresh(ticket_ids=[ticket.pk])
+    return created
+
+
+def ticket_sla_due_refresh(*, ticket_ids) -> int:
+    """Store each ticket's earliest running deadline on Ticket.sla_due_at (one UPDATE): the indexed
+    column the queue and the list sort by. A paused or stopped clock is not due; none running → NULL."""
+    from django.db.models import OuterRef, Subquery
+
+    from tickets.models import Ticket
+
+    running = (SLAClock.objects.filter(ticket_id=OuterRef("pk"), stopped_at__isnull=True, paused_at__isnull=True)
+               .order_by("deadline").values("deadline")[:1])
+    return Ticket.objects.filter(pk__in=list(ticket_ids)).update(sla_due_at=Subquery(running))
 
 
 _CLOCK_STATE_FIELDS = [
@@ -123,6 +137,7 @@ def _apply(*, ticket, now: datetime, targets=None, action) -> list[SLAClock]:
         if changed:
             SLAClock.objects.bulk_update(changed, _CLOCK_STATE_FIELDS)
             rollup.record(before)  # the dashboard's daily counts move with the outcome, same transaction
+            ticket_sla_due_refresh(ticket_ids=[ticket.pk])
     return changed
 
 
@@ -219,6 +234,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
                       "level2_multiplier", "reassign_to_supervisor"],
         )
         SLAClock.objects.bulk_create(created)
+        ticket_sla_due_refresh(ticket_ids=[locked.pk])
         after = {c.target: timezone.localtime(c.deadline).isoformat() for c in [*changed, *created]}
         after.update({t: d for t, d in before.items() if t not in after})
         change = SLAPolicyChange.objects.create(

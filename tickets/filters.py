@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django.utils import timezone
 from django import forms
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer
@@ -18,13 +19,14 @@ def _local_midnight(day):
 
 STATUS_CHOICES = [(OPEN, _("All open")), *Ticket.Status.choices]
 SORTS = {
+    "due": (F("sla_due_at").asc(nulls_last=True), "id"),  # indexed (ticket_sla_due_idx); none running → last
     "-created": ("-created_at", "-id"),
     "created": ("created_at", "id"),
     "priority": ("priority", "-created_at", "-id"),
     "-updated": ("-updated_at", "-id"),
 }
 SORT_CHOICES = [("-created", _("Newest first")), ("created", _("Oldest first")), ("priority", _("Most urgent")),
-                ("-updated", _("Recently changed"))]
+                ("due", _("SLA due first")), ("-updated", _("Recently changed"))]
 
 
 class TicketFilter(django_filters.FilterSet):

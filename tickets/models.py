@@ -93,6 +93,11 @@ class Ticket(TimeStampedModel):
     )
     solution = models.TextField(_("solution"), max_length=10000, blank=True)
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    # The earliest deadline among the ticket's RUNNING SLA clocks (NULL: none running — paused while
+    # waiting on the customer, or all stopped). Kept by sla.services (ticket_sla_due_refresh) whenever a
+    # clock starts, pauses, resumes, stops or is re-based, so the queue and the list sort by "SLA due"
+    # through an index instead of joining the clocks.
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -113,6 +118,16 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["kind", "status", "-created_at"], name="ticket_kind_status_idx"),
             models.Index(fields=["priority", "-created_at"], name="ticket_priority_idx"),
+            # "Sort by SLA due": the ticket list, and each queue tab (open tickets only).
+            models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due_idx"),
+            models.Index(fields=["assignee", "sla_due_at"], name="ticket_assignee_due_idx",
+                         condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"])),
+            models.Index(fields=["team", "sla_due_at"], name="ticket_team_due_idx",
+                         condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"])),
+            models.Index(
+                fields=["sla_due_at"], name="ticket_unassigned_due_idx",
+                condition=models.Q(assignee__isnull=True, status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
+            ),
             # The "unassigned" queue tab: only open tickets with nobody on them.
             models.Index(
                 fields=["-created_at"], name="ticket_unassigned_idx",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer
@@ -16,7 +16,7 @@ from .models import Complaint, Ticket, TicketEvent, TicketReply
 
 LIST_FIELDS = (
     "id", "number", "kind", "status", "priority", "channel", "subject", "created_at", "updated_at",
-    "first_response_at", "version", "customer_id", "assignee_id", "team_id",
+    "first_response_at", "sla_due_at", "version", "customer_id", "assignee_id", "team_id",
     "customer__name", "customer__tier", "customer__is_key_account",
     "assignee__username", "assignee__first_name", "assignee__last_name", "team__name", "team__name_en",
 )
@@ -59,8 +59,15 @@ def user_team_id(user) -> int | None:
 QUEUE_TABS = ("mine", "team", "unassigned")
 
 
-def queue_tickets(*, user, tab: str) -> QuerySet:
-    """The agent's work queue: open tickets, most urgent first, oldest first within a priority."""
+QUEUE_SORTS = {
+    # Default: the next SLA deadline first (indexed Ticket.sla_due_at; none running → last), then priority.
+    "due": (F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "id"),
+    "priority": ("priority", "created_at", "id"),
+}
+
+
+def queue_tickets(*, user, tab: str, sort: str = "due") -> QuerySet:
+    """The agent's work queue: open tickets, the next SLA deadline first (or most urgent first, then oldest)."""
     qs = ticket_list_base().filter(status__in=Ticket.OPEN_STATUSES)
     if tab == "mine":
         qs = qs.filter(assignee=user)
@@ -69,7 +76,7 @@ def queue_tickets(*, user, tab: str) -> QuerySet:
         qs = qs.filter(team_id=team_id) if team_id else qs.none()
     else:
         qs = qs.filter(assignee__isnull=True)
-    return qs.order_by("priority", "created_at", "id")
+    return qs.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due"]))
 
 
 def capped_count(qs: QuerySet, cap: int = 100) -> int:

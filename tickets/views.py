@@ -1,12 +1,11 @@
 """Thin views: form → service → message + redirect. Each action the page offers is its own POST."""
-import csv
 import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import Contact, Customer
+from servicedesk import exports
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
@@ -136,14 +136,16 @@ def _list_access(user):
 
 @perm_required("tickets.view_ticket")
 def ticket_queue(request):
-    """The agent's home: my tickets, my team's, unassigned. Open only; most urgent and oldest first."""
+    """The agent's home: my tickets, my team's, unassigned. Open only; the next SLA deadline first."""
     tab = request.GET.get("tab") or "mine"
     if tab not in selectors.QUEUE_TABS:
         tab = "mine"
-    qs = selectors.queue_tickets(user=request.user, tab=tab)
+    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.QUEUE_SORTS else "due"
+    qs = selectors.queue_tickets(user=request.user, tab=tab, sort=sort)
     page = selectors.slice_page(qs, request.GET.get("page"))
     counts = {t: selectors.capped_count(selectors.queue_tickets(user=request.user, tab=t)) for t in selectors.QUEUE_TABS}
-    context = {"page": page, "tab": tab, "counts": counts, "query_string": f"tab={tab}", "now": timezone.now()}
+    context = {"page": page, "tab": tab, "sort": sort, "counts": counts, "query_string": f"tab={tab}&sort={sort}",
+               "now": timezone.now()}
     if request.htmx and request.htmx.target == "queue-rows":
         return render(request, "tickets/_ticket_rows.html", context)
     return render(request, "tickets/queue.html", context)
@@ -446,35 +448,33 @@ def complaint_register(request):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @perm_required("tickets.view_complaint_register", "tickets.export_complaints")
-def complaint_register_csv(request):
-    """The register as CSV (UTF-8 with BOM so Excel opens Chinese text correctly), streamed."""
-    def fmt(dt):
-        return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+def complaint_register_csv(request, fmt="csv"):
+    """The register as a file (CSV streamed, or Excel), with the register's filters — servicedesk.exports."""
+    def person(user):
+        return (user.get_full_name() or user.username) if user else ""
 
-    def rows():
-        yield "\ufeff"
-        w = csv.writer(_Echo())
-        yield w.writerow([_("Number"), pgettext("date", "Opened"), _("Customer"), _("Subject"), pgettext("complaint", "Category"),
-                          _("Responsible department"), _("Status"), _("Investigated"), _("Decision"), _("Remedy"),
-                          _("Decided by"), _("Result sent"), _("Return visit"), _("Return visit outcome"),
-                          pgettext("complaint", "Staff member"), _("Valid against staff")])
-        for c in _register_qs(request).iterator(chunk_size=500):
-            t = c.ticket
-            yield w.writerow([
-                t.number, fmt(t.created_at), t.customer.name, t.subject, c.get_category_display(),
-                c.department.name if c.department else "", t.get_status_display(), fmt(c.investigated_at),
-                c.decision, c.get_remedy_display(), c.decided_by.get_full_name() if c.decided_by else "",
-                fmt(c.solution_sent_at), fmt(c.return_visit_at), c.get_return_visit_outcome_display(),
-                c.staff_member.get_full_name() if c.staff_member else "",
-                {True: _("Yes"), False: _("No")}.get(c.staff_complaint_valid, ""),
-            ])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="complaints-{timezone.localdate():%Y%m%d}.csv"'
-    return response
+    rows = ([
+        t.number, t.created_at, t.customer.name, t.subject, c.get_category_display(),
+        str(c.department) if c.department else "", t.get_status_display(), c.investigated_at,
+        c.decision, c.get_remedy_display(), person(c.decided_by), c.solution_sent_at, c.return_visit_at,
+        c.get_return_visit_outcome_display(), person(c.staff_member), c.staff_complaint_valid,
+    ] for c in _register_qs(request).iterator(chunk_size=500) for t in [c.ticket])
+    table = exports.Table(
+        title=_("Complaint register"),
+        headers=[_("Number"), pgettext("date", "Opened"), _("Customer"), _("Subject"), pgettext("complaint", "Category"),
+                 _("Responsible department"), _("Status"), _("Investigated"), _("Decision"), _("Remedy"),
+                 _("Decided by"), _("Result sent"), _("Return visit"), _("Return visit outcome"),
+                 pgettext("complaint", "Staff member"), _("Valid against staff")],
+        rows=rows,
+    )
+    cat, state = request.GET.get("category"), request.GET.get("state")
+    q = (request.GET.get("q") or "").strip()[:30]
+    parts = [
+        (cat, exports.choice_label(Complaint.Category.choices, cat)) if cat in Complaint.Category.values else ("", ""),
+        {"open": ("open", pgettext("ticket filter", "Open")), "closed": ("closed", _("Resolved or closed"))}.get(state, ("", "")),
+        ("search", q) if q else ("", ""),
+        exports.period_part(timezone.localdate()),
+    ]
+    name = exports.FileName.build(title=_("Complaint register"), slug="complaints", parts=parts, ext=fmt)
+    return exports.response(table=table, fmt=exports.requested_format(fmt), filename=name)

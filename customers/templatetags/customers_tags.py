@@ -59,15 +59,11 @@ def event_changes(event):
 
 @register.filter
 def phone_display(e164: str) -> str:
-    """+8613812345678 → 138 1234 5678; +861012345678 → 010 1234 5678; foreign numbers international."""
-    import phonenumbers
+    """+8613812345678 → 138 1234 5678; +861012345678 → 010 1234 5678; foreign numbers international.
+    The one filter for every number shown on screen (customers.phones.phone_display)."""
+    from customers.phones import phone_display as display
 
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    fmt = phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 86 else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(parsed, fmt)
+    return display(e164)
 
 
 @register.filter

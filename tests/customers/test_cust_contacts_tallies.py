@@ -139,7 +139,7 @@ def test_export_is_logged_and_filtered(client_for, customer_factory, personas):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:3] == ["id", "kind", "name"] and [r[2] for r in rows[1:]] == ["王芳"]
+    assert rows[0][:3] == ["ID", "Kind", "Name"] and [r[2] for r in rows[1:]] == ["王芳"]
     log = CustomerExport.objects.get()
     assert (log.exported_by, log.row_count, log.filters["tier"]) == (personas.supervisor, 1, "gold")
 

@@ -154,7 +154,7 @@ def test_csv_export(client_for, fixture_answers):
     response = client_for("supervisor").get(reverse("followups:satisfaction_export") + "?start=2026-10&end=2026-11")
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = body.strip().splitlines()
-    assert lines[0].startswith("submitted_at,ticket")
+    assert lines[0].startswith("Submitted,Ticket,")
     assert len(lines) == 11
     assert "Too slow" in body
 

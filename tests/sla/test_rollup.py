@@ -159,7 +159,7 @@ def test_deciding_a_clock_writes_the_rollup_in_a_fixed_number_of_queries(open_ti
     t = open_ticket(now=at(2026, 11, 23, 9), assignee=personas.agent)
     from sla.services import clocks_stop
 
-    with django_assert_max_num_queries(8):  # lock + calendar + update + ticket dims + 2 upserts
+    with django_assert_max_num_queries(9):  # lock + calendar + update + ticket dims + 2 upserts + ticket due
         clocks_stop(ticket=t, now=at(2026, 11, 23, 10))
     assert sum(SLADailyCompliance.objects.values_list("decided", flat=True)) == 2
 
