@@ -177,3 +177,25 @@ def notification_rows(items, *, email: bool, kind: str = "", group: str = "") ->
 
 def wants_email_now(notification: Notification) -> bool:
     return notification.channel in EMAIL_CHANNELS
+
+
+# --- writes: a person's own choices ---------------------------------------------------------------------
+
+def language_set(*, user, language: str) -> None:
+    """Remember the language a person reads (the top bar's switch calls this)."""
+    codes = {code for code, _label in settings.LANGUAGES}
+    if language not in codes:
+        return
+    StaffProfile.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def preferences_save(*, user, channels: dict[str, str]) -> int:
+    """Store a person's channel per kind; a choice equal to their role's default is stored too (it
+    stays theirs if the default changes). Returns how many kinds were saved."""
+    from django.db import transaction
+
+    valid = {k: v for k, v in channels.items() if k in KINDS and v in C.values}
+    with transaction.atomic():
+        for kind, channel in valid.items():
+            NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+    return len(valid)

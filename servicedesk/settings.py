@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "servicedesk.middleware.TimezoneMiddleware",
+    "servicedesk.middleware.StaffLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
