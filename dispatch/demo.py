@@ -74,10 +74,11 @@ def load(*, stdout, options):
     if WorkOrder.objects.exists():
         stdout.write("Dispatch: demo work orders already there.")
         return
-    _work_orders(rng=rng, skills=skills, li=li, stdout=stdout)
+    _work_orders(rng=rng, skills=skills, li=li, stdout=stdout, made_ids=options.setdefault("demo_tickets", set()))
 
 
-def _work_orders(*, rng, skills, li, stdout):
+def _work_orders(*, rng, skills, li, stdout, made_ids: set):
+    from tickets.models import TicketEvent
     from tickets.services import ticket_create
 
     User = get_user_model()
@@ -94,6 +95,9 @@ def _work_orders(*, rng, skills, li, stdout):
         )
         ticket = ticket_create(customer=customer, kind="repair", subject=f"{asset.product}: not working",
                                created_by=agent, asset=asset, now=now - timedelta(hours=3))
+        # Marked like the tickets demo's (but not counted by it): this run's demo rows (issue 11 item 10).
+        TicketEvent.objects.filter(ticket=ticket, kind="created").update(after={"demo": "dispatch"})
+        made_ids.add(ticket.pk)
         start = today + timedelta(hours=1 + (i % 4) * 2, days=i // 6)
         wo = services.workorder_create(
             ticket=ticket, created_by=agent, skill=skills["aircon"],

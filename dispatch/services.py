@@ -14,11 +14,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _, override
+from django.utils.translation import gettext as _, gettext_lazy
 
 from servicedesk import roles
 from servicedesk.numbering import next_in_sequence
-from servicedesk.services import notify
+from servicedesk.preferences import Message, Note
+from servicedesk.services import notify, notify_many
 
 from . import signals
 from .images import check_photo, signature_from_data_url
@@ -51,22 +52,14 @@ def _event(wo: WorkOrder, actor, kind: str, now: datetime, **data) -> WorkOrderE
     return WorkOrderEvent.objects.create(work_order=wo, actor=actor, kind=kind, data=data, created_at=now)
 
 
-def _language_of(user) -> str:
-    # Staff have no stored language yet: notifications are written in the site's default language.
-    from django.conf import settings
-
-    return settings.LANGUAGE_CODE
-
-
 def _staff_in(role: str):
     return get_user_model().objects.filter(groups__name=role, is_active=True).order_by("pk")
 
 
-def _notify_role(role: str, message_factory, url: str) -> None:
-    """Notify everyone in a role, each in their own language (message_factory() is called under override)."""
-    for user in _staff_in(role):
-        with override(_language_of(user)):
-            notify(recipient=user, message=str(message_factory()), url=url, email=True)
+def _notify_role(role: str, message: Message, url: str, *, kind: str, group: str) -> None:
+    """Notify everyone in a role, each in their own language (notify_many renders per recipient)."""
+    notify_many([Note(recipient=user, message=message, url=url, kind=kind, group=group) for user in _staff_in(role)],
+                email=True)
 
 
 def _next_number(year: int) -> str:
@@ -331,10 +324,9 @@ def workorder_auto_dispatch(*, work_order: WorkOrder, actor=None, now: datetime 
             _event(wo, actor, "offered", now, technician=chosen.name, expires_at=offer.expires_at.isoformat())
             url = reverse("dispatch:my_jobs")
             name = wo.number
-            with override(_language_of(chosen_tech.user)):
-                notify(recipient=chosen_tech.user, url=url, email=True,
-                       message=_("New job offered: %(number)s. Accept or decline within %(minutes)s minutes.")
-                       % {"number": name, "minutes": settings.offer_timeout_minutes})
+            notify(recipient=chosen_tech.user, url=url, email=True, kind="job_offer", group=f"ticket:{wo.ticket_id}",
+                   message=gettext_lazy("New job offered: %(number)s. Accept or decline within %(minutes)s minutes."),
+                   params={"number": name, "minutes": settings.offer_timeout_minutes})
         else:
             _event(wo, actor, "no_technician", now, excluded=len(excluded))
             _escalate(wo, Escalation.Reason.NO_TECHNICIAN, Escalation.Level.SUPERVISOR, due_at=now, now=now)
@@ -368,9 +360,9 @@ def workorder_force_dispatch(*, work_order: WorkOrder, technician: Technician, a
                          "forced": {"reason": reason.strip(), "over": over}, "ranked": [], "excluded": []},
         )
         _event(wo, actor, "force_dispatched", now, technician=technician.name, reason=reason.strip(), over=over)
-        with override(_language_of(technician.user)):
-            notify(recipient=technician.user, url=reverse("dispatch:workorder", args=[wo.pk]), email=True,
-                   message=_("Supervisor assigned you work order %(number)s.") % {"number": wo.number})
+        notify(recipient=technician.user, url=reverse("dispatch:workorder", args=[wo.pk]), email=True,
+               kind="job_offer", group=f"ticket:{wo.ticket_id}",
+               message=gettext_lazy("Supervisor assigned you work order %(number)s."), params={"number": wo.number})
         _refresh_next_check(wo)
     return decision
 
@@ -500,8 +492,9 @@ def _escalate(wo: WorkOrder, reason: str, level: int, *, due_at: datetime, now: 
     role = roles.SUPERVISOR if level == Escalation.Level.SUPERVISOR else roles.MANAGER
     label = Escalation.Reason(reason)
     number = wo.number
-    _notify_role(role, lambda: _("Work order %(number)s escalated: %(reason)s.") % {
-        "number": number, "reason": label.label}, reverse("dispatch:workorder", args=[wo.pk]))
+    _notify_role(role, Message(gettext_lazy("Work order %(number)s escalated: %(reason)s."),
+                               {"number": number, "reason": label.label}),
+                 reverse("dispatch:workorder", args=[wo.pk]), kind="dispatch_escalation", group=f"ticket:{wo.ticket_id}")
     _event(wo, None, "escalated", now, reason=reason, level=level)
     return True
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from servicedesk.queue import enqueue_on_commit
 
@@ -325,11 +325,11 @@ def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -
                         CallbackReminder.objects.create(callback=cb, due_at=cb.due_at, sent_at=now)
                 except IntegrityError:
                     continue  # already reminded for this due moment
-                with translation.override(_user_language(cb.owner)):
-                    notify(recipient=cb.owner, email=True,
-                           message=_("Callback due: %(customer)s (%(reason)s)") % {
-                               "customer": cb.customer.name, "reason": cb.get_reason_display()},
-                           url=reverse("followups:callback", args=[cb.pk]))
+                notify(recipient=cb.owner, email=True, kind="callback_due",
+                       group=f"ticket:{cb.ticket_id}" if cb.ticket_id else f"callback:{cb.pk}",
+                       message=gettext_lazy("Callback due: %(customer)s (%(reason)s)"),
+                       params={"customer": cb.customer.name, "reason": R(cb.reason).label},
+                       url=reverse("followups:callback", args=[cb.pk]))
                 sent += 1
             if len(rows) < batch:
                 return sent
@@ -356,20 +356,13 @@ def callback_digests_send(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 CallbackDigest.objects.create(owner=owner, day=day, count=owner.n, sent_at=now)
-                with translation.override(_user_language(owner)):
-                    notify(recipient=owner, email=True,
-                           message=_("Good morning: %(n)s callbacks to make today.") % {"n": owner.n},
-                           url=reverse("followups:callbacks"))
+                notify(recipient=owner, email=True, kind="callback_digest", group=f"callbacks:{day}",
+                       message=gettext_lazy("Good morning: %(n)s callbacks to make today."), params={"n": owner.n},
+                       url=reverse("followups:callbacks"))
         except IntegrityError:
             continue
         sent += 1
     return sent
-
-
-def _user_language(user) -> str:
-    from django.conf import settings
-
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
 
 
 # --- Surveys -----------------------------------------------------------------------------------------------
@@ -566,7 +559,8 @@ def survey_submit(*, invitation: SurveyInvitation, answers: dict, now: datetime 
 
 def _low_score_follow_up(*, response: SurveyResponse, now: datetime) -> Callback | None:
     """domain.md §6: a low score opens a follow-up for the supervisor at once."""
-    from servicedesk.services import notify
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
 
     ticket = response.ticket
     supervisors = _supervisors_for(ticket)
@@ -578,12 +572,12 @@ def _low_score_follow_up(*, response: SurveyResponse, now: datetime) -> Callback
                            now=now)
     if cb is not None:
         url = reverse("followups:callback", args=[cb.pk])
-        for sup in supervisors:
-            with translation.override(_user_language(sup)):
-                notify(recipient=sup, email=True, url=url,
-                       message=_("Low survey score from %(customer)s%(ticket)s") % {
-                           "customer": response.customer.name,
-                           "ticket": f" ({ticket.number})" if ticket else ""})
+        notify_many([Note(recipient=sup, url=url, kind="survey_low_score",
+                          group=f"ticket:{ticket.pk}" if ticket else f"callback:{cb.pk}",
+                          message=Message(gettext_lazy("Low survey score from %(customer)s%(ticket)s"), {
+                              "customer": response.customer.name,
+                              "ticket": f" ({ticket.number})" if ticket else ""}))
+                     for sup in supervisors], email=True)
     return cb
 
 

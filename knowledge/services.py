@@ -12,7 +12,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, pgettext
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from .models import Article, ArticleEvent, ArticleTicketLink, ArticleVersion, ArticleVote, Category, ReviewReminder, Tag
 from .text import index_text, plain_text, render_markdown
@@ -297,11 +297,13 @@ def review_reminders_send(*, now: datetime | None = None, batch_size: int = 200)
                     continue
             if not mine:
                 continue
-            message = ngettext(
+            # Lazy: rendered in the owner's language (servicedesk.preferences), not the sweep's.
+            message = ngettext_lazy(
                 "%(count)d knowledge article is past its review date.",
                 "%(count)d knowledge articles are past their review date.",
-                mine,
-            ) % {"count": mine}
-            notify(recipient=users[owner_id], message=message, url=reverse("knowledge:review"), email=True)
+                "count",
+            )
+            notify(recipient=users[owner_id], message=message, params={"count": mine}, url=reverse("knowledge:review"),
+                   email=True, kind="knowledge_review", group="knowledge:review")
             sent += mine
     return sent

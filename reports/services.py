@@ -224,7 +224,10 @@ def _grace(frequency):
 
 def _deliver(delivery, sub, period, now) -> int:
     try:
-        with translation.override(getattr(sub.user, "preferred_language", None) or settings.LANGUAGE_CODE):
+        from servicedesk.preferences import user_language
+
+        # In the subscriber's own language (their profile's), not the site default (issue 11 item 6).
+        with translation.override(user_language(sub.user)):
             data = selectors.report(period=period, team=sub.team, sections=sub.sections)
             ctx = {"period": period, "data": data, "sections": selectors.SECTIONS, "subscription": sub,
                    "site_url": getattr(settings, "SITE_URL", "")}

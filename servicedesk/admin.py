@@ -17,8 +17,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "phone"]
-    list_filter = ["team"]
+    list_display = ["user", "team", "phone", "language"]
+    list_filter = ["team", "language"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
     list_select_related = ["user", "team"]
     raw_id_fields = ["user"]
@@ -27,12 +27,13 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "message", "read_at", "emailed_at"]
-    list_filter = [("read_at", admin.EmptyFieldListFilter), "created_at"]
+    list_display = ["created_at", "recipient", "message", "kind", "channel", "read_at", "emailed_at"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter), "channel", "kind", "created_at"]
     search_fields = ["recipient__username", "message"]
     list_select_related = ["recipient"]
     raw_id_fields = ["recipient"]
-    readonly_fields = ["recipient", "message", "url", "created_at", "read_at", "emailed_at"]
+    readonly_fields = ["recipient", "message", "url", "kind", "group", "channel", "created_at", "read_at", "emailed_at",
+                       "digested_at"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
@@ -43,7 +44,7 @@ class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     can_delete = False
     fk_name = "user"
-    fields = ["team", "phone"]
+    fields = ["team", "phone", "language"]
 
 
 User = get_user_model()

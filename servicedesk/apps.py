@@ -8,7 +8,13 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from . import roles
+        from .middleware import activate_staff_language
+
+        # A person's stored language is the session's from the moment they sign in (issue 11 item 6).
+        user_logged_in.connect(activate_staff_language, dispatch_uid="servicedesk.staff_language")
 
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).

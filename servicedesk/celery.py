@@ -72,6 +72,13 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.survey_invitations_resend_task", "schedule": 10 * MINUTE,
         "options": {"expires": 10 * MINUTE},
     },
+    # Daily digest of the notifications people chose to read once a day: 08:00 local, before the office
+    # opens at 09:00, so yesterday's quiet items are read with the morning's work. A (user, day)
+    # unique row keeps it to one e-mail a day even if beat fires twice or catches up late.
+    "servicedesk-notification-digest": {
+        "task": "servicedesk.tasks.notification_digests_send_task", "schedule": crontab(minute=0, hour=8),
+        "options": {"expires": 6 * HOUR},
+    },
     # Report emails: hourly. A daily report must arrive early in the morning, and each run only
     # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
     # and, after downtime, the next tick sends the latest missed period (no flood of old ones).

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .roles import ROLE_LABELS, primary_role
+from .selectors import bell_unread_count
 
 
 def navigation(request):
@@ -13,7 +14,8 @@ def navigation(request):
     return {
         "nav_role": role,
         "nav_role_label": ROLE_LABELS.get(role, ""),
-        "nav_unread_count": user.notifications.filter(read_at__isnull=True).count,
+        # Lazy: one query, only when the layout renders the bell. Counts bell lines (one per ticket).
+        "nav_unread_count": lambda: bell_unread_count(user),
     }
 
 

@@ -35,5 +35,6 @@ def load(*, stdout, options):
         user.groups.add(Group.objects.get(name=role))
         StaffProfile.objects.get_or_create(user=user, defaults={"team": teams.get(team)})
     supervisor = User.objects.get(username="supervisor")
-    Team.objects.filter(supervisor__isnull=True).update(supervisor=supervisor)
+    # Only the demo's own teams (issue 11 item 10: the loader never touches rows people made).
+    Team.objects.filter(pk__in=[t.pk for t in teams.values()], supervisor__isnull=True).update(supervisor=supervisor)
     stdout.write(f"Staff: {len(DEMO_STAFF)} demo logins.")

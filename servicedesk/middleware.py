@@ -1,7 +1,10 @@
 import zoneinfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+
+# The signed-in person's language (StaffProfile.language), put in the session at login.
+SESSION_LANGUAGE_KEY = "servicedesk_language"
 
 
 class TimezoneMiddleware:
@@ -20,3 +23,33 @@ class TimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class StaffLanguageMiddleware:
+    """Staff read the app in their own language (issue 11 item 6): the profile's language, copied into
+    the session at login (servicedesk.apps: user_logged_in), wins over the browser's; the language
+    cookie follows it, so the login page after signing out is in it too. No query per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.session.get(SESSION_LANGUAGE_KEY) if hasattr(request, "session") else None
+        if language and translation.check_for_language(language):
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                                samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        return response
+
+
+def activate_staff_language(sender, request, user, **kwargs):
+    """user_logged_in: the language stored for this person becomes the session's."""
+    from .models import StaffProfile
+
+    language = StaffProfile.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    if language and request is not None and hasattr(request, "session"):
+        request.session[SESSION_LANGUAGE_KEY] = language
+        translation.activate(language)

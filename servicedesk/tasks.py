@@ -25,3 +25,11 @@ def notification_email_send(self, notification_id: int):
     from django.utils import timezone
 
     Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+
+
+@shared_task
+def notification_digests_send_task():
+    """The daily digest; idempotent (one per person per day: NotificationDigest's unique row)."""
+    from .digests import notification_digests_send
+
+    return notification_digests_send()

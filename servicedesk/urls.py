@@ -23,9 +23,14 @@ urlpatterns = [
     path("favicon.ico", views_favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before Django's own: the switch also stores a signed-in person's language (same URL and name).
+    path("i18n/setlang/", views.language_switch, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/bell/", views.notifications_bell, name="notifications_bell"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("notifications/preferences/", views.notification_preferences, name="notification_preferences"),
     path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
 ]

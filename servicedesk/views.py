@@ -1,11 +1,19 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
-from . import roles
+from . import preferences, roles, selectors
+from .forms import NotificationPreferencesForm
+from .middleware import SESSION_LANGUAGE_KEY
+from .models import Notification
 
 # Where each role lands after signing in; an area registers its page by providing the URL name.
 ROLE_HOME = {
@@ -31,12 +39,66 @@ def home(request):
 
 @login_required
 def notifications(request):
-    page = Paginator(request.user.notifications.all(), 30).get_page(request.GET.get("page"))
+    rows = request.user.notifications.filter(channel__in=preferences.BELL_CHANNELS)
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
     return render(request, "servicedesk/notifications.html", {"page": page})
+
+
+def _bell_menu(request, **extra):
+    ctx = {"groups": selectors.bell_groups(request.user), "unread": selectors.bell_unread_count(request.user), **extra}
+    return render(request, "servicedesk/_bell_menu.html", ctx)
+
+
+@login_required
+def notifications_bell(request):
+    """The bell's dropdown (htmx, loaded when opened): one line per ticket, newest first."""
+    return _bell_menu(request)
 
 
 @login_required
 @require_POST
 def notifications_mark_read(request):
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    if request.htmx:
+        return _bell_menu(request, marked=count)
+    messages.success(request, _("All notifications marked as read."))
     return redirect("notifications")
+
+
+@login_required
+def notification_open(request, pk: int):
+    """Follow a bell line: its whole group (e.g. every unread entry about that ticket) is read."""
+    note = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    request.user.notifications.filter(read_at__isnull=True, group=note.group).update(read_at=timezone.now())
+    if note.url and url_has_allowed_host_and_scheme(note.url, allowed_hosts={request.get_host()}):
+        return redirect(note.url)
+    return redirect("notifications")
+
+
+@login_required
+def notification_preferences(request):
+    """How each kind of notification reaches me (bell, e-mail, both, daily digest) and in which language."""
+    form = NotificationPreferencesForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        preferences.preferences_save(user=request.user, channels=form.channels())
+        language = form.cleaned_data["language"]
+        preferences.language_set(user=request.user, language=language)
+        request.session[SESSION_LANGUAGE_KEY] = language
+        translation.activate(language)
+        messages.success(request, _("Your notification settings are saved."))
+        response = redirect("notification_preferences")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language)
+        return response
+    return render(request, "servicedesk/notification_preferences.html", {"form": form})
+
+
+@require_POST
+def language_switch(request):
+    """The top bar's language switch: Django's set_language, and for staff also their profile's
+    language, so bell entries, e-mails and reports are written to them in it (issue 11 item 6)."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and translation.check_for_language(language):
+        preferences.language_set(user=request.user, language=language)
+        request.session[SESSION_LANGUAGE_KEY] = language
+    return response

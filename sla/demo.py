@@ -1,8 +1,8 @@
-"""Demo: the Chinese calendar and default policies (idempotent), clocks for demo tickets that were
-loaded without them (e.g. bulk-loaded), then one sweep so the dashboard shows warnings and breaches.
-Re-running adds nothing: clocks are created only where missing and the sweep fires each level once."""
+"""Demo: the Chinese calendar and default policies (idempotent), and clocks for this run's demo
+tickets that were loaded without them (e.g. bulk-loaded). No sweep here: the worker's first beat tick
+(within a minute of `make run`) fires what is due, and a loader must never sweep people's real
+tickets (issue 11 item 10). Re-running adds nothing: clocks are created only where missing."""
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from .calendars import default_calendar
 from .defaults import install_policies
@@ -16,7 +16,8 @@ def load(*, stdout, options):
     default_calendar()
     install_policies(SLAPolicy, SLATarget)
     missing = (
-        Ticket.objects.filter(~Exists(SLAClock.objects.filter(ticket=OuterRef("pk"))))
+        Ticket.objects.filter(pk__in=options.get("demo_tickets") or ())
+        .filter(~Exists(SLAClock.objects.filter(ticket=OuterRef("pk"))))
         .select_related("customer").order_by("pk")
     )
     backfilled = 0
@@ -31,8 +32,7 @@ def load(*, stdout, options):
         elif ticket.status == "waiting":
             services.clocks_pause(ticket=ticket, now=ticket.updated_at)
         backfilled += 1
-    result = services.sla_sweep(now=timezone.now())
-    stdout.write(f"SLA: clocks for {backfilled} tickets; sweep fired {result.fired}.")
+    stdout.write(f"SLA: clocks for {backfilled} tickets; the worker's first sweep fires what is due.")
     from . import rollup
 
     rollup.rebuild(stdout=stdout)  # idempotent; also counts clocks other areas' demo data wrote in bulk

@@ -348,6 +348,9 @@ class SLAEscalation(models.Model):
     # The moment it was due (not the sweep time): a catch-up after downtime keeps the true history.
     scheduled_for = models.DateTimeField(pgettext_lazy("escalation", "due at"))
     fired_at = models.DateTimeField(_("done at"))
+    # False when the sweep found this level already passed by a higher one (first swept late):
+    # recorded, so it never fires later, but only the highest level due was notified.
+    notified = models.BooleanField(_("notified"), default=True, db_default=True)
 
     class Meta:
         ordering = ["scheduled_for", "id"]

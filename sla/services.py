@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import override
 
 from . import clocks as clockmath
@@ -276,7 +277,7 @@ LEVEL_NAME = {
 }
 
 
-def _insert_escalations(rows: list[tuple[int, str, datetime]], now: datetime) -> set[tuple[int, str]]:
+def _insert_escalations(rows: list[tuple[int, str, datetime, bool]], now: datetime) -> set[tuple[int, str]]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: one statement for a batch, and it tells us which
     (clock, level) rows are new. Only those get their effect: the unique constraint is the
     exactly-once guarantee, on PostgreSQL and SQLite (≥ 3.35) alike."""
@@ -285,11 +286,12 @@ def _insert_escalations(rows: list[tuple[int, str, datetime]], now: datetime) ->
     table = SLAEscalation._meta.db_table
     ops = connection.ops
     values, params = [], []
-    for clock_id, level, scheduled in rows:
-        values.append("(%s, %s, %s, %s)")
-        params += [clock_id, level, ops.adapt_datetimefield_value(scheduled), ops.adapt_datetimefield_value(now)]
+    for clock_id, level, scheduled, notified in rows:
+        values.append("(%s, %s, %s, %s, %s)")
+        params += [clock_id, level, ops.adapt_datetimefield_value(scheduled), ops.adapt_datetimefield_value(now),
+                   notified]
     sql = (
-        f"INSERT INTO {table} (clock_id, level, scheduled_for, fired_at) VALUES {', '.join(values)} "
+        f"INSERT INTO {table} (clock_id, level, scheduled_for, fired_at, notified) VALUES {', '.join(values)} "
         f"ON CONFLICT (clock_id, level) DO NOTHING RETURNING clock_id, level"
     )
     with connection.cursor() as cursor:
@@ -346,31 +348,24 @@ def _ticket_url(ticket, recipients=None) -> str:
     return recipients.url_pattern.replace(str(_URL_SENTINEL), str(ticket.pk))
 
 
-def _message(level: str, clock: SLAClock, user) -> str:
+def _message(level: str, clock: SLAClock):
+    """The text, untranslated: notify_many renders it in each recipient's language (issue 11 item 6)."""
+    from servicedesk.preferences import Message
+
     ticket = clock.ticket
-    # The caller activates the department's language once per batch (see sweep_batch).
     deadline = timezone.localtime(clock.deadline).strftime("%Y-%m-%d %H:%M")
-    return _texts(level, clock.target) % {"number": ticket.number, "deadline": deadline}
+    if level == SLAEscalation.Level.WARNING:
+        text = gettext_lazy("SLA warning: %(number)s %(target)s is due at %(deadline)s.")
+    elif level == SLAEscalation.Level.BREACH:
+        text = gettext_lazy("SLA breached: %(number)s %(target)s was due at %(deadline)s. Escalated to you.")
+    else:
+        text = gettext_lazy("SLA level 2: %(number)s %(target)s is far overdue (due %(deadline)s).")
+    return Message(text, {"number": ticket.number, "target": Target(clock.target).label, "deadline": deadline})
 
 
-_TEXTS: dict = {}
-
-
-def _texts(level: str, target: str) -> str:
-    """Message template per (language, level, target), translated once per process."""
-    from django.utils.translation import get_language
-
-    key = (get_language(), level, target)
-    if key not in _TEXTS:
-        if level == SLAEscalation.Level.WARNING:
-            text = _("SLA warning: %(number)s %(target)s is due at %(deadline)s.")
-        elif level == SLAEscalation.Level.BREACH:
-            text = _("SLA breached: %(number)s %(target)s was due at %(deadline)s. Escalated to you.")
-        else:
-            text = _("SLA level 2: %(number)s %(target)s is far overdue (due %(deadline)s).")
-        label = str(Target(target).label).replace("%", "%%")
-        _TEXTS[key] = text.replace("%(target)s", label)
-    return _TEXTS[key]
+# The kind of each level, for the recipient's channel preference (servicedesk/preferences.py).
+LEVEL_KIND = {SLAEscalation.Level.WARNING: "sla_warning", SLAEscalation.Level.BREACH: "sla_breach",
+              SLAEscalation.Level.LEVEL2: "sla_level2"}
 
 
 class _Outbox:
@@ -381,8 +376,10 @@ class _Outbox:
     def __init__(self):
         self.items = []
 
-    def add(self, *, recipient, message: str, url: str):
-        self.items.append((recipient, message, url))
+    def add(self, *, recipient, message, url: str, kind: str, group: str):
+        from servicedesk.preferences import Note
+
+        self.items.append(Note(recipient=recipient, message=message, url=url, kind=kind, group=group))
 
     def flush(self):
         from servicedesk.services import notify_many
@@ -391,20 +388,25 @@ class _Outbox:
         self.items = []
 
 
-def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime, outbox: _Outbox) -> None:
-    """What a newly recorded level does (domain.md §4). Runs only when its row was inserted."""
+def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime, outbox: _Outbox,
+            notify: bool = True) -> None:
+    """What a newly recorded level does (domain.md §4). Runs only when its row was inserted.
+    `notify=False` for a level already passed by a higher one due in the same sweep: its other
+    effects (priority, reassignment) still happen, but only the highest level is told."""
     from tickets import services as ticket_services
 
     ticket = clock.ticket
-    url = _ticket_url(ticket, recipients)
-    if level == SLAEscalation.Level.WARNING:
-        people = [ticket.assignee] if ticket.assignee_id else recipients.supervisor_of(ticket)
-    elif level == SLAEscalation.Level.BREACH:
-        people = recipients.supervisor_of(ticket)
-    else:
-        people = recipients.managers
-    for person in people:
-        outbox.add(recipient=person, message=_message(level, clock, person), url=url)
+    if notify:
+        url = _ticket_url(ticket, recipients)
+        if level == SLAEscalation.Level.WARNING:
+            people = [ticket.assignee] if ticket.assignee_id else recipients.supervisor_of(ticket)
+        elif level == SLAEscalation.Level.BREACH:
+            people = recipients.supervisor_of(ticket)
+        else:
+            people = recipients.managers
+        message = _message(level, clock)
+        for person in people:
+            outbox.add(recipient=person, message=message, url=url, kind=LEVEL_KIND[level], group=f"ticket:{ticket.pk}")
     if level != SLAEscalation.Level.BREACH or ticket.status in ("closed", "cancelled", "resolved"):
         return
     reason = _("SLA breached: %(target)s") % {"target": Target(clock.target).label}
@@ -489,12 +491,16 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
             plans.append((clock, due))
         result.examined += len(plans)
         before = [(clock, rollup.state(clock)) for clock, _due in plans]
+        # Only the highest level due is notified (issue 11 item 4): a clock first swept after its
+        # breach records the warning too (so it never fires later) but marks it not notified.
         inserted = _insert_escalations(
-            [(clock.pk, LEVEL_NAME[level], at) for clock, due in plans for level, at in due], now
+            [(clock.pk, LEVEL_NAME[level], at, level == max(lv for lv, _at in due))
+             for clock, due in plans for level, at in due], now
         )
         done: list[SLAClock] = []
         outbox = _Outbox()
-        # Stored text, read later by one person: in the department's configured language.
+        # Timeline events and reasons in the department's language; notifications are rendered by
+        # notify_many in each recipient's own language.
         with override(settings.LANGUAGE_CODE):
             _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result, fail_after)
         outbox.flush()
@@ -510,16 +516,17 @@ def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result,
         if fail_after is not None and result.processed >= fail_after:
             raise RuntimeError("simulated crash in the middle of an SLA sweep batch")
         new_levels = [LEVEL_NAME[level] for level, _at in due if (clock.pk, LEVEL_NAME[level]) in inserted]
+        highest = LEVEL_NAME[max(level for level, _at in due)] if due else None
         pending = len(outbox.items)
         try:
             if SLAEscalation.Level.BREACH in new_levels:
                 # Breach calls the ticket services: a savepoint, so one failure undoes only itself.
                 with transaction.atomic():
                     for name in new_levels:
-                        _effect(name, clock, recipients, now, outbox)
+                        _effect(name, clock, recipients, now, outbox, notify=name == highest)
             else:
                 for name in new_levels:
-                    _effect(name, clock, recipients, now, outbox)
+                    _effect(name, clock, recipients, now, outbox, notify=name == highest)
         except Exception:
             logger.exception("SLA sweep: effect failed for clock %s; retrying in %s", clock.pk, RETRY_DELAY)
             # Its escalation rows were inserted above (outside the savepoint) and stay: the

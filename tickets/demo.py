@@ -65,7 +65,7 @@ def load(*, stdout, options):
         spec = _spec(rng, i, customers, assets, causes, departments, staff, base)
         if i < done:
             continue
-        _make(spec)
+        _make(spec, made_ids=options.setdefault("demo_tickets", set()))
         made += 1
     stdout.write(f"Tickets: {made} demo tickets opened (with replies, notes and events).")
 
@@ -82,8 +82,8 @@ def _spec(rng, i, customers, assets, causes, departments, staff, base):
         "channel": rng.choice(["phone", "phone", "walk_in", "email", "web"]),
         # Spread over the last 60 days, newest last; i keeps numbers in time order.
         "opened": base - timedelta(hours=(TOTAL - i) * 4 + rng.randint(0, 3)),
-        "fate": rng.choices(["new", "ack", "progress", "waiting", "resolved", "closed", "cancelled"],
-                            weights=[12, 8, 18, 7, 20, 30, 5])[0],
+        "fate": _settled(i, rng.choices(["new", "ack", "progress", "waiting", "resolved", "closed", "cancelled"],
+                                        weights=[12, 8, 18, 7, 20, 30, 5])[0]),
         "assignee": rng.choice([staff["agent"], staff["agent2"], staff["supervisor"], None]),
         "cause": rng.choice(causes),
         "department": rng.choice(departments),
@@ -94,7 +94,17 @@ def _spec(rng, i, customers, assets, causes, departments, staff, base):
     }
 
 
-def _make(s):
+def _settled(i: int, fate: str) -> str:
+    """A working department: tickets older than three days are done, except a few still open (and
+    breached); only the last three days' tickets are in every state, a handful of them at risk.
+    Applied after the draw, so the random sequence (and thus every other value) is unchanged."""
+    age_hours = (TOTAL - i) * 4
+    if fate in ("new", "ack", "progress", "waiting") and age_hours > 72 and i % 60 != 7:
+        return "closed"
+    return fate
+
+
+def _make(s, *, made_ids: set):
     staff, t0 = s["staff"], s["opened"]
     now = timezone.now()
 
@@ -107,6 +117,7 @@ def _make(s):
     ev = TicketEvent.objects.get(ticket=t, kind="created")
     ev.after = {**ev.after, "demo": True}  # the marker that makes re-running add nothing
     ev.save(update_fields=["after"])
+    made_ids.add(t.pk)
     fate, agent = s["fate"], s["assignee"]
     if fate == "new":
         return

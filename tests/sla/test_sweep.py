@@ -75,7 +75,29 @@ def test_running_the_sweep_twice_changes_nothing_the_second_time(ticket):
     second = sla_sweep(now=at(2026, 11, 24, 10))
     assert first.fired["warning"] == 1 and first.fired["breach"] == 1
     assert second.examined == 0 and second.fired == {"warning": 0, "breach": 0, "level2": 0}
-    assert SLAEscalation.objects.count() == 2 and Notification.objects.count() == 2
+    # both levels recorded; only the highest (the breach, to the supervisor) was notified
+    assert SLAEscalation.objects.count() == 2 and Notification.objects.count() == 1
+
+
+def test_first_sweep_past_several_levels_notifies_only_the_highest(ticket, personas):
+    """Issue 11 item 4: warning, breach and level 2 of one clock must not arrive in the same minute."""
+    # given nobody swept the clock until after its level-2 moment (Wednesday 09:00)
+    manager = personas.manager
+    # when the first sweep runs
+    sla_sweep(now=at(2026, 11, 25, 9, 30))
+    # then the first-response warning and breach are recorded as passed, not notified, and the level 2 is
+    rows = dict(SLAEscalation.objects.filter(clock__ticket=ticket, clock__target="first_response")
+                .values_list("level", "notified"))
+    assert rows == {"warning": False, "breach": False, "level2": True}
+    # one notification per clock: the manager hears of first response (level 2), the supervisor of
+    # resolution (breach); the agent's two warnings stay silent
+    assert Notification.objects.filter(recipient=manager).count() == 1
+    assert Notification.objects.filter(recipient=personas.supervisor).count() == 1
+    assert Notification.objects.filter(recipient=personas.agent).count() == 0
+    assert Notification.objects.count() == SLAClock.objects.filter(ticket=ticket, escalations__isnull=False).distinct().count()
+    # and the breach still raised the priority (its effect on the ticket is not a notification)
+    ticket.refresh_from_db()
+    assert ticket.priority < Ticket.Priority.NORMAL
 
 
 def test_catch_up_after_beat_was_down_fires_each_level_once_at_its_scheduled_moment(ticket):

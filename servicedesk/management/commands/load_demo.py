@@ -19,7 +19,11 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("Demo data is for development only: refusing to load it with DEBUG off.")
         # Each app may ship demo.py with load(*, stdout, options); run them in INSTALLED_APPS order
-        # so that tickets find customers, dispatch finds tickets, and so on.
+        # so that tickets find customers, dispatch finds tickets, and so on. `demo_tickets` collects
+        # the tickets made in THIS run: later loaders (SLA clocks, surveys, callbacks) work only on
+        # those, never on rows people made between two runs (issue 11 item 10), and a second run,
+        # which makes no tickets, touches nothing.
+        shared = {"customers": customers, "demo_tickets": set()}
         for config in apps.get_app_configs():
             try:
                 module = importlib.import_module(f"{config.name}.demo")
@@ -28,6 +32,6 @@ class Command(BaseCommand):
                     continue
                 raise
             with transaction.atomic():
-                module.load(stdout=self.stdout, options={"customers": customers})
+                module.load(stdout=self.stdout, options=shared)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Demo logins (password: demo): frontdesk, agent, supervisor, technician, manager")
