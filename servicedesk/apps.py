@@ -8,7 +8,9 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
-        from . import roles
+        from . import outbox, roles, services
+
+        outbox.register(services.NOTIFICATION_EMAIL, services.notification_email_marked)
 
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).

@@ -33,6 +33,12 @@ app.conf.beat_schedule = {
     "dispatch-escalations": {
         "task": "dispatch.escalations_check_due", "schedule": MINUTE, "options": {"expires": MINUTE},
     },
+    # The outbox (every e-mail and SMS that leaves the database): every minute. Each message is
+    # normally sent within seconds by the task queued on commit; this sweep is the safety net for a
+    # message whose task was never queued (broker down), died with its worker (lease expired) or
+    # failed and backed off (1, 2, 4 … 60 min). The shortest back-off is a minute, hence the interval;
+    # an idle tick is one probe of the partial index outbox_due_idx.
+    "outbox-sweep": {"task": "servicedesk.tasks.outbox_sweep_task", "schedule": MINUTE, "options": {"expires": MINUTE}},
     # Ticket reply emails: every 2 minutes. A reply is emailed at once after commit; this sweep only
     # re-sends the ones whose send failed (backoff 2, 4, 8… min) or was never queued because the
     # broker was down, so 2 minutes matches the shortest backoff. Claims are compare-and-set.
