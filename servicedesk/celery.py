@@ -39,12 +39,6 @@ app.conf.beat_schedule = {
     # failed and backed off (1, 2, 4 … 60 min). The shortest back-off is a minute, hence the interval;
     # an idle tick is one probe of the partial index outbox_due_idx.
     "outbox-sweep": {"task": "servicedesk.tasks.outbox_sweep_task", "schedule": MINUTE, "options": {"expires": MINUTE}},
-    # Ticket reply emails: every 2 minutes. A reply is emailed at once after commit; this sweep only
-    # re-sends the ones whose send failed (backoff 2, 4, 8… min) or was never queued because the
-    # broker was down, so 2 minutes matches the shortest backoff. Claims are compare-and-set.
-    "tickets-reply-delivery": {
-        "task": "tickets.tasks.reply_delivery_sweep", "schedule": 2 * MINUTE, "options": {"expires": 2 * MINUTE},
-    },
     # Knowledge review reminders: weekly (Monday 09:00 local) is the review rhythm owners asked for;
     # a (article, week) unique row keeps it exactly once even if beat fires twice or catches up late.
     "knowledge-review-reminders": {
@@ -71,12 +65,6 @@ app.conf.beat_schedule = {
     "followups-key-account-callbacks": {
         "task": "followups.tasks.key_account_callbacks_task", "schedule": crontab(minute=0, hour=7),
         "options": {"expires": 24 * HOUR},
-    },
-    # Survey links the task could not deliver (broker down, gateway failing): every 10 minutes,
-    # matching the first resend pause; later pauses double. Claimed with SKIP LOCKED.
-    "followups-survey-resend": {
-        "task": "followups.tasks.survey_invitations_resend_task", "schedule": 10 * MINUTE,
-        "options": {"expires": 10 * MINUTE},
     },
     # Report emails: hourly. A daily report must arrive early in the morning, and each run only
     # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
