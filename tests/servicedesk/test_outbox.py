@@ -117,3 +117,35 @@ def test_a_late_mark_from_a_worker_whose_lease_expired_does_not_overwrite(settin
     assert _mark(old, token=old_token, error="late failure", now=now + lease()) is False
     row.refresh_from_db()
     assert row.status == S.SENT and row.last_error == ""
+
+
+def test_queuing_with_the_broker_down_returns_at_once_and_logs_once(caplog, settings):
+    """Issue 12 §2: no connection retry, a breaker after the first failure, one log line per interval."""
+    import logging
+    import time
+
+    from servicedesk import queue
+    from servicedesk.celery import app
+    from servicedesk.tasks import outbox_deliver_task
+    from tests.conftest import point_broker
+
+    old = app.conf.broker_url
+    app.conf.task_always_eager = False
+    point_broker(app, "redis://127.0.0.1:1/0")
+    queue.reset()
+    try:
+        queue._publish(outbox_deliver_task, ([0],), {})  # the process's first publish also loads kombu/redis
+        queue.reset()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="servicedesk.queue"):
+            started = time.perf_counter()
+            results = [queue._publish(outbox_deliver_task, ([i],), {}) for i in range(100)]
+            took = time.perf_counter() - started
+        assert not any(results)
+        assert took < 0.2, took
+        assert len([r for r in caplog.records if r.name == "servicedesk.queue"]) == 1
+        assert queue.broker_unavailable()
+    finally:
+        point_broker(app, old)
+        queue.reset()
+        app.conf.task_always_eager = True
