@@ -184,13 +184,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Publishing must fail fast when Redis is down: intake goes on, the sweeps catch up later. No
-    # connection retry (kombu's retry waits 2 s), a short connect timeout for a host that drops packets.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_connect_timeout": float(os.environ.get("BROKER_CONNECT_TIMEOUT", "0.5")),
-        "socket_timeout": 5,
-        "max_retries": 0,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Publishing must fail fast when Redis is down: intake goes on, the sweeps catch up later. No
+# connection retry (kombu's retry waits 2 s), a short connect timeout for a host that drops packets.
+# (Set for every broker: a test or a deployment may repoint the app at Redis after start-up.)
+CELERY_BROKER_TRANSPORT_OPTIONS.update({
+    "socket_connect_timeout": float(os.environ.get("BROKER_CONNECT_TIMEOUT", "0.5")),
+    "socket_timeout": 5,
+    "max_retries": 0,
+})
 # After a failed publish, this process stops trying for this many seconds (servicedesk/queue.py).
 BROKER_RETRY_AFTER = float(os.environ.get("BROKER_RETRY_AFTER", "10"))
 # The outbox (servicedesk/outbox.py): attempts before a message is shown as undeliverable, the first
