@@ -2,6 +2,10 @@
 
 Each entry says why it runs at that interval. Sweeps are idempotent: if beat was down they catch up
 on the next tick, and running one twice changes nothing the second time.
+
+Every entry is sent as ``servicedesk.tasks.periodic_job_run(<entry name>)``, which runs the entry's
+task once per scheduled slot (servicedesk/periodic.py): two beats running at once do no duplicate work.
+SERVICEDESK_BEAT_SCALE (tests only) multiplies every interval, to run hours of schedule in seconds.
 """
 import os
 
@@ -14,7 +18,7 @@ app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-MINUTE = 60.0
+MINUTE = 60.0 * float(os.environ.get("SERVICEDESK_BEAT_SCALE", "1"))
 HOUR = 60 * MINUTE
 
 app.conf.beat_schedule = {
@@ -75,3 +79,17 @@ app.conf.beat_schedule = {
         "options": {"expires": HOUR},
     },
 }
+
+# Which task each entry runs; beat itself sends the slot-claiming wrapper (see the module docstring).
+PERIODIC_TASKS = {name: entry["task"] for name, entry in app.conf.beat_schedule.items()}
+for _name, _entry in app.conf.beat_schedule.items():
+    _entry["task"] = "servicedesk.tasks.periodic_job_run"
+    _entry["args"] = [_name]
+
+
+def periodic_interval(name: str) -> float:
+    """Seconds between two runs of an entry (crontab entries: their slot is one minute)."""
+    schedule = app.conf.beat_schedule[name]["schedule"]
+    if isinstance(schedule, (int, float)):
+        return float(schedule)
+    return 60.0

@@ -18,3 +18,20 @@ def outbox_sweep_task() -> dict:
     from .outbox import outbox_sweep
 
     return outbox_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def periodic_job_run(job: str):
+    """Beat's entry point for every schedule: run the entry's task once per slot (servicedesk/periodic.py).
+
+    Idempotent by construction: a second beat's message for the same slot, or this message
+    redelivered after a worker was killed, finds the slot taken and returns "skipped".
+    """
+    from .celery import PERIODIC_TASKS, app, periodic_interval
+    from .periodic import periodic_job_claim, periodic_job_finished
+
+    if not periodic_job_claim(name=job, every_seconds=periodic_interval(job)):
+        return "skipped"
+    result = app.tasks[PERIODIC_TASKS[job]]()
+    periodic_job_finished(name=job)
+    return result
