@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import roles
@@ -40,3 +41,14 @@ def notifications(request):
 def notifications_mark_read(request):
     request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notifications")
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and monitors: no login, no secrets, JSON; 503 when something needs acting on."""
+    from django.http import JsonResponse
+
+    from .health import health
+
+    report = health()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
