@@ -11,6 +11,8 @@ class ServicedeskConfig(AppConfig):
         from . import outbox, roles, services
 
         outbox.register(services.NOTIFICATION_EMAIL, services.notification_email_marked)
+        # Managers see the messages the outbox gave up on, and send them again.
+        roles.extend_role(roles.MANAGER, ["servicedesk.view_outboxmessage", "servicedesk.change_outboxmessage"])
 
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).

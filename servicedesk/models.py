@@ -139,6 +139,19 @@ class OutboxMessage(models.Model):
     def __str__(self):
         return f"{self.kind} → {self.to}"
 
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+
+# What each kind of outbox message is, in the department's words (the manager's list shows it).
+KIND_LABELS = {
+    "notification.email": _("Staff notification"),
+    "ticket.reply": _("Reply to a customer"),
+    "survey.link": _("Survey link"),
+    "report.email": _("Scheduled report"),
+}
+
 
 class PeriodicJob(models.Model):
     """The last scheduled slot each periodic job ran for: a compare-and-set on it makes a second beat

@@ -7,6 +7,8 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("outbox/undeliverable/", views.outbox_undeliverable, name="outbox_undeliverable"),
+    path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
