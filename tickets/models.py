@@ -229,12 +229,12 @@ class TicketReply(models.Model):
 
     class Delivery(models.TextChoices):
         INTERNAL = "internal", _("Internal note")
-        NO_EMAIL = "no_email", _("No email address")
-        PENDING = "pending", _("Waiting to be emailed")
+        NO_EMAIL = "no_email", _("Not possible: no e-mail or mobile")
+        PENDING = "pending", _("Queued")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Emailed")
+        SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed, will retry")
-        GAVE_UP = "gave_up", _("Could not be emailed")
+        GAVE_UP = "gave_up", _("Failed")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
@@ -247,6 +247,8 @@ class TicketReply(models.Model):
     delivery_status = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices,
                                        default=Delivery.INTERNAL)
     # A copy of the outbox row's state (servicedesk.OutboxMessage, source = this reply), kept by its hook.
+    delivery_channel = models.CharField(_("sent by"), max_length=5, blank=True)  # "email" / "sms"
+    delivered_to = models.CharField(_("sent to"), max_length=254, blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)

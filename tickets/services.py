@@ -417,6 +417,8 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: dateti
         outgoing = _reply_outgoing(reply, ticket=locked) if public else None
         if public:
             reply.delivery_status = Delivery.PENDING if outgoing else Delivery.NO_EMAIL
+            if outgoing:
+                reply.delivery_channel, reply.delivered_to = outgoing.channel, outgoing.to
         reply.full_clean(exclude=["ticket", "author"])
         try:
             with transaction.atomic():
@@ -458,16 +460,22 @@ REPLY_MESSAGE = "ticket.reply"
 
 
 def _reply_outgoing(reply: TicketReply, *, ticket: Ticket):
-    """The outbox message for a public reply, or None when the customer cannot be reached."""
+    """The outbox message for a public reply: by the customer's preferred channel, else e-mail if
+    known, else SMS to the mobile (issue 11 §5); None when the customer cannot be reached."""
+    from customers.selectors import customer_message_route
     from servicedesk.outbox import Outgoing
 
     customer = ticket.customer
-    if not customer.email:
+    route = customer_message_route(customer=customer)
+    if route is None:
         return None
+    channel, to = route
     with translation.override(customer.preferred_language or settings.LANGUAGE_CODE):
         subject = _("Re: %(number)s %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
-    return Outgoing(kind=REPLY_MESSAGE, channel="email", to=customer.email, subject=subject[:150], body=reply.body,
-                    source=reply)
+        # An SMS has no subject line: the ticket number goes first, so the customer knows what it answers.
+        body = reply.body if channel == "email" else _("[%(number)s] %(text)s") % {"number": ticket.number,
+                                                                                   "text": reply.body}
+    return Outgoing(kind=REPLY_MESSAGE, channel=channel, to=to, subject=subject[:150], body=body, source=reply)
 
 
 def reply_delivery_marked(message) -> None:
