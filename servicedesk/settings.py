@@ -202,6 +202,10 @@ OUTBOX_BACKOFF_BASE_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", 
 OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
 # SMS for replies and complaint results (followups/delivery.py); empty: the survey backend if it is SMS.
 SMS_DELIVERY_BACKEND = os.environ.get("SMS_DELIVERY_BACKEND", "")
+# /healthz thresholds (servicedesk/health.py, README "Health"), in seconds.
+HEALTH_SWEEP_MAX_AGE = int(os.environ.get("HEALTH_SWEEP_MAX_AGE", "300"))
+HEALTH_OUTBOX_MAX_AGE = int(os.environ.get("HEALTH_OUTBOX_MAX_AGE", "900"))
+HEALTH_SLA_GRACE = int(os.environ.get("HEALTH_SLA_GRACE", "120"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
