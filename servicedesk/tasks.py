@@ -9,7 +9,8 @@ def outbox_deliver_task(message_ids: list[int]) -> dict:
     """Fast path: deliver the messages a transaction just wrote (queued on commit)."""
     from .outbox import outbox_deliver
 
-    return outbox_deliver(message_ids=list(message_ids))
+    ids = list(message_ids)
+    return outbox_deliver(message_ids=ids, batch=max(1, len(ids)))
 
 
 @shared_task(acks_late=True)

@@ -150,6 +150,8 @@ def test_broker_down_costs_nothing_then_a_worker_delivers_everything_once(
     took = time.monotonic() - started
     assert result.fired["breach"] >= 100, result
     assert t_sweep < 0.2 and took < 45, (t_sweep, took)
+    print(f"queuing ms: open {t_open * 1000:.1f}, reply {t_reply * 1000:.1f}, resolve {t_resolve * 1000:.1f}, "
+          f"SLA sweep {t_sweep * 1000:.1f} (sweep over {result.fired['breach']} breaches took {took:.1f} s)")
     messages = OutboxMessage.objects.count()
     kinds = Counter(OutboxMessage.objects.values_list("kind", flat=True))
     assert kinds["notification.email"] >= 100 and kinds["ticket.reply"] == 1 and kinds["survey.link"] == 1, kinds

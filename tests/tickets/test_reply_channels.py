@@ -36,7 +36,8 @@ def test_reply_to_a_customer_with_only_a_mobile_goes_by_sms_once(client_for, tic
         page = _reply(client, ticket).content.decode()
     # then the page says how it goes, the SMS backend got it once, with the ticket number
     assert "queued to be sent to the customer by SMS (+8613912345678)" in page
-    assert len(sms) == 1 and sms[0][0] == "+8613912345678" and sms[0][1].startswith(f"[{ticket.number}] ")
+    # (in the customer's language: Chinese by default, 【SR-…】 first)
+    assert len(sms) == 1 and sms[0][0] == "+8613912345678" and sms[0][1].startswith(f"【{ticket.number}】")
     assert sms[0][2] == OutboxMessage.objects.get().idempotency_key and not mail.outbox
     # a second sweep sends nothing more, and the timeline shows "SMS · Sent"
     outbox_sweep()

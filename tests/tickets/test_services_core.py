@@ -161,9 +161,11 @@ def test_failed_send_keeps_reply_and_is_retried_by_sweep(ticket_factory, custome
     assert len(mail.outbox) == 1
 
 
-def test_customer_without_email_reply_is_kept_not_sent(ticket_factory, personas):
+def test_customer_without_email_reply_is_kept_and_texted(ticket_factory, personas):
+    # the factory's customers have a mobile and no e-mail: the reply goes by SMS (issue 11 §5);
+    # a customer with neither is tested in test_reply_channels.py
     reply = ticket_reply(ticket=ticket_factory(), author=personas.agent, body="Called back", public=True)
-    assert reply.delivery_status == "no_email"
+    assert (reply.delivery_status, reply.delivery_channel) == ("pending", "sms")
 
 
 def test_resolve_records_fault_cause_and_solution(ticket_factory, personas, fault_cause, catch):
