@@ -39,6 +39,9 @@ class CustomerForm(forms.Form):
     phone3 = forms.CharField(label=_("Third phone"), max_length=40, required=False)
     label3 = forms.ChoiceField(label=_("Type"), choices=CustomerPhone.Label.choices, initial=CustomerPhone.Label.OFFICE)
     email = forms.EmailField(label=_("Email"), required=False)
+    preferred_channel = forms.ChoiceField(
+        label=_("Messages by"), choices=Customer.MessageChannel.choices, required=False,
+        help_text=_("How replies and complaint results reach the customer. If that way is not possible, the other is used."))
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
     tier = forms.ChoiceField(label=_("Service tier"), choices=Customer.Tier.choices, initial=Customer.Tier.BASIC)
@@ -81,7 +84,7 @@ class CustomerForm(forms.Form):
         ]
 
     def customer_fields(self) -> dict:
-        keys = ("kind", "name", "email", "address", "region", "tier", "is_key_account", "notes")
+        keys = ("kind", "name", "email", "preferred_channel", "address", "region", "tier", "is_key_account", "notes")
         return {k: self.cleaned_data[k] for k in keys}
 
     @classmethod
@@ -90,6 +93,7 @@ class CustomerForm(forms.Form):
             "kind": customer.kind,
             "name": customer.name,
             "email": customer.email,
+            "preferred_channel": customer.preferred_channel,
             "address": customer.address,
             "region": customer.region_id,
             "tier": customer.tier,

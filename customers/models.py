@@ -62,6 +62,17 @@ class Customer(TimeStampedModel):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
     )
 
+    class MessageChannel(models.TextChoices):
+        # Most customers here have only a mobile: "automatic" texts them unless there is an e-mail.
+        AUTO = "", _("Automatic: e-mail if known, else SMS")
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS to the mobile")
+
+    preferred_channel = models.CharField(
+        _("messages by"), max_length=5, choices=MessageChannel.choices, blank=True, default=MessageChannel.AUTO,
+        help_text=_("How replies and complaint results reach the customer. If that way is not possible, the other is used."),
+    )
+
     # First-contact attribution (第一接触原则): who first recorded the customer, when, through
     # which channel. `owner` starts as that person and changes only by a supervisor (logged).
     first_contact_by = models.ForeignKey(

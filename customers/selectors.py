@@ -407,3 +407,21 @@ def contacts_logged_today(*, user, now: datetime | None = None, limit: int = 10)
         .select_related("customer", "ticket")
         .order_by("-started_at")[:limit]
     )
+
+
+def customer_message_route(*, customer: Customer) -> tuple[str, str] | None:
+    """(channel, address) for a message to the customer (a reply, a complaint result), or None when
+    there is no way to reach them (issue 11 §5: most customers here have only a mobile).
+
+    The customer's preferred channel when it is possible; otherwise the other one: e-mail if an
+    address is on file, else SMS to the primary mobile number.
+    """
+    mobile = next((p.number for p in sorted(customer.phones.all(), key=lambda p: (not p.is_primary, p.pk))
+                   if p.label == CustomerPhone.Label.MOBILE), "")
+    email = (customer.email or "").strip()
+    routes = {"email": email, "sms": mobile}
+    preferred = customer.preferred_channel or ("email" if email else "sms")
+    for channel in (preferred, "sms" if preferred == "email" else "email"):
+        if routes[channel]:
+            return channel, routes[channel]
+    return None

@@ -48,6 +48,7 @@ def customer_create(
     is_key_account: bool = False,
     notes: str = "",
     preferred_language: str = "zh-hans",
+    preferred_channel: str = "",
     now: datetime | None = None,
 ) -> Customer:
     """Create a customer, refusing a phone already on file (find before create, domain.md §2).
@@ -84,6 +85,7 @@ def customer_create(
         is_key_account=is_key_account,
         notes=notes,
         preferred_language=preferred_language,
+        preferred_channel=preferred_channel,
         first_contact_by=created_by,
         first_contact_at=now,
         first_contact_channel=channel,
@@ -164,7 +166,8 @@ def contact_log(
 
 # --- Editing ----------------------------------------------------------------------------------
 
-CUSTOMER_EDITABLE = ("kind", "name", "email", "address", "region", "tier", "is_key_account", "notes", "preferred_language")
+CUSTOMER_EDITABLE = ("kind", "name", "email", "address", "region", "tier", "is_key_account", "notes", "preferred_language",
+                     "preferred_channel")
 
 
 def _display(value):

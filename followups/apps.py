@@ -7,10 +7,12 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Callbacks and surveys")
 
     def ready(self):
-        from servicedesk import roles
+        from servicedesk import outbox, roles
         from tickets import signals as ticket_signals
 
         from . import services
+
+        outbox.register(services.SURVEY_MESSAGE, services.survey_delivery_marked)
 
         ticket_signals.ticket_status_changed.connect(services.on_ticket_status_changed,
                                                      dispatch_uid="followups.ticket_status_changed")

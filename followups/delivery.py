@@ -1,9 +1,16 @@
-"""How survey links reach customers: a pluggable backend chosen by settings.SURVEY_DELIVERY_BACKEND.
+"""How messages reach customers by SMS (survey links, replies, complaint results): a pluggable backend.
 
 A backend is a class with a ``channel`` ("sms", "email" or "log") and a method
-``send(to: str, text: str, *, subject: str = "") -> None`` that delivers ``text`` to ``to`` (a phone
-number in E.164 for SMS, an email address for email) or raises :class:`DeliveryError`. Raising makes
-the Celery task retry with exponential backoff; returning means delivered.
+``send(to: str, text: str, *, subject: str = "", idempotency_key: str = "") -> None`` that delivers
+``text`` to ``to`` (a phone number in E.164 for SMS, an email address for email) or raises
+:class:`DeliveryError`. It is called by the outbox (servicedesk/outbox.py) only: raising makes the
+outbox try again later with a back-off; returning means delivered. ``idempotency_key`` is the same on
+every attempt of one message: pass it to a gateway that de-duplicates (most accept a client message
+id), so a send repeated after a crash reaches the customer once.
+
+Which backend: ``SMS_DELIVERY_BACKEND`` for SMS; survey links go through ``SURVEY_DELIVERY_BACKEND``
+(its ``channel`` decides whether a survey link is e-mailed or texted; if it is an SMS backend and
+``SMS_DELIVERY_BACKEND`` is not set, it is the SMS backend for everything).
 
 Shipped: ``ConsoleBackend`` (default, logs the message: development and demos), ``EmailBackend``
 (Django's mail settings), and ``SmsGatewayBackend``, the base class a real SMS gateway subclasses.
@@ -26,7 +33,8 @@ class DeliveryError(Exception):
 class DeliveryBackend:
     channel = "log"
 
-    def send(self, to: str, text: str, *, subject: str = "") -> None:  # pragma: no cover - interface
+    def send(self, to: str, text: str, *, subject: str = "",
+             idempotency_key: str = "") -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -35,8 +43,8 @@ class ConsoleBackend(DeliveryBackend):
 
     channel = "sms"
 
-    def send(self, to: str, text: str, *, subject: str = "") -> None:
-        logger.info("Survey link for %s: %s", to, text)
+    def send(self, to: str, text: str, *, subject: str = "", idempotency_key: str = "") -> None:
+        logger.info("Message for %s: %s", to, text)
 
 
 class EmailBackend(DeliveryBackend):
@@ -44,7 +52,7 @@ class EmailBackend(DeliveryBackend):
 
     channel = "email"
 
-    def send(self, to: str, text: str, *, subject: str = "") -> None:
+    def send(self, to: str, text: str, *, subject: str = "", idempotency_key: str = "") -> None:
         try:
             send_mail(subject=subject or text[:60], message=text, from_email=settings.DEFAULT_FROM_EMAIL,
                       recipient_list=[to])
@@ -58,15 +66,24 @@ class SmsGatewayBackend(DeliveryBackend):
     * ``to`` is the customer's mobile number in E.164 (``+8613812345678``);
     * ``text`` is the whole message (≤ 300 characters: the link and one sentence);
     * return on success; raise :class:`DeliveryError` on a temporary failure (it is retried with
-      exponential backoff, up to 5 times); raise anything else for a permanent failure.
+      exponential backoff by the outbox, up to OUTBOX_MAX_ATTEMPTS times, then shown to a manager);
+    * ``idempotency_key`` is stable across attempts of one message: give it to the gateway.
     """
 
     channel = "sms"
 
-    def send(self, to: str, text: str, *, subject: str = "") -> None:
+    def send(self, to: str, text: str, *, subject: str = "", idempotency_key: str = "") -> None:
         raise NotImplementedError("Subclass SmsGatewayBackend and implement send(to, text) for your gateway")
 
 
 def get_backend() -> DeliveryBackend:
     path = getattr(settings, "SURVEY_DELIVERY_BACKEND", DEFAULT_BACKEND) or DEFAULT_BACKEND
+    return import_string(path)()
+
+
+def get_sms_backend() -> DeliveryBackend:
+    path = getattr(settings, "SMS_DELIVERY_BACKEND", "")
+    if not path:
+        survey = get_backend()
+        return survey if survey.channel == "sms" else import_string(DEFAULT_BACKEND)()
     return import_string(path)()

@@ -239,8 +239,6 @@ class SurveyInvitation(models.Model):
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     delivery_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # When the resend sweep should try again (broker down, gateway failing); NULL once settled.
-    next_send_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("survey invitation")
@@ -253,7 +251,6 @@ class SurveyInvitation(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], name="surveyinv_created_idx"),
-            models.Index(fields=["next_send_at"], condition=Q(next_send_at__isnull=False), name="surveyinv_resend_idx"),
         ]
 
     def __str__(self):

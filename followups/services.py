@@ -13,8 +13,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_lazy
 
-from servicedesk.queue import enqueue_on_commit
-
 from . import selectors
 from .models import (
     Callback,
@@ -407,63 +405,51 @@ def survey_invitation_for_token(token: str, *, now: datetime | None = None) -> S
     return invitation
 
 
+SURVEY_MESSAGE = "survey.link"
+
+
+def _survey_address(customer) -> tuple[str, str]:
+    """(channel, address) for a survey link: the survey backend's channel decides e-mail or SMS."""
+    from customers.models import CustomerPhone
+
+    from .delivery import get_backend
+
+    if get_backend().channel == "email":
+        return "email", customer.email
+    phone = (CustomerPhone.objects.filter(customer=customer).order_by("-is_primary", "label", "pk").first())
+    return "sms", phone.number if phone else ""
+
+
 def survey_invitation_create(*, ticket=None, customer=None, technician=None, work_order=None,
                              now: datetime | None = None) -> SurveyInvitation | None:
-    """One invitation per ticket (unique); the link is sent by a Celery task after commit."""
+    """One invitation per ticket (unique); the link is an outbox message written in the same
+    transaction (servicedesk/outbox.py), so it is sent once even if the broker is down."""
+    from servicedesk.outbox import outbox_add
+
     now = now or timezone.now()
     customer = customer or ticket.customer
     pol = selectors.policy()
+    channel, to = _survey_address(customer)
     invitation = SurveyInvitation(
         customer=customer, ticket=ticket, technician=technician, work_order=work_order, nonce=secrets.token_hex(16),
         language=customer.preferred_language or "zh-hans", created_at=now,
         expires_at=now + timedelta(days=pol.survey_expiry_days),
-        # The task normally sends it within seconds; if the broker was down, the sweep does.
-        next_send_at=now + RESEND_AFTER,
+        delivery_status=SurveyInvitation.Delivery.PENDING if to else SurveyInvitation.Delivery.NO_ADDRESS,
+        delivery_channel=channel if to else "", delivered_to=to,
     )
     try:
         with transaction.atomic():
             invitation.save()
+            if to:
+                with translation.override(invitation.language):
+                    subject = _("How did we do?")
+                outbox_add(kind=SURVEY_MESSAGE, channel=channel, to=to, subject=subject,
+                           body=survey_message(invitation), source=invitation, now=now)
     except IntegrityError:
         return None
     _rollup_add(month=timezone.localtime(now).date().replace(day=1), keys=_invitation_keys(invitation),
                 deltas={"invited": 1})
-    from .tasks import survey_invitation_send_task
-
-    enqueue_on_commit(survey_invitation_send_task, invitation.pk)
     return invitation
-
-
-RESEND_AFTER = timedelta(minutes=10)
-MAX_DELIVERY_ATTEMPTS = 6
-
-
-def survey_invitations_resend_due(*, now: datetime | None = None, batch: int = 50) -> int:
-    """Safety net for survey links: send those the task never delivered (broker down, gateway
-    failing), with growing pauses, until sent, out of attempts or expired. Rows are claimed with
-    SKIP LOCKED and pushed forward before sending, so two sweeps never send the same link."""
-    from .delivery import DeliveryError
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            SurveyInvitation.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(next_send_at__isnull=False, next_send_at__lte=now).order_by("next_send_at", "pk")[:batch]
-        )
-        for inv in due:
-            give_up = (inv.delivery_attempts >= MAX_DELIVERY_ATTEMPTS or inv.expires_at <= now
-                       or inv.delivery_status in (SurveyInvitation.Delivery.SENT, SurveyInvitation.Delivery.NO_ADDRESS))
-            nxt = None if give_up else now + RESEND_AFTER * (2 ** inv.delivery_attempts)
-            SurveyInvitation.objects.filter(pk=inv.pk).update(next_send_at=nxt)
-    sent = 0
-    for inv in due:
-        if inv.delivery_attempts >= MAX_DELIVERY_ATTEMPTS or inv.expires_at <= now:
-            continue
-        try:
-            if survey_invitation_send(invitation_id=inv.pk, now=now) == "sent":
-                sent += 1
-        except DeliveryError:
-            logger.warning("Survey invitation %s: delivery failed again", inv.pk)
-    return sent
 
 
 def survey_message(invitation: SurveyInvitation, *, base_url: str = "") -> str:
@@ -478,45 +464,19 @@ def survey_message(invitation: SurveyInvitation, *, base_url: str = "") -> str:
             "number": number, "link": link}
 
 
-def survey_invitation_send(*, invitation_id: int, now: datetime | None = None) -> str:
-    """Deliver one invitation through the configured backend and record what happened.
+def survey_delivery_marked(message) -> None:
+    """Outbox hook: the invitation's delivery columns follow its outbox row."""
+    from servicedesk.models import OutboxMessage
 
-    Raises DeliveryError (so the task retries with backoff) on a temporary failure.
-    """
-    from customers.models import CustomerPhone
-
-    from .delivery import DeliveryError, get_backend
-
-    now = now or timezone.now()
-    invitation = SurveyInvitation.objects.select_related("customer", "ticket").filter(pk=invitation_id).first()
-    if invitation is None or invitation.delivery_status == SurveyInvitation.Delivery.SENT:
-        return "skipped"
-    backend = get_backend()
-    if backend.channel == "email":
-        to = invitation.customer.email
+    S, D = OutboxMessage.Status, SurveyInvitation.Delivery
+    fields = {"delivery_attempts": message.attempts, "delivery_error": message.last_error[:500]}
+    if message.status == S.SENT:
+        fields.update(delivery_status=D.SENT, sent_at=message.sent_at, delivery_error="")
+    elif message.status == S.FAILED:
+        fields["delivery_status"] = D.FAILED
     else:
-        phone = (CustomerPhone.objects.filter(customer=invitation.customer)
-                 .order_by("-is_primary", "label", "pk").first())
-        to = phone.number if phone else ""
-    if not to:
-        SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_status=SurveyInvitation.Delivery.NO_ADDRESS,
-                                                                  next_send_at=None)
-        return "no_address"
-    text = survey_message(invitation)
-    SurveyInvitation.objects.filter(pk=invitation.pk).update(delivery_attempts=invitation.delivery_attempts + 1)
-    try:
-        with translation.override(invitation.language):
-            backend.send(to, text, subject=_("How did we do?"))
-    except DeliveryError as exc:
-        SurveyInvitation.objects.filter(pk=invitation.pk).update(
-            delivery_status=SurveyInvitation.Delivery.FAILED, delivery_error=str(exc)[:500], delivery_channel=backend.channel
-        )
-        raise
-    SurveyInvitation.objects.filter(pk=invitation.pk).update(
-        delivery_status=SurveyInvitation.Delivery.SENT, sent_at=now, delivered_to=to, delivery_channel=backend.channel,
-        delivery_error="", next_send_at=None,
-    )
-    return "sent"
+        fields["delivery_status"] = D.PENDING
+    SurveyInvitation.objects.filter(pk=message.source_id).update(**fields)
 
 
 def survey_submit(*, invitation: SurveyInvitation, answers: dict, now: datetime | None = None) -> SurveyResponse:

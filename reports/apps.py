@@ -7,7 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from servicedesk import roles
+        from servicedesk import outbox, roles
+
+        from . import services
+
+        outbox.register(services.REPORT_MESSAGE, services.report_delivery_marked)
 
         # Supervisors and managers read the reports and export their tables (domain.md §1, §8);
         # only managers run subscriptions and may fetch another person's export file.

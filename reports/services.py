@@ -5,7 +5,6 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -187,32 +186,38 @@ def subscription_create(*, user, frequency: str, sections: list[str], team=None,
     return sub
 
 
-def deliveries_send_due(*, now=None) -> int:
-    """Send each active subscription the report of its most recent COMPLETE period, exactly once.
+REPORT_MESSAGE = "report.email"
 
-    The (subscription, period_start) row is inserted before the email goes out; a second run, a
-    parallel worker or a late catch-up hits the unique constraint and sends nothing. After downtime
-    only the latest missed period is sent (a summary of last week is useful, five old ones are
-    noise). A failed send is retried on later ticks, at most 3 times, by compare-and-set.
+
+def deliveries_send_due(*, now=None) -> int:
+    """Queue each active subscription the report of its most recent COMPLETE period, exactly once.
+
+    The (subscription, period_start) row and the rendered e-mail (an outbox message,
+    servicedesk/outbox.py) are written in one transaction: a second run, a parallel worker or a late
+    catch-up hits the unique constraint and writes nothing; the outbox sends it once and retries a
+    failed send with back-off. After downtime only the latest missed period is sent (a summary of
+    last week is useful, five old ones are noise). Returns the number of reports queued.
     """
     now = now or timezone.now()
-    sent = 0
+    queued = 0
     for sub in ReportSubscription.objects.filter(is_active=True).select_related("user", "team"):
         period = last_complete_period(sub.frequency, now)
         if sub.created_at >= period.end + _grace(sub.frequency):
             continue  # subscribed after that period: its first email is the next one
+        if ReportDelivery.objects.filter(subscription=sub, period_start=period.start).exists():
+            continue
         try:
             with transaction.atomic():
                 delivery = ReportDelivery.objects.create(subscription=sub, period_start=period.start,
-                                                         period_end=period.end, claimed_at=now)
+                                                         period_end=period.end, claimed_at=now, attempts=0)
+                _queue(delivery, sub, period, now)
         except IntegrityError:
-            delivery = ReportDelivery.objects.get(subscription=sub, period_start=period.start)
-            retry = ReportDelivery.objects.filter(pk=delivery.pk, status=ReportDelivery.Status.FAILED,
-                                                  attempts__lt=3)
-            if not retry.update(status=ReportDelivery.Status.SENDING, attempts=delivery.attempts + 1, claimed_at=now):
-                continue
-        sent += _deliver(delivery, sub, period, now)
-    return sent
+            continue  # another run queued it
+        except Exception:  # noqa: BLE001 — rendering failed: nothing written, the next tick tries again
+            logger.exception("Report for subscription %s could not be prepared", sub.pk)
+            continue
+        queued += 1
+    return queued
 
 
 def _grace(frequency):
@@ -222,25 +227,32 @@ def _grace(frequency):
     return {Frequency.DAY: timedelta(hours=12), Frequency.WEEK: timedelta(days=2)}.get(frequency, timedelta(days=5))
 
 
-def _deliver(delivery, sub, period, now) -> int:
-    try:
-        from servicedesk.preferences import user_language
+def _queue(delivery, sub, period, now) -> None:
+    from servicedesk.outbox import outbox_add
+    from servicedesk.preferences import user_language
 
-        # In the subscriber's own language (their profile's), not the site default (issue 11 item 6).
-        with translation.override(user_language(sub.user)):
-            data = selectors.report(period=period, team=sub.team, sections=sub.sections)
-            ctx = {"period": period, "data": data, "sections": selectors.SECTIONS, "subscription": sub,
-                   "site_url": getattr(settings, "SITE_URL", "")}
-            html = render_to_string("reports/email/report.html", ctx)
-            text = render_to_string("reports/email/report.txt", ctx)
-            subject = _("Service report: %(period)s") % {"period": period.label}
-        msg = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [sub.user.email])
-        msg.attach_alternative(html, "text/html")
-        msg.send()
-    except Exception as exc:  # noqa: BLE001 — a failed send stays visible and is retried
-        logger.exception("Report delivery %s failed", delivery.pk)
-        ReportDelivery.objects.filter(pk=delivery.pk).update(status=ReportDelivery.Status.FAILED, error=str(exc)[:500])
-        return 0
-    ReportDelivery.objects.filter(pk=delivery.pk).update(status=ReportDelivery.Status.SENT, sent_at=now, error="")
-    return 1
+    # In the subscriber's own language (their profile's), not the site default (issue 11 item 6).
+    with translation.override(user_language(sub.user)):
+        data = selectors.report(period=period, team=sub.team, sections=sub.sections)
+        ctx = {"period": period, "data": data, "sections": selectors.SECTIONS, "subscription": sub,
+               "site_url": getattr(settings, "SITE_URL", "")}
+        html = render_to_string("reports/email/report.html", ctx)
+        text = render_to_string("reports/email/report.txt", ctx)
+        subject = _("Service report: %(period)s") % {"period": period.label}
+    outbox_add(kind=REPORT_MESSAGE, channel="email", to=sub.user.email, subject=subject, body=text, html=html,
+               source=delivery, now=now)
 
+
+def report_delivery_marked(message) -> None:
+    """Outbox hook: the delivery row follows its outbox message (sent, or failed with the reason)."""
+    from servicedesk.models import OutboxMessage
+
+    S = OutboxMessage.Status
+    fields = {"attempts": message.attempts, "error": message.last_error[:500]}
+    if message.status == S.SENT:
+        fields.update(status=ReportDelivery.Status.SENT, sent_at=message.sent_at, error="")
+    elif message.status == S.FAILED or (message.status == S.PENDING and message.attempts):
+        fields["status"] = ReportDelivery.Status.FAILED
+    else:
+        fields["status"] = ReportDelivery.Status.SENDING
+    ReportDelivery.objects.filter(pk=message.source_id).update(**fields)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Notification, StaffProfile, Team
+from .models import Notification, OutboxMessage, StaffProfile, Team
 
 
 @admin.register(Team)
@@ -59,3 +59,19 @@ class UserAdmin(DjangoUserAdmin):
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Read-only: messages are written by the services and delivered by servicedesk.outbox."""
+
+    list_display = ["created_at", "kind", "channel", "to", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind", "channel"]
+    search_fields = ["to", "subject", "idempotency_key"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -10,11 +10,14 @@ class ServicedeskConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import roles
+        from . import outbox, roles, services
         from .middleware import activate_staff_language
 
         # A person's stored language is the session's from the moment they sign in (issue 11 item 6).
         user_logged_in.connect(activate_staff_language, dispatch_uid="servicedesk.staff_language")
+        outbox.register(services.NOTIFICATION_EMAIL, services.notification_email_marked)
+        # Managers see the messages the outbox gave up on, and send them again.
+        roles.extend_role(roles.MANAGER, ["servicedesk.view_outboxmessage", "servicedesk.change_outboxmessage"])
 
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).

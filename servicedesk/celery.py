@@ -2,6 +2,10 @@
 
 Each entry says why it runs at that interval. Sweeps are idempotent: if beat was down they catch up
 on the next tick, and running one twice changes nothing the second time.
+
+Every entry is sent as ``servicedesk.tasks.periodic_job_run(<entry name>)``, which runs the entry's
+task once per scheduled slot (servicedesk/periodic.py): two beats running at once do no duplicate work.
+SERVICEDESK_BEAT_SCALE (tests only) multiplies every interval, to run hours of schedule in seconds.
 """
 import os
 
@@ -14,7 +18,7 @@ app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-MINUTE = 60.0
+MINUTE = 60.0 * float(os.environ.get("SERVICEDESK_BEAT_SCALE", "1"))
 HOUR = 60 * MINUTE
 
 app.conf.beat_schedule = {
@@ -33,12 +37,12 @@ app.conf.beat_schedule = {
     "dispatch-escalations": {
         "task": "dispatch.escalations_check_due", "schedule": MINUTE, "options": {"expires": MINUTE},
     },
-    # Ticket reply emails: every 2 minutes. A reply is emailed at once after commit; this sweep only
-    # re-sends the ones whose send failed (backoff 2, 4, 8… min) or was never queued because the
-    # broker was down, so 2 minutes matches the shortest backoff. Claims are compare-and-set.
-    "tickets-reply-delivery": {
-        "task": "tickets.tasks.reply_delivery_sweep", "schedule": 2 * MINUTE, "options": {"expires": 2 * MINUTE},
-    },
+    # The outbox (every e-mail and SMS that leaves the database): every minute. Each message is
+    # normally sent within seconds by the task queued on commit; this sweep is the safety net for a
+    # message whose task was never queued (broker down), died with its worker (lease expired) or
+    # failed and backed off (1, 2, 4 … 60 min). The shortest back-off is a minute, hence the interval;
+    # an idle tick is one probe of the partial index outbox_due_idx.
+    "outbox-sweep": {"task": "servicedesk.tasks.outbox_sweep_task", "schedule": MINUTE, "options": {"expires": MINUTE}},
     # Knowledge review reminders: weekly (Monday 09:00 local) is the review rhythm owners asked for;
     # a (article, week) unique row keeps it exactly once even if beat fires twice or catches up late.
     "knowledge-review-reminders": {
@@ -66,12 +70,6 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.key_account_callbacks_task", "schedule": crontab(minute=0, hour=7),
         "options": {"expires": 24 * HOUR},
     },
-    # Survey links the task could not deliver (broker down, gateway failing): every 10 minutes,
-    # matching the first resend pause; later pauses double. Claimed with SKIP LOCKED.
-    "followups-survey-resend": {
-        "task": "followups.tasks.survey_invitations_resend_task", "schedule": 10 * MINUTE,
-        "options": {"expires": 10 * MINUTE},
-    },
     # Daily digest of the notifications people chose to read once a day: 08:00 local, before the office
     # opens at 09:00, so yesterday's quiet items are read with the morning's work. A (user, day)
     # unique row keeps it to one e-mail a day even if beat fires twice or catches up late.
@@ -88,3 +86,17 @@ app.conf.beat_schedule = {
         "options": {"expires": HOUR},
     },
 }
+
+# Which task each entry runs; beat itself sends the slot-claiming wrapper (see the module docstring).
+PERIODIC_TASKS = {name: entry["task"] for name, entry in app.conf.beat_schedule.items()}
+for _name, _entry in app.conf.beat_schedule.items():
+    _entry["task"] = "servicedesk.tasks.periodic_job_run"
+    _entry["args"] = [_name]
+
+
+def periodic_interval(name: str) -> float:
+    """Seconds between two runs of an entry (crontab entries: their slot is one minute)."""
+    schedule = app.conf.beat_schedule[name]["schedule"]
+    if isinstance(schedule, (int, float)):
+        return float(schedule)
+    return 60.0

@@ -1,14 +1,14 @@
 """The daily digest (issue 11 item 4): one e-mail a day to each person with the notifications they
 chose to receive that way, written in their language. Exactly once per person per day: a
 NotificationDigest row unique on (user, day) is inserted in the same transaction that marks the
-notifications as digested and sends the mail; if sending fails, all of it rolls back and the next
-run tries again."""
+notifications as digested and writes the e-mail as an outbox row (servicedesk/outbox.py), which
+delivers it after commit, retries a failed send and shows it to a manager if it never goes.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from .models import Notification, NotificationChannel, NotificationDigest
 from .preferences import user_languages
 
+DIGEST_EMAIL = "notification.digest"
 LIMIT = 200  # entries listed in one e-mail; the rest are counted and linked, never cut silently
 
 
@@ -57,4 +58,6 @@ def _send(*, user, notes, language, day) -> None:
         body = render_to_string("servicedesk/email/digest.txt", {
             "user": user, "notes": notes[:LIMIT], "more": max(0, len(notes) - LIMIT), "day": day, "site": site,
         })
-    send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
+    from .outbox import outbox_add
+
+    outbox_add(kind=DIGEST_EMAIL, channel="email", to=user.email, subject=subject, body=body)

@@ -142,3 +142,98 @@ class NotificationDigest(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.day}"
+
+
+class OutboxMessage(models.Model):
+    """One message that must leave the database (e-mail or SMS), written in the transaction of its cause.
+
+    The transactional outbox (README "Outbox"): the row is the promise, Celery only makes it faster.
+    A task queued on commit delivers it at once; the outbox sweep delivers anything still due (the
+    broker was down, the process died, a worker crashed mid-send). Both go through
+    servicedesk.outbox.outbox_deliver, which claims rows by compare-and-set with a lease, sends, and
+    marks them with the claim token, so a message is sent once per claim, and re-sent only if the
+    claimant died before marking it (the idempotency key travels with every send so the receiving
+    side can drop that rare duplicate).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Undeliverable")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    kind = models.CharField(_("kind"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    to = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    html = models.TextField(blank=True)
+    # What caused it, e.g. ("tickets.ticketreply", 12): the source's page shows the delivery state.
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.BigIntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Pending: when to try (now, or after a back-off). Sending: when the claim's lease runs out.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        indexes = [
+            # The sweep: due rows only (pending, or sending with an expired lease). One index probe idle.
+            models.Index(fields=["next_attempt_at"], name="outbox_due_idx",
+                         condition=models.Q(status__in=["pending", "sending"])),
+            # /healthz: the oldest message not yet delivered.
+            models.Index(fields=["created_at"], name="outbox_undelivered_idx",
+                         condition=models.Q(status__in=["pending", "sending"])),
+            # The manager's "undeliverable messages" page.
+            models.Index(fields=["-created_at"], name="outbox_failed_idx", condition=models.Q(status="failed")),
+            # A ticket's timeline shows each reply's delivery state.
+            models.Index(fields=["source_type", "source_id"], name="outbox_source_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.to}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+
+# What each kind of outbox message is, in the department's words (the manager's list shows it).
+KIND_LABELS = {
+    "notification.email": _("Staff notification"),
+    "notification.digest": _("Daily digest"),
+    "ticket.reply": _("Reply to a customer"),
+    "survey.link": _("Survey link"),
+    "report.email": _("Scheduled report"),
+}
+
+
+class PeriodicJob(models.Model):
+    """The last scheduled slot each periodic job ran for: a compare-and-set on it makes a second beat
+    (or a catch-up burst) a no-op, and its time is the "last run" /healthz reports."""
+
+    name = models.CharField(max_length=80, unique=True)
+    last_slot = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self):
+        return self.name

@@ -1,7 +1,9 @@
-"""Reads shared by every area: the bell."""
-from django.db.models import Count, Max
+"""Reads shared by every area: the bell, the outbox and the periodic jobs (what /healthz and the manager see)."""
+from datetime import datetime
 
-from .models import Notification
+from django.db.models import Count, Max, QuerySet
+
+from .models import Notification, OutboxMessage, PeriodicJob
 from .preferences import BELL_CHANNELS
 
 
@@ -24,3 +26,21 @@ def bell_groups(user, *, limit: int = 8) -> list[tuple[Notification, int]]:
     )
     latest = Notification.objects.in_bulk([r["last_id"] for r in rows])
     return [(latest[r["last_id"]], r["n"]) for r in rows if r["last_id"] in latest]
+
+
+def outbox_oldest_undelivered() -> datetime | None:
+    """When the oldest message still owed (queued or being sent) was written; None if nothing is owed.
+
+    One probe of the partial index outbox_undelivered_idx.
+    """
+    return (OutboxMessage.objects.filter(status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING])
+            .order_by("created_at").values_list("created_at", flat=True).first())
+
+
+def outbox_undeliverable() -> QuerySet[OutboxMessage]:
+    """Messages the outbox gave up on (after OUTBOX_MAX_ATTEMPTS), newest first: the manager's list."""
+    return OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).order_by("-created_at", "-id")
+
+
+def periodic_jobs() -> dict[str, PeriodicJob]:
+    return {job.name: job for job in PeriodicJob.objects.all()}

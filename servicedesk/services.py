@@ -4,12 +4,12 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from . import preferences
-from .models import Notification
-from .queue import enqueue_on_commit
+from .models import Notification, OutboxMessage
 
 
 def notify_many(items: Iterable, *, email: bool = False, kind: str = "", group: str = "") -> list[Notification]:
-    """Bell entries for many notifications at once: one INSERT, emails queued after commit.
+    """Bell entries for many notifications at once: one INSERT, and one outbox row per e-mail in the
+    same transaction (delivered after commit; never lost if queuing fails).
 
     Items are `preferences.Note`s or (recipient, message, url[, params]) tuples. Pass the message
     untranslated (gettext_lazy + params, or a `preferences.Message`): it is rendered in each
@@ -25,18 +25,39 @@ def notify_many(items: Iterable, *, email: bool = False, kind: str = "", group: 
     with transaction.atomic():
         created = Notification.objects.bulk_create(rows)
         if email:
-            from .tasks import notification_email_send
+            from .outbox import Outgoing, outbox_add_many
 
-            for notification in created:
+            outbox_add_many(
+                Outgoing(kind=NOTIFICATION_EMAIL, channel=OutboxMessage.Channel.EMAIL, to=notification.recipient.email,
+                         subject=notification.message[:78], body=_email_text(notification), source=notification)
+                for notification in created
                 # Issue 11: only for people who chose e-mail (or both) for this kind.
-                if notification.recipient.email and notification.pk and preferences.wants_email_now(notification):
-                    enqueue_on_commit(notification_email_send, notification.pk)
+                if notification.recipient.email and notification.pk and preferences.wants_email_now(notification)
+            )
     return created
+
+
+NOTIFICATION_EMAIL = "notification.email"
+
+
+def _email_text(notification: Notification) -> str:
+    from django.conf import settings
+
+    url = notification.url
+    if url.startswith("/"):
+        url = getattr(settings, "SITE_URL", "").rstrip("/") + url
+    return f"{notification.message}\n\n{url}"
+
+
+def notification_email_marked(message: OutboxMessage) -> None:
+    """Outbox hook: the bell entry records when its e-mail went out."""
+    if message.status == OutboxMessage.Status.SENT and message.source_id:
+        Notification.objects.filter(pk=message.source_id, emailed_at__isnull=True).update(emailed_at=message.sent_at)
 
 
 def notify(*, recipient, message, url: str = "", email: bool = False, params: dict | None = None, kind: str = "",
            group: str = "") -> Notification:
-    """Put a message under the recipient's bell; with email=True also mail it (Celery, after commit).
+    """Put a message under the recipient's bell; with email=True also mail it (an outbox row, sent after commit).
 
     `message` is gettext_lazy text (with `params`) or a `preferences.Message`: written in the
     recipient's language, whoever triggered it."""

@@ -186,8 +186,28 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Publishing must fail fast when Redis is down: intake goes on, the sweeps catch up later.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Publishing must fail fast when Redis is down: intake goes on, the sweeps catch up later. No
+# connection retry (kombu's retry waits 2 s), a short connect timeout for a host that drops packets.
+# (Set for every broker: a test or a deployment may repoint the app at Redis after start-up.)
+CELERY_BROKER_TRANSPORT_OPTIONS.update({
+    "socket_connect_timeout": float(os.environ.get("BROKER_CONNECT_TIMEOUT", "0.5")),
+    "socket_timeout": 5,
+    "max_retries": 0,
+})
+# After a failed publish, this process stops trying for this many seconds (servicedesk/queue.py).
+BROKER_RETRY_AFTER = float(os.environ.get("BROKER_RETRY_AFTER", "10"))
+# The outbox (servicedesk/outbox.py): attempts before a message is shown as undeliverable, the first
+# back-off (doubling to at most 1 h) and how long a claimed message stays with one worker.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_BACKOFF_BASE_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "60"))
+OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+# SMS for replies and complaint results (followups/delivery.py); empty: the survey backend if it is SMS.
+SMS_DELIVERY_BACKEND = os.environ.get("SMS_DELIVERY_BACKEND", "")
+# /healthz thresholds (servicedesk/health.py, README "Health"), in seconds.
+HEALTH_SWEEP_MAX_AGE = int(os.environ.get("HEALTH_SWEEP_MAX_AGE", "300"))
+HEALTH_OUTBOX_MAX_AGE = int(os.environ.get("HEALTH_OUTBOX_MAX_AGE", "900"))
+HEALTH_SLA_GRACE = int(os.environ.get("HEALTH_SLA_GRACE", "120"))
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -1,30 +1,16 @@
+"""Thin tasks for the outbox. Both are idempotent: delivery claims rows by compare-and-set, so a
+task that runs twice (a redelivery after a worker was killed, a duplicate from a second beat) finds
+nothing left to claim and sends nothing."""
 from celery import shared_task
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=60)
-def notification_email_send(self, notification_id: int):
-    """Mail one notification. Idempotent: a notification already mailed is not mailed again."""
-    from django.core.mail import send_mail
-    from django.conf import settings
+@shared_task(acks_late=True)
+def outbox_deliver_task(message_ids: list[int]) -> dict:
+    """Fast path: deliver the messages a transaction just wrote (queued on commit)."""
+    from .outbox import outbox_deliver
 
-    from .models import Notification
-
-    updated = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True)
-    notification = updated.select_related("recipient").first()
-    if notification is None:
-        return
-    try:
-        send_mail(
-            subject=notification.message[:78],
-            message=f"{notification.message}\n\n{notification.url}",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
-        )
-    except Exception as exc:
-        raise self.retry(exc=exc)
-    from django.utils import timezone
-
-    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+    ids = list(message_ids)
+    return outbox_deliver(message_ids=ids, batch=max(1, len(ids)))
 
 
 @shared_task
@@ -33,3 +19,28 @@ def notification_digests_send_task():
     from .digests import notification_digests_send
 
     return notification_digests_send()
+
+
+@shared_task(acks_late=True)
+def outbox_sweep_task() -> dict:
+    """Safety net: deliver every due message (never queued, failed and backed off, lease expired)."""
+    from .outbox import outbox_sweep
+
+    return outbox_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def periodic_job_run(job: str):
+    """Beat's entry point for every schedule: run the entry's task once per slot (servicedesk/periodic.py).
+
+    Idempotent by construction: a second beat's message for the same slot, or this message
+    redelivered after a worker was killed, finds the slot taken and returns "skipped".
+    """
+    from .celery import PERIODIC_TASKS, app, periodic_interval
+    from .periodic import periodic_job_claim, periodic_job_finished
+
+    if not periodic_job_claim(name=job, every_seconds=periodic_interval(job)):
+        return "skipped"
+    result = app.tasks[PERIODIC_TASKS[job]]()
+    periodic_job_finished(name=job)
+    return result

@@ -21,6 +21,9 @@ views_favicon = _Favicon.as_view()
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views_favicon, name="favicon"),
+    path("healthz", views.healthz, name="healthz"),
+    path("outbox/undeliverable/", views.outbox_undeliverable, name="outbox_undeliverable"),
+    path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Before Django's own: the switch also stores a signed-in person's language (same URL and name).

@@ -238,3 +238,14 @@ def dashboard_figures(filters: DashboardFilters) -> dict:
     if ttl:
         cache.set(key, figures, ttl)
     return figures
+
+
+def clocks_due_unswept(*, now, grace_seconds: float = 120) -> int:
+    """SLA clocks whose next check is more than `grace_seconds` overdue: the sweep is not keeping up
+    (beat or workers down). /healthz reports it; one probe of sla_clock_due_idx, capped at 1,000."""
+    from datetime import timedelta
+
+    from .models import SLAClock
+
+    cutoff = now - timedelta(seconds=grace_seconds)
+    return len(SLAClock.objects.filter(next_check_at__lte=cutoff).values_list("pk", flat=True)[:1000])

@@ -80,7 +80,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(TicketSettings)
 class TicketSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "reopen_window_days", "attachment_max_mb", "reply_max_attempts")
+    list_display = ("__str__", "reopen_window_days", "attachment_max_mb")
 
     def has_add_permission(self, request):
         return not TicketSettings.objects.exists()

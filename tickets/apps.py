@@ -7,7 +7,11 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self):
-        from servicedesk import roles
+        from servicedesk import outbox, roles
+
+        from . import services
+
+        outbox.register(services.REPLY_MESSAGE, services.reply_delivery_marked)
 
         # Front desk opens tickets, reads them and answers the customer; it does not work or resolve
         # them and never decides complaints. Technicians get nothing here (they see work orders only).

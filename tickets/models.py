@@ -224,7 +224,6 @@ class TicketSettings(models.Model):
         help_text=_("A resolved or closed ticket may be reopened within this many days."),
     )
     attachment_max_mb = models.PositiveSmallIntegerField(_("largest attachment (MB)"), default=10)
-    reply_max_attempts = models.PositiveSmallIntegerField(_("email attempts per reply"), default=5)
 
     class Meta:
         verbose_name = _("ticket settings")
@@ -244,12 +243,12 @@ class TicketReply(models.Model):
 
     class Delivery(models.TextChoices):
         INTERNAL = "internal", _("Internal note")
-        NO_EMAIL = "no_email", _("No email address")
-        PENDING = "pending", _("Waiting to be emailed")
+        NO_EMAIL = "no_email", _("Not possible: no e-mail or mobile")
+        PENDING = "pending", _("Queued")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Emailed")
+        SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed, will retry")
-        GAVE_UP = "gave_up", _("Could not be emailed")
+        GAVE_UP = "gave_up", _("Failed")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
@@ -261,8 +260,10 @@ class TicketReply(models.Model):
     created_at = models.DateTimeField(_("at"))
     delivery_status = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices,
                                        default=Delivery.INTERNAL)
+    # A copy of the outbox row's state (servicedesk.OutboxMessage, source = this reply), kept by its hook.
+    delivery_channel = models.CharField(_("sent by"), max_length=5, blank=True)  # "email" / "sms"
+    delivered_to = models.CharField(_("sent to"), max_length=254, blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
 
@@ -272,9 +273,6 @@ class TicketReply(models.Model):
         verbose_name_plural = _("replies")
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="ticketreply_ticket_idx"),
-            # The retry sweep: only replies still owed an email.
-            models.Index(fields=["next_attempt_at"], name="ticketreply_due_idx",
-                         condition=models.Q(delivery_status__in=["pending", "sending", "failed"])),
         ]
         constraints = [
             models.UniqueConstraint(fields=["ticket", "client_token"], condition=~models.Q(client_token=""),

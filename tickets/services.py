@@ -6,13 +6,13 @@ the timeline event and sends the seam signals inside the same transaction.
 """
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from servicedesk.numbering import next_in_sequence
-from servicedesk.queue import enqueue_on_commit
 
 from . import signals
 from .models import Complaint, Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketReply, TicketSettings
@@ -394,9 +394,9 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: dateti
     """A public reply (emailed to the customer) or an internal note.
 
     The first public reply is the first response (domain.md §3). Idempotent per client_token: a
-    double-clicked form returns the first reply instead of writing a second. The email is sent by a
-    Celery task after commit; the reply row keeps its delivery status, so a failed send is retried
-    and never loses the reply.
+    double-clicked form returns the first reply instead of writing a second. The message to the
+    customer is an outbox row written in this transaction (servicedesk/outbox.py): sent after commit,
+    retried with back-off, never lost; the reply's delivery badge follows that row.
     """
     now = now or timezone.now()
     body = _require_text(body, _("Write something before sending."), "empty_body")
@@ -413,16 +413,13 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: dateti
             raise ValidationError(_("This ticket was cancelled; open a new one to answer the customer."),
                                   code="reply_cancelled")
         Delivery = TicketReply.Delivery
-        if not public:
-            delivery = Delivery.INTERNAL
-        elif locked.customer.email:
-            delivery = Delivery.PENDING
-        else:
-            delivery = Delivery.NO_EMAIL
         reply = TicketReply(ticket=locked, author=author, body=body, public=public, client_token=token,
-                            created_at=now, delivery_status=delivery,
-                            # The sweep's safety net only after the direct send had its chance.
-                            next_attempt_at=now + timedelta(minutes=10) if delivery == Delivery.PENDING else None)
+                            created_at=now, delivery_status=Delivery.INTERNAL)
+        outgoing = _reply_outgoing(reply, ticket=locked) if public else None
+        if public:
+            reply.delivery_status = Delivery.PENDING if outgoing else Delivery.NO_EMAIL
+            if outgoing:
+                reply.delivery_channel, reply.delivered_to = outgoing.channel, outgoing.to
         reply.full_clean(exclude=["ticket", "author"])
         try:
             with transaction.atomic():
@@ -435,10 +432,11 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: dateti
                      after={"reply": reply.pk, "public": public}, now=now)
         if public:
             _stamp_first_response(locked, actor=author, now=now, how="reply")
-            if delivery == Delivery.PENDING:
-                from .tasks import reply_email_send
+            if outgoing is not None:
+                from servicedesk.outbox import outbox_add_many
 
-                enqueue_on_commit(reply_email_send, reply.pk)
+                # Same transaction as the reply: the message exists exactly when the reply does.
+                outbox_add_many([outgoing], now=now)
     return reply
 
 
@@ -459,44 +457,47 @@ def ticket_record_answer_contact(*, ticket: Ticket, actor, contact, now: datetim
     return locked
 
 
-def reply_delivery_claim(*, reply_id: int, now: datetime | None = None) -> bool:
-    """Compare-and-set pending/failed (or a send stuck for 10 min) → sending, so one worker sends it."""
-    from django.db.models import Q
-
-    now = now or timezone.now()
-    D = TicketReply.Delivery
-    return TicketReply.objects.filter(
-        Q(delivery_status__in=[D.PENDING, D.FAILED]) | Q(delivery_status=D.SENDING, next_attempt_at__lte=now),
-        pk=reply_id,
-    ).update(delivery_status=D.SENDING, next_attempt_at=now + timedelta(minutes=10)) == 1
+REPLY_MESSAGE = "ticket.reply"
 
 
-def reply_delivery_mark(*, reply_id: int, ok: bool, error: str = "", now: datetime | None = None) -> TicketReply:
-    """Record a send attempt: sent, or failed with the next retry time (backoff), or given up."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        reply = TicketReply.objects.select_for_update().get(pk=reply_id)
-        if reply.delivery_status == TicketReply.Delivery.SENT:
-            return reply
-        reply.delivery_attempts += 1
-        if ok:
-            reply.delivery_status = TicketReply.Delivery.SENT
-            reply.delivered_at = now
-            reply.next_attempt_at = None
-            reply.last_error = ""
-        else:
-            reply.last_error = error[:500]
-            if reply.delivery_attempts >= TicketSettings.current().reply_max_attempts:
-                reply.delivery_status = TicketReply.Delivery.GAVE_UP
-                reply.next_attempt_at = None
-                event_record(ticket=reply.ticket, actor=None, kind="delivery_failed", after={"reply": reply.pk},
-                             message=reply.last_error, now=now)
-            else:
-                reply.delivery_status = TicketReply.Delivery.FAILED
-                reply.next_attempt_at = now + timedelta(minutes=2 ** reply.delivery_attempts)
-        reply.save(update_fields=["delivery_status", "delivery_attempts", "delivered_at", "next_attempt_at",
-                                  "last_error"])
-    return reply
+def _reply_outgoing(reply: TicketReply, *, ticket: Ticket):
+    """The outbox message for a public reply: by the customer's preferred channel, else e-mail if
+    known, else SMS to the mobile (issue 11 §5); None when the customer cannot be reached."""
+    from customers.selectors import customer_message_route
+    from servicedesk.outbox import Outgoing
+
+    customer = ticket.customer
+    route = customer_message_route(customer=customer)
+    if route is None:
+        return None
+    channel, to = route
+    with translation.override(customer.preferred_language or settings.LANGUAGE_CODE):
+        subject = _("Re: %(number)s %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
+        # An SMS has no subject line: the ticket number goes first, so the customer knows what it answers.
+        body = reply.body if channel == "email" else _("[%(number)s] %(text)s") % {"number": ticket.number,
+                                                                                   "text": reply.body}
+    return Outgoing(kind=REPLY_MESSAGE, channel=channel, to=to, subject=subject[:150], body=body, source=reply)
+
+
+def reply_delivery_marked(message) -> None:
+    """Outbox hook: the reply's delivery badge follows its outbox row (queued / sent / failed)."""
+    from servicedesk.models import OutboxMessage
+
+    D, S = TicketReply.Delivery, OutboxMessage.Status
+    fields = {"delivery_attempts": message.attempts, "last_error": message.last_error[:500]}
+    if message.status == S.SENT:
+        fields.update(delivery_status=D.SENT, delivered_at=message.sent_at)
+    elif message.status == S.FAILED:
+        fields["delivery_status"] = D.GAVE_UP
+    elif message.status == S.PENDING:
+        fields["delivery_status"] = D.FAILED if message.attempts else D.PENDING
+    else:
+        fields["delivery_status"] = D.SENDING
+    TicketReply.objects.filter(pk=message.source_id).update(**fields)
+    if message.status == S.FAILED:
+        reply = TicketReply.objects.select_related("ticket").get(pk=message.source_id)
+        event_record(ticket=reply.ticket, actor=None, kind="delivery_failed", after={"reply": reply.pk},
+                     message=message.last_error, now=timezone.now())
 
 
 def attachment_add(*, ticket: Ticket, uploaded_by, file, content_type: str, now: datetime | None = None

@@ -292,14 +292,26 @@ def ticket_detail(request, pk):
     return _render_detail(request, _load(pk))
 
 
+def _delivery_message(reply, *, result: bool = False) -> str:
+    """Say what actually happened to a message for the customer (issue 11 §5): queued, and how — or not."""
+    if reply.delivery_status == reply.Delivery.NO_EMAIL:
+        return _("Saved. Not sent: this customer has no e-mail address or mobile number for messages.")
+    params = {"to": reply.delivered_to}
+    if reply.delivery_channel == "sms":
+        return (_("Result saved and queued to be sent to the customer by SMS (%(to)s).") if result
+                else _("Reply saved and queued to be sent to the customer by SMS (%(to)s).")) % params
+    return (_("Result saved and queued to be sent to the customer by e-mail (%(to)s).") if result
+            else _("Reply saved and queued to be sent to the customer by e-mail (%(to)s).")) % params
+
+
 def _do(name, ticket, request, form):
     d = form.cleaned_data
     user = request.user
     v = d["version"]
     if name == "reply":
-        services.ticket_reply(ticket=ticket, author=user, body=d["body"], public=d["public"],
-                              client_token=d.get("client_token"), expected_version=v)
-        return _("Reply sent to the customer.") if d["public"] else _("Internal note added.")
+        reply = services.ticket_reply(ticket=ticket, author=user, body=d["body"], public=d["public"],
+                                      client_token=d.get("client_token"), expected_version=v)
+        return _delivery_message(reply) if d["public"] else _("Internal note added.")
     if name == "status":
         services.ticket_transition(ticket=ticket, to_status=d["to_status"], actor=user, reason=d["reason"],
                                    expected_version=v)
@@ -340,9 +352,9 @@ def _do(name, ticket, request, form):
                                   expected_version=v)
         return _("Decision recorded.")
     if name == "complaint_solution":
-        services.complaint_send_solution(ticket=ticket, actor=user, body=d["body"],
-                                         client_token=d.get("client_token"), expected_version=v)
-        return _("The result was sent to the customer.")
+        reply = services.complaint_send_solution(ticket=ticket, actor=user, body=d["body"],
+                                                 client_token=d.get("client_token"), expected_version=v)
+        return _delivery_message(reply, result=True)
     if name == "complaint_return_visit":
         services.complaint_record_return_visit(ticket=ticket, actor=user, outcome=d["outcome"], notes=d["notes"],
                                                expected_version=v)

@@ -16,7 +16,7 @@ class FlakyBackend:
     fail_times = 1
     calls: list = []
 
-    def send(self, to, text, *, subject=""):
+    def send(self, to, text, *, subject="", idempotency_key=""):
         from followups.delivery import DeliveryError
 
         FlakyBackend.calls.append((to, text))

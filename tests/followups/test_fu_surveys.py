@@ -48,7 +48,11 @@ def test_email_backend_sends_link_in_customers_language(settings, make_ticket, c
     invitation = ticket.survey_invitations.get()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["wf@example.com"]
-    assert services.survey_token(invitation) in mail.outbox[0].body
+    # the link was signed when the message was written (the outbox row holds the whole text) and opens
+    import re
+
+    link = re.search(r"(/followups/s/[^/\s]+/)", mail.outbox[0].body).group(1)
+    assert services.survey_invitation_for_token(link.split("/")[-2], now=at(2026, 11, 20, 16)).pk == invitation.pk
     assert ticket.number in mail.outbox[0].body and "感谢" in mail.outbox[0].body
     invitation.refresh_from_db()
     assert (invitation.delivery_status, invitation.delivery_channel) == ("sent", "email")
@@ -62,60 +66,65 @@ def test_email_backend_without_address_is_recorded(settings, make_ticket, django
 
 
 def test_failed_delivery_is_recorded_and_the_retry_sends(settings, make_ticket):
-    from followups.delivery import DeliveryError
+    from servicedesk.outbox import backoff, outbox_sweep
 
     settings.SURVEY_DELIVERY_BACKEND = "tests.followups.fu_helpers.FlakyBackend"
     FlakyBackend.calls = []
     FlakyBackend.fail_times = 1
     invitation = make_ticket(resolve_at=at(2026, 11, 20, 15)).survey_invitations.get()
-    # the gateway times out: the failure is recorded and DeliveryError makes Celery retry
-    with pytest.raises(DeliveryError):
-        services.survey_invitation_send(invitation_id=invitation.pk, now=at(2026, 11, 20, 15))
+    # the gateway times out: the failure is recorded on the invitation, the outbox backs off
+    assert outbox_sweep(now=at(2026, 11, 20, 15))["failed"] == 1
     invitation.refresh_from_db()
-    assert (invitation.delivery_status, invitation.delivery_error) == ("failed", "gateway timeout")
-    # the retry delivers; a third run (a duplicate message) sends nothing more
-    assert services.survey_invitation_send(invitation_id=invitation.pk, now=at(2026, 11, 20, 15, 1)) == "sent"
-    assert services.survey_invitation_send(invitation_id=invitation.pk, now=at(2026, 11, 20, 15, 2)) == "skipped"
+    assert (invitation.delivery_status, invitation.delivery_error) == ("pending", "DeliveryError: gateway timeout")
+    # the retry delivers; a third run (a duplicate task) sends nothing more
+    assert outbox_sweep(now=at(2026, 11, 20, 15) + backoff(1))["sent"] == 1
+    assert outbox_sweep(now=at(2026, 11, 20, 18))["claimed"] == 0
     invitation.refresh_from_db()
     assert (invitation.delivery_status, invitation.delivery_attempts, len(FlakyBackend.calls)) == ("sent", 2, 2)
 
 
 def test_sending_never_blocks_the_agent_when_the_broker_is_down(settings, make_ticket, personas, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
-    from followups.tasks import survey_invitation_send_task
+    from servicedesk.outbox import outbox_sweep
+    from servicedesk.tasks import outbox_deliver_task
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(survey_invitation_send_task, "apply_async", broker_down)
+    monkeypatch.setattr(outbox_deliver_task, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         ticket = make_ticket(resolve_at=at(2026, 11, 20, 15))
     assert ticket.status == "resolved"
     invitation = ticket.survey_invitations.get()
     assert invitation.delivery_status == "pending"
-    # the resend sweep picks it up 10 minutes later, once
-    assert services.survey_invitations_resend_due(now=at(2026, 11, 20, 15, 5)) == 0
-    assert services.survey_invitations_resend_due(now=at(2026, 11, 20, 15, 10)) == 1
-    assert services.survey_invitations_resend_due(now=at(2026, 11, 20, 18)) == 0
+    # the outbox sweep picks it up, once
+    assert outbox_sweep(now=at(2026, 11, 20, 15, 1))["sent"] == 1
+    assert outbox_sweep(now=at(2026, 11, 20, 18))["claimed"] == 0
     invitation.refresh_from_db()
-    assert (invitation.delivery_status, invitation.next_send_at) == ("sent", None)
+    assert invitation.delivery_status == "sent"
 
 
-def test_resend_sweep_backs_off_and_gives_up(settings, make_ticket):
+def test_outbox_backs_off_and_gives_up(settings, make_ticket):
+    from servicedesk.models import OutboxMessage
+    from servicedesk.outbox import outbox_sweep
+
     settings.SURVEY_DELIVERY_BACKEND = "tests.followups.fu_helpers.FlakyBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 6
     FlakyBackend.calls = []
     FlakyBackend.fail_times = 100
     invitation = make_ticket(resolve_at=at(2026, 11, 20, 15)).survey_invitations.get()
+    row = OutboxMessage.objects.get(source_type="followups.surveyinvitation", source_id=invitation.pk)
     moment = at(2026, 11, 20, 15, 10)
     for _attempt in range(8):
-        services.survey_invitations_resend_due(now=moment)
-        invitation.refresh_from_db()
-        if invitation.next_send_at is None:
+        outbox_sweep(now=moment)
+        row.refresh_from_db()
+        if row.next_attempt_at is None:
             break
-        assert invitation.next_send_at > moment  # pushed forward, further each time
-        moment = invitation.next_send_at
-    assert invitation.delivery_status == "failed"
-    assert invitation.delivery_attempts == 6 and invitation.next_send_at is None
+        assert row.next_attempt_at > moment  # pushed forward, further each time
+        moment = row.next_attempt_at
+    invitation.refresh_from_db()
+    assert invitation.delivery_status == "failed" and row.status == "failed"
+    assert invitation.delivery_attempts == 6 and len(FlakyBackend.calls) == 6
 
 
 def test_one_invitation_per_ticket(make_ticket, personas):

@@ -35,4 +35,8 @@ def test_worker_failure_keeps_reply_for_retry(real_worker, customer_factory, per
     reply = ticket_reply(ticket=ticket, author=personas.agent, body="Answer", public=True)
     assert wait_for(lambda: TicketReply.objects.get(pk=reply.pk).delivery_status == "failed")
     reply.refresh_from_db()
-    assert reply.body == "Answer" and reply.next_attempt_at is not None and "SMTP down" in reply.last_error
+    assert reply.body == "Answer" and "SMTP down" in reply.last_error
+    from servicedesk.models import OutboxMessage
+
+    row = OutboxMessage.objects.get(source_type="tickets.ticketreply", source_id=reply.pk)
+    assert row.status == "pending" and row.next_attempt_at is not None
