@@ -8,7 +8,7 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
-        from . import roles
+        from . import roles, security  # noqa: F401 — security connects the idle-timeout login stamp
 
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).

@@ -161,10 +161,61 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
-def _browser_available(request):
-    if "browser" in request.keywords and not os.path.exists(CHROMIUM):
-        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skip a browser test before any fixture is set up.
+
+    An autouse fixture is too late: pytest sets up session-scoped fixtures (pytest-playwright's
+    `browser`, which launches Chromium) before function-scoped ones, so a missing Chromium used to
+    error instead of skipping. This hook runs before the item's fixtures.
+    """
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        service_missing(f"Chromium not found at {CHROMIUM}")
+
+
+# --- One closing line about what was skipped and how to run it ------------------------------------
+# Skips are grouped by the service they wait for (the reason's wording or the test's marker), so a
+# new user sees in one line what did not run and the command that enables it.
+HOW_TO_ENABLE = {
+    "browser": f"Chromium not at {CHROMIUM}: apt-get install chromium fonts-wqy-microhei, or set CHROMIUM_PATH",
+    "PostgreSQL": "set DATABASE_URL=postgres://USER@127.0.0.1:5432/NAME",
+    "Redis": "set REDIS_URL=redis://127.0.0.1:6379/0",
+}
+
+
+def _skip_service(report) -> str | None:
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    keywords = report.keywords
+    if "Chromium" in reason or "browser" in keywords:
+        return "browser"
+    if "PostgreSQL" in reason or "DATABASE_URL" in reason or "postgres" in keywords:
+        return "PostgreSQL"
+    if "Redis" in reason or "REDIS_URL" in reason or "redis" in keywords:
+        return "Redis"
+    return None
+
+
+def _skip_reason(report) -> str:
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    by_service: dict[str, int] = {}
+    other: dict[str, int] = {}
+    for report in skipped:
+        service = _skip_service(report)
+        if service:
+            by_service[service] = by_service.get(service, 0) + 1
+        else:
+            reason = _skip_reason(report)
+            other[reason] = other.get(reason, 0) + 1
+    parts = [f"{n} {service} ({HOW_TO_ENABLE[service]})" for service, n in by_service.items()]
+    parts += [f"{n} other ({reason})" for reason, n in other.items()]
+    terminalreporter.write_line(f"SKIPPED {len(skipped)} tests — " + "; ".join(parts), yellow=True, bold=True)
 
 
 # --- Real Celery workers over Redis -----------------------------------------------------------------
