@@ -140,6 +140,13 @@ def customer_factory(personas):
     return _make
 
 
+@pytest.fixture(autouse=True)
+def _no_idle_sign_out(settings):
+    """Tests move the clock hours and days while a client stays signed in: that is not a user leaving
+    the PC. The idle sign-out (servicedesk/security.py) is switched on by its own tests."""
+    settings.SESSION_IDLE_TIMEOUT = 0
+
+
 # --- Browser tests (Playwright + Debian Chromium) -------------------------------------------------
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
