@@ -181,7 +181,7 @@ def pytest_runtest_setup(item):
 
 
 # --- One closing line about what was skipped and how to run it ------------------------------------
-# Skips are grouped by the service they wait for (the reason's wording or the test's marker), so a
+# Skips are grouped by the service they wait for (named in the skip reason), so a
 # new user sees in one line what did not run and the command that enables it.
 HOW_TO_ENABLE = {
     "browser": f"Chromium not at {CHROMIUM}: apt-get install chromium fonts-wqy-microhei, or set CHROMIUM_PATH",
@@ -190,21 +190,19 @@ HOW_TO_ENABLE = {
 }
 
 
-def _skip_service(report) -> str | None:
-    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    keywords = report.keywords
-    if "Chromium" in reason or "browser" in keywords:
-        return "browser"
-    if "PostgreSQL" in reason or "DATABASE_URL" in reason or "postgres" in keywords:
-        return "PostgreSQL"
-    if "Redis" in reason or "REDIS_URL" in reason or "redis" in keywords:
-        return "Redis"
-    return None
-
-
 def _skip_reason(report) -> str:
     reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
     return reason.removeprefix("Skipped: ")
+
+
+def _skip_service(report) -> str | None:
+    """The service a skipped test waited for, as its reason (service_missing's wording) names it."""
+    reason = _skip_reason(report)
+    for service, words in (("browser", ("Chromium",)), ("PostgreSQL", ("PostgreSQL", "DATABASE_URL")),
+                           ("Redis", ("Redis", "REDIS_URL"))):
+        if any(word in reason for word in words):
+            return service
+    return None
 
 
 def pytest_terminal_summary(terminalreporter):
