@@ -228,13 +228,58 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "servicedesk@localhost")
 
-# --- Security (production) -----------------------------------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the signature pad and print views never need framing elsewhere
+# --- Security --------------------------------------------------------------------------------
+# Deployment hardening, every knob an environment variable (README "Configuration"). Production
+# (DEBUG=0) is assumed to sit behind a TLS-terminating proxy that sets X-Forwarded-Proto and
+# X-Forwarded-For; defaults there are strict, and `manage.py check --deploy` is clean with them.
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    # After authentication and messages: signs out a session left idle (shared front-desk PCs).
+    "servicedesk.security.IdleSessionTimeoutMiddleware",
+]
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or (0 if DEBUG else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# The header the TLS proxy sets to say the browser used HTTPS; empty when nothing sits in front
+# (then a client could claim HTTPS by sending the header itself).
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Survey links carry a signed token in the URL: never send it to another site as a Referer.
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "same-origin")
+# Nothing in the app is framed (print views and the signature pad are top-level pages).
+X_FRAME_OPTIONS = "DENY"
+# How many reverse proxies in front append to X-Forwarded-For; the client address is the entry
+# the outermost one added (servicedesk/ratelimit.py client_ip). 0: REMOTE_ADDR, the header ignored.
+TRUSTED_PROXY_COUNT = max(0, int(os.environ.get("TRUSTED_PROXY_COUNT", "0")))
+# Shared front-desk PCs: a session idle this many minutes is signed out (0: never), and the
+# session cookie dies with the browser.
+SESSION_IDLE_TIMEOUT = max(0, int(os.environ.get("SESSION_IDLE_MINUTES", "30"))) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# Content-Security-Policy (django-csp 4): scripts and stylesheets only from our own static files —
+# no inline <script>, no inline event handlers, no <style> blocks, no eval. Inline style="…"
+# attributes stay allowed (style-src-attr): they cannot run code, and layout widths use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap's CSS draws its small icons as data: SVGs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

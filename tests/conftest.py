@@ -145,6 +145,13 @@ def customer_factory(personas):
     return _make
 
 
+@pytest.fixture(autouse=True)
+def _no_idle_sign_out(settings):
+    """Tests move the clock hours and days while a client stays signed in: that is not a user leaving
+    the PC. The idle sign-out (servicedesk/security.py) is switched on by its own tests."""
+    settings.SESSION_IDLE_TIMEOUT = 0
+
+
 # --- Browser tests (Playwright + Debian Chromium) -------------------------------------------------
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -166,10 +173,59 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
-def _browser_available(request):
-    if "browser" in request.keywords and not os.path.exists(CHROMIUM):
-        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skip a browser test before any fixture is set up.
+
+    An autouse fixture is too late: pytest sets up session-scoped fixtures (pytest-playwright's
+    `browser`, which launches Chromium) before function-scoped ones, so a missing Chromium used to
+    error instead of skipping. This hook runs before the item's fixtures.
+    """
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        service_missing(f"Chromium not found at {CHROMIUM}")
+
+
+# --- One closing line about what was skipped and how to run it ------------------------------------
+# Skips are grouped by the service they wait for (named in the skip reason), so a
+# new user sees in one line what did not run and the command that enables it.
+HOW_TO_ENABLE = {
+    "browser": f"Chromium not at {CHROMIUM}: apt-get install chromium fonts-wqy-microhei, or set CHROMIUM_PATH",
+    "PostgreSQL": "set DATABASE_URL=postgres://USER@127.0.0.1:5432/NAME",
+    "Redis": "set REDIS_URL=redis://127.0.0.1:6379/0",
+}
+
+
+def _skip_reason(report) -> str:
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def _skip_service(report) -> str | None:
+    """The service a skipped test waited for, as its reason (service_missing's wording) names it."""
+    reason = _skip_reason(report)
+    for service, words in (("browser", ("Chromium",)), ("PostgreSQL", ("PostgreSQL", "DATABASE_URL")),
+                           ("Redis", ("Redis", "REDIS_URL"))):
+        if any(word in reason for word in words):
+            return service
+    return None
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    by_service: dict[str, int] = {}
+    other: dict[str, int] = {}
+    for report in skipped:
+        service = _skip_service(report)
+        if service:
+            by_service[service] = by_service.get(service, 0) + 1
+        else:
+            reason = _skip_reason(report)
+            other[reason] = other.get(reason, 0) + 1
+    parts = [f"{n} {service} ({HOW_TO_ENABLE[service]})" for service, n in by_service.items()]
+    parts += [f"{n} other ({reason})" for reason, n in other.items()]
+    terminalreporter.write_line(f"SKIPPED {len(skipped)} tests — " + "; ".join(parts), yellow=True, bold=True)
 
 
 # --- Real Celery workers over Redis -----------------------------------------------------------------

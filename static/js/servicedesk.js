@@ -11,9 +11,25 @@ document.addEventListener("htmx:responseError", function (event) {
   box.textContent = document.documentElement.lang === "zh-hans" ? "操作失败，请重试。" : "That did not work. Please try again.";
   setTimeout(function () { box.remove(); }, 5000);
 });
+// No inline handlers (the Content-Security-Policy forbids them); markup asks for behaviour with data-*:
+//   <form data-confirm="Remove this date?">  asks before submitting;
+//   <select data-autosubmit>                  submits its form when the choice changes;
+//   <button data-print>                       opens the print dialog.
+document.addEventListener("submit", function (event) {
+  var message = event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (field.dataset && field.dataset.autosubmit !== undefined && field.form) field.form.submit();
+});
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});
 // Disable a form's submit buttons once it is sent: a double click posts once.
 document.addEventListener("submit", function (event) {
   var form = event.target;
+  if (event.defaultPrevented) return; // cancelled (data-confirm answered "no"): keep the buttons
   if (form.dataset.allowResubmit !== undefined) return;
   if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx swaps, no reload
   setTimeout(function () {
