@@ -128,12 +128,63 @@ def callback_detail(*, pk: int, user) -> Callback:
     )
 
 
+def callbacks_of_team(qs, team):
+    """Callbacks of a team: owned by one of its members or about one of its tickets (every figure
+    filtered by team uses this one rule)."""
+    if team is None:
+        return qs
+    return qs.filter(Q(owner__profile__team=team) | Q(ticket__team=team))
+
+
+def overdue_callbacks(*, now: datetime, team=None):
+    """Pending callbacks past their due time: the dashboard's figure and the queue's "Overdue" list
+    (one definition; OVERDUE_COUNTS says what it counts)."""
+    return callbacks_of_team(Callback.objects.filter(status=Callback.Status.PENDING, due_at__lt=now), team)
+
+
+OVERDUE_COUNTS = _("Pending callbacks past their due time, whenever they fell due.")
+
+
 def overdue_callbacks_count(*, team=None, now: datetime) -> int:
-    """Pending callbacks past due (the supervisor dashboard's figure); `team`: owners in that team."""
-    qs = Callback.objects.filter(status=Callback.Status.PENDING, due_at__lt=now)
+    """How many callbacks are overdue now (overdue_callbacks): the dashboard panel and the queue badge."""
+    return overdue_callbacks(now=now, team=team).count()
+
+
+# --- Shared callback and survey figures for periods (the reports call these) -------------------------
+CALLBACK_FIGURES_COUNT = _("Callbacks due in the period (cancelled ones left out); overdue: still pending past "
+                           "their due time.")
+SURVEY_FIGURES_COUNT = _("Answers submitted in the period. CSAT: share of answers with overall satisfaction 4 or 5; "
+                         "NPS: % answering 9–10 minus % answering 0–6 to “would you recommend us”.")
+
+
+def callback_figures(*, start: datetime, end: datetime, now: datetime, team=None, by: str | None = None):
+    """Callbacks due in [start, end): due, done on time, done late, overdue (still pending past due
+    by `now` or the period's end), unreachable. One grouped query (`by` a field, e.g. "reason") or
+    one aggregate (by=None → a dict)."""
+    overdue_before = min(end, now)
+    counts = {
+        "due": Count("id"),
+        "done_on_time": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__lte=F("due_at"))),
+        "done_late": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__gt=F("due_at"))),
+        "overdue": Count("id", filter=Q(status=Callback.Status.PENDING, due_at__lt=overdue_before)),
+        "unreachable": Count("id", filter=Q(status=Callback.Status.UNREACHABLE)),
+    }
+    qs = Callback.objects.filter(due_at__gte=start, due_at__lt=end).exclude(status=Callback.Status.CANCELLED)
+    qs = callbacks_of_team(qs, team)
+    if by is None:
+        return qs.aggregate(**counts)
+    return list(qs.values(by).annotate(**counts).order_by(by))
+
+
+def survey_stats(*, start: datetime, end: datetime, team=None, by: str | None = None):
+    """CSAT, NPS and averages (Stats: the satisfaction page's own arithmetic) over the answers
+    submitted in [start, end); `team`: the ticket's team. One query; by a field → [(value, Stats)]."""
+    qs = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     if team is not None:
-        qs = qs.filter(Q(owner__profile__team=team) | Q(ticket__team=team))
-    return qs.count()
+        qs = qs.filter(ticket__team=team)
+    if by is None:
+        return Stats.from_row(qs.aggregate(**_sums()))
+    return [(row[by], Stats.from_row(row)) for row in qs.values(by).annotate(**_sums()).order_by(by)]
 
 
 # --- Satisfaction ------------------------------------------------------------------------------------
