@@ -82,9 +82,11 @@ def test_sla_times_and_compliance(month_data):
     # Compliance: clocks DUE in November (deadline = opening + 24 h), met or missed; t5's first
     # response is still running past its deadline (21 Nov 09:00): missed, though it never stopped.
     assert figs(s) == {"first_response_median": 2.0, "first_response_p90": 20.0, "resolution_median": 24.0,
-                       "resolution_p90": 279.0, "compliance": 62.5}
+                       "resolution_p90": 279.0, "compliance": 62.5, "compliance_first_response": 60.0,
+                       "compliance_resolution": 50.0}
     assert prevs(s) == {"first_response_median": 8.0, "first_response_p90": 8.0, "resolution_median": 96.0,
-                        "resolution_p90": 96.0, "compliance": 100.0}
+                        "resolution_p90": 96.0, "compliance": 100.0, "compliance_first_response": 100.0,
+                        "compliance_resolution": None}
     assert s["figures"]["first_response_median"]["change"] == {"direction": "down", "pct": 75.0}
     # before t5's deadline it is not yet decided: not counted at all
     early = selectors.sla_section(period=NOV, now=L(11, 21, 8))
