@@ -84,23 +84,54 @@ class CallbackQueue:
     due_today: list = field(default_factory=list)
     upcoming: list = field(default_factory=list)
     recent_done: list = field(default_factory=list)
+    # True counts of each section (a section shows at most `limit` rows: never cut silently)
+    totals: dict = field(default_factory=dict)
+
+
+QUEUE_SECTIONS = ("overdue", "due_today", "upcoming")
+
+
+def _restrict(qs, *, user, owner=None):
+    if not user.has_perm("followups.view_all_callbacks"):
+        qs = qs.filter(owner=user)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    return qs
+
+
+def callback_section(*, user, now: datetime, section: str, owner=None):
+    """The pending callbacks of one queue section as a queryset (the view paginates "see all").
+    "overdue" is overdue_callbacks — the dashboard's definition — limited to what the user may see."""
+    _start, end = _local_day_bounds(now)
+    pending = Callback.objects.filter(status=Callback.Status.PENDING)
+    qs = {
+        "overdue": overdue_callbacks(now=now),
+        "due_today": pending.filter(due_at__gte=now, due_at__lt=end),
+        "upcoming": pending.filter(due_at__gte=end),
+    }[section]
+    return (_restrict(qs, user=user, owner=owner).select_related("customer", "ticket", "owner", "technician")
+            .order_by("due_at", "id"))
 
 
 def callback_queue(*, user, now: datetime, owner=None, limit: int = 50) -> CallbackQueue:
-    """Pending callbacks split into overdue / due later today / upcoming (four queries, whatever the size)."""
-    start, end = _local_day_bounds(now)
-    base = callbacks_visible_to(user)
-    if owner is not None:
-        base = base.filter(owner=owner)
-    pending = base.filter(status=Callback.Status.PENDING).select_related("customer", "ticket", "owner", "technician")
+    """Pending callbacks split into overdue / due later today / upcoming, each with its true count
+    (five queries, whatever the size)."""
+    _start, end = _local_day_bounds(now)
+    pending = _restrict(Callback.objects.filter(status=Callback.Status.PENDING), user=user, owner=owner)
+    totals = pending.aggregate(
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        due_today=Count("id", filter=Q(due_at__gte=now, due_at__lt=end)),
+        upcoming=Count("id", filter=Q(due_at__gte=end)),
+    )
+    sections = {name: list(callback_section(user=user, now=now, section=name, owner=owner)[:limit])
+                for name in QUEUE_SECTIONS}
     queue = CallbackQueue(
-        overdue=list(pending.filter(due_at__lt=now).order_by("due_at", "id")[:limit]),
-        due_today=list(pending.filter(due_at__gte=now, due_at__lt=end).order_by("due_at", "id")[:limit]),
-        upcoming=list(pending.filter(due_at__gte=end).order_by("due_at", "id")[:limit]),
+        **sections,
         recent_done=list(
-            base.exclude(status=Callback.Status.PENDING).select_related("customer", "ticket", "owner")
-            .order_by("-completed_at", "-id")[:10]
+            _restrict(Callback.objects.exclude(status=Callback.Status.PENDING), user=user, owner=owner)
+            .select_related("customer", "ticket", "owner").order_by("-completed_at", "-id")[:10]
         ),
+        totals=totals,
     )
     _attach_phones([*queue.overdue, *queue.due_today, *queue.upcoming])
     return queue
