@@ -64,6 +64,47 @@ def policy() -> FollowupPolicy:
     return obj
 
 
+# --- Who may own a callback -------------------------------------------------------------------------
+def can_work_callbacks(user) -> bool:
+    """The person's role can open the callbacks page and a callback, and record a call there (the
+    callback page's permission: agents, supervisors, managers): only such a person may own one."""
+    return bool(user is not None and user.is_active and user.has_perm("followups.view_callback"))
+
+
+def callback_owner_for(*, ticket=None, customer=None):
+    """The documented owner rule for a callback the system schedules (domain.md §6, issue 11):
+
+    1. the ticket's assignee, if their role can work callbacks;
+    2. else the customer's owner (first contact), if their role can work callbacks (key accounts:
+       no ticket);
+    3. else the agent of the ticket's team (or, without a ticket, of the customer's owner's team)
+       with the fewest pending callbacks (ties: the longest-standing account);
+    4. else the team's supervisor, else the first active supervisor;
+    None only when the department has no agent and no supervisor at all.
+    """
+    User = get_user_model()
+    for person in (getattr(ticket, "assignee", None), getattr(customer, "owner", None)):
+        if person is not None and can_work_callbacks(person):
+            return person
+    team_id = getattr(ticket, "team_id", None)
+    if team_id is None and customer is not None and customer.owner_id:
+        team_id = getattr(getattr(customer.owner, "profile", None), "team_id", None)
+    if team_id is not None:
+        agents = (User.objects.filter(groups__name="agent", is_active=True, profile__team_id=team_id)
+                  .annotate(open_callbacks=Count("callbacks", filter=Q(callbacks__status=Callback.Status.PENDING)))
+                  .order_by("open_callbacks", "pk"))
+        for agent in agents[:5]:
+            if can_work_callbacks(agent):
+                return agent
+    team = getattr(ticket, "team", None) if ticket is not None and team_id else None
+    if team is not None and team.supervisor_id and can_work_callbacks(team.supervisor):
+        return team.supervisor
+    for sup in User.objects.filter(groups__name="supervisor", is_active=True).order_by("pk")[:5]:
+        if can_work_callbacks(sup):
+            return sup
+    return None
+
+
 # --- Callback queue ---------------------------------------------------------------------------------
 def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
     local = timezone.localtime(now)
