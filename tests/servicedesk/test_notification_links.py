@@ -75,6 +75,19 @@ def _sla(ctx):
         sla_sweep(now=T0 + timedelta(hours=hours))
 
 
+@scenario("survey_low_score", roles=("supervisor",))
+def _survey_low_score(ctx):
+    from followups.models import SurveyInvitation
+    from followups.services import survey_invitation_create, survey_submit
+
+    t = _ticket(ctx, assignee=ctx.personas.agent, resolve_at=T0 + timedelta(hours=2))
+    invitation = (SurveyInvitation.objects.filter(ticket=t).first()
+                  or survey_invitation_create(ticket=t, now=T0 + timedelta(hours=2)))
+    scores = dict.fromkeys(("overall", "reliability", "responsiveness", "assurance", "empathy", "tangibles"), 1)
+    survey_submit(invitation=invitation, answers={**scores, "recommend": 0, "comment": "Nobody came"},
+                  now=T0 + timedelta(hours=3))
+
+
 @pytest.fixture
 def team(personas):
     team = Team.objects.create(name="Repairs", supervisor=personas.supervisor)
