@@ -74,18 +74,17 @@ def can_work_callbacks(user) -> bool:
 def callback_owner_for(*, ticket=None, customer=None):
     """The documented owner rule for a callback the system schedules (domain.md §6, issue 11):
 
-    1. the ticket's assignee, if their role can work callbacks;
-    2. else the customer's owner (first contact), if their role can work callbacks (key accounts:
-       no ticket);
-    3. else the agent of the ticket's team (or, without a ticket, of the customer's owner's team)
+    1. the ticket's assignee, if their role can work callbacks (without a ticket — key accounts —
+       the customer's owner, the first contact, if their role can);
+    2. else the agent of the ticket's team (no ticket, or a ticket without a team: the team of the customer's owner)
        with the fewest pending callbacks (ties: the longest-standing account);
-    4. else the team's supervisor, else the first active supervisor;
+    3. else the team's supervisor, else the first active supervisor;
     None only when the department has no agent and no supervisor at all.
     """
     User = get_user_model()
-    for person in (getattr(ticket, "assignee", None), getattr(customer, "owner", None)):
-        if person is not None and can_work_callbacks(person):
-            return person
+    first = getattr(ticket, "assignee", None) if ticket is not None else getattr(customer, "owner", None)
+    if first is not None and can_work_callbacks(first):
+        return first
     team_id = getattr(ticket, "team_id", None)
     if team_id is None and customer is not None and customer.owner_id:
         team_id = getattr(getattr(customer.owner, "profile", None), "team_id", None)
