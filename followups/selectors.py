@@ -65,6 +65,46 @@ def policy() -> FollowupPolicy:
     return obj
 
 
+# --- Who may own a callback -------------------------------------------------------------------------
+def can_work_callbacks(user) -> bool:
+    """The person's role can open the callbacks page and a callback, and record a call there (the
+    callback page's permission: agents, supervisors, managers): only such a person may own one."""
+    return bool(user is not None and user.is_active and user.has_perm("followups.view_callback"))
+
+
+def callback_owner_for(*, ticket=None, customer=None):
+    """The documented owner rule for a callback the system schedules (domain.md §6, issue 11):
+
+    1. the ticket's assignee, if their role can work callbacks (without a ticket — key accounts —
+       the customer's owner, the first contact, if their role can);
+    2. else the agent of the ticket's team (no ticket, or a ticket without a team: the team of the customer's owner)
+       with the fewest pending callbacks (ties: the longest-standing account);
+    3. else the team's supervisor, else the first active supervisor;
+    None only when the department has no agent and no supervisor at all.
+    """
+    User = get_user_model()
+    first = getattr(ticket, "assignee", None) if ticket is not None else getattr(customer, "owner", None)
+    if first is not None and can_work_callbacks(first):
+        return first
+    team_id = getattr(ticket, "team_id", None)
+    if team_id is None and customer is not None and customer.owner_id:
+        team_id = getattr(getattr(customer.owner, "profile", None), "team_id", None)
+    if team_id is not None:
+        agents = (User.objects.filter(groups__name="agent", is_active=True, profile__team_id=team_id)
+                  .annotate(open_callbacks=Count("callbacks", filter=Q(callbacks__status=Callback.Status.PENDING)))
+                  .order_by("open_callbacks", "pk"))
+        for agent in agents[:5]:
+            if can_work_callbacks(agent):
+                return agent
+    team = getattr(ticket, "team", None) if ticket is not None and team_id else None
+    if team is not None and team.supervisor_id and can_work_callbacks(team.supervisor):
+        return team.supervisor
+    for sup in User.objects.filter(groups__name="supervisor", is_active=True).order_by("pk")[:5]:
+        if can_work_callbacks(sup):
+            return sup
+    return None
+
+
 # --- Callback queue ---------------------------------------------------------------------------------
 def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
     local = timezone.localtime(now)
@@ -85,23 +125,54 @@ class CallbackQueue:
     due_today: list = field(default_factory=list)
     upcoming: list = field(default_factory=list)
     recent_done: list = field(default_factory=list)
+    # True counts of each section (a section shows at most `limit` rows: never cut silently)
+    totals: dict = field(default_factory=dict)
+
+
+QUEUE_SECTIONS = ("overdue", "due_today", "upcoming")
+
+
+def _restrict(qs, *, user, owner=None):
+    if not user.has_perm("followups.view_all_callbacks"):
+        qs = qs.filter(owner=user)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    return qs
+
+
+def callback_section(*, user, now: datetime, section: str, owner=None):
+    """The pending callbacks of one queue section as a queryset (the view paginates "see all").
+    "overdue" is overdue_callbacks — the dashboard's definition — limited to what the user may see."""
+    _start, end = _local_day_bounds(now)
+    pending = Callback.objects.filter(status=Callback.Status.PENDING)
+    qs = {
+        "overdue": overdue_callbacks(now=now),
+        "due_today": pending.filter(due_at__gte=now, due_at__lt=end),
+        "upcoming": pending.filter(due_at__gte=end),
+    }[section]
+    return (_restrict(qs, user=user, owner=owner).select_related("customer", "ticket", "owner", "technician")
+            .order_by("due_at", "id"))
 
 
 def callback_queue(*, user, now: datetime, owner=None, limit: int = 50) -> CallbackQueue:
-    """Pending callbacks split into overdue / due later today / upcoming (four queries, whatever the size)."""
-    start, end = _local_day_bounds(now)
-    base = callbacks_visible_to(user)
-    if owner is not None:
-        base = base.filter(owner=owner)
-    pending = base.filter(status=Callback.Status.PENDING).select_related("customer", "ticket", "owner", "technician")
+    """Pending callbacks split into overdue / due later today / upcoming, each with its true count
+    (five queries, whatever the size)."""
+    _start, end = _local_day_bounds(now)
+    pending = _restrict(Callback.objects.filter(status=Callback.Status.PENDING), user=user, owner=owner)
+    totals = pending.aggregate(
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        due_today=Count("id", filter=Q(due_at__gte=now, due_at__lt=end)),
+        upcoming=Count("id", filter=Q(due_at__gte=end)),
+    )
+    sections = {name: list(callback_section(user=user, now=now, section=name, owner=owner)[:limit])
+                for name in QUEUE_SECTIONS}
     queue = CallbackQueue(
-        overdue=list(pending.filter(due_at__lt=now).order_by("due_at", "id")[:limit]),
-        due_today=list(pending.filter(due_at__gte=now, due_at__lt=end).order_by("due_at", "id")[:limit]),
-        upcoming=list(pending.filter(due_at__gte=end).order_by("due_at", "id")[:limit]),
+        **sections,
         recent_done=list(
-            base.exclude(status=Callback.Status.PENDING).select_related("customer", "ticket", "owner")
-            .order_by("-completed_at", "-id")[:10]
+            _restrict(Callback.objects.exclude(status=Callback.Status.PENDING), user=user, owner=owner)
+            .select_related("customer", "ticket", "owner").order_by("-completed_at", "-id")[:10]
         ),
+        totals=totals,
     )
     _attach_phones([*queue.overdue, *queue.due_today, *queue.upcoming])
     return queue
@@ -129,12 +200,63 @@ def callback_detail(*, pk: int, user) -> Callback:
     )
 
 
+def callbacks_of_team(qs, team):
+    """Callbacks of a team: owned by one of its members or about one of its tickets (every figure
+    filtered by team uses this one rule)."""
+    if team is None:
+        return qs
+    return qs.filter(Q(owner__profile__team=team) | Q(ticket__team=team))
+
+
+def overdue_callbacks(*, now: datetime, team=None):
+    """Pending callbacks past their due time: the dashboard's figure and the queue's "Overdue" list
+    (one definition; OVERDUE_COUNTS says what it counts)."""
+    return callbacks_of_team(Callback.objects.filter(status=Callback.Status.PENDING, due_at__lt=now), team)
+
+
+OVERDUE_COUNTS = _("Pending callbacks past their due time, whenever they fell due.")
+
+
 def overdue_callbacks_count(*, team=None, now: datetime) -> int:
-    """Pending callbacks past due (the supervisor dashboard's figure); `team`: owners in that team."""
-    qs = Callback.objects.filter(status=Callback.Status.PENDING, due_at__lt=now)
+    """How many callbacks are overdue now (overdue_callbacks): the dashboard panel and the queue badge."""
+    return overdue_callbacks(now=now, team=team).count()
+
+
+# --- Shared callback and survey figures for periods (the reports call these) -------------------------
+CALLBACK_FIGURES_COUNT = _("Callbacks due in the period (cancelled ones left out); overdue: still pending past "
+                           "their due time.")
+SURVEY_FIGURES_COUNT = _("Answers submitted in the period. CSAT: share of answers with overall satisfaction 4 or 5; "
+                         "NPS: % answering 9–10 minus % answering 0–6 to “would you recommend us”.")
+
+
+def callback_figures(*, start: datetime, end: datetime, now: datetime, team=None, by: str | None = None):
+    """Callbacks due in [start, end): due, done on time, done late, overdue (still pending past due
+    by `now` or the period's end), unreachable. One grouped query (`by` a field, e.g. "reason") or
+    one aggregate (by=None → a dict)."""
+    overdue_before = min(end, now)
+    counts = {
+        "due": Count("id"),
+        "done_on_time": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__lte=F("due_at"))),
+        "done_late": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__gt=F("due_at"))),
+        "overdue": Count("id", filter=Q(status=Callback.Status.PENDING, due_at__lt=overdue_before)),
+        "unreachable": Count("id", filter=Q(status=Callback.Status.UNREACHABLE)),
+    }
+    qs = Callback.objects.filter(due_at__gte=start, due_at__lt=end).exclude(status=Callback.Status.CANCELLED)
+    qs = callbacks_of_team(qs, team)
+    if by is None:
+        return qs.aggregate(**counts)
+    return list(qs.values(by).annotate(**counts).order_by(by))
+
+
+def survey_stats(*, start: datetime, end: datetime, team=None, by: str | None = None):
+    """CSAT, NPS and averages (Stats: the satisfaction page's own arithmetic) over the answers
+    submitted in [start, end); `team`: the ticket's team. One query; by a field → [(value, Stats)]."""
+    qs = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     if team is not None:
-        qs = qs.filter(Q(owner__profile__team=team) | Q(ticket__team=team))
-    return qs.count()
+        qs = qs.filter(ticket__team=team)
+    if by is None:
+        return Stats.from_row(qs.aggregate(**_sums()))
+    return [(row[by], Stats.from_row(row)) for row in qs.values(by).annotate(**_sums()).order_by(by)]
 
 
 # --- Satisfaction ------------------------------------------------------------------------------------

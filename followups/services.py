@@ -49,11 +49,18 @@ def policy_update(*, actor, data: dict, now: datetime | None = None) -> Followup
 
 # --- Scheduling -----------------------------------------------------------------------------------------
 def _default_owner(*, ticket=None, customer=None):
-    if ticket is not None and ticket.assignee_id:
-        return ticket.assignee
-    if customer is not None and customer.owner_id:
-        return customer.owner
-    return None
+    """The documented owner rule: followups.selectors.callback_owner_for."""
+    return selectors.callback_owner_for(ticket=ticket, customer=customer)
+
+
+def _check_owner(owner) -> None:
+    """Work goes to people who can do it: refuse an owner whose role cannot open callbacks."""
+    if owner is not None and not selectors.can_work_callbacks(owner):
+        raise ValidationError(
+            _("%(person)s cannot own a callback: their role cannot open or record callbacks. Choose an agent or a "
+              "supervisor.") % {"person": owner.get_full_name() or owner.get_username()},
+            code="owner_cannot_work_callbacks",
+        )
 
 
 def _supervisors_for(ticket=None) -> list:
@@ -84,6 +91,7 @@ def callback_schedule(
     now = now or timezone.now()
     if ticket is not None and ticket.customer_id != customer.pk:
         raise ValidationError(_("That ticket belongs to another customer."), code="ticket_customer")
+    _check_owner(owner)
     pol = selectors.policy()
     callback = Callback(
         customer=customer, reason=reason, due_at=due_at, owner=owner, ticket=ticket, technician=technician,
@@ -155,7 +163,7 @@ def callbacks_key_accounts_create(*, now: datetime | None = None) -> int:
     for customer in customers.iterator(chunk_size=200):
         with transaction.atomic():
             if callback_schedule(customer=customer, reason=R.KEY_ACCOUNT, due_at=due, period=period,
-                                 owner=customer.owner, now=now):
+                                 owner=_default_owner(customer=customer), now=now):
                 created += 1
     return created
 
@@ -233,7 +241,8 @@ def callback_record_attempt(
             _complaint_return_visit_recorded(cb=cb, actor=actor, notes=notes, now=now)
         if cb.problem and cb.answer_due_at and reached:
             callback_schedule(customer=cb.customer, reason=R.CALLBACK_PROBLEM, due_at=cb.answer_due_at,
-                              owner=cb.owner, ticket=cb.ticket, created_by=actor, notes=cb.problem, parent=cb,
+                              owner=cb.owner if selectors.can_work_callbacks(cb.owner) else _default_owner(ticket=cb.ticket, customer=cb.customer),
+                              ticket=cb.ticket, created_by=actor, notes=cb.problem, parent=cb,
                               now=now)
     return cb
 

@@ -38,11 +38,21 @@ def callbacks(request):
             from django.contrib.auth import get_user_model
 
             owner = get_user_model().objects.filter(pk=int(owner_id)).first()
-    queue = selectors.callback_queue(user=request.user, now=now, owner=owner)
-    return render(request, "followups/callbacks.html", {
-        "queue": queue, "now": now, "owner_filter": owner_id,
-        "can_see_all": request.user.has_perm("followups.view_all_callbacks"),
-    })
+    context = {"now": now, "owner_filter": owner_id, "can_see_all": request.user.has_perm("followups.view_all_callbacks")}
+    section = request.GET.get("section", "")
+    if section in selectors.QUEUE_SECTIONS:
+        # "see all" of one section: every row, paginated
+        from django.core.paginator import Paginator
+
+        page = Paginator(selectors.callback_section(user=request.user, now=now, section=section, owner=owner),
+                         50).get_page(request.GET.get("page"))
+        selectors._attach_phones(list(page.object_list))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(section=section, page=page, query_string=query.urlencode())
+    else:
+        context["queue"] = selectors.callback_queue(user=request.user, now=now, owner=owner)
+    return render(request, "followups/callbacks.html", context)
 
 
 def _get_callback(request, pk):

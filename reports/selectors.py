@@ -19,9 +19,12 @@ from django.utils.translation import gettext_lazy as _, pgettext, pgettext_lazy
 
 from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
-from followups.models import Callback, SurveyResponse
+from followups import selectors as fu_selectors
+from followups.models import Callback
 from servicedesk.lookups import localized_name
-from sla.models import SLAClock, Target
+from sla import selectors as sla_selectors
+from sla.models import Target
+from tickets import selectors as ticket_selectors
 from tickets.models import Complaint, Ticket
 
 from .periods import Period, local_tz
@@ -169,28 +172,15 @@ def contacts_section(*, period: Period, team=None) -> dict:
 
 
 def _ticket_flow(period):
-    return {
-        "opened": Count("id", filter=_in("created_at", period)),
-        "resolved": Count("id", filter=_in("resolved_at", period)),
-        "closed": Count("id", filter=_in("closed_at", period)),
-    }
+    return ticket_selectors.ticket_flow_counts(start=period.start, end=period.end)
 
 
 def _touched(period):
-    return _in("created_at", period) | _in("resolved_at", period) | _in("closed_at", period)
+    return ticket_selectors.tickets_touched(start=period.start, end=period.end)
 
 
 def backlog_at(moment, team=None) -> int:
-    """Tickets open at `moment`: opened before it, not yet resolved/closed then, not cancelled.
-
-    Counted as two disjoint parts (still unresolved / resolved only later) joined by UNION ALL in
-    one query: each part is a plain range on (resolved_at, created_at, closed_at, status), so
-    PostgreSQL answers both from that index alone instead of a bitmap scan over the table."""
-    base = _team(Ticket.objects.filter(created_at__lt=moment), team, "team").exclude(
-        status=Ticket.Status.CANCELLED).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
-    open_now = base.filter(resolved_at__isnull=True).values_list("created_at")
-    resolved_later = base.filter(resolved_at__gte=moment).values_list("created_at")
-    return open_now.union(resolved_later, all=True).count()
+    return ticket_selectors.backlog_at(moment=moment, team=team)
 
 
 def tickets_section(*, period: Period, team=None) -> dict:
@@ -243,45 +233,33 @@ def _response_times(period, team):
     }
 
 
-def _clock_counts(period, prev_period, team):
-    """Per target: met / breached in `period` and met / decided in `prev_period`, in ONE query.
-    A clock counts in the period it was decided (stopped with met = True/False).
-
-    One range over both periods (stopped_at, met IS NOT NULL: the partial index
-    reports_slaclock_decided_idx alone), each count filtered to its own period."""
-    start, end = min(period.start, prev_period.start), max(period.end, prev_period.end)
-    qs = _team(SLAClock.objects.filter(stopped_at__gte=start, stopped_at__lt=end, met__isnull=False),
-               team, "ticket__team")
-    cur, prev = _in("stopped_at", period), _in("stopped_at", prev_period)
-    # COUNT(met), not COUNT(id): met is set on every row here, so it counts the same rows, and it is
-    # in the index while id is not (COUNT(id) made PostgreSQL visit the table: 114 ms → 42 ms).
-    return qs.values("target").annotate(
-        n_met=Count("met", filter=cur & Q(met=True)), n_breached=Count("met", filter=cur & Q(met=False)),
-        prev_met=Count("met", filter=prev & Q(met=True)), prev_decided=Count("met", filter=prev),
-    ).order_by()
-
-
-def sla_section(*, period: Period, team=None) -> dict:
+def sla_section(*, period: Period, team=None, now=None) -> dict:
     """First-response and resolution time (median, p90, wall-clock hours from opening) and SLA
-    compliance per target (clocks decided in the period). 5 queries."""
+    compliance per target from sla.selectors.compliance_summary — the one definition the SLA
+    dashboard shows too: clocks due in the period, including those still running past their
+    deadline (missed). 6 queries."""
+    now = now or timezone.now()
     prev_period = period.previous()
     cur = _response_times(period, team)
     prev = _response_times(prev_period, team)
-    counts = list(_clock_counts(period, prev_period, team))
-    per_target = {r["target"]: r for r in counts}
-    prev_total = {"n_met": sum(r["prev_met"] for r in counts), "decided": sum(r["prev_decided"] for r in counts)}
+    summary = sla_selectors.compliance_summary(
+        ranges={"cur": (period.first, period.last), "prev": (prev_period.first, prev_period.last)},
+        now=now, team_id=getattr(team, "pk", team),
+    )
     targets = []
     for value, label in Target.choices:
-        r = per_target.get(value, {"n_met": 0, "n_breached": 0})
-        targets.append({"target": str(label), "met": r["n_met"], "breached": r["n_breached"],
-                        "compliance": _ratio(r["n_met"], r["n_met"] + r["n_breached"])})
-    met_all = sum(t["met"] for t in targets)
-    decided_all = met_all + sum(t["breached"] for t in targets)
-    cur["compliance"] = _ratio(met_all, decided_all)
-    prev["compliance"] = _ratio(prev_total["n_met"], prev_total["decided"])
+        r = summary["cur"][value]
+        targets.append({"target": str(label), "met": r["met"], "breached": r["missed"], "compliance": r["pct"]})
+    cur["compliance"] = summary["cur"]["all"]["pct"]
+    prev["compliance"] = summary["prev"]["all"]["pct"]
+    # the two targets the SLA dashboard shows, per target: the same figure in the report e-mail
+    for value in sla_selectors.REPORTED_TARGETS:
+        cur[f"compliance_{value}"] = summary["cur"][value]["pct"]
+        prev[f"compliance_{value}"] = summary["prev"][value]["pct"]
     return {
         "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
         "targets": targets,
+        "counts": sla_selectors.COMPLIANCE_COUNTS,
         "tables": {
             "sla_by_target": {
                 "title": _("SLA compliance per target"),
@@ -366,34 +344,20 @@ def complaints_section(*, period: Period, team=None) -> dict:
     }
 
 
-def _callback_counts(period, now):
-    overdue_before = min(period.end, now)
-    return {
-        "due": Count("id"),
-        "done_on_time": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__lte=F("due_at"))),
-        "done_late": Count("id", filter=Q(status=Callback.Status.DONE, completed_at__gt=F("due_at"))),
-        "overdue": Count("id", filter=Q(status=Callback.Status.PENDING, due_at__lt=overdue_before)),
-        "unreachable": Count("id", filter=Q(status=Callback.Status.UNREACHABLE)),
-    }
-
-
 def callbacks_section(*, period: Period, team=None, now=None) -> dict:
     """Callbacks due in the period: done on time, done late, overdue (still pending past due),
-    unreachable. Cancelled callbacks are not counted as due. 2 queries."""
+    unreachable — followups.selectors.callback_figures, the one definition. 2 queries."""
     now = now or timezone.now()
-
-    def base(p):
-        qs = Callback.objects.filter(_in("due_at", p)).exclude(status=Callback.Status.CANCELLED)
-        return _team(qs, team, "owner__profile__team")
-
-    rows = list(base(period).values("reason").annotate(**_callback_counts(period, now)).order_by("reason"))
-    prev = base(period.previous()).aggregate(**_callback_counts(period.previous(), now))
+    rows = fu_selectors.callback_figures(start=period.start, end=period.end, now=now, team=team, by="reason")
+    prev_period = period.previous()
+    prev = fu_selectors.callback_figures(start=prev_period.start, end=prev_period.end, now=now, team=team)
     keys = ("due", "done_on_time", "done_late", "overdue", "unreachable")
     cur = {k: sum(r[k] for r in rows) for k in keys}
     cur["on_time_rate"] = _ratio(cur["done_on_time"], cur["due"])
     prev["on_time_rate"] = _ratio(prev["done_on_time"], prev["due"])
     return {
         "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
+        "counts": fu_selectors.CALLBACK_FIGURES_COUNT,
         "tables": {
             "callbacks_by_reason": {
                 "title": _("Callbacks by reason"),
@@ -414,44 +378,24 @@ DIMENSIONS = {
 }
 
 
-def _survey_aggregates():
-    out = {
-        "answers": Count("id"),
-        "satisfied": Count("id", filter=Q(overall__gte=4)),
-        "promoters": Count("id", filter=Q(recommend__gte=9)),
-        "detractors": Count("id", filter=Q(recommend__lte=6)),
-    }
-    out.update({f"avg_{d}": Avg(d) for d in DIMENSIONS})
-    out["avg_recommend"] = Avg("recommend")
-    return out
-
-
-def _survey_figures(agg):
-    n = agg["answers"]
-    fig = {
-        "answers": n,
-        "csat": _ratio(agg["satisfied"], n),
-        "nps": None if not n else round(100.0 * (agg["promoters"] - agg["detractors"]) / n, 1),
-    }
+def _survey_figures(stats):
+    fig = {"answers": stats.n, "csat": stats.csat, "nps": stats.nps}
     for d in [*DIMENSIONS, "recommend"]:
-        v = agg[f"avg_{d}"]
-        fig[f"avg_{d}"] = None if v is None else round(float(v), 2)
+        fig[f"avg_{d}"] = stats.avg(d)
     return fig
 
 
 def surveys_section(*, period: Period, team=None) -> dict:
-    """CSAT (% of 4–5 overall), NPS (% 9–10 minus % 0–6), per-dimension averages. 3 queries."""
-
-    def base(p):
-        return _team(SurveyResponse.objects.filter(_in("submitted_at", p)), team, "ticket__team")
-
-    cur = _survey_figures(base(period).aggregate(**_survey_aggregates()))
-    prev = _survey_figures(base(period.previous()).aggregate(**_survey_aggregates()))
-    by_kind = list(base(period).values("ticket_kind").annotate(
-        n=Count("id"), sat=Count("id", filter=Q(overall__gte=4)), avg=Avg("overall")).order_by("ticket_kind"))
+    """CSAT (% of 4–5 overall), NPS (% 9–10 minus % 0–6), per-dimension averages, from
+    followups.selectors.survey_stats (the satisfaction page's definition). 3 queries."""
+    prev_period = period.previous()
+    cur = _survey_figures(fu_selectors.survey_stats(start=period.start, end=period.end, team=team))
+    prev = _survey_figures(fu_selectors.survey_stats(start=prev_period.start, end=prev_period.end, team=team))
+    by_kind = fu_selectors.survey_stats(start=period.start, end=period.end, team=team, by="ticket_kind")
     return {
         "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
         "dimensions": [{"key": d, "label": str(label), "value": cur[f"avg_{d}"]} for d, label in DIMENSIONS.items()],
+        "counts": fu_selectors.SURVEY_FIGURES_COUNT,
         "tables": {
             "surveys_by_dimension": {
                 "title": _("Average score per dimension (1–5)"),
@@ -461,8 +405,7 @@ def surveys_section(*, period: Period, team=None) -> dict:
             "surveys_by_kind": {
                 "title": _("Satisfaction by ticket kind"),
                 "headers": [_("Ticket kind"), _("Answers"), _("CSAT (%)"), _("Average overall")],
-                "rows": [[_label(Ticket.Kind.choices, r["ticket_kind"]), r["n"], _ratio(r["sat"], r["n"]),
-                          None if r["avg"] is None else round(float(r["avg"]), 2)] for r in by_kind],
+                "rows": [[_label(Ticket.Kind.choices, kind), st.n, st.csat, st.avg("overall")] for kind, st in by_kind],
             },
         },
     }
@@ -651,6 +594,8 @@ FIGURE_LABELS = {
     "backlog": _("Backlog at period end"), "first_response_median": _("First response, median (h)"),
     "first_response_p90": _("First response, 90th percentile (h)"), "resolution_median": _("Resolution, median (h)"),
     "resolution_p90": _("Resolution, 90th percentile (h)"), "compliance": _("SLA compliance (%)"),
+    "compliance_first_response": _("First response compliance (%)"),
+    "compliance_resolution": _("Resolution compliance (%)"),
     "investigation_hours": _("Hours to investigation (avg)"), "solution_hours": _("Hours to solution (avg)"),
     "due": pgettext_lazy("count", "Due"), "done_on_time": _("Done on time"), "done_late": _("Done late"), "overdue": _("Overdue"),
     "unreachable": _("Unreachable"), "on_time_rate": _("On time (%)"), "answers": _("Answers"),

@@ -383,7 +383,7 @@ class SLAPolicyChange(models.Model):
 class SLADailyCompliance(models.Model):
     """Decided clocks per day and segment: what the dashboard's compliance and trend read.
 
-    One row per (day the clock started, in the department's zone) × target × the ticket's kind, tier,
+    One row per (day the clock is due — its deadline — in the department's zone) × target × the ticket's kind, tier,
     channel, team and agent at the moment the outcome was decided. Kept by sla.rollup in the same
     transaction as the decision; `rollup.rebuild()` recomputes it from the clocks. Empty strings and 0
     stand for "none" so the unique key also holds for unassigned tickets (NULLs never conflict).

@@ -1,11 +1,16 @@
-"""Daily rollup of decided clocks, so the dashboard never reads the clocks themselves.
+"""Daily rollup of decided clocks, so the dashboard and the reports never read the clocks themselves.
 
-What is counted: a clock of a reported target (first response, resolution) whose outcome is decided
-(`met` is not NULL), on the day it started in the department's zone (the same day the dashboard
-has always grouped by), under the segment its ticket is in when the outcome is decided (kind, tier,
-channel, team, agent). Its clock time taken (`elapsed`, when stopped) goes into a log-scale
-histogram per day, target and team (count and summed seconds per bucket): median and p90 are the
-mean time of the bucket holding that rank (within a bucket times differ by at most 5 %).
+What is counted (the one definition, sla.selectors.compliance_cells): a clock of any target whose
+outcome is decided (`met` is not NULL: stopped in time, stopped late, or marked missed by the sweep
+at its deadline), on the day its DEADLINE falls in the department's zone ("clocks due in the
+period"), under the segment its ticket is in when the outcome is decided (kind, tier, channel,
+team, agent). A running clock the sweep has not yet marked (met still NULL, deadline passed) is not
+in the rollup: the selectors add those live from the running-clock index, on their deadline day.
+A clock marked missed by the sweep that stops late later keeps one contribution: its old state
+(met, time taken, deadline) is subtracted and the new one added. Its clock time taken (`elapsed`,
+when stopped) goes into a log-scale histogram per deadline day, target and team (count and summed
+seconds per bucket): median and p90 are the mean time of the bucket holding that rank (within a
+bucket times differ by at most 5 %).
 
 Kept in the same transaction as every change of a clock's outcome (services._apply: stop, restart,
 pause/resume; the sweep's breaches): the old contribution is subtracted and the new one added with
@@ -26,7 +31,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-REPORTED_TARGETS = ("first_response", "resolution")
+# Every target: the dashboard shows first response and resolution, the reports all four.
+REPORTED_TARGETS = ("first_response", "resolution", "investigation", "solution")
 BUCKETS_PER_E = 20  # bucket width: a factor e^(1/20) ≈ 1.051 of the time taken (in minutes, log1p)
 
 
@@ -44,7 +50,8 @@ def seconds_of(elapsed: timedelta) -> int:
 
 
 def state(clock) -> tuple:
-    return (clock.met, clock.elapsed)
+    """What the rollup holds of a clock: outcome, time taken, and the deadline that picks its day."""
+    return (clock.met, clock.elapsed, clock.deadline)
 
 
 def ticket_dims(ticket_ids) -> dict[int, tuple]:
@@ -65,10 +72,10 @@ class Deltas:
         self.compliance: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.durations: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
 
-    def add(self, *, target: str, started_at: datetime, met, elapsed, dims: tuple, sign: int) -> None:
+    def add(self, *, target: str, deadline: datetime, met, elapsed, dims: tuple, sign: int) -> None:
         if target not in REPORTED_TARGETS or met is None:
             return
-        day = started_at.astimezone(self.tz).date()
+        day = deadline.astimezone(self.tz).date()
         cell = self.compliance[(day, target, *dims)]
         cell[0] += sign
         cell[1] += sign if met else 0
@@ -78,12 +85,12 @@ class Deltas:
             cell[1] += sign * seconds_of(elapsed)
 
     def change(self, clock, old: tuple, dims: tuple) -> None:
-        """Replace the clock's contribution under `old` (met, elapsed) by its current one."""
+        """Replace the clock's contribution under `old` (met, elapsed, deadline) by its current one."""
         new = state(clock)
         if new == old:
             return
-        self.add(target=clock.target, started_at=clock.started_at, met=old[0], elapsed=old[1], dims=dims, sign=-1)
-        self.add(target=clock.target, started_at=clock.started_at, met=new[0], elapsed=new[1], dims=dims, sign=1)
+        self.add(target=clock.target, deadline=old[2], met=old[0], elapsed=old[1], dims=dims, sign=-1)
+        self.add(target=clock.target, deadline=new[2], met=new[0], elapsed=new[1], dims=dims, sign=1)
 
     def flush(self) -> None:
         from .models import SLADailyCompliance, SLADailyDuration
@@ -145,7 +152,7 @@ def rebuild(*, apps=None, stdout=None) -> dict:
         Compliance.objects.all().delete()
         Duration.objects.all().delete()
         grouped = (
-            decided.annotate(day=TruncDate("started_at", tzinfo=tz))
+            decided.annotate(day=TruncDate("deadline", tzinfo=tz))
             .values("day", "target", "ticket__kind", "ticket__customer__tier", "ticket__channel",
                     "ticket__team_id", "ticket__assignee_id")
             .annotate(decided=Count("id"), met_count=Count("id", filter=Q(met=True)))
@@ -160,7 +167,7 @@ def rebuild(*, apps=None, stdout=None) -> dict:
         ]
         Compliance.objects.bulk_create(comp, batch_size=5000)
         hist: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        rows = (decided.filter(elapsed__isnull=False).annotate(day=TruncDate("started_at", tzinfo=tz))
+        rows = (decided.filter(elapsed__isnull=False).annotate(day=TruncDate("deadline", tzinfo=tz))
                 .values_list("day", "target", "ticket__team_id", "elapsed").order_by())
         for day, target, team, elapsed in rows.iterator(chunk_size=20000):
             cell = hist[(day, target, team or 0, bucket_of(elapsed))]

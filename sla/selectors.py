@@ -6,8 +6,10 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from servicedesk.businesstime import WorkingCalendar
 
@@ -136,19 +138,136 @@ def capped_count(qs, cap: int) -> int:
     return qs.order_by().values("pk")[:cap].count()
 
 
+# --- SLA compliance and breaches: the ONE definition -----------------------------------------------
+#
+# Counted: every clock DUE in the period (its deadline falls in it, in the department's zone) whose
+# outcome is known now: met (stopped by its deadline), or missed (stopped after it, or still running
+# past it — a clock past its deadline is missed whether or not it has stopped). Clocks due later,
+# paused clocks not yet breached and cancelled ones are not counted. The dashboard, the report page,
+# its exports and the scheduled report e-mail all read these functions; the pages say so with
+# COMPLIANCE_COUNTS below.
+
+COMPLIANCE_COUNTS = _("Clocks due in the period, including those still running past their deadline "
+                      "(counted as missed).")
+_CELL_FIELDS = {"day": "day", "target": "target", "kind": "kind", "tier": "tier", "channel": "channel",
+                "team": "team", "agent": "agent"}
+_LIVE_FIELDS = {"target": "target", "kind": "ticket__kind", "tier": "ticket__customer__tier",
+                "channel": "ticket__channel", "team": "ticket__team_id", "agent": "ticket__assignee_id"}
+_EMPTY = {"kind": "", "tier": "", "channel": "", "team": 0, "agent": 0}
+
+
+def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_default_timezone()
+    return (datetime.combine(start, time.min, tzinfo=tz),
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
+
+
+def missed_q(now: datetime) -> Q:
+    """A clock is missed: judged so (stopped late, or marked at its deadline by the sweep), or still
+    running past its deadline and not yet swept."""
+    return Q(met=False) | Q(met__isnull=True, stopped_at__isnull=True, paused_at__isnull=True, deadline__lte=now)
+
+
+def counted_q(now: datetime) -> Q:
+    """A clock whose outcome is known now: met, or missed (see missed_q)."""
+    return Q(met__isnull=False) | Q(stopped_at__isnull=True, paused_at__isnull=True, deadline__lte=now)
+
+
+def clocks_due(*, start: date, end: date, now: datetime, team_id: int | None = None, targets=None):
+    """The clocks behind the compliance figures, read directly: due start..end (inclusive local
+    days) and counted (met or missed by now). The drill-down list and the tests use it; the figures
+    themselves come from compliance_cells, which must always agree with it."""
+    lo, hi = _local_bounds(start, end)
+    qs = SLAClock.objects.filter(deadline__gte=lo, deadline__lt=hi).filter(counted_q(now))
+    if targets is not None:
+        qs = qs.filter(target__in=list(targets))
+    return _team_filter(qs, team_id)
+
+
+def _unswept_missed(*, start: date, end: date, now: datetime, team_id=None, targets=None):
+    """Running clocks past their deadline that the sweep has not marked yet (met IS NULL): the part
+    of "missed" the rollup cannot hold. Read through the partial index sla_clock_running_idx
+    (deadline, stopped_at IS NULL): normally a handful of rows (the sweep runs every minute)."""
+    lo, hi = _local_bounds(start, end)
+    qs = SLAClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True, met__isnull=True,
+                                 deadline__gte=lo, deadline__lt=hi).filter(deadline__lte=now)
+    if targets is not None:
+        qs = qs.filter(target__in=list(targets))
+    return _team_filter(qs, team_id)
+
+
+def compliance_cells(*, start: date, end: date, now: datetime, team_id: int | None = None, targets=None,
+                     by=("target",)) -> dict[tuple, list[int]]:
+    """{key: [met, counted]} for clocks due start..end (inclusive local days), grouped by `by`
+    (any of day, target, kind, tier, channel, team, agent; kind…agent as "" / 0 for none).
+
+    The one definition of SLA compliance (see COMPLIANCE_COUNTS). Two grouped queries whatever the
+    volume: the daily rollup (decided clocks on their deadline day, kept in the same transaction as
+    every decision) plus the running clocks past their deadline that the sweep has not marked yet."""
+    by = tuple(by)
+    qs = SLADailyCompliance.objects.filter(day__gte=start, day__lte=end)
+    if targets is not None:
+        qs = qs.filter(target__in=list(targets))
+    if team_id:
+        qs = qs.filter(team=team_id)
+    cells: dict[tuple, list[int]] = {}
+    rows = qs.values(*[_CELL_FIELDS[k] for k in by]).annotate(n=Sum("decided"), m=Sum("met")).order_by()
+    for row in rows:
+        if row["n"]:
+            cell = cells.setdefault(tuple(row[_CELL_FIELDS[k]] for k in by), [0, 0])
+            cell[0] += row["m"]
+            cell[1] += row["n"]
+    live = _unswept_missed(start=start, end=end, now=now, team_id=team_id, targets=targets)
+    fields = {k: _LIVE_FIELDS[k] for k in by if k != "day"}
+    if "day" in by:
+        live = live.annotate(day=TruncDate("deadline", tzinfo=timezone.get_default_timezone()))
+        fields["day"] = "day"
+    for row in live.values(*fields.values()).annotate(n=Count("id")).order_by():
+        key = tuple(row[fields[k]] if row[fields[k]] is not None else _EMPTY.get(k) for k in by)
+        cells.setdefault(key, [0, 0])[1] += row["n"]
+    return cells
+
+
+def rate(met: int, counted: int) -> dict:
+    """{"met", "missed", "counted", "pct"}: how every page shows one compliance figure."""
+    return {"met": met, "missed": counted - met, "counted": counted,
+            "pct": round(100 * met / counted, 1) if counted else None}
+
+
+def compliance_summary(*, ranges: dict, now: datetime, team_id: int | None = None, targets=None) -> dict:
+    """{range key: {target: rate(), "all": rate()}} for several (start, end) day ranges in the same
+    two queries (e.g. a report period and the previous one)."""
+    targets = list(targets) if targets is not None else list(Target.values)
+    lo = min(r[0] for r in ranges.values())
+    hi = max(r[1] for r in ranges.values())
+    cells = compliance_cells(start=lo, end=hi, now=now, team_id=team_id, targets=targets, by=("day", "target"))
+    out = {}
+    for key, (start, end) in ranges.items():
+        sums = {t: [0, 0] for t in targets}
+        for (day, target), (met, n) in cells.items():
+            if start <= day <= end and target in sums:
+                sums[target][0] += met
+                sums[target][1] += n
+        out[key] = {t: rate(*sums[t]) for t in targets}
+        out[key]["all"] = rate(sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values()))
+    return out
+
+
 def breach_counts(*, now: datetime, team_id: int | None = None) -> dict:
-    """Breaches (level 1) that fell due today and this week (Monday onwards), in the local zone."""
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    """Clocks (any target) missed whose deadline fell today and this week (Monday onwards), local
+    zone: the "missed" of compliance_cells over those days, so it always matches the compliance
+    figures (a clock still running past its deadline is a breach before the sweep marks it)."""
+    today = timezone.localtime(now).date()
     week = today - timedelta(days=today.weekday())
-    qs = _team_filter(SLAEscalation.objects.filter(level=SLAEscalation.Level.BREACH, scheduled_for__gte=week,
-                                                   scheduled_for__lte=now), team_id, "clock__ticket__")
-    return qs.aggregate(week=Count("id"), today=Count("id", filter=Q(scheduled_for__gte=today)))
+    cells = compliance_cells(start=week, end=today, now=now, team_id=team_id, by=("day",))
+    missed = {day: n - met for (day,), (met, n) in cells.items()}
+    return {"week": sum(missed.values()), "today": missed.get(today, 0)}
 
 
-def _decided(filters: DashboardFilters):
-    start, end = filters.range()
-    qs = SLAClock.objects.filter(target__in=REPORTED_TARGETS, started_at__gte=start, started_at__lt=end, met__isnull=False)
-    return _team_filter(qs, filters.team_id)
+def _decided(filters: DashboardFilters, now: datetime | None = None):
+    """The dashboard's drill-down: the clocks its compliance figures count (see clocks_due)."""
+    return clocks_due(start=filters.start, end=filters.end, now=now or timezone.now(), team_id=filters.team_id,
+                      targets=REPORTED_TARGETS)
 
 
 def _rollup_range(model, filters: DashboardFilters, start: date | None = None):
@@ -156,27 +275,22 @@ def _rollup_range(model, filters: DashboardFilters, start: date | None = None):
     return qs.filter(team=filters.team_id) if filters.team_id else qs
 
 
-def compliance(filters: DashboardFilters) -> dict:
-    """{target: {"all": (met, total), dimension: {value: (met, total)}}} in ONE grouped query over the
-    daily rollup (sla.rollup: kept with every decision), never over the clocks themselves."""
-    dims = {"kind": "kind", "tier": "tier", "channel": "channel", "team": "team", "agent": "agent"}
-    rows = (
-        _rollup_range(SLADailyCompliance, filters)
-        .values("target", *dims.values())
-        .annotate(total=Sum("decided"), met_count=Sum("met"))
-        .order_by()
-    )
+def compliance(filters: DashboardFilters, now: datetime | None = None) -> dict:
+    """{target: {"all": (met, total), dimension: {value: (met, total)}}} from compliance_cells (the
+    one definition): two grouped queries, never over the decided clocks themselves."""
+    now = now or timezone.now()
+    dims = ("kind", "tier", "channel", "team", "agent")
+    cells = compliance_cells(start=filters.start, end=filters.end, now=now, team_id=filters.team_id,
+                             targets=REPORTED_TARGETS, by=("target", *dims))
     out = {t: {"all": [0, 0], **{d: {} for d in DIMENSIONS}} for t in REPORTED_TARGETS}
-    for row in rows:
-        if not row["total"]:
-            continue
-        target = out[row["target"]]
-        target["all"][0] += row["met_count"]
-        target["all"][1] += row["total"]
-        for dim, fieldname in dims.items():
-            cell = target[dim].setdefault(row[fieldname] or None, [0, 0])  # "" / 0 = none
-            cell[0] += row["met_count"]
-            cell[1] += row["total"]
+    for (target_key, *values), (met, total) in cells.items():
+        target = out[target_key]
+        target["all"][0] += met
+        target["all"][1] += total
+        for dim, value in zip(dims, values):
+            cell = target[dim].setdefault(value or None, [0, 0])  # "" / 0 = none
+            cell[0] += met
+            cell[1] += total
     return out
 
 
@@ -201,22 +315,19 @@ def percentiles(filters: DashboardFilters, points=(50, 90)) -> dict:
     return out
 
 
-def trend(filters: DashboardFilters, days: int = 30) -> dict:
-    """Daily compliance % per target for the `days` days ending at filters.end (one rollup query)."""
+def trend(filters: DashboardFilters, days: int = 30, now: datetime | None = None) -> dict:
+    """Daily compliance % per target for the `days` days ending at filters.end, by deadline day
+    (compliance_cells: the same definition as every other compliance figure)."""
     end = filters.end
     start = end - timedelta(days=days - 1)
-    rows = (
-        _rollup_range(SLADailyCompliance, filters, start=start)
-        .values("day", "target")
-        .annotate(total=Sum("decided"), met_count=Sum("met"))
-        .order_by()
-    )
+    cells = compliance_cells(start=start, end=end, now=now or timezone.now(), team_id=filters.team_id,
+                             targets=REPORTED_TARGETS, by=("day", "target"))
     labels = [start + timedelta(days=i) for i in range(days)]
     series = {t: [None] * days for t in REPORTED_TARGETS}
-    for row in rows:
-        index = (row["day"] - start).days
-        if 0 <= index < days and row["total"]:
-            series[row["target"]][index] = round(100 * row["met_count"] / row["total"], 1)
+    for (day, target), (met, total) in cells.items():
+        index = (day - start).days
+        if 0 <= index < days and total:
+            series[target][index] = round(100 * met / total, 1)
     return {"labels": [d.isoformat() for d in labels], "series": series}
 
 
@@ -234,7 +345,9 @@ def dashboard_figures(filters: DashboardFilters) -> dict:
         hit = cache.get(key)
         if hit is not None:
             return hit
-    figures = {"compliance": compliance(filters), "percentiles": percentiles(filters), "trend": trend(filters)}
+    now = timezone.now()
+    figures = {"compliance": compliance(filters, now), "percentiles": percentiles(filters),
+               "trend": trend(filters, now=now)}
     if ttl:
         cache.set(key, figures, ttl)
     return figures

@@ -213,7 +213,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
         cal = cached_working_calendar(calendar)
         clocks = {c.target: c for c in SLAClock.objects.select_for_update().filter(ticket=locked)}
         before = {t: timezone.localtime(c.deadline).isoformat() for t, c in clocks.items()}
-        changed, created = [], []
+        changed, created, old_states = [], [], []
         for row in policy.targets.all():
             if locked.kind != "complaint" and row.target in COMPLAINT_ONLY_TARGETS:
                 continue
@@ -223,6 +223,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
                 continue
             if clock.stopped_at is not None:
                 continue
+            old_states.append((clock, rollup.state(clock)))
             clock.policy, clock.calendar = policy, calendar
             clock.duration, clock.clock = row.duration, row.clock
             clock.warning_percent, clock.level2_multiplier = row.warning_percent, row.level2_multiplier
@@ -236,6 +237,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
         )
         SLAClock.objects.bulk_create(created)
         ticket_sla_due_refresh(ticket_ids=[locked.pk])
+        rollup.record(old_states)  # a breached clock's deadline (its rollup day) may have moved
         after = {c.target: timezone.localtime(c.deadline).isoformat() for c in [*changed, *created]}
         after.update({t: d for t, d in before.items() if t not in after})
         change = SLAPolicyChange.objects.create(

@@ -137,7 +137,7 @@ def dashboard(request):
     }
     context = {
         "form": form, "filters": filters, "now": now, "at_risk": at_risk, "at_risk_total": at_risk_total,
-        "breaches": breaches, "targets": targets, "breakdown": breakdown, "at_risk_capped": at_risk_total >= AT_RISK_CAP, "chart_json": json.dumps(chart),
+        "breaches": breaches, "compliance_counts": selectors.COMPLIANCE_COUNTS, "targets": targets, "breakdown": breakdown, "at_risk_capped": at_risk_total >= AT_RISK_CAP, "chart_json": json.dumps(chart),
         "at_risk_query": filters.query(at_risk=1), "today_query": filters.query(breached="today"),
         "week_query": filters.query(breached="week"), "refresh_query": request.GET.urlencode(),
     }
@@ -154,17 +154,19 @@ def clock_list(request):
     if data.get("at_risk"):
         qs = selectors.clocks_at_risk(now=now, team_id=filters.team_id)
     elif data.get("breached"):
-        today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        # the clocks behind "Breaches today / this week" (sla.selectors.breach_counts): missed, due then
+        today = timezone.localtime(now).date()
         since = today if data["breached"] == "today" else today - timezone.timedelta(days=today.weekday())
-        qs = SLAClock.objects.filter(escalations__level="breach", escalations__scheduled_for__gte=since,
-                                     escalations__scheduled_for__lte=now)
-        qs = selectors._team_filter(qs, filters.team_id).order_by("deadline", "pk")
+        qs = selectors.clocks_due(start=since, end=today, now=now, team_id=filters.team_id)
+        qs = qs.filter(selectors.missed_q(now)).order_by("deadline", "pk")
     else:
-        qs = selectors._decided(filters).order_by("-started_at", "pk")
+        qs = selectors._decided(filters, now).order_by("-deadline", "pk")
     if data.get("target"):
         qs = qs.filter(target=data["target"])
-    if data.get("met") in ("yes", "no"):
-        qs = qs.filter(met=data["met"] == "yes")
+    if data.get("met") == "yes":
+        qs = qs.filter(met=True)
+    elif data.get("met") == "no":
+        qs = qs.filter(selectors.missed_q(now))
     for key, field in (("kind", "ticket__kind"), ("tier", "ticket__customer__tier"), ("channel", "ticket__channel")):
         if data.get(key):
             qs = qs.filter(**{field: data[key]})

@@ -200,3 +200,37 @@ def promised_first_response(ticket: Ticket) -> datetime | None:
         return ticket_deadlines(ticket).get("first_response")
     except Exception:  # the SLA area is optional here: the page falls back to the department's rule
         return None
+
+
+# --- Shared ticket figures (the reports call these: one definition of opened / resolved / closed) ---
+def ticket_flow_counts(*, start: datetime, end: datetime) -> dict:
+    """Conditional counts for an aggregate or a grouped query: tickets opened (created), resolved and
+    closed in [start, end), each by its own timestamp."""
+    from django.db.models import Count
+
+    return {
+        "opened": Count("id", filter=Q(created_at__gte=start, created_at__lt=end)),
+        "resolved": Count("id", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
+        "closed": Count("id", filter=Q(closed_at__gte=start, closed_at__lt=end)),
+    }
+
+
+def tickets_touched(*, start: datetime, end: datetime) -> Q:
+    """Tickets opened, resolved or closed in [start, end): the rows ticket_flow_counts can count."""
+    return (Q(created_at__gte=start, created_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
+            | Q(closed_at__gte=start, closed_at__lt=end))
+
+
+def backlog_at(*, moment: datetime, team=None) -> int:
+    """Tickets open at `moment`: opened before it, not yet resolved/closed then, not cancelled.
+
+    Counted as two disjoint parts (still unresolved / resolved only later) joined by UNION ALL in
+    one query: each part is a plain range on (resolved_at, created_at, closed_at, status), so
+    PostgreSQL answers both from that index alone instead of a bitmap scan over the table."""
+    base = Ticket.objects.filter(created_at__lt=moment)
+    if team is not None:
+        base = base.filter(team=team)
+    base = base.exclude(status=Ticket.Status.CANCELLED).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
+    open_now = base.filter(resolved_at__isnull=True).values_list("created_at")
+    resolved_later = base.filter(resolved_at__gte=moment).values_list("created_at")
+    return open_now.union(resolved_later, all=True).count()

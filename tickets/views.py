@@ -115,8 +115,13 @@ def _customer_pick(request):
         cond = Q(name__icontains=q)
         if len(digits) >= 4:
             cond |= Q(phones__national__contains=digits)
-        results = list(Customer.objects.filter(cond, merged_into__isnull=True).distinct().order_by("name")[:20])
-    return render(request, "tickets/create_pick.html", {"form": form, "results": results})
+        results = list(Customer.objects.filter(cond, merged_into__isnull=True).distinct().order_by("name")[:PICK_LIMIT + 1])
+    more = len(results) > PICK_LIMIT  # never cut silently: say that more match
+    return render(request, "tickets/create_pick.html", {"form": form, "results": results[:PICK_LIMIT], "more": more,
+                                                         "limit": PICK_LIMIT})
+
+
+PICK_LIMIT = 20
 
 
 @perm_required("tickets.view_ticket")

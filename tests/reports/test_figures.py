@@ -76,16 +76,24 @@ def test_team_filter(month_data):
 
 
 def test_sla_times_and_compliance(month_data):
-    s = selectors.sla_section(period=NOV)
+    s = selectors.sla_section(period=NOV, now=L(12, 1, 12))
     # First responses in Nov: 1, 2, 4, 20 h → nearest rank median = 2nd = 2 h, p90 = 4th = 20 h.
     # Resolutions in Nov: 6, 24, 48, 279 h (t6: 20 Oct 09:00 → 1 Nov 00:00) → 24 h and 279 h.
+    # Compliance: clocks DUE in November (deadline = opening + 24 h), met or missed; t5's first
+    # response is still running past its deadline (21 Nov 09:00): missed, though it never stopped.
     assert figs(s) == {"first_response_median": 2.0, "first_response_p90": 20.0, "resolution_median": 24.0,
-                       "resolution_p90": 279.0, "compliance": 71.4}
+                       "resolution_p90": 279.0, "compliance": 62.5, "compliance_first_response": 60.0,
+                       "compliance_resolution": 50.0}
     assert prevs(s) == {"first_response_median": 8.0, "first_response_p90": 8.0, "resolution_median": 96.0,
-                        "resolution_p90": 96.0, "compliance": 100.0}
+                        "resolution_p90": 96.0, "compliance": 100.0, "compliance_first_response": 100.0,
+                        "compliance_resolution": None}
     assert s["figures"]["first_response_median"]["change"] == {"direction": "down", "pct": 75.0}
+    # before t5's deadline it is not yet decided: not counted at all
+    early = selectors.sla_section(period=NOV, now=L(11, 21, 8))
+    assert early["figures"]["compliance"]["value"] == 71.4
+    assert early["tables"]["sla_by_target"]["rows"][0] == ["First response", 3, 1, 75.0]
     assert s["tables"]["sla_by_target"]["rows"] == [
-        ["First response", 3, 1, 75.0], ["Resolution", 1, 1, 50.0],
+        ["First response", 3, 2, 60.0], ["Resolution", 1, 1, 50.0],
         ["Complaint investigation", 1, 0, 100.0], ["Solution to customer", 0, 0, None]]
 
 

@@ -4,6 +4,7 @@ import io
 from datetime import date
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -63,7 +64,9 @@ def _count(fn, **kw):
     return len(ctx.captured_queries)
 
 
-SECTION_BUDGET = {"contacts": 4, "tickets": 3, "sla": 5, "complaints": 1, "callbacks": 2, "surveys": 3,
+# sla: 4 percentile queries + compliance (sla.selectors.compliance_cells: the daily rollup + the running
+# clocks past their deadline not yet swept), for this period and the previous one together.
+SECTION_BUDGET = {"contacts": 4, "tickets": 3, "sla": 6, "complaints": 1, "callbacks": 2, "surveys": 3,
                   "technicians": 5, "faults": 2}
 
 
@@ -149,9 +152,10 @@ def test_xlsx_section_table(month_data, client_for, django_capture_on_commit_cal
 
     settings.MEDIA_ROOT = tmp_path
     client = client_for("manager")
-    export = _export(client, "sla_by_target", "xlsx", django_capture_on_commit_callbacks)
+    with time_machine.travel(L(11, 30, 12), tick=False):  # after t5's first-response deadline: missed
+        export = _export(client, "sla_by_target", "xlsx", django_capture_on_commit_callbacks)
     ws = load_workbook(io.BytesIO(b"".join(client.get(f"/reports/exports/{export.pk}/download/").streaming_content))).active
-    assert list(ws.iter_rows(values_only=True))[1] == ("First response", 3, 1, 75)
+    assert list(ws.iter_rows(values_only=True))[1] == ("First response", 3, 2, 60)
 
 
 def test_export_download_only_by_requester_or_manager(month_data, client_for, personas,

@@ -11,8 +11,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from reports import selectors
-from reports.periods import period_containing
 from sla.selectors import clocks_at_risk
 
 pytestmark = pytest.mark.django_db
@@ -35,10 +33,22 @@ def test_at_risk_list_keeps_sla_running_index():
 
 
 @sqlite_only
-def test_sla_compliance_reads_decided_index_alone():
-    period = period_containing("month", date(2026, 11, 17))
-    qs = selectors._clock_counts(period, period.previous(), None)
-    assert "COVERING INDEX reports_slaclock_decided_idx" in plan(qs)
+def test_sla_compliance_reads_the_rollup_and_the_running_clock_index():
+    # The reports' compliance is sla.selectors.compliance_cells: SLA's daily rollup by deadline day
+    # (its unique key leads with the day) plus the unswept running clocks past their deadline
+    # through SLA's own partial index; the reports keep no index on SLA's clocks any more.
+    from django.db.models import Count, Sum
+
+    from sla.models import SLADailyCompliance
+    from sla.selectors import _unswept_missed
+
+    live = _unswept_missed(start=date(2026, 11, 1), end=date(2026, 11, 30), now=timezone.now())
+    assert "sla_clock_running_idx" in plan(live.values("target").annotate(n=Count("id")).order_by())
+    rolled = SLADailyCompliance.objects.filter(day__gte=date(2026, 11, 1), day__lte=date(2026, 11, 30))
+    assert "USING INDEX" in plan(rolled.values("target").annotate(n=Sum("decided")).order_by())  # the (day, …) key
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'reports_slaclock_decided_idx'")
+        assert c.fetchone() == (0,)
 
 
 @pytest.mark.postgres

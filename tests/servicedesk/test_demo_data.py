@@ -34,6 +34,12 @@ def test_demo_data_loads_every_area_and_a_second_load_adds_nothing(settings, tmp
         assert _row_counts() == first
     for label in ("customers.Customer", "customers.Asset", "tickets.Ticket", "auth.User"):
         assert first[label] > 0, label
+    # work goes to people who can do it: no demo callback belongs to someone who cannot open callbacks
+    from followups.models import Callback
+    from followups.selectors import can_work_callbacks
+
+    pending = list(Callback.objects.filter(status="pending").select_related("owner"))
+    assert pending and all(can_work_callbacks(cb.owner) for cb in pending)
 
 
 @pytest.mark.django_db

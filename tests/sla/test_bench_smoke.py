@@ -15,4 +15,6 @@ def test_bench_sla_smoke():
     assert figures["n"] == 60 and figures["clocks"] == 120 and figures["open_clocks"] == 12
     assert figures["sweep_idle_queries"] == 3  # claim nothing, lock nothing: one probe of the due index
     assert figures["sweep_warnings_n"] == 3 and figures["sweep_breaches_n"] == 2
-    assert figures["dashboard_queries"] <= figures["dashboard_cold_queries"] <= 16  # 16: + the callbacks panel
+    # 19: + the callbacks panel; compliance, trend and breaches each add the running clocks past their
+    # deadline not yet swept (one indexed query each) to the rollup: one definition of "missed".
+    assert figures["dashboard_queries"] <= figures["dashboard_cold_queries"] <= 19

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from servicedesk.models import Team
 from sla import rollup
 from sla.models import SLAClock, SLADailyCompliance, SLADailyDuration
-from sla.selectors import REPORTED_TARGETS, DashboardFilters, compliance, percentiles, trend
+from sla.selectors import REPORTED_TARGETS, DashboardFilters, clocks_due, compliance, percentiles, trend
 from sla.services import sla_sweep
 from tests.sla.slatime import at
 from tickets.services import ticket_reply, ticket_transition
@@ -27,9 +28,13 @@ def _direct(filters: DashboardFilters) -> dict:
 
 
 def _direct_range(filters: DashboardFilters) -> dict:
+    # The definition, written out on the clocks: due (deadline) in the range, and met, or missed —
+    # stopped late, marked at breach, or still running past the deadline.
     start, end = filters.range()
-    qs = SLAClock.objects.filter(target__in=REPORTED_TARGETS, started_at__gte=start, started_at__lt=end,
-                                 met__isnull=False).select_related("ticket__customer")
+    now = timezone.now()
+    qs = SLAClock.objects.filter(target__in=REPORTED_TARGETS, deadline__gte=start, deadline__lt=end).filter(
+        Q(met__isnull=False) | Q(stopped_at__isnull=True, paused_at__isnull=True, deadline__lte=now)
+    ).select_related("ticket__customer")
     if filters.team_id:
         qs = qs.filter(ticket__team_id=filters.team_id)
     comp = {t: {"all": [0, 0], "kind": {}, "tier": {}, "channel": {}, "team": {}, "agent": {}} for t in REPORTED_TARGETS}
@@ -46,9 +51,9 @@ def _direct_range(filters: DashboardFilters) -> dict:
                      out["agent"].setdefault(t.assignee_id, [0, 0])):
             cell[0] += 1 if c.met else 0
             cell[1] += 1
-        if c.elapsed is not None:
+        if c.elapsed is not None and c.met is not None:
             elapsed[c.target].append(c.elapsed)
-        day = timezone.localtime(c.started_at).date()
+        day = timezone.localtime(c.deadline).date()
         if first <= day <= filters.end:
             cell = per_day[c.target].setdefault(day, [0, 0])
             cell[0] += 1 if c.met else 0
@@ -126,10 +131,14 @@ def test_rollup_equals_direct_figures_through_pause_reopen_breach_cancel_and_mid
                     DashboardFilters(start=date(2026, 11, 1), end=date(2026, 11, 30), team_id=team.pk),
                     DashboardFilters(start=date(2026, 11, 1), end=date(2026, 11, 30), team_id=other.pk)):
         _assert_rollup_matches(filters)
-    day23 = compliance(DashboardFilters(start=date(2026, 11, 23), end=date(2026, 11, 23)))
+    # counted on the day the clock is DUE (24 h first response): 23:59:59 + 24 h is still the 24th
     day24 = compliance(DashboardFilters(start=date(2026, 11, 24), end=date(2026, 11, 24)))
-    assert day24["first_response"]["all"] == [1, 1]  # only the ticket opened after midnight
-    assert day23["first_response"]["all"][1] == 5  # a, b, c, d and the one a second before midnight
+    day25 = compliance(DashboardFilters(start=date(2026, 11, 25), end=date(2026, 11, 25)))
+    assert day25["first_response"]["all"] == [1, 1]  # only the ticket opened after midnight
+    due24 = set(clocks_due(start=date(2026, 11, 24), end=date(2026, 11, 24), now=timezone.now(),
+                           targets=["first_response"]).values_list("ticket_id", flat=True))
+    assert late.pk in due24 and d.pk in due24 and early.pk not in due24 and e.pk not in due24
+    assert day24["first_response"]["all"][1] == len(due24)
     # a rebuild from the clocks gives exactly the rows the incremental upkeep wrote
     kept = _rows()
     assert kept[0] and kept[1]
@@ -138,17 +147,18 @@ def test_rollup_equals_direct_figures_through_pause_reopen_breach_cancel_and_mid
 
 
 @pytest.mark.django_db
-def test_dashboard_figures_are_three_queries_whatever_the_volume(open_ticket, personas, django_assert_num_queries):
+def test_dashboard_figures_are_five_queries_whatever_the_volume(open_ticket, personas, django_assert_num_queries):
     month = DashboardFilters(start=date(2026, 11, 1), end=date(2026, 11, 30))
     t = open_ticket(now=at(2026, 11, 23, 9), assignee=personas.agent)
     ticket_reply(ticket=t, author=personas.agent, body="On it", public=True, now=at(2026, 11, 23, 10))
-    with django_assert_num_queries(3):
+    # compliance and trend: the rollup + the running clocks past their deadline not yet swept; percentiles: 1
+    with django_assert_num_queries(5):
         one = (compliance(month), percentiles(month), trend(month))
     for i in range(12):
         t = open_ticket(now=at(2026, 11, 1 + i, 9), assignee=personas.agent2 if i % 2 else personas.agent,
                         tier=["basic", "gold", "silver"][i % 3])
         ticket_reply(ticket=t, author=personas.agent, body="On it", public=True, now=at(2026, 11, 1 + i, 9 + i))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         many = (compliance(month), percentiles(month), trend(month))
     assert one[0]["first_response"]["all"] == [1, 1] and many[0]["first_response"]["all"][1] == 13
 
