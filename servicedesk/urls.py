@@ -1,13 +1,18 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
+from django.views.generic import RedirectView
+
+from accounts import views as account_views
 from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", account_views.Login.as_view(), name="login"),
+    path("logout/", account_views.auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
+    # The admin signs in through the same page (lockout and two-step sign-in apply there too).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),

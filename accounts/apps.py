@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Accounts and sign-in")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from servicedesk import roles
+
+        from . import services
+
+        # Supervisors and managers may lift a sign-in lockout; managers decide who must use two-step sign-in.
+        unlock = ["accounts.unlock_login"]
+        roles.extend_role(roles.SUPERVISOR, unlock)
+        roles.extend_role(roles.MANAGER, [*unlock, "accounts.view_accountsettings", "accounts.change_accountsettings"])
+        user_logged_in.connect(services.session_mark_two_factor_state, dispatch_uid="accounts_two_factor_state")
