@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
     path("complaints/", views.complaint_register, name="complaints"),
     path("complaints/export.csv", views.complaint_register_csv, name="complaints_csv"),
+    path("complaints/awaiting-decision/", views.complaints_awaiting_decision, name="complaints_awaiting"),
 ]

@@ -229,7 +229,7 @@ def _form_kwargs(name, ticket, actions, ctx):
     if name == "edit":
         return {"customer": ticket.customer}
     if name == "complaint_classify":
-        return {"staff": ctx["workers"]}
+        return {"staff": selectors.complaint_staff_choices()}
     return {}
 
 
@@ -423,6 +423,9 @@ def _register_qs(request):
     cat = request.GET.get("category")
     if cat in Complaint.Category.values:
         qs = qs.filter(category=cat)
+    stage = request.GET.get("stage")
+    if stage in Complaint.Stage.values:
+        qs = qs.filter(stage=stage)
     state = request.GET.get("state")
     if state == "open":
         qs = qs.filter(ticket__status__in=Ticket.OPEN_STATUSES)
@@ -442,8 +445,16 @@ def complaint_register(request):
     params.pop("page", None)
     return render(request, "tickets/complaints.html", {
         "page": page, "query_string": params.urlencode(), "categories": Complaint.Category.choices,
-        "current": request.GET,
+        "stages": Complaint.Stage.choices, "current": request.GET,
     })
+
+
+@perm_required("tickets.approve_complaint")
+def complaints_awaiting_decision(request):
+    """Supervisors: the complaints whose investigation is done and that wait for their decision."""
+    page = selectors.slice_page(selectors.complaints_awaiting_decision(user=request.user), request.GET.get("page"),
+                                per_page=30)
+    return render(request, "tickets/complaints_awaiting.html", {"page": page, "query_string": "", "now": timezone.now()})
 
 
 class _Echo:
