@@ -189,6 +189,15 @@ def complaint_staff_choices() -> QuerySet:
             .distinct().order_by("first_name", "username"))
 
 
+def complaint_deciders(ticket: Ticket) -> list:
+    """Who decides this complaint: its team's supervisor, else every active supervisor (domain.md §3)."""
+    from servicedesk import roles
+
+    if ticket.team_id and ticket.team.supervisor_id and ticket.team.supervisor.is_active:
+        return [ticket.team.supervisor]
+    return list(get_user_model().objects.filter(groups__name=roles.SUPERVISOR, is_active=True).order_by("pk"))
+
+
 def complaints_awaiting_decision(*, user) -> QuerySet:
     """The supervisor's "awaiting my decision" list: investigated complaints in their teams (or in no
     supervised team, which every supervisor may decide), longest waiting first. Served by complaint_stage_idx."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from servicedesk.numbering import next_in_sequence
 from servicedesk.queue import enqueue_on_commit
 
-from . import signals
+from . import selectors, signals
 from .models import Complaint, Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketReply, TicketSettings
 
 S = Ticket.Status
@@ -552,17 +552,6 @@ def _complaint_sync_stage(locked: Ticket, c: Complaint, *, actor, now: datetime)
     return new
 
 
-def complaint_deciders(ticket: Ticket) -> list:
-    """Who decides this complaint: its team's supervisor, else every active supervisor (domain.md §3)."""
-    from django.contrib.auth import get_user_model
-
-    from servicedesk import roles
-
-    if ticket.team_id and ticket.team.supervisor_id and ticket.team.supervisor.is_active:
-        return [ticket.team.supervisor]
-    return list(get_user_model().objects.filter(groups__name=roles.SUPERVISOR, is_active=True).order_by("pk"))
-
-
 def _complaint_handoff_notify(locked: Ticket, c: Complaint, *, new: str, actor) -> None:
     """The bell for the person who must act next (never the person who just acted).
 
@@ -576,10 +565,10 @@ def _complaint_handoff_notify(locked: Ticket, c: Complaint, *, new: str, actor) 
 
     St = Complaint.Stage
     if new == St.AWAITING_DECISION:
-        recipients = complaint_deciders(locked)
+        recipients = selectors.complaint_deciders(locked)
         message = lambda: _("Complaint %(number)s awaits your decision: %(subject)s")  # noqa: E731
     elif new == St.SOLUTION:
-        recipients = [locked.assignee] if locked.assignee_id else complaint_deciders(locked)
+        recipients = [locked.assignee] if locked.assignee_id else selectors.complaint_deciders(locked)
         message = lambda: _("Decision made on complaint %(number)s: send the result to the customer.")  # noqa: E731
     elif new == St.RETURN_VISIT:
         recipients = [locked.assignee] if locked.assignee_id else []
