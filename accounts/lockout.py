@@ -42,6 +42,21 @@ class DepartmentAxesHandler(AxesDatabaseHandler):
         return max(by_user, by_address, 0)
 
 
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """After a successful sign-in, forget only this user name's failures from this address.
+
+        Axes' default deletes every attempt matching the user name OR the address, so a colleague (or
+        an attacker with any account) signing in from the same address would wipe the failures counted
+        against other user names there, and the per-user lockout could be reset at will.
+        """
+        from axes.helpers import get_client_username
+        from axes.models import AccessAttempt
+
+        username = get_client_username(request, credentials)
+        count, _detail = AccessAttempt.objects.filter(username=username, ip_address=request.axes_ip_address).delete()
+        return count
+
+
 def lockout_response(request, original_response=None, credentials=None):
     """The page a locked-out sign-in gets: one message whatever the user name (known or not)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60) if settings.AXES_COOLOFF_TIME else 0

@@ -46,7 +46,12 @@ INSTALLED_APPS = [
     # After the areas whose demo data moves tickets: its demo loader runs the SLA sweep last.
     "sla",
     "reports",
-    "accounts",  # sign-in protection: lockout (django-axes), two-step sign-in (django-otp), passwords
+    # accounts: sign-in protection. axes = failed sign-in lockout, django_otp = two-step sign-in. Listed
+    # before django.contrib so their permissions exist when the roles are synced (after the last app).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,9 +64,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "django_filters",
-    "axes",  # accounts: failed sign-in lockout
-    "django_otp",  # accounts: two-step sign-in
-    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [

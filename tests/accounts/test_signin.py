@@ -101,6 +101,29 @@ def test_lock_lifts_by_itself_after_the_cool_off(client, personas, settings):
         assert post_login(client, "agent", "pw", ip="10.0.4.1").status_code == 302
 
 
+def test_a_colleagues_successful_sign_in_does_not_wipe_the_count_against_another_name(client, personas, settings):
+    # given: guesses at "agent" from one address, with someone else signing in there in between
+    personas.agent
+    personas.agent2
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        post_login(client, "agent", "wrong", ip="10.0.5.5")
+        assert post_login(client, "agent2", "pw", ip="10.0.5.5").status_code == 302
+        client.logout()
+    # when
+    response = post_login(client, "agent", "wrong", ip="10.0.5.5")
+    # then
+    assert response.status_code == 429
+
+
+def test_the_users_own_successful_sign_in_forgets_their_typos(client, personas, settings):
+    personas.agent
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        post_login(client, "agent", "wrong")
+    assert post_login(client, "agent", "pw").status_code == 302
+    client.logout()
+    assert post_login(client, "agent", "wrong").status_code == 200
+
+
 # --- lockout per address --------------------------------------------------------------------------
 def test_address_locked_after_its_own_limit_across_user_names(client, personas, settings):
     # given: many different (even unknown) names tried from one address
@@ -353,3 +376,23 @@ def test_two_step_cannot_be_turned_off_while_the_role_requires_it(client_for, pe
 def test_admin_login_goes_through_the_same_sign_in(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+def test_a_manager_requires_two_step_sign_in_in_the_admin(client_for, personas):
+    """The requirement is a site setting the manager edits in the admin (like the ticket settings)."""
+    manager = personas.manager
+    manager.is_staff = True
+    manager.save()
+    client = client_for("manager")
+    AccountSettings.current()
+    url = reverse("admin:accounts_accountsettings_change", args=[1])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"require_2fa_supervisor": "on", "require_2fa_manager": "on"})
+    assert response.status_code == 302
+    conf = AccountSettings.current()
+    assert conf.require_2fa_supervisor and conf.require_2fa_manager
+    # and can remove a lost phone's authenticator
+    from django.contrib.auth.models import Group
+
+    assert Group.objects.get(name="manager").permissions.filter(codename="delete_totpdevice").exists()
+    assert client_for("agent").get(url).status_code in (302, 403)

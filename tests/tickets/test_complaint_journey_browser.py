@@ -134,7 +134,7 @@ def test_screenshots_of_the_changed_pages(browser, live_server, personas, world,
     personas.manager
     pages = {
         "login": "/login/", "password-reset": "/accounts/password/reset/",
-        "ticket": f"/tickets/{ticket.pk}/", "register": "/tickets/complaints/", "queue": "/tickets/queue/?tab=team",
+        "ticket": f"/tickets/{ticket.pk}/", "register": "/tickets/complaints/", "list": "/tickets/",
         "awaiting": "/tickets/complaints/awaiting-decision/", "lockouts": "/accounts/lockouts/",
         "password-change": "/accounts/password/", "two-step": "/accounts/two-step/",
     }
@@ -155,7 +155,7 @@ def test_screenshots_of_the_changed_pages(browser, live_server, personas, world,
         assert page.locator("h1").inner_text()
         shot(page, f"locked-out-{width}-{lang}.png")
         sign_in(page, live_server, "supervisor")
-        for name in ("ticket", "register", "awaiting", "lockouts", "password-change", "two-step", "queue"):
+        for name in ("ticket", "register", "awaiting", "lockouts", "password-change", "two-step", "list"):
             page.goto(live_server.url + pages[name])
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, f"{name} scrolls sideways at {width}"
             shot(page, f"{name}-{width}-{lang}.png")
