@@ -12,11 +12,21 @@ from django.shortcuts import render
 from axes.handlers.database import AxesDatabaseHandler
 
 
-def client_ip(request) -> str:
-    """The same client-address rule as the public rate limits (X-Forwarded-For only behind trusted proxies)."""
+def client_ip(request) -> str | None:
+    """The same client-address rule as the public rate limits (X-Forwarded-For only behind trusted proxies).
+
+    None when there is no usable address (e.g. a request built in code): axes stores addresses in an
+    IP column, which on PostgreSQL refuses the rate limiter's "unknown" placeholder.
+    """
+    import ipaddress
+
     from servicedesk.ratelimit import client_ip as shared_client_ip
 
-    return shared_client_ip(request)
+    value = shared_client_ip(request)
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 class DepartmentAxesHandler(AxesDatabaseHandler):

@@ -141,7 +141,7 @@ def test_address_is_taken_by_the_shared_client_ip_rule(client, personas, setting
     """Behind a proxy the lockout must count the same address as the public rate limits."""
     import servicedesk.ratelimit
 
-    monkeypatch.setattr(servicedesk.ratelimit, "client_ip", lambda request: request.META.get("HTTP_X_TEST_CLIENT", "?"))
+    monkeypatch.setattr(servicedesk.ratelimit, "client_ip", lambda request: request.META.get("HTTP_X_TEST_CLIENT", "unknown"))
     settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 6
     for n in range(6):
         client.post(LOGIN, {"username": f"x{n}", "password": "no"}, REMOTE_ADDR="10.0.0.1", HTTP_X_TEST_CLIENT="198.51.100.4")
@@ -396,3 +396,10 @@ def test_a_manager_requires_two_step_sign_in_in_the_admin(client_for, personas):
 
     assert Group.objects.get(name="manager").permissions.filter(codename="delete_totpdevice").exists()
     assert client_for("agent").get(url).status_code in (302, 403)
+
+
+def test_a_request_without_an_address_still_signs_in(client, personas):
+    """force_login and other code-built requests have no REMOTE_ADDR: no crash (PostgreSQL's inet column)."""
+    client.force_login(personas.agent)
+    assert client.get(reverse("accounts:password_change")).status_code == 200
+    assert post_login(client, "agent2-missing", "x", ip="").status_code == 200
