@@ -402,4 +402,5 @@ def test_a_request_without_an_address_still_signs_in(client, personas):
     """force_login and other code-built requests have no REMOTE_ADDR: no crash (PostgreSQL's inet column)."""
     client.force_login(personas.agent)
     assert client.get(reverse("accounts:password_change")).status_code == 200
+    client.logout()
     assert post_login(client, "agent2-missing", "x", ip="").status_code == 200
