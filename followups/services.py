@@ -136,8 +136,17 @@ def callback_after_repair(*, ticket, technician=None, now: datetime | None = Non
 
 
 def callback_complaint_return_visit(*, ticket, now: datetime | None = None) -> Callback | None:
-    """domain.md §3: a complaint closes only after the return visit to the customer."""
+    """domain.md §3: a complaint closes only after the return visit to the customer.
+
+    None when the return visit is already recorded on the complaint (since its last reopen): the
+    resolution that follows it must not schedule a second, never-ending return visit."""
+    from tickets.models import Complaint
+
     now = now or timezone.now()
+    visited = Complaint.objects.filter(ticket=ticket, return_visit_at__isnull=False).values_list(
+        "return_visit_at", flat=True).first()
+    if visited is not None and (ticket.reopened_at is None or visited >= ticket.reopened_at):
+        return None
     pol = selectors.policy()
     due = selectors.add_working_hours(now, pol.complaint_delay_working_hours)
     return callback_schedule(customer=ticket.customer, reason=R.COMPLAINT_RETURN_VISIT, due_at=due, ticket=ticket,
@@ -282,7 +291,39 @@ def _complaint_return_visit_recorded(*, cb: Callback, actor, notes: str, now: da
     record = getattr(ticket_services, "complaint_record_return_visit", None)
     if record is None:  # the complaint service is not there yet; the ticket event above records it
         return
-    record(ticket=cb.ticket, actor=actor, outcome=outcome or cb.outcome, notes=notes, now=now)
+    record(ticket=cb.ticket, actor=actor, outcome=outcome or cb.outcome, notes=notes, now=now, via_callback=True)
+
+
+def callback_complete_from_complaint(*, ticket, actor, outcome: str, notes: str = "",
+                                     now: datetime | None = None) -> int:
+    """The return visit was recorded on the complaint itself: its pending "Complaint return visit"
+    callback is that same call, so it is completed here (one fact, not two). Returns callbacks completed."""
+    from tickets.services import event_record
+
+    now = now or timezone.now()
+    reached = outcome in Callback.Outcome.values
+    with transaction.atomic():
+        pending = list(Callback.objects.select_for_update(of=("self",)).filter(
+            ticket=ticket, reason=R.COMPLAINT_RETURN_VISIT, status=ST.PENDING))
+        for cb in pending:
+            CallbackAttempt.objects.create(
+                callback=cb, by=actor, at=now, notes=notes,
+                result=CallbackAttempt.Result.REACHED if reached else CallbackAttempt.Result.NO_ANSWER,
+                outcome=outcome if reached else "",
+            )
+            cb.attempts += 1
+            cb.status = ST.DONE if reached else ST.UNREACHABLE
+            cb.outcome = outcome if reached else ""
+            cb.completed_at = now
+            cb.next_reminder_at = None
+            if cb.owner_id is None:
+                cb.owner = actor
+            note = _("Done with the return visit recorded on the complaint.")
+            cb.notes = "\n".join(part for part in (cb.notes, notes, note) if part)
+            cb.save()
+            event_record(ticket=ticket, actor=actor, kind="callback", now=now, message=note,
+                         after={"callback": cb.pk, "status": cb.status, "outcome": cb.outcome})
+    return len(pending)
 
 
 def callback_cancel(*, callback: Callback, actor, reason: str, now: datetime | None = None) -> Callback:
@@ -644,6 +685,9 @@ def on_complaint_milestone(sender, *, ticket, milestone, now=None, **kwargs) -> 
     """The remedy was given to the customer: schedule the return visit (idempotent)."""
     if milestone == "solution_sent":
         callback_complaint_return_visit(ticket=ticket, now=now or timezone.now())
+    elif milestone == "return_visit" and not kwargs.get("via_callback"):
+        callback_complete_from_complaint(ticket=ticket, actor=kwargs.get("actor"), outcome=kwargs.get("outcome", ""),
+                                         notes=kwargs.get("notes", ""), now=now or timezone.now())
 
 
 def on_workorder_closed(sender, *, work_order, now=None, **kwargs) -> None:

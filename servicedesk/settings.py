@@ -5,6 +5,7 @@ With none set, the app runs on embedded defaults: SQLite in ./var and a Celery b
 filesystem, so `make run` needs no server.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,12 @@ INSTALLED_APPS = [
     # After the areas whose demo data moves tickets: its demo loader runs the SLA sweep last.
     "sla",
     "reports",
+    # accounts: sign-in protection. axes = failed sign-in lockout, django_otp = two-step sign-in. Listed
+    # before django.contrib so their permissions exist when the roles are synced (after the last app).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -72,6 +79,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "servicedesk.middleware.TimezoneMiddleware",
     "servicedesk.middleware.StaffLanguageMiddleware",
+    "accounts.middleware.TwoFactorEnrolmentMiddleware",  # accounts: set up 2FA first when the role requires it
+    "axes.middleware.AxesMiddleware",  # accounts: lockout page (axes wants to be last)
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -123,6 +132,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# accounts: axes' backend first, so a locked-out user name or address is refused before any password check.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -133,7 +144,7 @@ LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 # One catalogue per app (each app's locale/ is found automatically); the project-wide one holds
 # the layout, the home pages and anything outside an app. Listing the app folders here too lets
 # `makemessages` run inside one app and write to that app's catalogue only.
-LOCALE_PATHS = [BASE_DIR / app / "locale" for app in ("customers", "tickets", "dispatch", "knowledge", "sla", "followups", "reports", "servicedesk")]
+LOCALE_PATHS = [BASE_DIR / app / "locale" for app in ("customers", "tickets", "dispatch", "knowledge", "sla", "followups", "reports", "servicedesk", "accounts")]
 LOCALE_PATHS.append(BASE_DIR / "locale")  # last: its parent folder matches every file
 USE_I18N = True
 USE_TZ = True
@@ -302,3 +313,19 @@ SERVICE_PHONE = os.environ.get("SERVICE_PHONE", "400 123 4567").strip()
 SURVEY_DELIVERY_BACKEND = os.environ.get("SURVEY_DELIVERY_BACKEND", "")
 # Public survey page: at most N requests per IP per window seconds.
 SURVEY_RATE_LIMIT = (int(os.environ.get("SURVEY_RATE_LIMIT", "30")), int(os.environ.get("SURVEY_RATE_WINDOW", "60")))
+
+# --- Sign-in protection (accounts app, django-axes) -----------------------------------------------
+# Failed sign-ins are counted per user name and, separately, per client address; unknown user names
+# count like real ones. The address limit is higher: a front desk's PCs share one office address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "accounts.lockout.DepartmentAxesHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The same client-address rule as the public rate limits (servicedesk.ratelimit.client_ip).
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_VERBOSE = False
+# The authenticator app shows this name next to the code.
+OTP_TOTP_ISSUER = "ServiceDesk"

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
+
+from accounts import views as account_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -24,8 +25,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("outbox/undeliverable/", views.outbox_undeliverable, name="outbox_undeliverable"),
     path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", account_views.Login.as_view(), name="login"),
+    path("logout/", account_views.auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
+    # The admin signs in through the same page (lockout and two-step sign-in apply there too).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     # Before Django's own: the switch also stores a signed-in person's language (same URL and name).
     path("i18n/setlang/", views.language_switch, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -327,7 +327,23 @@ class Complaint(models.Model):
         NOT_SATISFIED = "not_satisfied", _("Not satisfied")
         UNREACHABLE = "unreachable", _("Unreachable")
 
+    class Stage(models.TextChoices):
+        """Where the complaint stands (domain.md §3), one step per person who must act next."""
+
+        CLASSIFIED = "classified", _("Classified")
+        INVESTIGATING = "investigating", _("Investigating")
+        AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
+        SOLUTION = "solution", _("Solution to the customer")
+        RETURN_VISIT = "return_visit", _("Return visit")
+        CLOSED = "closed", _("Closed")
+
+    STAGE_ORDER = [Stage.CLASSIFIED, Stage.INVESTIGATING, Stage.AWAITING_DECISION, Stage.SOLUTION,
+                   Stage.RETURN_VISIT, Stage.CLOSED]
+
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="complaint", primary_key=True)
+    # Stored (not only derived) because lists filter on it: the supervisors' "awaiting my decision" list.
+    # Always set by tickets.services from stage_for(); never edited by hand.
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.CLASSIFIED)
     category = models.CharField(pgettext_lazy("complaint", "category"), max_length=12, choices=Category.choices, default=Category.OTHER)
     department = models.ForeignKey(Department, verbose_name=_("responsible department"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="complaints")
@@ -358,7 +374,38 @@ class Complaint(models.Model):
     class Meta:
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
-        indexes = [models.Index(fields=["category"], name="complaint_category_idx")]
+        indexes = [
+            models.Index(fields=["category"], name="complaint_category_idx"),
+            # The supervisors' "awaiting my decision" list and the register's stage filter.
+            models.Index(fields=["stage", "investigated_at"], name="complaint_stage_idx"),
+        ]
 
     def __str__(self):
         return self.ticket.number if self.ticket_id else "—"
+
+    def stage_for(self, *, status: str, reopened_at=None) -> str:
+        """The stage that follows from the milestones (pure). After a reopen, only milestones reached
+        since count: a reopened complaint is investigated and decided again."""
+        S = Ticket.Status
+
+        def reached(moment) -> bool:
+            return moment is not None and (reopened_at is None or moment >= reopened_at)
+
+        if status in (S.CLOSED, S.CANCELLED):
+            return self.Stage.CLOSED
+        if reached(self.solution_sent_at) or reached(self.return_visit_at):
+            return self.Stage.RETURN_VISIT
+        if reached(self.decided_at):
+            return self.Stage.SOLUTION
+        if reached(self.investigated_at):
+            return self.Stage.AWAITING_DECISION
+        if status in (S.ACKNOWLEDGED, S.IN_PROGRESS, S.WAITING, S.REOPENED, S.RESOLVED):
+            return self.Stage.INVESTIGATING
+        return self.Stage.CLASSIFIED
+
+    @property
+    def stage_steps(self) -> list[tuple[str, str, str]]:
+        """(value, label, "done" | "current" | "todo") for the progress strip on the ticket page."""
+        current = self.STAGE_ORDER.index(self.stage)
+        return [(st.value, st.label, "done" if i < current else "current" if i == current else "todo")
+                for i, st in enumerate(self.STAGE_ORDER)]

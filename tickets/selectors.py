@@ -19,6 +19,7 @@ LIST_FIELDS = (
     "first_response_at", "sla_due_at", "version", "customer_id", "assignee_id", "team_id",
     "customer__name", "customer__tier", "customer__is_key_account",
     "assignee__username", "assignee__first_name", "assignee__last_name", "team__name", "team__name_en",
+    "complaint__stage",  # complaints show their stage in the queue and the list
 )
 FULL_NUMBER_RE = re.compile(r"^[A-Za-z]{2}-\d{4}-\d{6}$")
 NUMBER_RE = re.compile(r"^[A-Za-z]{2}-?\d{0,4}-?\d*$")
@@ -26,7 +27,7 @@ CUSTOMER_MATCH_CAP = 200  # a search naming more customers than this is too vagu
 
 
 def ticket_list_base() -> QuerySet:
-    return Ticket.objects.select_related("customer", "assignee", "team").only(*LIST_FIELDS)
+    return Ticket.objects.select_related("customer", "assignee", "team", "complaint").only(*LIST_FIELDS)
 
 
 def ticket_search(qs: QuerySet, text: str) -> QuerySet:
@@ -182,6 +183,38 @@ def ticket_timeline(ticket: Ticket) -> tuple[list, dict]:
     ]
     entries.sort(key=lambda e: (e[1], 0 if e[0] == "event" else 1, e[2]))
     return entries, users
+
+
+def complaint_staff_choices() -> QuerySet:
+    """Everyone a complaint can name as "the staff member complained about": every active staff member
+    in a role — technicians included (they meet customers on site) — not only those who work tickets."""
+    from servicedesk import roles
+
+    User = get_user_model()
+    return (User.objects.filter(is_active=True)
+            .filter(Q(groups__name__in=roles.ROLE_ORDER) | Q(is_superuser=True))
+            .distinct().order_by("first_name", "username"))
+
+
+def complaint_deciders(ticket: Ticket) -> list:
+    """Who decides this complaint: its team's supervisor, else every active supervisor (domain.md §3)."""
+    from servicedesk import roles
+
+    if ticket.team_id and ticket.team.supervisor_id and ticket.team.supervisor.is_active:
+        return [ticket.team.supervisor]
+    return list(get_user_model().objects.filter(groups__name=roles.SUPERVISOR, is_active=True).order_by("pk"))
+
+
+def complaints_awaiting_decision(*, user) -> QuerySet:
+    """The supervisor's "awaiting my decision" list: investigated complaints in their teams (or in no
+    supervised team, which every supervisor may decide), longest waiting first. Served by complaint_stage_idx."""
+    qs = (Complaint.objects.filter(stage=Complaint.Stage.AWAITING_DECISION)
+          .select_related("ticket", "ticket__customer", "ticket__assignee", "ticket__team", "department",
+                          "investigated_by", "staff_member"))
+    if not user.is_superuser:
+        qs = qs.filter(Q(ticket__team__supervisor=user) | Q(ticket__team__isnull=True)
+                       | Q(ticket__team__supervisor__isnull=True))
+    return qs.order_by("investigated_at", "ticket_id")
 
 
 def complaint_register(*, filters: dict | None = None) -> QuerySet:

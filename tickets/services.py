@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.numbering import next_in_sequence
 
-from . import signals
+from . import selectors, signals
 from .models import Complaint, Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketReply, TicketSettings
 
 S = Ticket.Status
@@ -217,6 +217,10 @@ def _apply_transition(locked: Ticket, to_status: str, *, actor, now: datetime, r
     signals.ticket_status_changed.send(
         sender=Ticket, ticket=locked, old_status=old, new_status=to_status, actor=actor, now=now
     )
+    if locked.kind == Ticket.Kind.COMPLAINT:
+        complaint = Complaint.objects.select_for_update().filter(ticket=locked).first()
+        if complaint is not None:
+            _complaint_sync_stage(locked, complaint, actor=actor, now=now)
     return locked
 
 
@@ -336,10 +340,11 @@ def ticket_change_kind(*, ticket: Ticket, kind: str, actor, reason: str = "", no
             raise ValidationError(_("A closed or cancelled ticket cannot be reclassified."), code="kind_closed")
         locked.kind = kind
         _save(locked, ["kind"], original=ticket)
-        if kind == Ticket.Kind.COMPLAINT:
-            Complaint.objects.get_or_create(ticket=locked)
         event_record(ticket=locked, actor=actor, kind="kind", field="kind", before=old, after=kind,
                      message=(reason or "").strip(), now=now)
+        if kind == Ticket.Kind.COMPLAINT:
+            complaint, _created = Complaint.objects.get_or_create(ticket=locked)
+            _complaint_sync_stage(locked, complaint, actor=actor, now=now)
         signals.ticket_changed.send(sender=Ticket, ticket=locked, field="kind", before=old, after=kind, now=now)
     return locked
 
@@ -531,6 +536,61 @@ def _complaint_event(locked, actor, kind, before: dict, after: dict, now, messag
     event_record(ticket=locked, actor=actor, kind=kind, before=before, after=after, message=message, now=now)
 
 
+def _complaint_sync_stage(locked: Ticket, c: Complaint, *, actor, now: datetime) -> str:
+    """Move the complaint to the stage its milestones imply; record it and tell whoever acts next.
+
+    Every complaint service and every status change ends here, so the stage can never disagree with
+    the milestones (Complaint.stage_for is the one rule).
+    """
+    old = c.stage
+    new = c.stage_for(status=locked.status, reopened_at=locked.reopened_at)
+    if new == old:
+        return old
+    c.stage = new
+    Complaint.objects.filter(pk=c.pk).update(stage=new)
+    event_record(ticket=locked, actor=actor, kind="complaint_stage", field="stage", before=old, after=new, now=now)
+    _complaint_handoff_notify(locked, c, new=new, actor=actor)
+    return new
+
+
+def _complaint_handoff_notify(locked: Ticket, c: Complaint, *, new: str, actor) -> None:
+    """The bell for the person who must act next (never the person who just acted).
+
+    awaiting decision → the deciding supervisor(s); solution → the agent (decision made, tell the
+    customer); return visit → the agent (the return visit is due); closed → the supervisor who decided.
+    """
+    from django.urls import reverse
+    from django.utils import translation
+
+    from servicedesk.services import notify_many
+
+    St = Complaint.Stage
+    if new == St.AWAITING_DECISION:
+        recipients = selectors.complaint_deciders(locked)
+        message = lambda: _("Complaint %(number)s awaits your decision: %(subject)s")  # noqa: E731
+    elif new == St.SOLUTION:
+        recipients = [locked.assignee] if locked.assignee_id else selectors.complaint_deciders(locked)
+        message = lambda: _("Decision made on complaint %(number)s: send the result to the customer.")  # noqa: E731
+    elif new == St.RETURN_VISIT:
+        recipients = [locked.assignee] if locked.assignee_id else []
+        message = lambda: _("Result sent on complaint %(number)s: the return visit to the customer is next.")  # noqa: E731
+    elif new == St.CLOSED and locked.status == Ticket.Status.CLOSED:
+        recipients = [c.decided_by] if c.decided_by_id else []
+        message = lambda: _("Complaint %(number)s is closed after the return visit.")  # noqa: E731
+    else:
+        return
+    url = reverse("tickets:detail", args=[locked.pk])
+    items = []
+    seen = set()
+    for user in recipients:
+        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
+            continue
+        seen.add(user.pk)
+        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+            items.append((user, message() % {"number": locked.number, "subject": locked.subject[:120]}, url))
+    notify_many(items, email=True)
+
+
 def complaint_update(*, ticket: Ticket, actor, category: str, department=None, staff_member=None,
                      expected_version=None, now: datetime | None = None) -> Complaint:
     """Classify the complaint: category, responsible department, staff member complained about."""
@@ -573,6 +633,7 @@ def complaint_record_investigation(*, ticket: Ticket, actor, findings: str, depa
         _complaint_event(locked, actor, "complaint_investigated", before,
                          {"findings": findings, "department": c.department_id, "investigated_at": now.isoformat()},
                          now)
+        _complaint_sync_stage(locked, c, actor=actor, now=now)
         if first:
             signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="investigated", now=now)
     return c
@@ -610,6 +671,7 @@ def complaint_decide(*, ticket: Ticket, actor, decision: str, remedy: str, depar
         _complaint_event(locked, actor, "complaint_decided", before,
                          {"decision": decision, "remedy": remedy, "department": c.department_id,
                           "staff_complaint_valid": c.staff_complaint_valid}, now)
+        _complaint_sync_stage(locked, c, actor=actor, now=now)
     return c
 
 
@@ -633,16 +695,20 @@ def complaint_send_solution(*, ticket: Ticket, actor, body: str, client_token: s
             _complaint_event(locked, actor, "complaint_solution_sent", {"solution_sent_at": None},
                              {"solution_sent_at": now.isoformat(), "reply": reply.pk}, now)
             signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="solution_sent", now=now)
+        _complaint_sync_stage(locked, c, actor=actor, now=now)
     ticket.version = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
     return reply
 
 
 def complaint_record_return_visit(*, ticket: Ticket, actor, outcome: str, notes: str,
-                                  now: datetime | None = None, expected_version: int | None = None) -> Complaint:
+                                  now: datetime | None = None, expected_version: int | None = None,
+                                  via_callback: bool = False) -> Complaint:
     """The return visit after the result was sent (domain.md §3: close only after the return visit).
 
     Records the outcome only; whoever made the call (the callbacks area) decides what follows an
-    unsatisfied outcome (reopen the ticket, or a new complaint).
+    unsatisfied outcome (reopen the ticket, or a new complaint). The return visit is one fact: recorded
+    here, the pending "Complaint return visit" callback is completed by its area (complaint_milestone
+    "return_visit"); recorded by completing that callback (via_callback=True), it is not completed again.
     """
     now = now or timezone.now()
     if outcome not in Complaint.Outcome.values:
@@ -663,4 +729,8 @@ def complaint_record_return_visit(*, ticket: Ticket, actor, outcome: str, notes:
         _complaint_event(locked, actor, "complaint_return_visit", before,
                          {"return_visit_outcome": outcome, "return_visit_at": now.isoformat()}, now,
                          message=c.return_visit_notes)
+        signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="return_visit", now=now,
+                                         actor=actor, outcome=outcome, notes=c.return_visit_notes,
+                                         via_callback=via_callback)
+        _complaint_sync_stage(locked, c, actor=actor, now=now)
     return c

@@ -19,5 +19,7 @@ ticket_first_response = Signal()
 # Priority, kind-relevant fields or the customer's tier changed what policy matches. kwargs: ticket, field, before, after, now
 ticket_changed = Signal()
 
-# A complaint milestone was reached. kwargs: ticket, milestone ("investigated" | "solution_sent"), now
+# A complaint milestone was reached. kwargs: ticket, milestone ("investigated" | "solution_sent" |
+# "return_visit"), now; for "return_visit" also actor, outcome, notes and via_callback (True when the
+# callbacks area recorded it while completing its callback: receivers must not complete it again).
 complaint_milestone = Signal()

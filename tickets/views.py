@@ -236,7 +236,7 @@ def _form_kwargs(name, ticket, actions, ctx):
     if name == "edit":
         return {"customer": ticket.customer}
     if name == "complaint_classify":
-        return {"staff": ctx["workers"]}
+        return {"staff": selectors.complaint_staff_choices()}
     return {}
 
 
@@ -442,6 +442,9 @@ def _register_qs(request):
     cat = request.GET.get("category")
     if cat in Complaint.Category.values:
         qs = qs.filter(category=cat)
+    stage = request.GET.get("stage")
+    if stage in Complaint.Stage.values:
+        qs = qs.filter(stage=stage)
     state = request.GET.get("state")
     if state == "open":
         qs = qs.filter(ticket__status__in=Ticket.OPEN_STATUSES)
@@ -461,8 +464,16 @@ def complaint_register(request):
     params.pop("page", None)
     return render(request, "tickets/complaints.html", {
         "page": page, "query_string": params.urlencode(), "categories": Complaint.Category.choices,
-        "current": request.GET,
+        "stages": Complaint.Stage.choices, "current": request.GET,
     })
+
+
+@perm_required("tickets.approve_complaint")
+def complaints_awaiting_decision(request):
+    """Supervisors: the complaints whose investigation is done and that wait for their decision."""
+    page = selectors.slice_page(selectors.complaints_awaiting_decision(user=request.user), request.GET.get("page"),
+                                per_page=30)
+    return render(request, "tickets/complaints_awaiting.html", {"page": page, "query_string": "", "now": timezone.now()})
 
 
 @perm_required("tickets.view_complaint_register", "tickets.export_complaints")
@@ -473,14 +484,14 @@ def complaint_register_csv(request, fmt="csv"):
 
     rows = ([
         t.number, t.created_at, t.customer.name, t.subject, c.get_category_display(),
-        str(c.department) if c.department else "", t.get_status_display(), c.investigated_at,
+        str(c.department) if c.department else "", c.get_stage_display(), t.get_status_display(), c.investigated_at,
         c.decision, c.get_remedy_display(), person(c.decided_by), c.solution_sent_at, c.return_visit_at,
         c.get_return_visit_outcome_display(), person(c.staff_member), c.staff_complaint_valid,
     ] for c in _register_qs(request).iterator(chunk_size=500) for t in [c.ticket])
     table = exports.Table(
         title=_("Complaint register"),
         headers=[_("Number"), pgettext("date", "Opened"), _("Customer"), _("Subject"), pgettext("complaint", "Category"),
-                 _("Responsible department"), _("Status"), _("Investigated"), _("Decision"), _("Remedy"),
+                 _("Responsible department"), _("Stage"), _("Status"), _("Investigated"), _("Decision"), _("Remedy"),
                  _("Decided by"), _("Result sent"), _("Return visit"), _("Return visit outcome"),
                  pgettext("complaint", "Staff member"), _("Valid against staff")],
         rows=rows,

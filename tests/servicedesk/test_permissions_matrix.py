@@ -99,6 +99,11 @@ ROWS = [
     ("customers:contact_create", no_kwargs, DESK, "get"),
     ("customers:tallies", no_kwargs, {**DESK, "agent": 403}, "get"),
     ("customers:export", no_kwargs, SUPERVISION, "get"),
+    # accounts: lifting sign-in lockouts is for supervisors and managers
+    ("accounts:lockouts", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "supervisor": 200, "manager": 200}, "get"),
+    ("accounts:lockout_unlock", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "supervisor": 302, "manager": 302}, "post"),
+    ("accounts:password_change", no_kwargs, ANY_SIGNED_IN, "get"),
+    ("accounts:two_factor", no_kwargs, ANY_SIGNED_IN, "get"),
 ]
 
 

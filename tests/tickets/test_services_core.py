@@ -222,7 +222,7 @@ def test_complaint_full_flow_and_milestones(ticket_factory, personas, department
     # then
     c = Complaint.objects.get(ticket=ticket)
     assert c.decided_by == personas.supervisor and c.return_visit_outcome == "satisfied"
-    assert [m["milestone"] for m in milestones.calls] == ["investigated", "solution_sent"]
+    assert [m["milestone"] for m in milestones.calls] == ["investigated", "solution_sent", "return_visit"]
     ticket.refresh_from_db()
     assert ticket.first_response_at == NOW + timedelta(hours=3)
 

@@ -32,6 +32,11 @@ EVENT_LABELS = {
     "complaint_decided": gettext_lazy("decided the complaint handling"),
     "complaint_solution_sent": gettext_lazy("sent the result to the customer"),
     "complaint_return_visit": gettext_lazy("recorded the return visit"),
+    "complaint_stage": gettext_lazy("complaint stage"),
+}
+STAGE_COLOURS = {
+    "classified": "secondary", "investigating": "info", "awaiting_decision": "warning", "solution": "primary",
+    "return_visit": "success", "closed": "dark",
 }
 FIELD_LABELS = {
     "subject": gettext_lazy("Subject"), "description": gettext_lazy("Description"),
@@ -42,6 +47,11 @@ FIELD_LABELS = {
 @register.filter
 def status_colour(status):
     return STATUS_COLOURS.get(status, "secondary")
+
+
+@register.filter
+def stage_colour(stage):
+    return STAGE_COLOURS.get(stage, "secondary")
 
 
 @register.filter
@@ -96,6 +106,11 @@ def event_change(ev, users):
     if ev.kind == "complaint_return_visit":
         outcome = (ev.after or {}).get("return_visit_outcome")
         return Complaint.Outcome(outcome).label if outcome in Complaint.Outcome.values else ""
+    if ev.kind == "complaint_stage":
+        values = Complaint.Stage.values
+        if ev.before in values and ev.after in values:
+            return f"{Complaint.Stage(ev.before).label} → {Complaint.Stage(ev.after).label}"
+        return ""
     if ev.kind == "complaint_changed":
         cat = (ev.after or {}).get("category")
         return Complaint.Category(cat).label if cat in Complaint.Category.values else ""
