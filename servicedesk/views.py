@@ -40,3 +40,18 @@ def notifications(request):
 def notifications_mark_read(request):
     request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notifications")
+
+
+def bad_request(request, exception=None):
+    """handler400: a request the app cannot take, said in the reader's language (issue 13).
+
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig) gets 413 and the limit;
+    every other bad request (a NUL byte, too many fields, a malformed value) gets 400.
+    """
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, status=413)
+    too_many = isinstance(exception, (TooManyFieldsSent, TooManyFilesSent))
+    return render(request, "400.html", {"too_many": too_many}, status=400)
