@@ -8,7 +8,7 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
-        from . import roles
+        from . import params, roles  # noqa: F401 — params registers the overflow-safe `in` lookup
 
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).

@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import IntegerField as IntegerColumn
+from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
 
 # The window a date may fall in: wide enough for any real record, narrow enough that a few days
@@ -118,3 +120,23 @@ __all__ = [
     "DateField", "DateTimeField", "IntegerField", "YearField",
     "validate_date_in_range", "int_param", "id_param", "year_param", "date_param",
 ]
+
+
+# --- The database's side: `pk__in=[10**21]` ------------------------------------------------------------
+class IntegerFieldIn(In):
+    """`in` on integer columns drops numbers no 64-bit column can hold.
+
+    Django 5 already turns `pk=10**21` into "no rows" (IntegerFieldOverflow on exact/gt/lt), but not
+    `pk__in=[10**21]`, which SQLite cannot even bind (OverflowError: a 500 from any multiple-choice
+    form, the admin's among them). Such a value cannot match a row, so leaving it out changes nothing.
+    """
+
+    def get_prep_lookup(self):
+        values = super().get_prep_lookup()
+        if isinstance(values, (list, tuple, set)):
+            # An emptied list is fine: In.process_rhs turns it into "no rows" (EmptyResultSet).
+            values = [v for v in values if not (isinstance(v, int) and not INT_MIN <= v <= INT_MAX)]
+        return values
+
+
+IntegerColumn.register_lookup(IntegerFieldIn)  # AutoField and BigAutoField inherit it

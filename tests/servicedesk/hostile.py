@@ -6,7 +6,7 @@ against a database with demo data. Nothing here mocks anything: real requests th
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -68,45 +68,95 @@ def _regex_kwargs(pattern):
 
 
 class FormCollector(HTMLParser):
-    """The forms of a page: method, action and field names (enough to post hostile values back)."""
+    """The forms of a page: method, action, field names, and each GET field's current (valid) value."""
 
-    def __init__(self):
+    def __init__(self, page_path=""):
         super().__init__()
         self.forms = []
+        self.page_path = page_path
+        self.link_params = set()  # query names of links back to the same page (?year=2026, ?tab=all)
+        self._select = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "a" and "?" in (attrs.get("href") or ""):
+            parts = urlsplit(attrs["href"])
+            if not parts.netloc and parts.path in ("", self.page_path):
+                self.link_params.update(name for name, _value in parse_qsl(parts.query, keep_blank_values=True))
         if tag == "form":
             self.forms.append({"method": (attrs.get("method") or "get").lower(), "action": attrs.get("action"),
-                               "fields": []})
-        elif tag in ("input", "select", "textarea", "button") and self.forms and attrs.get("name"):
-            name = attrs["name"]
-            if name != "csrfmiddlewaretoken" and name not in self.forms[-1]["fields"]:
-                self.forms[-1]["fields"].append(name)
+                               "fields": [], "values": {}, "dates": set()})
+            return
+        if not self.forms:
+            return
+        form = self.forms[-1]
+        if tag == "option" and self._select and (self._select not in form["values"] or "selected" in attrs):
+            form["values"][self._select] = attrs.get("value", "")
+        name = attrs.get("name")
+        if tag not in ("input", "select", "textarea", "button") or not name or name == "csrfmiddlewaretoken":
+            return
+        if name not in form["fields"]:
+            form["fields"].append(name)
+        if tag == "select":
+            self._select = name
+        elif tag == "input" and (attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs):
+            form["values"].setdefault(name, attrs.get("value") or "")
+        if attrs.get("type") in ("date", "datetime-local") or re.fullmatch(r"\d{4}-\d\d-\d\d.*", attrs.get("value") or ""):
+            form["dates"].add(name)
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
 
 
-def page_forms(html: str):
-    parser = FormCollector()
+@dataclass
+class GetForms:
+    """What a page's GET forms (and links to itself) send: names, valid current values, date fields."""
+
+    names: list = field(default_factory=list)
+    baseline: dict = field(default_factory=dict)
+    dates: list = field(default_factory=list)
+
+
+def page_forms(html: str, page_path: str = ""):
+    """(forms, GetForms) of a page."""
+    parser = FormCollector(page_path)
     parser.feed(html)
-    return parser.forms
+    get = [f for f in parser.forms if f["method"] == "get"]
+    names = {n for f in get for n in f["fields"]} | parser.link_params
+    baseline = {k: v for f in get for k, v in f["values"].items() if v}
+    dates = sorted({n for f in get for n in f["dates"]})
+    return parser.forms, GetForms(names=sorted(names), baseline=baseline, dates=dates)
 
 
-def hostile_queries(form_names=()):
-    """Query strings: each hostile value in every known parameter at once.
+def hostile_queries(get_forms: GetForms | None = None):
+    """Query strings for one page.
 
-    The 10 kB string goes only into the parameters the page's own GET forms name (plus q and page):
-    in all ~60 names it would make a 600 kB query string and triple the walk's time. When the page
-    has a steering parameter (period=month|week|day), each of its choices is walked too, so the values
-    reach the branch that reads them.
+    1. Each hostile value in every known parameter at once (the 10 kB string only in the page's own
+       names plus q and page: in all ~60 names it would make a 600 kB query string). A page with a
+       steering parameter (period=month|week|day) gets each choice too, so the values reach the
+       branch that reads them.
+    2. Starting from the page's own valid values, each hostile value in all its date fields at once
+       (start=end=0001-01-01 passes a "range at most a year" check), then in each field alone: a form
+       is valid or not as a whole, so a bad value in one field would hide another field's crash.
     """
-    names = sorted(set(GET_PARAMS) | set(form_names))
-    steers = [{}] + [{k: c} for k, choices in STEERING.items() if k in form_names for c in choices]
+    get_forms = get_forms or GetForms()
+    own = get_forms.names
+    names = sorted(set(GET_PARAMS) | set(own))
+    steers = [{}] + [{k: c} for k, choices in STEERING.items() if k in own for c in choices]
     for steer in steers:
         for value in HOSTILE_VALUES:
-            chosen = names if value is not LONG else sorted(set(form_names) | {"q", "page"})
+            chosen = names if value is not LONG else sorted(set(own) | {"q", "page"})
             params = {n: value for n in chosen if n not in steer}
             params.update(steer)
             yield urlencode(params)
+    base = get_forms.baseline
+    if len(get_forms.dates) > 1:
+        for value in HOSTILE_VALUES:
+            yield urlencode({**base, **{n: value for n in get_forms.dates}})
+    for name in own:
+        for value in HOSTILE_VALUES:
+            yield urlencode({**base, name: value})
 
 
 def form_posts(forms, page_url):

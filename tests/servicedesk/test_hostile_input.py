@@ -127,11 +127,10 @@ def _walk(client, routes, role, failures, counts):
             if huge:
                 continue
             plain_status = response.status_code
-            forms = []
+            forms, get_forms = [], None
             if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
-                forms = H.page_forms(response.content.decode())
-            get_names = [n for f in forms if f["method"] == "get" for n in f["fields"]]
-            queries = list(H.hostile_queries(get_names))
+                forms, get_forms = H.page_forms(response.content.decode(), url)
+            queries = list(H.hostile_queries(get_forms))
             # Turned away without parameters, turned away with them: one hostile query proves the gate
             # holds; the whole set goes to the views that answer (and the admin's lists, which filter).
             if _gated(response) or (route.name.startswith("admin:") and not route.name.endswith("_changelist")):
