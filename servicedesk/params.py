@@ -44,6 +44,12 @@ class DateField(forms.DateField):
 
     default_validators = [validate_date_in_range]
 
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if getattr(widget, "input_type", None) == "date":  # the browser's picker keeps to the window too
+            attrs.update(min=DATE_MIN.isoformat(), max=DATE_MAX.isoformat())
+        return attrs
+
 
 class DateTimeField(forms.DateTimeField):
     """A forms.DateTimeField that only accepts moments in DATE_MIN..DATE_MAX.
