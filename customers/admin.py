@@ -59,6 +59,8 @@ class CustomerPhoneAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
     readonly_fields = ["national"]
+    def has_add_permission(self, request):
+        return False  # numbers are added on the customer page, where they are normalised
 
 
 @admin.register(Asset)
@@ -81,6 +83,8 @@ class ContactAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "ticket", "handled_by"]
     readonly_fields = ["handled_by", "created_at"]
     date_hierarchy = "started_at"
+    def has_add_permission(self, request):
+        return False  # contacts are logged at the front desk, which records who handled them
 
 
 @admin.register(CustomerEvent)

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import params
+
 from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
 from .phones import normalise_phone
 from .services import PhoneInput
@@ -147,8 +149,8 @@ class ContactForm(forms.Form):
     direction = forms.ChoiceField(label=_("Direction"), choices=Contact.Direction.choices, initial=Contact.Direction.INBOUND)
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Contact.Purpose.choices, initial=Contact.Purpose.INQUIRY)
     notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    started_at = forms.DateTimeField(label=_("Started"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
-    ended_at = forms.DateTimeField(
+    started_at = params.DateTimeField(label=_("Started"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
+    ended_at = params.DateTimeField(
         label=_("Ended"), required=False, widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
     )
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from servicedesk import exports
+from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
@@ -160,8 +161,8 @@ def customer_merge(request, pk):
         return redirect("customers:detail", pk=pk)
     other = None
     other_id = request.POST.get("other") or request.GET.get("other")
-    if other_id and other_id.isdigit():
-        other = Customer.objects.filter(pk=int(other_id), merged_into__isnull=True).exclude(pk=customer.pk).first()
+    if id_param(other_id):
+        other = Customer.objects.filter(pk=id_param(other_id), merged_into__isnull=True).exclude(pk=customer.pk).first()
     query = request.GET.get("q", "")
     result = selectors.customers_search(query=query) if query.strip() else None
     context = {"customer": customer, "other": other, "query": query, "result": result}
@@ -243,8 +244,8 @@ def contact_create(request):
     initial = {}
     customer = None
     customer_id = request.POST.get("customer") or request.GET.get("customer")
-    if customer_id and str(customer_id).isdigit():
-        customer = Customer.objects.filter(pk=int(customer_id), merged_into__isnull=True).first()
+    if id_param(customer_id):
+        customer = Customer.objects.filter(pk=id_param(customer_id), merged_into__isnull=True).first()
         initial["customer"] = customer
     if request.GET.get("channel"):
         initial["channel"] = request.GET["channel"]

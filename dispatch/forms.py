@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Asset
+from servicedesk import params
 from tickets.models import FaultCause
 
 from .models import Part, Skill, Technician
@@ -14,9 +15,9 @@ class WorkOrderForm(forms.Form):
     asset = forms.ModelChoiceField(label=_("Asset"), queryset=Asset.objects.none(), required=False)
     estimated_value = forms.DecimalField(label=_("Estimated value (CNY)"), min_value=Decimal("0"), max_digits=12,
                                          decimal_places=2)
-    window_start = forms.DateTimeField(label=_("Visit from"),
+    window_start = params.DateTimeField(label=_("Visit from"),
                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    window_end = forms.DateTimeField(label=_("Visit until"),
+    window_end = params.DateTimeField(label=_("Visit until"),
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     address = forms.CharField(label=_("Address"), max_length=300, required=False,
                               help_text=_("Leave empty to use the asset's location or the customer's address."))

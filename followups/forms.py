@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer, Region
+from servicedesk import params
 from tickets.models import Ticket
 
 from . import selectors
@@ -47,7 +48,7 @@ class CallbackScheduleForm(forms.Form):
     ticket_number = forms.CharField(label=_("Ticket number"), required=False, max_length=20,
                                     help_text=_("e.g. SR-2026-000123; or give the customer's phone below"))
     phone = forms.CharField(label=_("Customer phone"), required=False, max_length=40)
-    due_at = forms.DateTimeField(label=_("Call at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+    due_at = params.DateTimeField(label=_("Call at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                                  format="%Y-%m-%dT%H:%M"))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(), required=False,
                                    help_text=_("Empty: yourself"))

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from servicedesk import exports
+from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 from servicedesk.ratelimit import client_ip, over_limit
 
@@ -34,10 +35,10 @@ def callbacks(request):
     if request.user.has_perm("followups.view_all_callbacks"):
         if owner_id == "me":
             owner = request.user
-        elif owner_id.isdigit():
+        elif id_param(owner_id):
             from django.contrib.auth import get_user_model
 
-            owner = get_user_model().objects.filter(pk=int(owner_id)).first()
+            owner = get_user_model().objects.filter(pk=id_param(owner_id)).first()
     context = {"now": now, "owner_filter": owner_id, "can_see_all": request.user.has_perm("followups.view_all_callbacks")}
     section = request.GET.get("section", "")
     if section in selectors.QUEUE_SECTIONS:

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import params
+
 from .models import Article, Category
 from .services import ArticleInput
 
@@ -16,7 +18,7 @@ class ArticleForm(forms.Form):
     product = forms.CharField(label=_("Product"), max_length=120, required=False)
     model = forms.CharField(label=_("Model"), max_length=120, required=False)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Article.Visibility.choices)
-    review_by = forms.DateField(label=_("Review by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    review_by = params.DateField(label=_("Review by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     change_note = forms.CharField(label=_("Change note"), max_length=300, required=False,
                                   help_text=_("What you changed and why (shown in the history)."))
 

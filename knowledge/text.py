@@ -9,6 +9,7 @@ a dictionary-based word segmenter.
 import html
 import re
 import unicodedata
+from functools import lru_cache
 from itertools import combinations
 
 import markdown as markdown_lib
@@ -178,27 +179,64 @@ def plain_text(markdown_source: str) -> str:
 
 
 # --- Highlighting ----------------------------------------------------------------------------------
+def _fold_with_origins(text: str) -> tuple[str, list[int], list[int]]:
+    """The folded text (as _normalise makes it) and, for each folded character, the span of the
+    original text it came from.
+
+    Folding changes lengths both ways (İ → i + U+0307, ﬁ → fi, e + U+0301 → é, Ａ → a), so a match
+    found in the folded text is mapped back through these spans rather than assumed to sit at the
+    same indices. A base character is folded together with the combining marks that follow it, as
+    NFKC composes them.
+    """
+    pieces, starts, ends = [], [], []
+    i, n = 0, len(text)
+    while i < n:
+        # Fast path: a run of ASCII or CJK folds character for character (unless a combining mark
+        # follows its last character: that one goes to the slow path with its mark).
+        run = _ONE_TO_ONE.match(text, i)
+        if run:
+            j = run.end()
+            if j < n and _is_combining(text[j]):
+                j -= 1
+            if j > i:
+                pieces.append(text[i:j].lower())
+                starts.extend(range(i, j))
+                ends.extend(range(i + 1, j + 1))
+                i = j
+                continue
+        j = i + 1
+        while j < n and _is_combining(text[j]):
+            j += 1
+        piece = _fold_piece(text[i:j])
+        pieces.append(piece)
+        starts.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
+        i = j
+    return "".join(pieces), starts, ends
+
+
+_ONE_TO_ONE = re.compile(rf"[\x00-\x7f{_CJK}]+")
+_fold_piece = lru_cache(maxsize=8192)(_normalise)
+_is_combining = lru_cache(maxsize=8192)(unicodedata.combining)
+
+
 def _marked_spans(text: str, tokens: list[str]) -> list[tuple[int, int]]:
-    folded = _normalise(text)
-    if len(folded) != len(text):  # NFKC changed the length (rare ligatures): fall back to lower()
-        folded = text.lower()
-    mask = [False] * len(text)
+    """(start, end) spans of the ORIGINAL text that match a token in its folded form."""
+    folded, starts, ends = _fold_with_origins(text)
+    found = []
     for token in tokens:
+        if not token:
+            continue
         start = folded.find(token)
         while start != -1:
-            for i in range(start, start + len(token)):
-                mask[i] = True
+            found.append((starts[start], ends[start + len(token) - 1]))
             start = folded.find(token, start + 1)
-    spans, i = [], 0
-    while i < len(mask):
-        if mask[i]:
-            j = i
-            while j < len(mask) and mask[j]:
-                j += 1
-            spans.append((i, j))
-            i = j
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted(found):  # overlapping or touching matches merge into one span
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
-            i += 1
+            spans.append((start, end))
     return spans
 
 

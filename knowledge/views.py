@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 from servicedesk.ratelimit import client_ip
 
@@ -214,8 +215,7 @@ def _back_to_ticket(request, ticket):
 
 def _posted_id(request) -> int:
     """The article id a panel form posted; anything that is not a number is simply not found."""
-    value = request.POST.get("article", "")
-    return int(value) if value.isdigit() else 0
+    return id_param(request.POST.get("article")) or 0
 
 
 def _published(pk: int) -> Article:

@@ -41,3 +41,5 @@ class ReportDeliveryAdmin(admin.ModelAdmin):
     list_display = ["subscription", "period_start", "status", "attempts", "sent_at"]
     list_filter = ["status"]
     readonly_fields = ["subscription", "period_start", "period_end", "claimed_at", "sent_at", "attempts", "error"]
+    def has_add_permission(self, request):
+        return False  # deliveries are claimed by the reports-deliveries sweep, once per period

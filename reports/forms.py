@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
+from servicedesk import params
 from servicedesk.models import Team
 
 from . import selectors
@@ -14,8 +15,8 @@ MAX_CUSTOM_DAYS = 366
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=[
         ("day", _("Day")), ("week", _("Week")), ("month", pgettext_lazy("report period", "Month")), ("custom", _("Custom range"))])
-    date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    date = params.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = params.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                           help_text=_("Custom range only."))
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False,
                                   empty_label=_("All teams"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from servicedesk import exports
+from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 
 from . import charts, selectors, services
@@ -65,10 +66,9 @@ def print_month(request):
 def fault_tickets(request):
     """The tickets behind one recurring-fault row."""
     form, period, team = period_from_request(request)
-    try:
-        cause_id = int(request.GET.get("cause", ""))
-    except ValueError:
-        raise Http404 from None
+    cause_id = id_param(request.GET.get("cause"))
+    if cause_id is None:
+        raise Http404
     product, model = request.GET.get("product", ""), request.GET.get("model", "")
     qs = selectors.fault_tickets(period=period, cause_id=cause_id, product=product, model=model, team=team)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))

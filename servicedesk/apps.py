@@ -10,7 +10,8 @@ class ServicedeskConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import outbox, roles, security, services  # noqa: F401 — security connects the idle-timeout login stamp
+        # security connects the idle-timeout login stamp; params registers the overflow-safe `in` lookup
+        from . import outbox, params, roles, security, services  # noqa: F401
         from .middleware import activate_staff_language
 
         # A person's stored language is the session's from the moment they sign in (issue 11 item 6).

@@ -237,3 +237,17 @@ class PeriodicJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class BenchDatabase(models.Model):
+    """Written by the first bench_* command on an empty database: from then on it is a bench database.
+
+    Benchmarks bulk-insert hundreds of thousands of rows (and some delete theirs to rebuild): they run
+    only where this row exists, or on a database with no business data yet (servicedesk/bench.py).
+    """
+
+    command = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"bench database since {self.created_at:%Y-%m-%d} ({self.command})"

@@ -146,3 +146,18 @@ def outbox_retry(request, pk: int):
     else:
         messages.info(request, _("Nothing to retry: this message is no longer undeliverable."))
     return redirect("outbox_undeliverable")
+
+
+def bad_request(request, exception=None):
+    """handler400: a request the app cannot take, said in the reader's language (issue 13).
+
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig) gets 413 and the limit;
+    every other bad request (a NUL byte, too many fields, a malformed value) gets 400.
+    """
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, status=413)
+    too_many = isinstance(exception, (TooManyFieldsSent, TooManyFilesSent))
+    return render(request, "400.html", {"too_many": too_many}, status=400)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel, Customer
+from servicedesk import params
 from servicedesk.models import Team
 from tickets.models import Ticket
 
@@ -13,8 +14,8 @@ from .models import BusinessCalendar, BusinessHours, CalendarDay, SLAPolicy, SLA
 
 
 class DashboardFilterForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = params.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = params.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("All teams"))
 
     def __init__(self, *args, **kwargs):
@@ -43,7 +44,7 @@ class ClockListFilterForm(DashboardFilterForm):
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any kind")), *Ticket.Kind.choices])
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("Any tier")), *Customer.Tier.choices])
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("Any channel")), *Channel.choices])
-    agent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    agent = params.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
     breached = forms.ChoiceField(required=False, widget=forms.HiddenInput, choices=[("", ""), ("today", ""), ("week", "")])
     at_risk = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -100,6 +101,7 @@ class CalendarDayForm(forms.ModelForm):
     class Meta:
         model = CalendarDay
         fields = ["date", "kind", "name"]
+        field_classes = {"date": params.DateField}
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from servicedesk.models import Team
+from servicedesk.params import YEAR_MAX, YEAR_MIN, year_param
 from servicedesk.permissions import perm_required
 from tickets.models import Ticket
 
@@ -228,15 +229,17 @@ def calendar_edit(request, pk):
         else:
             messages.success(request, _("Calendar saved."))
             return redirect("sla:calendar", pk=calendar.pk)
-    year = request.GET.get("year")
+    year = year_param(request.GET.get("year"))  # None for 0, 10**30 or junk: every year is shown
+    if request.GET.get("year") and year is None:
+        messages.error(request, _("Choose a year between %(min)s and %(max)s.") % {"min": YEAR_MIN, "max": YEAR_MAX})
     days = CalendarDay.objects.filter(calendar=calendar).order_by("date")
     years = sorted({d.year for d in days.values_list("date", flat=True)})
-    if year and year.isdigit():
-        days = days.filter(date__year=int(year))
+    if year:
+        days = days.filter(date__year=year)
     page = Paginator(days, 40).get_page(request.GET.get("page"))
     return render(request, "sla/calendar_form.html", {
         "calendar": calendar, "form": form, "formset": formset, "day_form": day_form, "page": page, "years": years,
-        "year": year or "", "query_string": f"year={year}" if year else "",
+        "year": str(year or ""), "query_string": f"year={year}" if year else "",
     })
 
 

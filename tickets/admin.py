@@ -105,6 +105,8 @@ class TicketEventAdmin(admin.ModelAdmin):
     raw_id_fields = ("ticket", "actor")
     show_full_result_count = False
     readonly_fields = [f.name for f in TicketEvent._meta.fields]
+    def has_add_permission(self, request):
+        return False  # events are written by the ticket services
 
 
 @admin.register(TicketReply)
@@ -114,6 +116,8 @@ class TicketReplyAdmin(admin.ModelAdmin):
     raw_id_fields = ("ticket", "author")
     show_full_result_count = False
     readonly_fields = [f.name for f in TicketReply._meta.fields]
+    def has_add_permission(self, request):
+        return False  # replies are written on the ticket page (and e-mailed from there)
 
 
 @admin.register(TicketAttachment)
@@ -121,3 +125,5 @@ class TicketAttachmentAdmin(admin.ModelAdmin):
     list_display = ("original_name", "ticket", "content_type", "size", "uploaded_by", "uploaded_at")
     raw_id_fields = ("ticket", "uploaded_by")
     readonly_fields = [f.name for f in TicketAttachment._meta.fields]
+    def has_add_permission(self, request):
+        return False  # every field is read-only: the add page could only fail; files are attached on the ticket page

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer
+from servicedesk import params
 
 from .models import Ticket
 from .selectors import ticket_search, ticket_workers
@@ -16,6 +17,10 @@ OPEN = "open"
 
 def _local_midnight(day):
     return timezone.make_aware(datetime.combine(day, time.min))
+
+class DateFilter(django_filters.DateFilter):
+    field_class = params.DateField  # 2000..2100: a day either side of 9999-12-31 overflows
+
 
 STATUS_CHOICES = [(OPEN, _("All open")), *Ticket.Status.choices]
 SORTS = {
@@ -42,9 +47,9 @@ class TicketFilter(django_filters.FilterSet):
     assignee = django_filters.ModelChoiceFilter(label=_("Assignee"), queryset=ticket_workers(),
                                                 empty_label=_("Anyone"), null_label=_("Unassigned"))
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any channel"))
-    created_from = django_filters.DateFilter(label=_("Opened from"), method="filter_created_from",
+    created_from = DateFilter(label=_("Opened from"), method="filter_created_from",
                                              widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = django_filters.DateFilter(label=_("Opened until"), method="filter_created_to",
+    created_to = DateFilter(label=_("Opened until"), method="filter_created_to",
                                            widget=forms.DateInput(attrs={"type": "date"}))
     sort = django_filters.ChoiceFilter(label=_("Sort"), choices=SORT_CHOICES, method="filter_sort",
                                        empty_label=None)

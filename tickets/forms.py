@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
+from servicedesk import params
 
 from .models import Complaint, Department, FaultCause, Ticket, TicketSettings
 from .uploads import check_upload
@@ -74,7 +75,7 @@ class TicketCreateForm(AttachmentsMixin):
 class VersionedForm(forms.Form):
     """Every form on the ticket page carries the version it was built from (optimistic concurrency)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = params.IntegerField(widget=forms.HiddenInput)
 
 
 class ReplyForm(VersionedForm):

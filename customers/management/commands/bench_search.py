@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from customers import selectors
 from customers.models import Customer, CustomerPhone, Region
+from servicedesk.bench import claim_bench_database
 
 BENCH_NOTE = "bench_search batch"
 BENCH_USER = "bench_search"
@@ -59,6 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20261123)
 
     def handle(self, *args, n, queries, view_sample, tickets, seed, **options):
+        claim_bench_database(command="bench_search")  # before any write: never on demo or real data
         rng = random.Random(seed)
         user = self._bench_user()
         built = self._build_customers(n=n, user=user, rng=random.Random(seed))

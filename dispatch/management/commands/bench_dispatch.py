@@ -25,6 +25,7 @@ from django.utils import timezone
 from customers.models import Customer, Region
 from dispatch import services
 from dispatch.models import DispatchSettings, LeaveDay, Level, Offer, Skill, Technician, WorkOrder
+from servicedesk.bench import claim_bench_database
 
 PREFIX = "bench"
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=200)
 
     def handle(self, *args, n, technicians, runs, **options):
+        claim_bench_database(command="bench_dispatch")  # before any write: never on demo or real data
         rng = random.Random(42)
         now = timezone.now()
         built = self._build(n=n, n_tech=technicians, rng=rng, now=now)
@@ -123,7 +125,7 @@ class Command(BaseCommand):
         have_wo = WorkOrder.objects.filter(number__startswith="WB-").count()
         if have_tech >= n_tech and have_wo >= n:
             return 0.0
-        regions = [Region.objects.get_or_create(code=f"{PREFIX}-r{i}", defaults={"name": f"Bench region {i}"})[0]
+        regions = [Region.objects.get_or_create(name=f"Bench region {i}", defaults={"code": f"{PREFIX}-r{i}"})[0]
                    for i in range(20)]
         skills = [Skill.objects.get_or_create(code=f"{PREFIX}-s{i}", defaults={"name": f"Bench skill {i}"})[0]
                   for i in range(8)]

@@ -21,6 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from servicedesk.bench import claim_bench_database
+
 BENCH_MARK = "bench-"
 
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=20)
 
     def handle(self, *args, n, runs, **options):
+        claim_bench_database(command="bench_surveys")  # before any write: never on demo or real data
         from servicedesk import roles
 
         roles.sync_roles()
@@ -108,7 +111,7 @@ class Command(BaseCommand):
             return 0
         rng = random.Random(n + have)
         User = get_user_model()
-        regions = [Region.objects.get_or_create(code=f"bench-{i}", defaults={"name": f"Bench region {i}"})[0]
+        regions = [Region.objects.get_or_create(name=f"Bench region {i}", defaults={"code": f"bench-{i}"})[0]
                    for i in range(8)]
         agents = [User.objects.get_or_create(username=f"bench_agent{i}")[0] for i in range(20)]
         techs = [User.objects.get_or_create(username=f"bench_tech{i}")[0] for i in range(15)]

@@ -24,6 +24,7 @@ from django.urls import reverse
 from knowledge.models import Article, Category
 from knowledge.selectors import article_search, articles_visible_to, faq_articles, ticket_suggestions
 from knowledge.text import index_text, plain_text, render_markdown
+from servicedesk.bench import claim_bench_database
 
 PRODUCTS_ZH = ["空调", "打印机", "热水器", "电梯", "冰箱", "洗衣机", "净水器", "复印机", "投影仪", "电视"]
 PRODUCTS_EN = ["air conditioner", "printer", "water heater", "elevator", "refrigerator", "washing machine",
@@ -93,6 +94,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args, n, runs, seed, **options):
+        claim_bench_database(command="bench_knowledge")  # before any write: never on demo or real data
         rng = random.Random(seed)
         User = get_user_model()
         author, _ = User.objects.get_or_create(username="bench_kb", defaults={"first_name": "Bench"})

@@ -26,6 +26,7 @@ from customers.models import Asset, Customer, Region
 from dispatch.models import Part, Skill, Technician
 from reports import selectors
 from reports.periods import last_complete_period, local_midnight
+from servicedesk.bench import claim_bench_database
 from servicedesk.models import Team
 from tickets.models import FaultCause, Ticket
 
@@ -95,6 +96,7 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=5, help="page renders timed (median reported)")
 
     def handle(self, *args, n, explain, runs, **options):
+        claim_bench_database(command="bench_reports")  # before any write: never on demo or real data
         # Time the page as production serves it: with DEBUG off Django caches compiled templates;
         # the dev settings (DEBUG on) re-read them per request, which is not what we measure.
         from copy import deepcopy

@@ -25,6 +25,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from servicedesk.bench import claim_bench_database
+
 PREFIX = "BN-"
 CHUNK = 10_000
 
@@ -40,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="delete earlier bench data and build again")
 
     def handle(self, *args, n, open_share, due, breaches, rebuild, **options):
+        claim_bench_database(command="bench_sla")  # before any write: never on demo or real data
         n = n or (1_000_000 if settings.IS_POSTGRES else 100_000)
         out = {"db": connection.vendor, "n": n}
         now = timezone.now()

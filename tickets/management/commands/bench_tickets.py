@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from servicedesk import roles
+from servicedesk.bench import claim_bench_database
 from tickets.filters import TicketFilter
 from tickets.models import Ticket, TicketCounter, TicketEvent, TicketReply
 from tickets.selectors import ticket_list_base
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-explain", action="store_true")
 
     def handle(self, *args, n, customers, requests, batch, no_explain, **options):
+        claim_bench_database(command="bench_tickets")  # before any write: never on demo or real data
         pg = connection.vendor == "postgresql"
         n = n or (1_000_000 if pg else 100_000)
         customers = customers or max(100, min(50_000, n // 20))
