@@ -80,7 +80,15 @@ def world(personas, customer_factory, settings, tmp_path):
                    params=last_complete_period("month").as_params())
     subscription_create(user=personas.manager, frequency="month", sections=list(SECTIONS)[:1],
                         created_by=personas.manager)
-    notify(recipient=personas.agent, message="İ 😀", url="/")
+    personas.agent.email = "agent@example.com"
+    personas.agent.save(update_fields=["email"])
+    notify(recipient=personas.agent, message="İ 😀", url="/", email=True)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=personas.manager, name="İ phone", confirmed=False)  # the admin's QR page
+    from servicedesk.models import OutboxMessage
+
+    OutboxMessage.objects.update(status=OutboxMessage.Status.FAILED, last_error="İ 😀 <b>gateway</b>")  # retry page
     personas.outsider  # noqa: B018 — created now, not mid-walk
     return {"ticket": ticket, "article": Article.objects.filter(visibility="public").first()}
 

@@ -43,6 +43,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args, n: int, workers: int, **options):
+        from servicedesk.bench import claim_bench_database
+
+        claim_bench_database(command="bench_outbox")  # before any write: never on demo or real data
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         OutboxMessage.objects.filter(kind=KIND).delete()
         now = timezone.now()
