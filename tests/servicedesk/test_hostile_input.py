@@ -169,6 +169,10 @@ def _walk(client, routes, role, failures, counts):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    __import__("django.conf").conf.settings.IS_POSTGRES,
+    reason="the walk (6-10 min) runs once per CI, in the SQLite run; it is not yet proven on PostgreSQL",
+)
 @pytest.mark.xfail(strict=True, reason=(
     "49 5xx still found (2026-11-29): the admin's changelists with date_hierarchy/date filters out of range "
     "(?started_at__year=10**21, ?created_at__gte=0001-01-01 on contacts, assets, notifications, customer "
