@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -23,3 +24,10 @@ class ServicedeskConfig(AppConfig):
         # Groups and their permissions are kept in step with roles.py after every migrate
         # (permissions only exist after post_migrate, so a data migration cannot do this).
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="servicedesk.sync_roles")
+
+
+class ServiceDeskAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with ServiceDeskAdminSite as admin.site (servicedesk/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; ServicedeskConfig is this module's default
+    default_site = "servicedesk.admin_site.ServiceDeskAdminSite"

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "accounts",
-    "django.contrib.admin",
+    "servicedesk.apps.ServiceDeskAdminConfig",  # django.contrib.admin, changelists safe from bad filters
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
