@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from servicedesk.params import next_url
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
@@ -77,10 +77,7 @@ def login_code(request):
             del request.session[PENDING_USER_SESSION_KEY]
             login(request, user, backend=pending["backend"])
             otp_login(request, device)
-            nxt = pending.get("next") or ""
-            if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-                nxt = reverse("home")
-            return redirect(nxt)
+            return redirect(next_url(request, pending.get("next"), "home"))
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         form.add_error("code", _("That code is not right. Enter the code your app shows now."))
     return render(request, "accounts/login_code.html", {"form": form})

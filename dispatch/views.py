@@ -4,11 +4,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.models import Region
+from servicedesk.params import next_url
 from servicedesk.permissions import perm_required
 
 from . import explain, selectors, services
@@ -244,10 +244,7 @@ def workorder_dispatch(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.info(request, explain.render(decision)["summary"])
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = "dispatch:board"
-    return redirect(target)
+    return redirect(next_url(request, request.POST.get("next"), "dispatch:board"))
 
 
 @perm_required("dispatch.force_dispatch")

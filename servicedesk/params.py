@@ -146,3 +146,19 @@ class IntegerFieldIn(In):
 
 
 IntegerColumn.register_lookup(IntegerFieldIn)  # AutoField and BigAutoField inherit it
+
+
+def next_url(request, value, default: str) -> str:
+    """A `next` a visitor sent, if it is a path on this site; else `default` (a URL name or path).
+
+    Only paths: django.shortcuts.redirect() would take "9999-12-31" or "a\\x00b" for a URL name and
+    fail to reverse it (a 500), and anything with a scheme or host could send people elsewhere.
+    """
+    from django.shortcuts import resolve_url
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    value = value if isinstance(value, str) else ""
+    if value.startswith("/") and "\x00" not in value and url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return value
+    return resolve_url(default)

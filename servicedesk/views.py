@@ -5,7 +5,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -14,6 +13,7 @@ from django.views.i18n import set_language
 from . import preferences, roles, selectors
 from .forms import NotificationPreferencesForm
 from .middleware import SESSION_LANGUAGE_KEY
+from .params import next_url
 from .models import Notification
 
 # Where each role lands after signing in; an area registers its page by providing the URL name.
@@ -71,9 +71,7 @@ def notification_open(request, pk: int):
     """Follow a bell line: its whole group (e.g. every unread entry about that ticket) is read."""
     note = get_object_or_404(Notification, pk=pk, recipient=request.user)
     request.user.notifications.filter(read_at__isnull=True, group=note.group).update(read_at=timezone.now())
-    if note.url and url_has_allowed_host_and_scheme(note.url, allowed_hosts={request.get_host()}):
-        return redirect(note.url)
-    return redirect("notifications")
+    return redirect(next_url(request, note.url, "notifications"))
 
 
 @login_required

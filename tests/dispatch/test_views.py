@@ -213,11 +213,20 @@ def test_detail_query_budget(client_for, tech_factory, wo_factory, personas, par
         assert client.get(url).status_code == 200
 
 
-def test_dispatch_redirect_stays_on_site(mine, client_for):
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "9999-12-31", "tickets:list",
+                                    "dispatch:board", ""])
+def test_dispatch_redirect_stays_on_site(target, mine, client_for):
+    """Only a path on this site is followed; anything else (a URL name, a date the walk sent) is the board."""
     services.workorder_cancel(work_order=mine, actor=None, reason="duplicate")
-    response = client_for("supervisor").post(reverse("dispatch:auto_dispatch", args=[mine.pk]),
-                                             {"next": "https://evil.example/"})
+    response = client_for("supervisor").post(reverse("dispatch:auto_dispatch", args=[mine.pk]), {"next": target})
     assert response.status_code == 302 and response["Location"] == reverse("dispatch:board")
+
+
+def test_dispatch_redirect_follows_a_path_on_this_site(mine, client_for):
+    services.workorder_cancel(work_order=mine, actor=None, reason="duplicate")
+    back = reverse("dispatch:workorder", args=[mine.pk])
+    response = client_for("supervisor").post(reverse("dispatch:auto_dispatch", args=[mine.pk]), {"next": back})
+    assert response.status_code == 302 and response["Location"] == back
 
 
 def test_supervisor_cancels_with_a_reason(mine, client_for):
