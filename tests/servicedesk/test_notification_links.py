@@ -103,8 +103,10 @@ def _survey_low_score(ctx):
 
 
 # --- field dispatch (dispatch/services.py) ----------------------------------------------------------
-def _work_order(ctx, *, with_technician: bool):
-    """A repair work order in a region and skill; with_technician: the technician persona covers both."""
+def _work_order(ctx, *, with_technician: bool, others=()):
+    """A repair work order in a region and skill; with_technician: the technician persona covers both.
+    others: more accounts given a technician profile for that skill and region, first in line (never
+    had a job) — people who must not be sent a job they cannot open."""
     from customers.models import Asset, Region
     from dispatch.models import Skill, Technician
     from dispatch.services import workorder_create
@@ -112,8 +114,8 @@ def _work_order(ctx, *, with_technician: bool):
 
     region = Region.objects.create(name="Chaoyang", code="chaoyang")
     skill = Skill.objects.create(name="Air conditioning", code="aircon")
-    if with_technician:
-        tech = Technician.objects.create(user=ctx.personas.technician)
+    for user, last in [(ctx.personas.technician, T0 - timedelta(days=1))] * with_technician + [(u, None) for u in others]:
+        tech = Technician.objects.create(user=user, last_assigned_at=last)
         tech.skills.set([skill])
         tech.regions.set([region])
     customer = ctx.customer_factory(name="Wang Fang", address="Jianguo Road 88", region=region)
@@ -130,6 +132,23 @@ def _job_offer(ctx):
     from dispatch.services import workorder_auto_dispatch
 
     workorder_auto_dispatch(work_order=_work_order(ctx, with_technician=True), actor=ctx.personas.agent, now=T0)
+
+
+@scenario("job_offer_past_profiles", roles=("technician",), kinds=("job_offer",))
+def _job_offer_past_profiles(ctx):
+    """Technician profiles left on accounts that cannot work on jobs — one outside the technician role
+    (moved to the desk), one switched off — are first in line by fairness: the offer still goes to the
+    technician who can open it."""
+    from django.contrib.auth import get_user_model
+
+    from dispatch.services import workorder_auto_dispatch
+
+    users = get_user_model().objects
+    moved = users.create_user("moved_to_desk", password="pw")
+    gone = users.create_user("left_company", password="pw", is_active=False)
+    gone.groups.add(*ctx.personas.technician.groups.all())
+    wo = _work_order(ctx, with_technician=True, others=(moved, gone))
+    workorder_auto_dispatch(work_order=wo, actor=ctx.personas.agent, now=T0)
 
 
 @scenario("job_offer_forced", roles=("technician",), kinds=("job_offer",))
