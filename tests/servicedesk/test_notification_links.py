@@ -190,9 +190,8 @@ def _complaint(ctx):
     """Walk a complaint through every stage. role: who decides (supervisor or manager), or the agent's
     hand-offs; "none" = no assignee, so the decided complaint goes back to the deciders."""
     from tickets import services
-    from tickets.models import Department
+    from tickets.models import Department, Ticket
 
-    S = "acknowledged", "resolved", "closed"
     agent, decider = ctx.personas.agent, ctx.personas.supervisor
     if ctx.role == "manager":
         decider = ctx.personas.manager
@@ -201,7 +200,7 @@ def _complaint(ctx):
                                subject="Rude engineer", created_by=ctx.personas.frontdesk, team=ctx.team,
                                assignee=None if ctx.role == "none" else agent, now=T0)
     worker = agent if ctx.role != "none" else ctx.personas.agent2
-    services.ticket_transition(ticket=t, to_status=S[0], actor=worker, now=T0 + timedelta(minutes=5))
+    services.ticket_transition(ticket=t, to_status=Ticket.Status.ACKNOWLEDGED, actor=worker, now=T0 + timedelta(minutes=5))
     services.complaint_record_investigation(ticket=t, actor=worker, findings="Confirmed.", department=department,
                                             now=T0 + timedelta(hours=1))
     services.complaint_decide(ticket=t, actor=decider, decision="Apologise.", remedy="apology",
@@ -213,7 +212,7 @@ def _complaint(ctx):
                                            now=T0 + timedelta(days=1))
     t.refresh_from_db()
     services.ticket_resolve(ticket=t, actor=worker, solution="Apologised.", now=T0 + timedelta(days=1, minutes=5))
-    services.ticket_transition(ticket=t, to_status=S[2], actor=worker, now=T0 + timedelta(days=1, minutes=10))
+    services.ticket_transition(ticket=t, to_status=Ticket.Status.CLOSED, actor=worker, now=T0 + timedelta(days=1, minutes=10))
 
 
 @pytest.fixture
