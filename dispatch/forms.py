@@ -7,7 +7,8 @@ from customers.models import Asset
 from servicedesk import params
 from tickets.models import FaultCause
 
-from .models import Part, Skill, Technician
+from .models import Part, Skill
+from .selectors import technicians_on_duty
 
 
 class WorkOrderForm(forms.Form):
@@ -85,6 +86,6 @@ class SignatureForm(forms.Form):
 
 class ForceForm(forms.Form):
     technician = forms.ModelChoiceField(label=_("Technician"),
-                                        queryset=Technician.objects.filter(is_active=True).select_related("user"))
+                                        queryset=technicians_on_duty().select_related("user"))
     reason = forms.CharField(label=_("Reason for forcing"), max_length=500,
                              widget=forms.Textarea(attrs={"rows": 2}))

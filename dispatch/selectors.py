@@ -25,11 +25,28 @@ def _count(qs):
     )
 
 
+def technicians_on_duty():
+    """Technician profiles that may be given a job: active, on an active account that may work on jobs
+    (dispatch.work_on_jobs, the technician role). A profile left on an account that moved to another
+    role or was switched off would be offered jobs it cannot open or answer (issue 11: every link a
+    person is sent opens for them)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    perm = {"permission__content_type__app_label": "dispatch", "permission__codename": "work_on_jobs"}
+    user_model = get_user_model()
+    in_role = Exists(user_model.groups.through.objects.filter(
+        user=OuterRef("user_id"), group__in=Group.permissions.through.objects.filter(**perm).values("group")))
+    own = Exists(user_model.user_permissions.through.objects.filter(user=OuterRef("user_id"), **perm))
+    return Technician.objects.filter(is_active=True, user__is_active=True).filter(
+        Q(user__is_superuser=True) | in_role | own)
+
+
 def technicians_with_load(*, now: datetime, qs=None):
     """Technicians annotated with jobs_today, jobs_week (offers pending or accepted) and open_jobs."""
     day_start, day_end, week_start = day_bounds(now)
     offers = Offer.objects.filter(technician=OuterRef("pk"), answer__in=Offer.COUNTED_ANSWERS)
-    qs = qs if qs is not None else Technician.objects.filter(is_active=True)
+    qs = qs if qs is not None else technicians_on_duty()
     return qs.select_related("user").annotate(
         jobs_today=_count(offers.filter(offered_at__gte=day_start, offered_at__lt=day_end)),
         jobs_week=_count(offers.filter(offered_at__gte=week_start, offered_at__lt=week_start + timedelta(days=7))),
@@ -62,7 +79,7 @@ def _display_name(first: str, last: str, username: str) -> str:
 
 
 def technicians_for_dispatch(*, work_order: WorkOrder, levels: list[str], now: datetime) -> list[Candidate]:
-    """Every active technician with what eligibility needs, in two queries whatever their number.
+    """Every technician on duty with what eligibility needs, in two queries whatever their number.
 
     Query 1 reads all active technicians with the static facts (skill, region; level is a column).
     Query 2 counts the load (today, this ISO week, open jobs), leave on the visit day and this job's
@@ -72,7 +89,7 @@ def technicians_for_dispatch(*, work_order: WorkOrder, levels: list[str], now: d
     has_skill = Exists(Technician.skills.through.objects.filter(technician=OuterRef("pk"), skill=work_order.skill_id))
     covers = Exists(Technician.regions.through.objects.filter(technician=OuterRef("pk"), region=work_order.region_id))
     rows = (
-        Technician.objects.filter(is_active=True)
+        technicians_on_duty()
         .annotate(has_skill=has_skill, covers_region=covers)
         .order_by("pk")
         .values_list("pk", "user__first_name", "user__last_name", "user__username", "level", "last_assigned_at",
@@ -86,7 +103,7 @@ def technicians_for_dispatch(*, work_order: WorkOrder, levels: list[str], now: d
     job_day = timezone.localtime(work_order.window_start).date()
     past = Offer.objects.filter(work_order=work_order.pk, technician=OuterRef("pk"))
     contenders = technicians_with_load(
-        now=now, qs=Technician.objects.filter(is_active=True, level__in=list(levels)).filter(has_skill, covers)
+        now=now, qs=technicians_on_duty().filter(level__in=list(levels)).filter(has_skill, covers)
     ).annotate(
         on_leave=Exists(LeaveDay.objects.filter(technician=OuterRef("pk"), day=job_day)),
         declined_before=Exists(past.filter(answer=Offer.Answer.DECLINED)),

@@ -37,7 +37,7 @@ from .models import (
     WorkOrderEvent,
     WorkOrderPhoto,
 )
-from .selectors import technicians_for_dispatch, technicians_with_load
+from .selectors import technicians_for_dispatch, technicians_on_duty, technicians_with_load
 
 logger = logging.getLogger(__name__)
 WS = WorkOrder.Status
@@ -343,6 +343,10 @@ def workorder_force_dispatch(*, work_order: WorkOrder, technician: Technician, a
         raise ValidationError(_("Only a supervisor may force-dispatch."), code="forbidden")
     if not reason.strip():
         raise ValidationError(_("Give a reason for forcing this dispatch."), code="reason_required")
+    if not technicians_on_duty().filter(pk=technician.pk).exists():
+        # They could not open the job they would be sent, nor work it (issue 11).
+        raise ValidationError(_("%(name)s cannot take jobs: the account is switched off or not a technician's."),
+                              code="not_on_duty", params={"name": technician.name})
     with transaction.atomic():
         wo = _lock_wo(work_order)
         if wo.status not in (WS.UNASSIGNED, WS.OFFERED):

@@ -558,36 +558,39 @@ def _complaint_handoff_notify(locked: Ticket, c: Complaint, *, new: str, actor) 
 
     awaiting decision → the deciding supervisor(s); solution → the agent (decision made, tell the
     customer); return visit → the agent (the return visit is due); closed → the supervisor who decided.
+    Kind "complaint" (servicedesk/preferences.py KINDS): each recipient's channel choice for complaint
+    hand-offs applies, and the text is written in the recipient's language, not the actor's.
     """
     from django.urls import reverse
-    from django.utils import translation
+    from django.utils.translation import gettext_lazy
 
+    from servicedesk.preferences import Message, Note
     from servicedesk.services import notify_many
 
     St = Complaint.Stage
     if new == St.AWAITING_DECISION:
         recipients = selectors.complaint_deciders(locked)
-        message = lambda: _("Complaint %(number)s awaits your decision: %(subject)s")  # noqa: E731
+        text = gettext_lazy("Complaint %(number)s awaits your decision: %(subject)s")
     elif new == St.SOLUTION:
         recipients = [locked.assignee] if locked.assignee_id else selectors.complaint_deciders(locked)
-        message = lambda: _("Decision made on complaint %(number)s: send the result to the customer.")  # noqa: E731
+        text = gettext_lazy("Decision made on complaint %(number)s: send the result to the customer.")
     elif new == St.RETURN_VISIT:
         recipients = [locked.assignee] if locked.assignee_id else []
-        message = lambda: _("Result sent on complaint %(number)s: the return visit to the customer is next.")  # noqa: E731
+        text = gettext_lazy("Result sent on complaint %(number)s: the return visit to the customer is next.")
     elif new == St.CLOSED and locked.status == Ticket.Status.CLOSED:
         recipients = [c.decided_by] if c.decided_by_id else []
-        message = lambda: _("Complaint %(number)s is closed after the return visit.")  # noqa: E731
+        text = gettext_lazy("Complaint %(number)s is closed after the return visit.")
     else:
         return
     url = reverse("tickets:detail", args=[locked.pk])
+    message = Message(text, {"number": locked.number, "subject": locked.subject[:120]})
     items = []
     seen = set()
     for user in recipients:
         if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
             continue
         seen.add(user.pk)
-        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
-            items.append((user, message() % {"number": locked.number, "subject": locked.subject[:120]}, url))
+        items.append(Note(recipient=user, message=message, url=url, kind="complaint", group=f"ticket:{locked.pk}"))
     notify_many(items, email=True)
 
 

@@ -1,22 +1,29 @@
 """Every link a person is sent opens for them (issue 11 item 2), table-driven.
 
-SCENARIOS is the registry: one entry per kind of notification the code creates (grep notify( /
-notify_many( across the apps), each run for every role that can receive it. A scenario drives the
-real services into sending its notifications; the test then signs in as EACH recipient of every
-notification created and opens its link: it must answer 200 (not "You do not have access", not 404).
-To cover a new kind, add a function with @scenario("kind", roles=(...)).
+SCENARIOS is the registry: one entry per way the code sends notifications, each declaring the kinds
+it covers (default: its name) and run for every role that can receive them. A scenario drives the
+real services into sending; the test then signs in as EACH recipient of every notification created
+and opens its link: it must answer 200 (not "You do not have access", not 404), and each
+notification must be of a kind the scenario declares.
+test_every_notification_kind_in_the_code_has_a_scenario reads the apps' source: a new kind passed
+to notify / notify_many / Note (or to a helper that forwards its `kind`) fails it until a scenario
+covers it. To cover a new kind, add a function with @scenario("name", roles=(...), kinds=(...)).
 """
+import ast
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 
 from servicedesk.models import Notification, StaffProfile, Team
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2026, 11, 16, 9, 0, tzinfo=TZ)
+T0 = datetime(2026, 11, 16, 9, 0, tzinfo=TZ)  # a Monday
 
 
 @dataclass
@@ -27,12 +34,19 @@ class Ctx:
     team: Team
 
 
-SCENARIOS: dict[str, tuple[tuple, object]] = {}
+@dataclass(frozen=True)
+class Scenario:
+    roles: tuple
+    kinds: tuple
+    run: object
 
 
-def scenario(kind: str, roles: tuple):
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, roles: tuple, kinds: tuple = ()):
     def register(fn):
-        SCENARIOS[kind] = (roles, fn)
+        SCENARIOS[name] = Scenario(roles=roles, kinds=tuple(kinds) or (name,), run=fn)
         return fn
     return register
 
@@ -66,7 +80,7 @@ def _callback_digest(ctx):
     callback_digests_send(now=T0 + timedelta(days=10))
 
 
-@scenario("sla_warning_breach_level2", roles=("agent", "supervisor"))
+@scenario("sla_warning_breach_level2", roles=("agent", "supervisor"), kinds=("sla_warning", "sla_breach", "sla_level2"))
 def _sla(ctx):
     from sla.services import sla_sweep
 
@@ -88,6 +102,119 @@ def _survey_low_score(ctx):
                   now=T0 + timedelta(hours=3))
 
 
+# --- field dispatch (dispatch/services.py) ----------------------------------------------------------
+def _work_order(ctx, *, with_technician: bool, others=()):
+    """A repair work order in a region and skill; with_technician: the technician persona covers both.
+    others: more accounts given a technician profile for that skill and region, first in line (never
+    had a job) — people who must not be sent a job they cannot open."""
+    from customers.models import Asset, Region
+    from dispatch.models import Skill, Technician
+    from dispatch.services import workorder_create
+    from tickets.services import ticket_create
+
+    region = Region.objects.create(name="Chaoyang", code="chaoyang")
+    skill = Skill.objects.create(name="Air conditioning", code="aircon")
+    for user, last in [(ctx.personas.technician, T0 - timedelta(days=1))] * with_technician + [(u, None) for u in others]:
+        tech = Technician.objects.create(user=user, last_assigned_at=last)
+        tech.skills.set([skill])
+        tech.regions.set([region])
+    customer = ctx.customer_factory(name="Wang Fang", address="Jianguo Road 88", region=region)
+    asset = Asset.objects.create(customer=customer, product="Air conditioner", model="KFR-35GW", serial_number="SN1",
+                                 warranty_end=(T0 + timedelta(days=100)).date())
+    ticket = ticket_create(customer=customer, kind="repair", subject="Not cooling", created_by=ctx.personas.frontdesk,
+                           team=ctx.team, assignee=ctx.personas.agent, asset=asset, now=T0)
+    return workorder_create(ticket=ticket, created_by=ctx.personas.agent, skill=skill, estimated_value=Decimal("1000"),
+                            window_start=T0 + timedelta(hours=2), window_end=T0 + timedelta(hours=4), now=T0)
+
+
+@scenario("job_offer", roles=("technician",))
+def _job_offer(ctx):
+    from dispatch.services import workorder_auto_dispatch
+
+    workorder_auto_dispatch(work_order=_work_order(ctx, with_technician=True), actor=ctx.personas.agent, now=T0)
+
+
+@scenario("job_offer_past_profiles", roles=("technician",), kinds=("job_offer",))
+def _job_offer_past_profiles(ctx):
+    """Technician profiles left on accounts that cannot work on jobs — one outside the technician role
+    (moved to the desk), one switched off — are first in line by fairness: the offer still goes to the
+    technician who can open it."""
+    from django.contrib.auth import get_user_model
+
+    from dispatch.services import workorder_auto_dispatch
+
+    users = get_user_model().objects
+    moved = users.create_user("moved_to_desk", password="pw")
+    gone = users.create_user("left_company", password="pw", is_active=False)
+    gone.groups.add(*ctx.personas.technician.groups.all())
+    wo = _work_order(ctx, with_technician=True, others=(moved, gone))
+    workorder_auto_dispatch(work_order=wo, actor=ctx.personas.agent, now=T0)
+
+
+@scenario("job_offer_forced", roles=("technician",), kinds=("job_offer",))
+def _job_offer_forced(ctx):
+    from dispatch.models import Technician
+    from dispatch.services import workorder_force_dispatch
+
+    wo = _work_order(ctx, with_technician=True)
+    workorder_force_dispatch(work_order=wo, technician=Technician.objects.get(user=ctx.personas.technician),
+                             actor=ctx.personas.supervisor, reason="The customer asked for him", now=T0)
+
+
+@scenario("dispatch_escalation", roles=("supervisor", "manager"))
+def _dispatch_escalation(ctx):
+    from dispatch.services import escalations_check_due, workorder_auto_dispatch
+
+    wo = _work_order(ctx, with_technician=False)
+    if ctx.role == "supervisor":  # nobody can take it: the supervisors hear at once
+        workorder_auto_dispatch(work_order=wo, actor=ctx.personas.agent, now=T0)
+    else:  # not started by the end of its window: level 2, the managers
+        escalations_check_due(now=T0 + timedelta(hours=5))
+
+
+# --- knowledge base (knowledge/services.py) -----------------------------------------------------------
+@scenario("knowledge_review", roles=("agent", "supervisor", "manager"))
+def _knowledge_review(ctx):
+    from knowledge.services import ArticleInput, article_create, article_publish, review_reminders_send
+
+    owner = ctx.personas.by_role(ctx.role)
+    article = article_create(data=ArticleInput(title="Descaling the boiler", body="Turn it off first.",
+                                               review_by=date(2026, 11, 1)), author=owner, now=T0 - timedelta(days=60))
+    article_publish(article=article, actor=owner, now=T0 - timedelta(days=60))
+    review_reminders_send(now=T0)
+
+
+# --- complaints (tickets/services.py, the hand-offs) ----------------------------------------------------
+@scenario("complaint", roles=("agent", "supervisor", "manager", "none"))
+def _complaint(ctx):
+    """Walk a complaint through every stage. role: who decides (supervisor or manager), or the agent's
+    hand-offs; "none" = no assignee, so the decided complaint goes back to the deciders."""
+    from tickets import services
+    from tickets.models import Department, Ticket
+
+    agent, decider = ctx.personas.agent, ctx.personas.supervisor
+    if ctx.role == "manager":
+        decider = ctx.personas.manager
+    department = Department.objects.create(name="After-sales")
+    t = services.ticket_create(customer=ctx.customer_factory(name="Zhao Min"), kind="complaint",
+                               subject="Rude engineer", created_by=ctx.personas.frontdesk, team=ctx.team,
+                               assignee=None if ctx.role == "none" else agent, now=T0)
+    worker = agent if ctx.role != "none" else ctx.personas.agent2
+    services.ticket_transition(ticket=t, to_status=Ticket.Status.ACKNOWLEDGED, actor=worker, now=T0 + timedelta(minutes=5))
+    services.complaint_record_investigation(ticket=t, actor=worker, findings="Confirmed.", department=department,
+                                            now=T0 + timedelta(hours=1))
+    services.complaint_decide(ticket=t, actor=decider, decision="Apologise.", remedy="apology",
+                              department=department, now=T0 + timedelta(hours=2))
+    # someone other than the assignee sends the result, so the assignee hears the return visit is next
+    services.complaint_send_solution(ticket=t, actor=ctx.personas.agent2, body="We apologise.",
+                                     now=T0 + timedelta(hours=3))
+    services.complaint_record_return_visit(ticket=t, actor=worker, outcome="satisfied", notes="Happy now.",
+                                           now=T0 + timedelta(days=1))
+    t.refresh_from_db()
+    services.ticket_resolve(ticket=t, actor=worker, solution="Apologised.", now=T0 + timedelta(days=1, minutes=5))
+    services.ticket_transition(ticket=t, to_status=Ticket.Status.CLOSED, actor=worker, now=T0 + timedelta(days=1, minutes=10))
+
+
 @pytest.fixture
 def team(personas):
     team = Team.objects.create(name="Repairs", supervisor=personas.supervisor)
@@ -97,20 +224,141 @@ def team(personas):
     return team
 
 
-CASES = [(kind, role) for kind, (roles, _fn) in SCENARIOS.items() for role in roles]
+CASES = [(name, role) for name, s in SCENARIOS.items() for role in s.roles]
 
 
-@pytest.mark.parametrize(("kind", "role"), CASES, ids=[f"{k}-{r}" for k, r in CASES])
-def test_every_notification_link_opens_for_its_recipient(kind, role, personas, customer_factory, team, client,
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{k}-{r}" for k, r in CASES])
+def test_every_notification_link_opens_for_its_recipient(name, role, personas, customer_factory, team, client,
                                                          settings):
     # given the notifications a real scenario of this kind sends
     before = set(Notification.objects.values_list("pk", flat=True))
-    SCENARIOS[kind][1](Ctx(personas=personas, customer_factory=customer_factory, role=role, team=team))
+    SCENARIOS[name].run(Ctx(personas=personas, customer_factory=customer_factory, role=role, team=team))
     sent = list(Notification.objects.exclude(pk__in=before).select_related("recipient"))
-    assert sent, f"scenario {kind} sent nothing"
-    # then each recipient can open what they were sent
+    assert sent, f"scenario {name} sent nothing"
+    if role in ("agent", "supervisor", "manager", "technician"):
+        assert personas.by_role(role) in {n.recipient for n in sent}, f"{name}: nothing reached the {role}"
+    # then each recipient can open what they were sent, and it is a kind the scenario covers
     for n in sent:
-        assert n.recipient != personas.frontdesk, f"{kind}: work sent to the front desk: {n.message}"
+        assert n.kind in SCENARIOS[name].kinds, (name, n.kind, n.message)
+        assert n.recipient != personas.frontdesk, f"{name}: work sent to the front desk: {n.message}"
         client.force_login(n.recipient)
         response = client.get(n.url)
-        assert response.status_code == 200, (kind, n.recipient.username, n.url, n.message)
+        assert response.status_code == 200, (name, n.recipient.username, n.url, n.message)
+
+
+# --- the registry is complete: every kind the code sends has a scenario ---------------------------------
+NOTIFY_CALLS = {"notify", "notify_many", "Note"}
+ROOT = Path(django_settings.BASE_DIR)
+
+
+def _app_sources() -> dict[Path, ast.Module]:
+    """The apps' own modules: every package at the top of the project, minus tests and migrations."""
+    trees = {}
+    apps = [d for d in ROOT.iterdir() if (d / "__init__.py").exists() and d.name != "tests"]
+    for path in sorted(p for app in apps for p in app.rglob("*.py")):
+        parts = path.relative_to(ROOT).parts
+        if "migrations" in parts or "tests" in parts or path.name.startswith("test_"):
+            continue
+        if parts in (("servicedesk", "services.py"), ("servicedesk", "preferences.py")):
+            continue  # notify / notify_many / Note themselves: they pass on whatever kind they are given
+        trees[path] = ast.parse(path.read_text(), filename=str(path))
+    return trees
+
+
+def _name(func) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _kind_arg(call: ast.Call):
+    return next((kw.value for kw in call.keywords if kw.arg == "kind"), None)
+
+
+def _forwarders(trees) -> set[str]:
+    """Helpers that pass their own `kind` parameter on to a notification call (dispatch's _notify_role,
+    the SLA sweep's _Outbox.add): their callers' kinds count as sent too. Repeated until nothing new."""
+    calls, grew = set(NOTIFY_CALLS), True
+    while grew:
+        grew = False
+        for tree in trees.values():
+            for fn in ast.walk(tree):
+                if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or fn.name in calls:
+                    continue
+                params = {a.arg for a in (*fn.args.args, *fn.args.kwonlyargs)}
+                for call in ast.walk(fn):
+                    value = isinstance(call, ast.Call) and _name(call.func) in calls and _kind_arg(call)
+                    if isinstance(value, ast.Name) and value.id in params:
+                        calls.add(fn.name)
+                        grew = True
+                        break
+    return calls
+
+
+def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    return {target.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+def _literal_kinds(value, constants) -> set[str] | None:
+    """The strings a kind= expression can be: a literal, a module constant, or a value of a module dict
+    (LEVEL_KIND[level]). None when it cannot be read from the source."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return {value.value}
+    if isinstance(value, ast.Name) and value.id in constants:
+        return _literal_kinds(constants[value.id], constants)
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+        table = constants.get(value.value.id)
+        if isinstance(table, ast.Dict):
+            found = [_literal_kinds(v, constants) for v in table.values]
+            return set().union(*found) if found and None not in found else None
+    return None
+
+
+def code_notification_kinds() -> tuple[set[str], list[str]]:
+    """(every kind the apps send, the calls that send without a readable kind)."""
+    trees = _app_sources()
+    calls = _forwarders(trees)
+    kinds, problems = set(), set()
+    for path, tree in trees.items():
+        constants = _module_constants(tree)
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            params = {a.arg for a in (*fn.args.args, *fn.args.kwonlyargs)}
+            # Notes built in the same top-level function or class (the SLA sweep's _Outbox collects them)
+            top = next(t for t in tree.body if t.lineno <= fn.lineno <= t.end_lineno)
+            builds_notes = any(isinstance(c, ast.Call) and _name(c.func) == "Note" for c in ast.walk(top))
+            for call in ast.walk(fn):
+                if not isinstance(call, ast.Call) or _name(call.func) not in calls:
+                    continue
+                where = f"{path.relative_to(ROOT)}:{call.lineno}"
+                value = _kind_arg(call)
+                if value is None and _name(call.func) not in NOTIFY_CALLS:
+                    continue  # a forwarder's name (e.g. add) is only taken as one when it is given a kind
+                if value is None:
+                    # notify_many of Notes carries each Note's kind (checked where the Note is built);
+                    # anything else would be filed under "general", which no scenario can stand for.
+                    if not (_name(call.func) == "notify_many" and builds_notes):
+                        problems.add(f"{where}: {_name(call.func)}() without kind=")
+                    continue
+                if isinstance(value, ast.Name) and value.id in params and fn.name in calls:
+                    continue  # a forwarder: its callers' kinds are collected where they call it
+                found = _literal_kinds(value, constants)
+                if found is None:
+                    problems.add(f"{where}: kind= is not a literal string")
+                else:
+                    kinds |= found
+    return kinds, sorted(problems)
+
+
+def test_the_source_reader_sees_the_known_senders():
+    # the reader must actually find kinds: the ones sent through a helper or a table included
+    kinds, _problems = code_notification_kinds()
+    assert {"job_offer", "dispatch_escalation", "sla_warning", "sla_breach", "sla_level2", "callback_due",
+            "knowledge_review", "complaint"} <= kinds
+
+
+def test_every_notification_kind_in_the_code_has_a_scenario():
+    kinds, problems = code_notification_kinds()
+    assert not problems, "give every notification a kind (servicedesk/preferences.py KINDS):\n" + "\n".join(problems)
+    covered = set(SCENARIOS) | {k for s in SCENARIOS.values() for k in s.kinds}
+    assert kinds <= covered, f"no scenario in SCENARIOS sends: {sorted(kinds - covered)}"
