@@ -24,6 +24,22 @@ def can_edit(user) -> bool:
     return user.is_authenticated and user.has_perm("knowledge.change_article")
 
 
+def review_owner_for(owner):
+    """Who reviews an owner's articles (issue 11: work goes to people who can do it): the owner while
+    they are active and their role can edit articles; else the first active supervisor who can, else
+    the first such manager; None when nobody can."""
+    from django.contrib.auth import get_user_model
+
+    if owner is not None and owner.is_active and can_edit(owner):
+        return owner
+    User = get_user_model()
+    for role in ("supervisor", "manager"):
+        for user in User.objects.filter(groups__name=role, is_active=True).order_by("pk")[:5]:
+            if can_edit(user):
+                return user
+    return None
+
+
 def articles_visible_to(user) -> QuerySet[Article]:
     """Staff readers see published articles (internal and public); writers also drafts and archive.
 

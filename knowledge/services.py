@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, pgettext
 from django.utils.translation import ngettext_lazy
 
+from .selectors import review_owner_for
 from .models import Article, ArticleEvent, ArticleTicketLink, ArticleVersion, ArticleVote, Category, ReviewReminder, Tag
 from .text import index_text, plain_text, render_markdown
 
@@ -286,12 +287,22 @@ def review_reminders_send(*, now: datetime | None = None, batch_size: int = 200)
 
     users = get_user_model().objects.in_bulk(list(by_owner))
     for owner_id, article_ids in by_owner.items():
+        reviewer = review_owner_for(users[owner_id])
+        if reviewer is None:  # nobody in the department can edit articles: nothing to remind
+            continue
         with transaction.atomic():
+            if reviewer.pk != owner_id:
+                # The owner left the desk (deactivated, or a role that cannot edit): the articles pass to
+                # the reviewer, so the review page the reminder links to lists them.
+                Article.objects.filter(pk__in=article_ids, owner_id=owner_id).update(owner=reviewer)
+                ArticleEvent.objects.bulk_create(
+                    ArticleEvent(article_id=pk, actor=None, kind="owner", before=users[owner_id].get_username()[:50],
+                                 after=reviewer.get_username()[:50], created_at=now) for pk in article_ids)
             mine = 0
             for pk in article_ids:
                 try:
                     with transaction.atomic():
-                        ReviewReminder.objects.create(article_id=pk, week=week, owner_id=owner_id, created_at=now)
+                        ReviewReminder.objects.create(article_id=pk, week=week, owner_id=reviewer.pk, created_at=now)
                     mine += 1
                 except IntegrityError:  # another sweep reminded this week already
                     continue
@@ -303,7 +314,7 @@ def review_reminders_send(*, now: datetime | None = None, batch_size: int = 200)
                 "%(count)d knowledge articles are past their review date.",
                 "count",
             )
-            notify(recipient=users[owner_id], message=message, params={"count": mine}, url=reverse("knowledge:review"),
+            notify(recipient=reviewer, message=message, params={"count": mine}, url=reverse("knowledge:review"),
                    email=True, kind="knowledge_review", group="knowledge:review")
             sent += mine
     return sent

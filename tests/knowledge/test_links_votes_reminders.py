@@ -205,3 +205,31 @@ def test_concurrent_sweeps_remind_once(make_article, personas):
     assert ReviewReminder.objects.count() == 6
     total = sum(int(m.split()[0]) for m in Notification.objects.values_list("message", flat=True))
     assert total == 6
+
+
+@pytest.mark.parametrize("leaves", ["deactivated", "front desk"])
+def test_review_reminder_for_an_owner_who_left_goes_to_a_supervisor_who_then_sees_the_articles(leaves, personas,
+                                                                                              client_for, make_article):
+    """Work goes to people who can do it (issue 11): an owner who can no longer edit articles is not
+    reminded; the first supervisor gets the articles, the reminder, and a review page that lists them."""
+    from django.contrib.auth.models import Group
+
+    from knowledge.models import ArticleEvent
+
+    owner, supervisor = personas.agent, personas.supervisor  # (personas are made when first used)
+    with time_machine.travel(datetime(2026, 10, 1, 9, tzinfo=TZ), tick=False):
+        article = make_article(title="Reset the dryer", review_by=date(2026, 11, 1), owner=owner)
+    if leaves == "deactivated":
+        owner.is_active = False
+        owner.save(update_fields=["is_active"])
+    else:
+        owner.groups.set([Group.objects.get(name="frontdesk")])
+    assert review_reminders_send(now=datetime(2026, 11, 23, 9, tzinfo=TZ)) == 1
+    article.refresh_from_db()
+    assert article.owner == personas.supervisor
+    assert ArticleEvent.objects.filter(article=article, kind="owner", before=owner.username,
+                                       after=personas.supervisor.username).exists()
+    assert not Notification.objects.filter(recipient=owner).exists()
+    note = Notification.objects.get(recipient=personas.supervisor, kind="knowledge_review")
+    response = client_for("supervisor").get(note.url)
+    assert response.status_code == 200 and "Reset the dryer" in response.content.decode()
