@@ -118,6 +118,14 @@ def _gated(response) -> bool:
     return response.status_code == 302 and "login/" in response.get("Location", "")
 
 
+def _server_error(route, response) -> bool:
+    """A 5xx, except /healthz's documented 503 ("something needs acting on": in a test no beat has run
+    the every-minute sweeps), which is its JSON report, not a failure."""
+    if route.name == "healthz" and response.status_code == 503:
+        return response.json().get("status") != "fail"
+    return response.status_code >= 500
+
+
 def _walk(client, routes, role, failures, counts):
     """GET every route (real ids, then 22-digit ids), hostile queries, then POST its forms hostile.
 
@@ -130,7 +138,7 @@ def _walk(client, routes, role, failures, counts):
             url = H.url_for(route, H.resolve_kwarg, huge=huge)
             response = client.get(url)
             counts["requests"] += 1
-            if response.status_code >= 500:
+            if _server_error(route, response):
                 failures.append((role, "GET", url, response.status_code))
             if huge:
                 continue
@@ -146,7 +154,7 @@ def _walk(client, routes, role, failures, counts):
             for query in queries:
                 response = client.get(f"{url}?{query}")
                 counts["requests"] += 1
-                if response.status_code >= 500:
+                if _server_error(route, response):
                     failures.append((role, "GET", f"{url}?{query[:200]}", response.status_code))
             targets = []
             for action, data in H.form_posts(forms, url):
@@ -161,7 +169,7 @@ def _walk(client, routes, role, failures, counts):
                 response = client.post(action, data)
                 counts["requests"] += 1
                 counts["posts"] += 1
-                if response.status_code >= 500:
+                if _server_error(route, response):
                     failures.append((role, "POST", action, response.status_code, sorted(data)[:8],
                                      next(iter(data.values()))[:30]))
         # A walk that lost its login would pass by answering 302 to everything.
@@ -169,14 +177,6 @@ def _walk(client, routes, role, failures, counts):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    __import__("django.conf").conf.settings.IS_POSTGRES,
-    reason="the walk (6-10 min) runs once per CI, in the SQLite run; it is not yet proven on PostgreSQL",
-)
-@pytest.mark.xfail(strict=True, reason=(
-    "49 5xx still found (2026-11-29): the admin's changelists with date_hierarchy/date filters out of range "
-    "(?started_at__year=10**21, ?created_at__gte=0001-01-01 on contacts, assets, notifications, customer "
-    "events) and POST /dispatch/wo/<pk>/dispatch/ with hostile fields. strict: remove this mark when fixed."))
 def test_every_url_as_every_role_with_hostile_input_never_answers_5xx(world, personas, settings):
     # given
     settings.DEBUG = False
