@@ -27,6 +27,7 @@ class SearchResult:
     customers: list = field(default_factory=list)
     ticket: object = None  # the ticket a ticket-number query found
     too_short: bool = False  # a phone query with fewer than MIN_PHONE_DIGITS digits
+    more: bool = False  # more customers match than are shown (the page says so: lists never cut silently)
 
 
 def _open_tickets_subquery():
@@ -99,9 +100,11 @@ def customers_search(*, query: str, limit: int = 20) -> SearchResult:
         suffix = phone_suffix_digits(query)
         if len(prefix) < MIN_PHONE_DIGITS and len(suffix) < MIN_PHONE_DIGITS:
             return SearchResult(query=query, kind="phone", too_short=True)
-        customers = list(phone_search_queryset(prefix, suffix=suffix, limit=limit))
-        return SearchResult(query=query, kind="phone", customers=customers)
-    return SearchResult(query=query, kind="name", customers=list(name_search_queryset(query, limit=limit)))
+        # One row more than shown tells whether there are more, without counting every match.
+        customers = list(phone_search_queryset(prefix, suffix=suffix, limit=limit + 1))
+        return SearchResult(query=query, kind="phone", customers=customers[:limit], more=len(customers) > limit)
+    customers = list(name_search_queryset(query, limit=limit + 1))
+    return SearchResult(query=query, kind="name", customers=customers[:limit], more=len(customers) > limit)
 
 
 def phone_suffix_digits(raw: str) -> str:
