@@ -402,14 +402,26 @@ def customers_for_export(*, tier: str = "", region_id: int | None = None, key_ac
     return qs
 
 
-def contacts_logged_today(*, user, now: datetime | None = None, limit: int = 10) -> list:
-    """The desk's own log for today (department day), newest first — one query."""
+@dataclass
+class TodayLog:
+    rows: list  # the latest contacts, newest first
+    total: int  # how many were logged today (the page says "latest 10 of N" when rows are fewer)
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def contacts_logged_today(*, user, now: datetime | None = None, limit: int = 10) -> TodayLog:
+    """The desk's own log for today (department day), newest first, and how many there are in all.
+
+    One query; a second (a count) only when there are more than `limit`, so the page can say so
+    (lists never cut silently)."""
     periods = intake_periods(now=now or timezone.now())
-    return list(
-        Contact.objects.filter(handled_by=user, started_at__gte=periods.day, started_at__lt=periods.end)
-        .select_related("customer", "ticket")
-        .order_by("-started_at")[:limit]
-    )
+    today = Contact.objects.filter(handled_by=user, started_at__gte=periods.day, started_at__lt=periods.end)
+    rows = list(today.select_related("customer", "ticket").order_by("-started_at", "-pk")[:limit + 1])
+    total = today.count() if len(rows) > limit else len(rows)
+    return TodayLog(rows=rows[:limit], total=total)
 
 
 def customer_message_route(*, customer: Customer) -> tuple[str, str] | None:
