@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
@@ -21,3 +22,15 @@ class CodeForm(forms.Form):
 class UnlockForm(forms.Form):
     kind = forms.ChoiceField(choices=[("username", _("User name")), ("ip_address", pgettext_lazy("network address of a computer", "Address"))])
     value = forms.CharField(max_length=255)
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the e-mail is written to the outbox instead of sent during the request."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        from .services import password_reset_email_add
+
+        password_reset_email_add(user=context["user"], to=to_email, subject_template_name=subject_template_name,
+                                 email_template_name=email_template_name, context=context,
+                                 html_email_template_name=html_email_template_name)

@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 
 MUST_ENROL_SESSION_KEY = "accounts_must_enrol"
 PENDING_USER_SESSION_KEY = "accounts_pending_user"
+PASSWORD_RESET_EMAIL = "account.password_reset"  # outbox kind
 
 
 def session_mark_two_factor_state(sender, request, user, **kwargs) -> None:
@@ -72,3 +73,26 @@ def totp_remove(*, user) -> None:
     if selectors.two_factor_required(user):
         raise ValidationError(_("Your role requires two-step sign-in; it cannot be turned off."))
     TOTPDevice.objects.filter(user=user).delete()
+
+
+def password_reset_email_add(*, user, to: str, subject_template_name: str, email_template_name: str, context: dict,
+                             html_email_template_name: str | None = None):
+    """Queue one password-reset e-mail in the outbox (style.md §14: one way out of the database).
+
+    Django's reset view would send it at once, so an SMTP outage would lose it without a trace; as an
+    outbox row it is retried, and after every attempt failed it is on the manager's "undeliverable"
+    list. Written in the recipient's language (their profile's) when they chose one, else in the
+    language of the page they asked from — the person asking is usually the recipient.
+    """
+    from django.template import loader
+    from django.utils import translation
+
+    from servicedesk.outbox import outbox_add
+    from servicedesk.preferences import user_language
+
+    language = user_language(user, default=translation.get_language())
+    with translation.override(language):
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        html = loader.render_to_string(html_email_template_name, context) if html_email_template_name else ""
+    return outbox_add(kind=PASSWORD_RESET_EMAIL, channel="email", to=to, subject=subject, body=body, html=html)

@@ -17,7 +17,7 @@ from servicedesk.params import next_url
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
-from .forms import CodeForm, UnlockForm
+from .forms import CodeForm, OutboxPasswordResetForm, UnlockForm
 from .services import MUST_ENROL_SESSION_KEY, PENDING_USER_SESSION_KEY
 
 PENDING_MAX_AGE = 300  # seconds between the password step and the code step
@@ -94,8 +94,10 @@ class PasswordChange(auth_views.PasswordChangeView):
 
 
 class PasswordReset(auth_views.PasswordResetView):
-    """Django's reset by e-mail; the link uses the address this request was served on (protocol and host)."""
+    """Django's reset by e-mail; the link uses the address this request was served on (protocol and host).
+    The e-mail goes through the outbox (OutboxPasswordResetForm), so an SMTP or broker outage loses nothing."""
 
+    form_class = OutboxPasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"

@@ -27,6 +27,7 @@ class SearchResult:
     customers: list = field(default_factory=list)
     ticket: object = None  # the ticket a ticket-number query found
     too_short: bool = False  # a phone query with fewer than MIN_PHONE_DIGITS digits
+    more: bool = False  # more customers match than are shown (the page says so: lists never cut silently)
 
 
 def _open_tickets_subquery():
@@ -99,9 +100,11 @@ def customers_search(*, query: str, limit: int = 20) -> SearchResult:
         suffix = phone_suffix_digits(query)
         if len(prefix) < MIN_PHONE_DIGITS and len(suffix) < MIN_PHONE_DIGITS:
             return SearchResult(query=query, kind="phone", too_short=True)
-        customers = list(phone_search_queryset(prefix, suffix=suffix, limit=limit))
-        return SearchResult(query=query, kind="phone", customers=customers)
-    return SearchResult(query=query, kind="name", customers=list(name_search_queryset(query, limit=limit)))
+        # One row more than shown tells whether there are more, without counting every match.
+        customers = list(phone_search_queryset(prefix, suffix=suffix, limit=limit + 1))
+        return SearchResult(query=query, kind="phone", customers=customers[:limit], more=len(customers) > limit)
+    customers = list(name_search_queryset(query, limit=limit + 1))
+    return SearchResult(query=query, kind="name", customers=customers[:limit], more=len(customers) > limit)
 
 
 def phone_suffix_digits(raw: str) -> str:
@@ -399,14 +402,26 @@ def customers_for_export(*, tier: str = "", region_id: int | None = None, key_ac
     return qs
 
 
-def contacts_logged_today(*, user, now: datetime | None = None, limit: int = 10) -> list:
-    """The desk's own log for today (department day), newest first — one query."""
+@dataclass
+class TodayLog:
+    rows: list  # the latest contacts, newest first
+    total: int  # how many were logged today (the page says "latest 10 of N" when rows are fewer)
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def contacts_logged_today(*, user, now: datetime | None = None, limit: int = 10) -> TodayLog:
+    """The desk's own log for today (department day), newest first, and how many there are in all.
+
+    One query; a second (a count) only when there are more than `limit`, so the page can say so
+    (lists never cut silently)."""
     periods = intake_periods(now=now or timezone.now())
-    return list(
-        Contact.objects.filter(handled_by=user, started_at__gte=periods.day, started_at__lt=periods.end)
-        .select_related("customer", "ticket")
-        .order_by("-started_at")[:limit]
-    )
+    today = Contact.objects.filter(handled_by=user, started_at__gte=periods.day, started_at__lt=periods.end)
+    rows = list(today.select_related("customer", "ticket").order_by("-started_at", "-pk")[:limit + 1])
+    total = today.count() if len(rows) > limit else len(rows)
+    return TodayLog(rows=rows[:limit], total=total)
 
 
 def customer_message_route(*, customer: Customer) -> tuple[str, str] | None:

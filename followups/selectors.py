@@ -477,7 +477,9 @@ def _rollup_figures(start: date, end: date, seg_field: str):
     sums = {name: Sum(name) for name in ["n", "satisfied", "promoters", "detractors",
                                          *[f"sum_{f}" for f in _SCORE_FIELDS]]}
     seg_rows = []
-    for row in (cells.filter(dimension=seg_field, n__gt=0).values("key").annotate(**sums).order_by("-n", "key")[:50]):
+    # Every segment, uncut: staff performance is read from this table (domain.md), and the segments a
+    # cut would drop are the ones with the fewest answers — a technician or agent a supervisor must see.
+    for row in (cells.filter(dimension=seg_field, n__gt=0).values("key").annotate(**sums).order_by("-n", "key")):
         key = row["key"]
         if seg_field in ("region", "agent", "technician"):
             key = int(key) if key.isdigit() else None
@@ -509,7 +511,7 @@ def _raw_segments(start: date, end: date, seg_field: str, filters: dict) -> list
     responses = _filtered(SurveyResponse.objects.filter(month__gte=start, month__lte=end), filters)
     model_field = {"region": "region_id", "agent": "agent_id", "technician": "technician_id"}.get(seg_field, seg_field)
     return [(row[model_field] if row[model_field] != "" else None, row)
-            for row in responses.values(model_field).annotate(**_sums()).order_by("-n")[:50]]
+            for row in responses.values(model_field).annotate(**_sums()).order_by("-n", model_field)]  # uncut, as above
 
 
 def _segment_labels(seg_field: str, keys: list) -> dict:

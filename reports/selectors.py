@@ -21,7 +21,7 @@ from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
 from followups import selectors as fu_selectors
 from followups.models import Callback
-from servicedesk.lookups import localized_name
+from servicedesk.lookups import localized_name, localized_name_expression
 from sla import selectors as sla_selectors
 from sla.models import Target
 from tickets import selectors as ticket_selectors
@@ -580,10 +580,13 @@ def report(*, period: Period, team=None, sections=None) -> dict:
 
 
 def tickets_detail_rows(*, period: Period, team=None):
-    """Row-level export: every ticket opened in the period (customer names: confidential, logged)."""
+    """Row-level export: every ticket opened in the period (customer names: confidential, logged).
+
+    The team is its display name in the active language (English name to an English reader when there is
+    one), computed in the same single query — the export streams rows, so no per-row lookups."""
     qs = _team(Ticket.objects.filter(_in("created_at", period)), team, "team")
-    return qs.order_by("created_at", "id").values_list(
-        "number", "kind", "priority", "status", "channel", "customer__name", "team__name", "created_at",
+    return qs.order_by("created_at", "id").annotate(team_display=localized_name_expression("team")).values_list(
+        "number", "kind", "priority", "status", "channel", "customer__name", "team_display", "created_at",
         "first_response_at", "resolved_at", "closed_at",
     )
 

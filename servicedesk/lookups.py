@@ -29,6 +29,18 @@ def localized_name(name_zh: str | None, name_en: str | None = "", *, language: s
     return name_zh or name_en or ""
 
 
+def localized_name_expression(relation: str, *, language: str | None = None):
+    """A database expression for ``localized_name`` of the lookup at ``relation`` (e.g. ``"team"``), for
+    selectors that read plain values (``values_list``, streamed exports): no per-row query or Python pass."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce, NullIf
+
+    name = F(f"{relation}__name")
+    if not wants_english(language):
+        return name
+    return Coalesce(NullIf(F(f"{relation}__name_en"), Value("")), name)
+
+
 def is_ascii_name(name: str) -> bool:
     return name.isascii()
 

@@ -217,6 +217,7 @@ KIND_LABELS = {
     "ticket.reply": _("Reply to a customer"),
     "survey.link": _("Survey link"),
     "report.email": _("Scheduled report"),
+    "account.password_reset": _("Password reset link"),
 }
 
 

@@ -87,12 +87,12 @@ def site_language() -> str:
     return settings.LANGUAGE_CODE
 
 
-def user_language(user) -> str:
-    """The language a person reads (their profile's), else the site default. One query at most."""
+def user_language(user, *, default: str | None = None) -> str:
+    """The language a person reads (their profile's), else ``default``, else the site default. One query at most."""
     if user is None:
-        return site_language()
+        return default or site_language()
     language = StaffProfile.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-    return language or site_language()
+    return language or default or site_language()
 
 
 def user_languages(user_ids: Iterable[int]) -> dict[int, str]:

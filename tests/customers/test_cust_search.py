@@ -126,7 +126,7 @@ def test_enter_on_a_single_match_or_ticket_number_goes_straight_there(people, cl
     assert response["Location"] != reverse("customers:desk")
 
 
-@pytest.mark.parametrize("matches", [1, 50])
+@pytest.mark.parametrize("matches", [1, 20, 50])
 def test_search_runs_a_fixed_number_of_queries(matches, personas, ticket_for, client_for, django_assert_max_num_queries):
     # given `matches` customers named alike, each with two phones and a ticket
     from customers.services import PhoneInput, customer_create
@@ -143,4 +143,8 @@ def test_search_runs_a_fixed_number_of_queries(matches, personas, ticket_for, cl
         with django_assert_max_num_queries(7):
             response = client.get(reverse("customers:search"), {"q": query})
         assert response.status_code == 200
-        assert response.content.decode().count("customer-result") == min(matches, 20)
+        page = response.content.decode()
+        assert page.count("customer-result") == min(matches, 20)
+        # lists never cut silently: past 20 the page says only the first 20 are shown
+        assert ('id="search-more"' in page) == (matches > 20)
+        assert ("Only the first 20 matches are shown" in page) == (matches > 20)
