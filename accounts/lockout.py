@@ -29,6 +29,23 @@ def client_ip(request) -> str | None:
         return None
 
 
+def client_username(request, credentials=None) -> str | None:
+    """The user name axes counts failures by: what was typed, cut to the longest a user name can be.
+
+    A 10 kB "user name" is never a real one; stored whole it overflows axes' 255-character column
+    (PostgreSQL refuses it: a 500 on the sign-in form). Cut to 150 it is still counted, locked out
+    and unlocked like any other name, and no real name is changed.
+    """
+    from django.contrib.auth import get_user_model
+
+    field = settings.AXES_USERNAME_FORM_FIELD
+    value = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    if value is None:
+        return None
+    limit = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length or 150
+    return str(value)[:limit]
+
+
 class DepartmentAxesHandler(AxesDatabaseHandler):
     """Axes' database handler with a separate (higher) limit for the address than for the user name.
 

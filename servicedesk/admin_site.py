@@ -5,7 +5,8 @@ expects; a year past 9999 in the date drill-down (`?created_at__year=10**21`), a
 cannot shift (`?created_at__gte=0001-01-01`: 00:00 in Shanghai is the year 0 in UTC) or an id past
 64 bits on SQLite raise OverflowError instead — a 500 (issue 13). Here those count as what they are,
 an incorrect lookup: the admin answers its own "invalid filter" redirect, whatever the model admin.
-Registration wraps each ModelAdmin class (ours and third parties') so no admin can forget it.
+The same for a change, history or delete page whose id is past 64 bits: "no such object", as
+for any other id that matches nothing. Registration wraps each ModelAdmin class (ours and third parties') so no admin can forget it.
 """
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -36,7 +37,15 @@ class SafeChangeList(ChangeList):
             raise IncorrectLookupParameters(e) from e
 
 
-class SafeChangeListMixin:
+class SafeLookupsMixin:
+    def get_object(self, request, object_id, from_field=None):
+        """A 22-digit id in a change/history/delete URL is an object that does not exist (SQLite cannot
+        even bind it: OverflowError; Django's admin catches only ValueError and ValidationError)."""
+        try:
+            return super().get_object(request, object_id, from_field)
+        except OverflowError:
+            return None
+
     def get_changelist(self, request, **kwargs):
         changelist = super().get_changelist(request, **kwargs)
         if issubclass(changelist, SafeChangeList):
@@ -49,7 +58,7 @@ class ServiceDeskAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, SafeChangeListMixin):
-            admin_class = type(admin_class.__name__, (SafeChangeListMixin, admin_class),
+        if not issubclass(admin_class, SafeLookupsMixin):
+            admin_class = type(admin_class.__name__, (SafeLookupsMixin, admin_class),
                                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__})
         return super().register(model_or_iterable, admin_class, **options)

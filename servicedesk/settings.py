@@ -327,6 +327,10 @@ AXES_HANDLER = "accounts.lockout.DepartmentAxesHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The same client-address rule as the public rate limits (servicedesk.ratelimit.client_ip).
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
 AXES_VERBOSE = False
 # The authenticator app shows this name next to the code.
 OTP_TOTP_ISSUER = "ServiceDesk"
+# Only the person enrolling sees their authenticator's secret (on their own set-up page): the admin's
+# QR-code pages would let anyone with the admin copy a colleague's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -408,3 +408,14 @@ def test_a_request_without_an_address_still_signs_in(client, personas):
     assert client.get(reverse("accounts:password_change")).status_code == 200
     client.logout()
     assert post_login(client, "agent2-missing", "x", ip="").status_code == 200
+
+
+def test_a_10kb_user_name_is_a_failed_sign_in_counted_like_any_other(client, db):
+    """axes stores the name in a 255-character column: PostgreSQL refused the whole name (a 500)."""
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "x" * 10_000, "password": "wrong"})
+    assert response.status_code == 200
+    client.post(reverse("login"), {"username": "x" * 10_000, "password": "wrong"})
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username == "x" * 150 and attempt.failures_since_start == 2

@@ -64,3 +64,25 @@ def test_the_drill_down_past_year_9999_is_an_invalid_filter_not_a_crash(root):
     response = root.get(f"{url}?{model_admin.date_hierarchy}__year={HUGE}")
     assert response.status_code == 302 and response["Location"] == f"{url}?e=1"
     assert root.get(response["Location"]).status_code == 200
+
+
+def test_every_model_admin_object_page_answers_a_22_digit_id_as_no_such_object(root):
+    failures = []
+    for model_admin in _admins():
+        opts = model_admin.model._meta
+        for view in ("change", "history", "delete"):
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[str(HUGE)])
+            response = root.get(url)
+            if response.status_code >= 500:
+                failures.append((url, response.status_code))
+    assert not failures, failures
+
+
+def test_the_admin_never_shows_an_authenticator_secret(root, personas):
+    """Only the person enrolling sees their second factor's secret: the admin's QR pages refuse."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=personas.manager, name="phone", confirmed=True)
+    for name in ("config", "qrcode"):
+        for pk in (device.pk, HUGE):
+            assert root.get(reverse(f"admin:otp_totp_totpdevice_{name}", kwargs={"pk": pk})).status_code == 403
