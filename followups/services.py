@@ -350,7 +350,8 @@ def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -
     SKIP LOCKED; the CallbackReminder (callback, due_at) constraint makes it once even if two sweeps
     run at the same time or a sweep runs twice.
     """
-    from servicedesk.services import notify
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
 
     now = now or timezone.now()
     sent = 0
@@ -364,23 +365,46 @@ def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -
             )
             if not rows:
                 return sent
-            for cb in rows:
-                Callback.objects.filter(pk=cb.pk).update(next_reminder_at=None)
-                if cb.status != ST.PENDING or cb.owner_id is None:
-                    continue
-                try:
-                    with transaction.atomic():
-                        CallbackReminder.objects.create(callback=cb, due_at=cb.due_at, sent_at=now)
-                except IntegrityError:
-                    continue  # already reminded for this due moment
-                notify(recipient=cb.owner, email=True, kind="callback_due",
-                       group=f"ticket:{cb.ticket_id}" if cb.ticket_id else f"callback:{cb.pk}",
-                       message=gettext_lazy("Callback due: %(customer)s (%(reason)s)"),
-                       params={"customer": cb.customer.name, "reason": R(cb.reason).label},
-                       url=reverse("followups:callback", args=[cb.pk]))
-                sent += 1
+            # Set-based (style.md §16): a fixed handful of statements per batch, whatever its size.
+            Callback.objects.filter(pk__in=[cb.pk for cb in rows]).update(next_reminder_at=None)
+            due = _reminders_record([cb for cb in rows if cb.status == ST.PENDING and cb.owner_id is not None], now)
+            notify_many([
+                Note(recipient=cb.owner, kind="callback_due",
+                     group=f"ticket:{cb.ticket_id}" if cb.ticket_id else f"callback:{cb.pk}",
+                     message=Message(gettext_lazy("Callback due: %(customer)s (%(reason)s)"),
+                                     {"customer": cb.customer.name, "reason": R(cb.reason).label}),
+                     url=reverse("followups:callback", args=[cb.pk]))
+                for cb in due
+            ], email=True)
+            sent += len(due)
             if len(rows) < batch:
                 return sent
+
+
+def _reminders_record(callbacks: list[Callback], now: datetime) -> list[Callback]:
+    """Insert the CallbackReminder (callback, due_at) rows not yet there; return the callbacks whose row
+    is new. One read and one bulk INSERT; if a parallel sweep inserted one of them meanwhile (SQLite
+    has no row locks), fall back to one savepoint per row, so the constraint still decides."""
+    if not callbacks:
+        return []
+    already = set(CallbackReminder.objects.filter(callback__in=callbacks).values_list("callback_id", "due_at"))
+    fresh = [cb for cb in callbacks if (cb.pk, cb.due_at) not in already]
+    try:
+        with transaction.atomic():
+            CallbackReminder.objects.bulk_create(
+                [CallbackReminder(callback=cb, due_at=cb.due_at, sent_at=now) for cb in fresh])
+        return fresh
+    except IntegrityError:
+        pass
+    recorded = []
+    for cb in fresh:
+        try:
+            with transaction.atomic():
+                CallbackReminder.objects.create(callback=cb, due_at=cb.due_at, sent_at=now)
+        except IntegrityError:
+            continue  # already reminded for this due moment
+        recorded.append(cb)
+    return recorded
 
 
 def callback_digests_send(*, now: datetime | None = None) -> int:
