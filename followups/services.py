@@ -382,59 +382,73 @@ def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -
 
 
 def _reminders_record(callbacks: list[Callback], now: datetime) -> list[Callback]:
-    """Insert the CallbackReminder (callback, due_at) rows not yet there; return the callbacks whose row
-    is new. One read and one bulk INSERT; if a parallel sweep inserted one of them meanwhile (SQLite
-    has no row locks), fall back to one savepoint per row, so the constraint still decides."""
+    """Insert the CallbackReminder (callback, due_at) rows not yet there; return the callbacks whose row is new."""
     if not callbacks:
         return []
     already = set(CallbackReminder.objects.filter(callback__in=callbacks).values_list("callback_id", "due_at"))
-    fresh = [cb for cb in callbacks if (cb.pk, cb.due_at) not in already]
+    rows = {cb.pk: CallbackReminder(callback=cb, due_at=cb.due_at, sent_at=now)
+            for cb in callbacks if (cb.pk, cb.due_at) not in already}
+    new = {row.callback_id for row in _insert_new(CallbackReminder, list(rows.values()))}
+    return [cb for cb in callbacks if cb.pk in new]
+
+
+def _insert_new(model, rows: list) -> list:
+    """Insert rows that a unique constraint allows once; return those inserted. One bulk INSERT; if a
+    parallel run inserted one of them meanwhile (SQLite has no row locks), one savepoint per row, so
+    the constraint still decides which run acts."""
+    if not rows:
+        return []
     try:
         with transaction.atomic():
-            CallbackReminder.objects.bulk_create(
-                [CallbackReminder(callback=cb, due_at=cb.due_at, sent_at=now) for cb in fresh])
-        return fresh
+            model.objects.bulk_create(rows)
+        return rows
     except IntegrityError:
         pass
-    recorded = []
-    for cb in fresh:
+    inserted = []
+    for row in rows:
+        row.pk = None
         try:
             with transaction.atomic():
-                CallbackReminder.objects.create(callback=cb, due_at=cb.due_at, sent_at=now)
+                row.save(force_insert=True)
         except IntegrityError:
-            continue  # already reminded for this due moment
-        recorded.append(cb)
-    return recorded
+            continue  # another run got there first
+        inserted.append(row)
+    return inserted
 
 
 def callback_digests_send(*, now: datetime | None = None) -> int:
     """The morning digest: each owner with callbacks due today or overdue gets one message a day."""
     from django.db.models import Count, Q
 
-    from servicedesk.services import notify
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
 
     now = now or timezone.now()
     local = timezone.localtime(now)
     day = local.date()
     end_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     User = get_user_model()
-    owners = (
+    owners = list(
         User.objects.filter(callbacks__status=ST.PENDING, callbacks__due_at__lt=end_of_day)
         .annotate(n=Count("callbacks", filter=Q(callbacks__status=ST.PENDING, callbacks__due_at__lt=end_of_day)))
         .order_by("pk")
     )
-    sent = 0
-    for owner in owners:
-        try:
-            with transaction.atomic():
-                CallbackDigest.objects.create(owner=owner, day=day, count=owner.n, sent_at=now)
-                notify(recipient=owner, email=True, kind="callback_digest", group=f"callbacks:{day}",
-                       message=gettext_lazy("Good morning: %(n)s callbacks to make today."), params={"n": owner.n},
-                       url=reverse("followups:callbacks"))
-        except IntegrityError:
-            continue
-        sent += 1
-    return sent
+    if not owners:
+        return 0
+    # Set-based (style.md §16): the digests of all owners in one INSERT, their messages in one notify_many
+    # (languages, roles and channel choices read once for everyone, not per owner).
+    with transaction.atomic():
+        already = set(CallbackDigest.objects.filter(owner__in=owners, day=day).values_list("owner_id", flat=True))
+        digests = _insert_new(CallbackDigest, [CallbackDigest(owner=owner, day=day, count=owner.n, sent_at=now)
+                                               for owner in owners if owner.pk not in already])
+        new = {digest.owner_id for digest in digests}
+        url = reverse("followups:callbacks")
+        notify_many([
+            Note(recipient=owner, kind="callback_digest", group=f"callbacks:{day}", url=url,
+                 message=Message(gettext_lazy("Good morning: %(n)s callbacks to make today."), {"n": owner.n}))
+            for owner in owners if owner.pk in new
+        ], email=True)
+    return len(new)
 
 
 # --- Surveys -----------------------------------------------------------------------------------------------

@@ -35,3 +35,45 @@ def test_reminding_6_callbacks_costs_no_more_queries_than_reminding_2(make_ticke
         8 if personas.agent.email else 0)
     # and the sweep of six cost what the sweep of two did
     assert many == few
+
+
+def _digest_queries(now):
+    with CaptureQueriesContext(connection) as ctx:
+        sent = services.callback_digests_send(now=now)
+    return sent, len(ctx.captured_queries)
+
+
+def test_the_morning_digest_for_4_owners_costs_no_more_queries_than_for_1(personas, customer_factory):
+    from followups.models import CallbackDigest
+
+    # given one owner with a callback due on Tuesday 24th, and three more owners due on Wednesday 25th
+    services.callback_schedule(customer=customer_factory(), reason="manual", due_at=at(2026, 11, 24, 11),
+                               owner=personas.agent, now=at(2026, 11, 23, 9))
+    for owner in (personas.agent2, personas.supervisor, personas.manager):
+        services.callback_schedule(customer=customer_factory(), reason="manual", due_at=at(2026, 11, 25, 11),
+                                   owner=owner, now=at(2026, 11, 23, 9))
+    # when each morning's digest runs (the agent's Tuesday callback is still open on Wednesday)
+    one_sent, one = _digest_queries(at(2026, 11, 24, 8, 30))
+    four_sent, four = _digest_queries(at(2026, 11, 25, 8, 30))
+    # then each owner got one digest a day, in the bell
+    assert (one_sent, four_sent) == (1, 4)
+    assert CallbackDigest.objects.count() == 5
+    assert Notification.objects.filter(recipient=personas.manager, message__startswith="Good morning").count() == 1
+    # and four owners cost what one did
+    assert four == one
+
+
+def test_a_row_another_run_inserted_meanwhile_is_skipped_and_the_rest_inserted(personas):
+    from datetime import date
+
+    from followups.models import CallbackDigest
+
+    # given a digest a parallel run wrote after this run read what was there
+    CallbackDigest.objects.create(owner=personas.agent, day=date(2026, 11, 24), count=1, sent_at=at(2026, 11, 24, 8))
+    rows = [CallbackDigest(owner=user, day=date(2026, 11, 24), count=1, sent_at=at(2026, 11, 24, 8))
+            for user in (personas.agent, personas.agent2)]
+    # when this run inserts both
+    inserted = services._insert_new(CallbackDigest, rows)
+    # then only the one nobody wrote is inserted (and acted on)
+    assert [row.owner_id for row in inserted] == [personas.agent2.pk]
+    assert CallbackDigest.objects.count() == 2
