@@ -388,32 +388,10 @@ def _reminders_record(callbacks: list[Callback], now: datetime) -> list[Callback
     already = set(CallbackReminder.objects.filter(callback__in=callbacks).values_list("callback_id", "due_at"))
     rows = {cb.pk: CallbackReminder(callback=cb, due_at=cb.due_at, sent_at=now)
             for cb in callbacks if (cb.pk, cb.due_at) not in already}
-    new = {row.callback_id for row in _insert_new(CallbackReminder, list(rows.values()))}
+    from servicedesk.once import insert_new
+
+    new = {row.callback_id for row in insert_new(CallbackReminder, list(rows.values()))}
     return [cb for cb in callbacks if cb.pk in new]
-
-
-def _insert_new(model, rows: list) -> list:
-    """Insert rows that a unique constraint allows once; return those inserted. One bulk INSERT; if a
-    parallel run inserted one of them meanwhile (SQLite has no row locks), one savepoint per row, so
-    the constraint still decides which run acts."""
-    if not rows:
-        return []
-    try:
-        with transaction.atomic():
-            model.objects.bulk_create(rows)
-        return rows
-    except IntegrityError:
-        pass
-    inserted = []
-    for row in rows:
-        row.pk = None
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            continue  # another run got there first
-        inserted.append(row)
-    return inserted
 
 
 def callback_digests_send(*, now: datetime | None = None) -> int:
@@ -437,9 +415,11 @@ def callback_digests_send(*, now: datetime | None = None) -> int:
         return 0
     # Set-based (style.md §16): the digests of all owners in one INSERT, their messages in one notify_many
     # (languages, roles and channel choices read once for everyone, not per owner).
+    from servicedesk.once import insert_new
+
     with transaction.atomic():
         already = set(CallbackDigest.objects.filter(owner__in=owners, day=day).values_list("owner_id", flat=True))
-        digests = _insert_new(CallbackDigest, [CallbackDigest(owner=owner, day=day, count=owner.n, sent_at=now)
+        digests = insert_new(CallbackDigest, [CallbackDigest(owner=owner, day=day, count=owner.n, sent_at=now)
                                                for owner in owners if owner.pk not in already])
         new = {digest.owner_id for digest in digests}
         url = reverse("followups:callbacks")

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from followups import services
 from followups.models import CallbackReminder
 from servicedesk.models import Notification, OutboxMessage
+from servicedesk.once import insert_new
 
 from .fu_helpers import at
 
@@ -73,7 +74,7 @@ def test_a_row_another_run_inserted_meanwhile_is_skipped_and_the_rest_inserted(p
     rows = [CallbackDigest(owner=user, day=date(2026, 11, 24), count=1, sent_at=at(2026, 11, 24, 8))
             for user in (personas.agent, personas.agent2)]
     # when this run inserts both
-    inserted = services._insert_new(CallbackDigest, rows)
+    inserted = insert_new(CallbackDigest, rows)
     # then only the one nobody wrote is inserted (and acted on)
     assert [row.owner_id for row in inserted] == [personas.agent2.pk]
     assert CallbackDigest.objects.count() == 2
