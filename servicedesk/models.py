@@ -201,6 +201,13 @@ class OutboxMessage(models.Model):
             # A ticket's timeline shows each reply's delivery state.
             models.Index(fields=["source_type", "source_id"], name="outbox_source_idx"),
         ]
+        constraints = [
+            # One message per cause (a reply, a survey invitation, a report delivery, a bell entry): the
+            # source's delivery badge follows exactly one row, and a cause written twice by a retry or
+            # a second worker cannot send the customer a second copy. Retrying reuses the row.
+            models.UniqueConstraint(fields=["source_type", "source_id"], condition=models.Q(source_id__isnull=False),
+                                    name="outbox_one_message_per_source"),
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.to}"
