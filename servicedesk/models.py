@@ -207,6 +207,11 @@ class OutboxMessage(models.Model):
             # a second worker cannot send the customer a second copy. Retrying reuses the row.
             models.UniqueConstraint(fields=["source_type", "source_id"], condition=models.Q(source_id__isnull=False),
                                     name="outbox_one_message_per_source"),
+            # Choices alone do not constrain data: an unknown channel would be tried (and fail) eight
+            # times before anyone saw it; an unknown status would never be swept nor shown as failed.
+            models.CheckConstraint(condition=models.Q(channel__in=["email", "sms"]), name="outbox_channel_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "sending", "sent", "failed"]),
+                                   name="outbox_status_valid"),
         ]
 
     def __str__(self):

@@ -24,3 +24,17 @@ def test_messages_without_a_cause_and_for_different_causes_are_all_kept():
     for source in (first, second, None, None):
         outbox_add(kind="notification.digest", channel="email", to="a@example.com", body="b", source=source)
     assert OutboxMessage.objects.count() == 4
+
+
+def test_an_unknown_channel_is_refused_when_written_not_after_eight_failed_sends():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox_add(kind="ticket.reply", channel="mail", to="a@example.com", body="b")
+    assert not OutboxMessage.objects.exists()
+
+
+def test_an_unknown_status_is_refused_by_the_database():
+    message = outbox_add(kind="ticket.reply", channel="sms", to="+8613800000000", body="b")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk).update(status="lost")
+    message.refresh_from_db()
+    assert message.status == "pending"
