@@ -64,10 +64,10 @@ def _check_owner(owner) -> None:
 
 
 def _supervisors_for(ticket=None) -> list:
-    if ticket is not None and ticket.team_id and ticket.team.supervisor_id:
-        return [ticket.team.supervisor]
-    User = get_user_model()
-    return list(User.objects.filter(groups__name="supervisor", is_active=True).order_by("pk"))
+    """The ticket's supervisor(s): tickets.selectors.ticket_supervisors is the one rule."""
+    from tickets.selectors import ticket_supervisors
+
+    return ticket_supervisors(ticket)
 
 
 def callback_schedule(
