@@ -64,10 +64,10 @@ def _check_owner(owner) -> None:
 
 
 def _supervisors_for(ticket=None) -> list:
-    if ticket is not None and ticket.team_id and ticket.team.supervisor_id:
-        return [ticket.team.supervisor]
-    User = get_user_model()
-    return list(User.objects.filter(groups__name="supervisor", is_active=True).order_by("pk"))
+    """The ticket's supervisor(s): tickets.selectors.ticket_supervisors is the one rule."""
+    from tickets.selectors import ticket_supervisors
+
+    return ticket_supervisors(ticket)
 
 
 def callback_schedule(
@@ -350,7 +350,8 @@ def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -
     SKIP LOCKED; the CallbackReminder (callback, due_at) constraint makes it once even if two sweeps
     run at the same time or a sweep runs twice.
     """
-    from servicedesk.services import notify
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
 
     now = now or timezone.now()
     sent = 0
@@ -364,53 +365,70 @@ def callback_reminders_sweep(*, now: datetime | None = None, batch: int = 100) -
             )
             if not rows:
                 return sent
-            for cb in rows:
-                Callback.objects.filter(pk=cb.pk).update(next_reminder_at=None)
-                if cb.status != ST.PENDING or cb.owner_id is None:
-                    continue
-                try:
-                    with transaction.atomic():
-                        CallbackReminder.objects.create(callback=cb, due_at=cb.due_at, sent_at=now)
-                except IntegrityError:
-                    continue  # already reminded for this due moment
-                notify(recipient=cb.owner, email=True, kind="callback_due",
-                       group=f"ticket:{cb.ticket_id}" if cb.ticket_id else f"callback:{cb.pk}",
-                       message=gettext_lazy("Callback due: %(customer)s (%(reason)s)"),
-                       params={"customer": cb.customer.name, "reason": R(cb.reason).label},
-                       url=reverse("followups:callback", args=[cb.pk]))
-                sent += 1
+            # Set-based (style.md §16): a fixed handful of statements per batch, whatever its size.
+            Callback.objects.filter(pk__in=[cb.pk for cb in rows]).update(next_reminder_at=None)
+            due = _reminders_record([cb for cb in rows if cb.status == ST.PENDING and cb.owner_id is not None], now)
+            notify_many([
+                Note(recipient=cb.owner, kind="callback_due",
+                     group=f"ticket:{cb.ticket_id}" if cb.ticket_id else f"callback:{cb.pk}",
+                     message=Message(gettext_lazy("Callback due: %(customer)s (%(reason)s)"),
+                                     {"customer": cb.customer.name, "reason": R(cb.reason).label}),
+                     url=reverse("followups:callback", args=[cb.pk]))
+                for cb in due
+            ], email=True)
+            sent += len(due)
             if len(rows) < batch:
                 return sent
+
+
+def _reminders_record(callbacks: list[Callback], now: datetime) -> list[Callback]:
+    """Insert the CallbackReminder (callback, due_at) rows not yet there; return the callbacks whose row is new."""
+    if not callbacks:
+        return []
+    already = set(CallbackReminder.objects.filter(callback__in=callbacks).values_list("callback_id", "due_at"))
+    rows = {cb.pk: CallbackReminder(callback=cb, due_at=cb.due_at, sent_at=now)
+            for cb in callbacks if (cb.pk, cb.due_at) not in already}
+    from servicedesk.once import insert_new
+
+    new = {row.callback_id for row in insert_new(CallbackReminder, list(rows.values()))}
+    return [cb for cb in callbacks if cb.pk in new]
 
 
 def callback_digests_send(*, now: datetime | None = None) -> int:
     """The morning digest: each owner with callbacks due today or overdue gets one message a day."""
     from django.db.models import Count, Q
 
-    from servicedesk.services import notify
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
 
     now = now or timezone.now()
     local = timezone.localtime(now)
     day = local.date()
     end_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     User = get_user_model()
-    owners = (
+    owners = list(
         User.objects.filter(callbacks__status=ST.PENDING, callbacks__due_at__lt=end_of_day)
         .annotate(n=Count("callbacks", filter=Q(callbacks__status=ST.PENDING, callbacks__due_at__lt=end_of_day)))
         .order_by("pk")
     )
-    sent = 0
-    for owner in owners:
-        try:
-            with transaction.atomic():
-                CallbackDigest.objects.create(owner=owner, day=day, count=owner.n, sent_at=now)
-                notify(recipient=owner, email=True, kind="callback_digest", group=f"callbacks:{day}",
-                       message=gettext_lazy("Good morning: %(n)s callbacks to make today."), params={"n": owner.n},
-                       url=reverse("followups:callbacks"))
-        except IntegrityError:
-            continue
-        sent += 1
-    return sent
+    if not owners:
+        return 0
+    # Set-based (style.md §16): the digests of all owners in one INSERT, their messages in one notify_many
+    # (languages, roles and channel choices read once for everyone, not per owner).
+    from servicedesk.once import insert_new
+
+    with transaction.atomic():
+        already = set(CallbackDigest.objects.filter(owner__in=owners, day=day).values_list("owner_id", flat=True))
+        digests = insert_new(CallbackDigest, [CallbackDigest(owner=owner, day=day, count=owner.n, sent_at=now)
+                                               for owner in owners if owner.pk not in already])
+        new = {digest.owner_id for digest in digests}
+        url = reverse("followups:callbacks")
+        notify_many([
+            Note(recipient=owner, kind="callback_digest", group=f"callbacks:{day}", url=url,
+                 message=Message(gettext_lazy("Good morning: %(n)s callbacks to make today."), {"n": owner.n}))
+            for owner in owners if owner.pk in new
+        ], email=True)
+    return len(new)
 
 
 # --- Surveys -----------------------------------------------------------------------------------------------

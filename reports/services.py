@@ -198,19 +198,29 @@ def deliveries_send_due(*, now=None) -> int:
     failed send with back-off. After downtime only the latest missed period is sent (a summary of
     last week is useful, five old ones are noise). Returns the number of reports queued.
     """
+    from servicedesk.preferences import user_languages
+
     now = now or timezone.now()
     queued = 0
-    for sub in ReportSubscription.objects.filter(is_active=True).select_related("user", "team"):
-        period = last_complete_period(sub.frequency, now)
+    subs = list(ReportSubscription.objects.filter(is_active=True).select_related("user", "team"))
+    periods = {frequency: last_complete_period(frequency, now) for frequency in {sub.frequency for sub in subs}}
+    # One query for the deliveries already made and one for the subscribers' languages, however many
+    # subscriptions there are (the beat runs this every hour; most hours everything is already sent).
+    done = set(ReportDelivery.objects.filter(
+        subscription__in=subs, period_start__in={p.start for p in periods.values()},
+    ).values_list("subscription_id", "period_start"))
+    languages = user_languages(sub.user_id for sub in subs)
+    for sub in subs:
+        period = periods[sub.frequency]
         if sub.created_at >= period.end + _grace(sub.frequency):
             continue  # subscribed after that period: its first email is the next one
-        if ReportDelivery.objects.filter(subscription=sub, period_start=period.start).exists():
+        if (sub.pk, period.start) in done:
             continue
         try:
             with transaction.atomic():
                 delivery = ReportDelivery.objects.create(subscription=sub, period_start=period.start,
                                                          period_end=period.end, claimed_at=now, attempts=0)
-                _queue(delivery, sub, period, now)
+                _queue(delivery, sub, period, now, language=languages[sub.user_id])
         except IntegrityError:
             continue  # another run queued it
         except Exception:  # noqa: BLE001 — rendering failed: nothing written, the next tick tries again
@@ -227,12 +237,11 @@ def _grace(frequency):
     return {Frequency.DAY: timedelta(hours=12), Frequency.WEEK: timedelta(days=2)}.get(frequency, timedelta(days=5))
 
 
-def _queue(delivery, sub, period, now) -> None:
+def _queue(delivery, sub, period, now, *, language: str) -> None:
     from servicedesk.outbox import outbox_add
-    from servicedesk.preferences import user_language
 
     # In the subscriber's own language (their profile's), not the site default (issue 11 item 6).
-    with translation.override(user_language(sub.user)):
+    with translation.override(language):
         data = selectors.report(period=period, team=sub.team, sections=sub.sections)
         ctx = {"period": period, "data": data, "sections": selectors.SECTIONS, "subscription": sub,
                "site_url": getattr(settings, "SITE_URL", "")}

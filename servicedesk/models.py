@@ -201,6 +201,18 @@ class OutboxMessage(models.Model):
             # A ticket's timeline shows each reply's delivery state.
             models.Index(fields=["source_type", "source_id"], name="outbox_source_idx"),
         ]
+        constraints = [
+            # One message per cause (a reply, a survey invitation, a report delivery, a bell entry): the
+            # source's delivery badge follows exactly one row, and a cause written twice by a retry or
+            # a second worker cannot send the customer a second copy. Retrying reuses the row.
+            models.UniqueConstraint(fields=["source_type", "source_id"], condition=models.Q(source_id__isnull=False),
+                                    name="outbox_one_message_per_source"),
+            # Choices alone do not constrain data: an unknown channel would be tried (and fail) eight
+            # times before anyone saw it; an unknown status would never be swept nor shown as failed.
+            models.CheckConstraint(condition=models.Q(channel__in=["email", "sms"]), name="outbox_channel_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "sending", "sent", "failed"]),
+                                   name="outbox_status_valid"),
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.to}"

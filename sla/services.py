@@ -330,10 +330,11 @@ class _Recipients:
         return self._supervisors
 
     def supervisor_of(self, ticket):
-        team = ticket.team
-        if team is not None and team.supervisor_id is not None:
-            return [team.supervisor]
-        return self.supervisors
+        # tickets.selectors.ticket_supervisors' rule, with every supervisor read once per sweep.
+        from tickets.selectors import active_team_supervisor
+
+        supervisor = active_team_supervisor(ticket)
+        return [supervisor] if supervisor is not None else self.supervisors
 
 
 _URL_SENTINEL = 987654321

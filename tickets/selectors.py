@@ -196,13 +196,27 @@ def complaint_staff_choices() -> QuerySet:
             .distinct().order_by("first_name", "username"))
 
 
-def complaint_deciders(ticket: Ticket) -> list:
-    """Who decides this complaint: its team's supervisor, else every active supervisor (domain.md §3)."""
+def active_team_supervisor(ticket: Ticket | None):
+    """The supervisor of the ticket's team while their account is active, else None."""
+    if ticket is not None and ticket.team_id and ticket.team.supervisor_id and ticket.team.supervisor.is_active:
+        return ticket.team.supervisor
+    return None
+
+
+def ticket_supervisors(ticket: Ticket | None) -> list:
+    """The supervisor(s) of a ticket: its team's supervisor while their account is active, else every
+    active supervisor. The one rule for SLA escalations, complaint decisions and low survey scores."""
     from servicedesk import roles
 
-    if ticket.team_id and ticket.team.supervisor_id and ticket.team.supervisor.is_active:
-        return [ticket.team.supervisor]
+    supervisor = active_team_supervisor(ticket)
+    if supervisor is not None:
+        return [supervisor]
     return list(get_user_model().objects.filter(groups__name=roles.SUPERVISOR, is_active=True).order_by("pk"))
+
+
+def complaint_deciders(ticket: Ticket) -> list:
+    """Who decides this complaint: its team's supervisor, else every active supervisor (domain.md §3)."""
+    return ticket_supervisors(ticket)
 
 
 def complaints_awaiting_decision(*, user) -> QuerySet:
