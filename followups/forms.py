@@ -157,6 +157,15 @@ class SatisfactionFilterForm(forms.Form):
         default_months = selectors.months_back(timezone.localtime(now).date(), 12)
         self.fields["start"].initial = default_months[0].strftime("%Y-%m")
         self.fields["end"].initial = default_months[-1].strftime("%Y-%m")
+        if self.is_bound:
+            # A link that sets only some filters (?segment=region) keeps the default months, and the
+            # selects must show them: with no option selected the browser shows the first one (this
+            # month), and "Apply" would quietly narrow the period to it.
+            data = self.data.copy()
+            for name in ("start", "end"):
+                if not data.get(name):
+                    data[name] = self.fields[name].initial
+            self.data = data
         for name, field in self.fields.items():
             css = "form-control form-control-sm" if name == "q" else "form-select form-select-sm"
             field.widget.attrs.setdefault("class", css)

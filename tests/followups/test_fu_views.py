@@ -186,3 +186,15 @@ def test_overdue_panel_include(make_ticket, personas, rf):
         request.user = personas.supervisor
         html = render_to_string("followups/_overdue_panel.html", {"team": None}, request=request)
     assert 'id="followups-overdue-panel"' in html and ">1<" in html
+
+
+def test_satisfaction_link_with_only_a_segment_keeps_and_shows_the_default_twelve_months(client_for):
+    """?segment=region (no months) answers for the default 12 months and the selects show them, so
+    pressing Apply does not quietly narrow the period to the first option (this month)."""
+    with time_machine.travel(at(2026, 11, 20), tick=False):
+        response = client_for("supervisor").get(reverse("followups:satisfaction") + "?segment=region")
+    form = response.context["form"]
+    assert (form["start"].value(), form["end"].value()) == ("2025-12", "2026-11")
+    html = response.content.decode()
+    assert '<option value="2025-12" selected>' in html and '<option value="2026-11" selected>' in html
+    assert (response.context["start"].isoformat(), response.context["end"].isoformat()) == ("2025-12-01", "2026-11-01")
