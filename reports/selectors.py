@@ -15,6 +15,7 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractHour, RowNumber
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _, pgettext, pgettext_lazy
 
 from customers.models import Channel, Contact
@@ -43,6 +44,9 @@ PERCENTILES = (0.5, 0.9)
 FIRST_TIME_FIX_DAYS = 30
 TOP_FAULTS = 10
 TOP_PARTS = 10
+# These two tables show the top rows only, and say so (lists never cut silently).
+PARTS_TITLE = format_lazy(_("Parts used (top {count})"), count=TOP_PARTS)
+FAULTS_TITLE = format_lazy(_("Recurring faults (top {count})"), count=TOP_FAULTS)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -500,7 +504,7 @@ def technicians_section(*, period: Period, team=None) -> dict:
                 "rows": [[t["name"], t["jobs"], t["first_time_fix"], t["onsite_hours"], t["parts"]] for t in techs],
             },
             "parts_used": {
-                "title": _("Parts used"),
+                "title": PARTS_TITLE,
                 "text_columns": 2,
                 "headers": [_("Part number"), _("Part"), _("Quantity")],
                 "rows": [[p["part__sku"], localized_name(p["part__name"], p["part__name_en"]), p["q"]] for p in top_parts],
@@ -546,7 +550,7 @@ def faults_section(*, period: Period, team=None) -> dict:
         "faults": faults,
         "tables": {
             "recurring_faults": {
-                "title": _("Recurring faults"),
+                "title": FAULTS_TITLE,
                 "text_columns": 3,
                 "headers": [_("Product"), _("Model"), _("Fault cause"), _("Tickets"), _("Previous period")],
                 "rows": [[f["product"], f["model"], f["cause"], f["count"], f["previous"]] for f in faults],

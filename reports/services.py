@@ -45,8 +45,8 @@ TABLE_TITLES = {
     "surveys_by_dimension": gettext_lazy("Average score per dimension (1–5)"),
     "surveys_by_kind": gettext_lazy("Satisfaction by ticket kind"),
     "technicians": gettext_lazy("Technicians"),
-    "parts_used": gettext_lazy("Parts used"),
-    "recurring_faults": gettext_lazy("Recurring faults"),
+    "parts_used": selectors.PARTS_TITLE,
+    "recurring_faults": selectors.FAULTS_TITLE,
     "tickets_detail": DETAIL_TITLE,
 }
 PROGRESS_EVERY = 500

@@ -21,3 +21,13 @@ def test_report_counts_in_english(month_data, client_for):
     page = client_for("manager").get("/reports/", NOV, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert ">Opened<" in page or "Opened" in page
     assert "新建数" not in page
+
+
+@pytest.mark.parametrize("lang, parts, faults", [
+    ("en", "Parts used (top 10)", "Recurring faults (top 10)"),
+    ("zh-hans", "已用备件（前 10 名）", "重复故障（前 10 名）"),
+])
+def test_the_top_ten_tables_say_they_show_the_top_ten(lang, parts, faults, month_data, client_for):
+    """Lists never cut silently: the parts and faults tables show ten rows at most, and their titles say so."""
+    page = client_for("manager").get("/reports/", NOV, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert parts in page and faults in page
