@@ -268,6 +268,7 @@ def review_reminders_send(*, now: datetime | None = None, batch_size: int = 200)
     constraint, written in the same transaction as the owner's notification. Returns how many
     articles were included in reminders.
     """
+    from servicedesk.once import insert_new
     from servicedesk.services import notify
 
     now = now or timezone.now()
@@ -298,14 +299,9 @@ def review_reminders_send(*, now: datetime | None = None, batch_size: int = 200)
                 ArticleEvent.objects.bulk_create(
                     ArticleEvent(article_id=pk, actor=None, kind="owner", before=users[owner_id].get_username()[:50],
                                  after=reviewer.get_username()[:50], created_at=now) for pk in article_ids)
-            mine = 0
-            for pk in article_ids:
-                try:
-                    with transaction.atomic():
-                        ReviewReminder.objects.create(article_id=pk, week=week, owner_id=reviewer.pk, created_at=now)
-                    mine += 1
-                except IntegrityError:  # another sweep reminded this week already
-                    continue
+            # One INSERT; the unique (article, week) constraint decides, row by row only after a race.
+            mine = len(insert_new(ReviewReminder, [
+                ReviewReminder(article_id=pk, week=week, owner_id=reviewer.pk, created_at=now) for pk in article_ids]))
             if not mine:
                 continue
             # Lazy: rendered in the owner's language (servicedesk.preferences), not the sweep's.
