@@ -57,5 +57,4 @@ for prefix, module in (
         if exc.name != module:
             raise
 
-admin.site.site_header = "ServiceDesk"
 handler400 = "servicedesk.views.bad_request"  # also answers 413 for a request body over the limit
