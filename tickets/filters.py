@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer
 from servicedesk import params
+from servicedesk.widgets import FastSelect
 
 from .models import Ticket
 from .selectors import ticket_search, ticket_workers
@@ -70,8 +71,11 @@ class TicketFilter(django_filters.FilterSet):
         self.filters["assignee"].queryset = ticket_workers()
         # Plain Bootstrap widgets (rendered without crispy: this form is on the busiest page).
         for name, fld in self.form.fields.items():
-            css = "form-select form-select-sm" if isinstance(fld.widget, forms.Select) else "form-control form-control-sm"
-            fld.widget.attrs["class"] = css
+            if isinstance(fld.widget, forms.Select):
+                fld.widget = FastSelect.replacing(fld.widget)
+                fld.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                fld.widget.attrs["class"] = "form-control form-control-sm"
 
     def filter_q(self, qs, name, value):
         return ticket_search(qs, value)

@@ -128,6 +128,18 @@ class Ticket(TimeStampedModel):
                 fields=["sla_due_at"], name="ticket_unassigned_due_idx",
                 condition=models.Q(assignee__isnull=True, status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
             ),
+            # The ticket list's default view (open tickets, newest first) and "open tickets of one
+            # agent": read in page order straight from the index, on SQLite and PostgreSQL, with or
+            # without planner statistics (the list reads a page of ids from this table alone, then
+            # the rows by id; see tickets.selectors.slice_page).
+            models.Index(
+                fields=["-created_at", "-id"], name="ticket_open_new_idx",
+                condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
+            ),
+            models.Index(
+                fields=["assignee", "-created_at", "-id"], name="ticket_open_assignee_new_idx",
+                condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
+            ),
             # The "unassigned" queue tab: only open tickets with nobody on them.
             models.Index(
                 fields=["-created_at"], name="ticket_unassigned_idx",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -126,14 +127,30 @@ class SlicePage:
         return self.start_index + len(self.object_list) - 1 if self.object_list else 0
 
 
-def slice_page(qs: QuerySet, page: str | int | None, per_page: int = 25, max_page: int = 400) -> SlicePage:
+def slice_page(qs: QuerySet, page: str | int | None, per_page: int = 25, max_page: int = 400,
+               rows: Callable[[], QuerySet] | None = None) -> SlicePage:
+    """One page of `qs`. With `rows` (the queryset that loads a displayed row: its joins), two queries:
+    the page's ids from the filtered table alone, in order, then those rows by primary key.
+
+    The id query has no join to choose a plan around, so the planner starts from the table and reads
+    the page from an index in the page's order (tickets' open-list indexes) whether or not it has
+    statistics: with ANALYZE statistics, SQLite otherwise started a one-query list from the customers
+    table and sorted every open ticket afterwards (84 → 216 ms at 100,000 tickets, issue 14).
+    """
     try:
         number = max(1, min(int(page or 1), max_page))
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * per_page
-    rows = list(qs[start:start + per_page + 1])
-    return SlicePage(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page, per_page=per_page)
+    if rows is None:
+        found = list(qs[start:start + per_page + 1])
+        return SlicePage(object_list=found[:per_page], number=number, has_next=len(found) > per_page,
+                         per_page=per_page)
+    ids = list(qs.values_list("pk", flat=True)[start:start + per_page + 1])
+    by_id = rows().in_bulk(ids[:per_page])  # no query for an empty page
+    # A row deleted between the two reads is simply not shown.
+    found = [by_id[pk] for pk in ids[:per_page] if pk in by_id]
+    return SlicePage(object_list=found, number=number, has_next=len(ids) > per_page, per_page=per_page)
 
 
 def ticket_workers():

@@ -147,7 +147,7 @@ def ticket_queue(request):
         tab = "mine"
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.QUEUE_SORTS else "due"
     qs = selectors.queue_tickets(user=request.user, tab=tab, sort=sort)
-    page = selectors.slice_page(qs, request.GET.get("page"))
+    page = selectors.slice_page(qs, request.GET.get("page"), rows=selectors.ticket_list_base)
     counts = {t: selectors.capped_count(selectors.queue_tickets(user=request.user, tab=t)) for t in selectors.QUEUE_TABS}
     context = {"page": page, "tab": tab, "sort": sort, "counts": counts, "query_string": f"tab={tab}&sort={sort}",
                "now": timezone.now()}
@@ -159,7 +159,7 @@ def ticket_queue(request):
 @perm_required("tickets.view_ticket")
 def ticket_list(request):
     flt = TicketFilter(request.GET, queryset=selectors.ticket_list_base())
-    page = selectors.slice_page(flt.qs, request.GET.get("page"))
+    page = selectors.slice_page(flt.qs, request.GET.get("page"), rows=selectors.ticket_list_base)
     params = request.GET.copy()
     params.pop("page", None)
     context = {"filter": flt, "page": page, "query_string": params.urlencode(), "now": timezone.now()}

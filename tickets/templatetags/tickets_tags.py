@@ -4,16 +4,9 @@ from django.utils.translation import gettext as _, gettext_lazy
 from customers.models import Channel
 from servicedesk.lookups import localized_name
 from tickets.models import Complaint, Ticket
+from tickets.rows import KIND_ICONS, PRIORITY_COLOURS, STAGE_COLOURS, STATUS_COLOURS, ticket_rows_html
 
 register = template.Library()
-
-STATUS_COLOURS = {
-    "new": "primary", "acknowledged": "info", "in_progress": "warning", "waiting": "secondary",
-    "resolved": "success", "closed": "dark", "reopened": "danger", "cancelled": "light",
-}
-PRIORITY_COLOURS = {0: "danger", 1: "warning", 2: "secondary", 3: "light"}
-KIND_ICONS = {"inquiry": "bi-question-circle", "repair": "bi-tools", "complaint": "bi-exclamation-octagon",
-              "suggestion": "bi-lightbulb"}
 
 EVENT_LABELS = {
     "created": gettext_lazy("opened the ticket"),
@@ -34,14 +27,16 @@ EVENT_LABELS = {
     "complaint_return_visit": gettext_lazy("recorded the return visit"),
     "complaint_stage": gettext_lazy("complaint stage"),
 }
-STAGE_COLOURS = {
-    "classified": "secondary", "investigating": "info", "awaiting_decision": "warning", "solution": "primary",
-    "return_visit": "success", "closed": "dark",
-}
 FIELD_LABELS = {
     "subject": gettext_lazy("Subject"), "description": gettext_lazy("Description"),
     "channel": gettext_lazy("Channel"), "asset": gettext_lazy("Product / asset"),
 }
+
+
+@register.simple_tag
+def ticket_rows(page, now):
+    """The rows of a ticket list or queue page (tickets/rows.py: rendered in Python, issue 14)."""
+    return ticket_rows_html(page, now)
 
 
 @register.filter

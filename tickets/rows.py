@@ -1,0 +1,126 @@
+"""The ticket list's and work queue's rows, rendered in Python (issue 14).
+
+A page shows 25 rows; through the template engine each row cost ~0.7 ms (two includes, a dozen
+filters, two relative times), most of the list page's time once its SQL was a few milliseconds.
+Here a row costs a few tens of microseconds. Same markup as before, every text through gettext
+(the same msgids, so the catalogue already has them), every value escaped by format_html.
+"""
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+STATUS_COLOURS = {
+    "new": "primary", "acknowledged": "info", "in_progress": "warning", "waiting": "secondary",
+    "resolved": "success", "closed": "dark", "reopened": "danger", "cancelled": "light",
+}
+PRIORITY_COLOURS = {0: "danger", 1: "warning", 2: "secondary", 3: "light"}
+KIND_ICONS = {"inquiry": "bi-question-circle", "repair": "bi-tools", "complaint": "bi-exclamation-octagon",
+              "suggestion": "bi-lightbulb"}
+STAGE_COLOURS = {
+    "classified": "secondary", "investigating": "info", "awaiting_decision": "warning", "solution": "primary",
+    "return_visit": "success", "closed": "dark",
+}
+
+
+def _stamp(value) -> str:
+    local = value.astimezone(timezone.get_current_timezone())
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+
+
+def due_html(t, now) -> SafeString:
+    """The ticket's next SLA deadline (Ticket.sla_due_at), relative to now; the exact time on hover."""
+    if t.sla_due_at:
+        if t.sla_due_at <= now:
+            return format_html(
+                '<span class="text-danger fw-semibold" title="{}"><i class="bi bi-alarm"></i> {}</span>',
+                _stamp(t.sla_due_at), _("overdue %(time)s") % {"time": timesince(t.sla_due_at, now)},
+            )
+        return format_html('<span title="{}">{}</span>', _stamp(t.sla_due_at),
+                           _("in %(time)s") % {"time": timeuntil(t.sla_due_at, now)})
+    if t.status == "waiting":
+        return format_html('<span class="text-body-secondary">{}</span>', pgettext("SLA clock", "paused"))
+    return mark_safe('<span class="text-body-secondary">—</span>')
+
+
+class Labels:
+    """Choice labels in the active language, translated once per page (get_FOO_display rebuilds a
+    dict of every choice, translating each label, on every call)."""
+
+    def __init__(self):
+        from customers.models import Customer
+        from tickets.models import Complaint, Ticket
+
+        def table(choices):
+            return {value: str(label) for value, label in choices}
+
+        self.status, self.priority = table(Ticket.Status.choices), table(Ticket.Priority.choices)
+        self.kind, self.stage = table(Ticket.Kind.choices), table(Complaint.Stage.choices)
+        self.tier = table(Customer.Tier.choices)
+        self.complaint_stage, self.unassigned = _("Complaint stage"), _("Unassigned")
+
+
+def stage_badge_html(t, labels: Labels) -> SafeString:
+    """A complaint's stage next to its status (t from ticket_list_base: the complaint is joined)."""
+    complaint = getattr(t, "complaint", None) if t.kind == "complaint" else None
+    if complaint is None:
+        return mark_safe("")
+    return format_html(
+        ' <span class="badge text-bg-{} complaint-stage" title="{}"><i class="bi bi-signpost-split"></i> {}</span>',
+        STAGE_COLOURS.get(complaint.stage, "secondary"), labels.complaint_stage,
+        labels.stage.get(complaint.stage, complaint.stage),
+    )
+
+
+def _badges(t, labels: Labels) -> SafeString:
+    return format_html(
+        '<span class="badge text-bg-{}{}">{}</span> <span class="badge text-bg-{}{}">{}</span>{}',
+        STATUS_COLOURS.get(t.status, "secondary"), " border" if t.status == "cancelled" else "",
+        labels.status.get(t.status, t.status),
+        PRIORITY_COLOURS.get(t.priority, "secondary"), " border" if t.priority == 3 else "",
+        labels.priority.get(t.priority, t.priority), stage_badge_html(t, labels),
+    )
+
+
+def ticket_row_html(t, now, url: str, labels: Labels) -> SafeString:
+    badges, due = _badges(t, labels), due_html(t, now)
+    customer = t.customer
+    tier = (format_html(' <span class="badge text-bg-light border">{}</span>', labels.tier.get(customer.tier, customer.tier))
+            if customer.tier != "basic" else "")
+    if t.assignee_id:
+        who = format_html("{}", t.assignee.get_full_name() or t.assignee.username)
+    else:
+        who = format_html('<span class="text-body-secondary">{}</span>', labels.unassigned)
+    team = format_html('<div class="small text-body-secondary">{}</div>', t.team.display_name) if t.team_id else ""
+    subject = t.subject if len(t.subject) <= 70 else t.subject[:69] + "…"  # truncatechars:70
+    return format_html(
+        "<tr>"
+        '<td class="text-nowrap"><i class="bi {kind_icon} text-body-secondary" title="{kind}"></i> '
+        '<a href="{url}" class="fw-semibold">{number}</a></td>'
+        '<td><a href="{url}" class="text-body text-decoration-none">{subject}</a>'
+        '<div class="d-md-none small text-body-secondary">{customer}</div>'
+        '<div class="d-md-none">{badges} <div class="small">{due}</div></div></td>'
+        '<td class="d-none d-md-table-cell">{customer}{tier}</td>'
+        '<td class="text-nowrap d-none d-md-table-cell">{badges}</td>'
+        '<td class="d-none d-lg-table-cell">{who}{team}</td>'
+        '<td class="d-none d-md-table-cell text-nowrap">{due}</td>'
+        '<td class="d-none d-lg-table-cell text-nowrap" title="{opened}">{age}</td>'
+        "</tr>",
+        kind_icon=KIND_ICONS.get(t.kind, "bi-ticket"), kind=labels.kind.get(t.kind, t.kind), url=url, number=t.number,
+        subject=subject, customer=customer.name, badges=badges, due=due, tier=tier, who=who, team=team,
+        opened=_stamp(t.created_at), age=timesince(t.created_at, now),
+    )
+
+
+def ticket_rows_html(tickets, now) -> SafeString:
+    """All rows of a page; the detail URL reversed once and filled in per ticket."""
+    sentinel = 987654321
+    pattern, labels = reverse("tickets:detail", args=[sentinel]), Labels()
+    return format_html_join("\n", "{}", (
+        (ticket_row_html(t, now, pattern.replace(str(sentinel), str(t.pk)), labels),) for t in tickets
+    ))
