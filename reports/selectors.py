@@ -22,7 +22,7 @@ from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
 from followups import selectors as fu_selectors
 from followups.models import Callback
-from servicedesk.lookups import localized_name, localized_name_expression
+from servicedesk.lookups import Elapsed, localized_name, localized_name_expression
 from sla import selectors as sla_selectors
 from sla.models import Target
 from tickets import selectors as ticket_selectors
@@ -126,7 +126,7 @@ def percentiles(qs, value, *, ps=PERCENTILES, output_field=None, method=None) ->
 
 
 def _duration(end: str, start: str):
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    return Elapsed(F(end), F(start))
 
 
 def _label(choices, value):
