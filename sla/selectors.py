@@ -219,29 +219,42 @@ def _local_day(field: str, start: date, end: date):
 
 class UnsweptMissed:
     """The running clocks past their deadline that the sweep has not marked yet, over a span of days,
-    read once (one grouped query, at the finest grain any figure needs) and shared by every figure
-    of a page: the dashboard's compliance, trend and breach counts used to read them three times.
-    Lazy: a page whose figures all come from the cache never runs the query."""
+    read once per page and shared by its figures (the dashboard's compliance, trend and breach
+    counts used to read them three times). Lazy, and only as fine as asked: by day and target
+    alone it reads the clocks table only; a breakdown by kind, tier, channel, team or agent joins
+    the tickets (done once, and then serving the coarser figures too). A page whose figures come
+    from the cache reads only what its live figures need."""
 
     GRAIN = ("day", "target", "kind", "tier", "channel", "team", "agent")
+    COARSE = ("day", "target")
 
     def __init__(self, *, start: date, end: date, now: datetime, team_id: int | None = None):
         self.start, self.end, self.now, self.team_id = start, end, now, team_id
-        self._rows = None
+        self._fine = self._coarse = None
 
     def covers(self, start: date, end: date, now: datetime, team_id) -> bool:
         return self.start <= start and end <= self.end and now == self.now and (team_id or None) == (self.team_id or None)
 
-    def rows(self) -> list[tuple[tuple, int]]:
-        if self._rows is None:
-            live = _unswept_missed(start=self.start, end=self.end, now=self.now, team_id=self.team_id)
-            live = live.annotate(day=_local_day("deadline", self.start, self.end))
-            fields = {k: ("day" if k == "day" else _LIVE_FIELDS[k]) for k in self.GRAIN}
-            self._rows = [
-                (tuple(row[fields[k]] if row[fields[k]] is not None else _EMPTY.get(k) for k in self.GRAIN), row["n"])
-                for row in live.values(*fields.values()).annotate(n=Count("id")).order_by()
-            ]
-        return self._rows
+    def rows(self, by=GRAIN) -> list[tuple[tuple, int]]:
+        """[(values in GRAIN order, count)]; the grain's dimensions are None when read coarse."""
+        if self._fine is not None:
+            return self._fine
+        if all(k in self.COARSE for k in by):
+            if self._coarse is None:
+                self._coarse = self._read(self.COARSE)
+            return self._coarse
+        self._fine = self._read(self.GRAIN)
+        return self._fine
+
+    def _read(self, grain) -> list[tuple[tuple, int]]:
+        live = _unswept_missed(start=self.start, end=self.end, now=self.now, team_id=self.team_id)
+        live = live.annotate(day=_local_day("deadline", self.start, self.end))
+        fields = {k: ("day" if k == "day" else _LIVE_FIELDS[k]) for k in grain}
+        return [
+            (tuple((row[fields[k]] if row[fields[k]] is not None else _EMPTY.get(k)) if k in fields else None
+                   for k in self.GRAIN), row["n"])
+            for row in live.values(*fields.values()).annotate(n=Count("id")).order_by()
+        ]
 
 
 def compliance_cells(*, start: date, end: date, now: datetime, team_id: int | None = None, targets=None,
@@ -270,7 +283,7 @@ def compliance_cells(*, start: date, end: date, now: datetime, team_id: int | No
         live = UnsweptMissed(start=start, end=end, now=now, team_id=team_id)
     wanted = set(targets) if targets is not None else None
     at = {k: UnsweptMissed.GRAIN.index(k) for k in ("day", "target", *by)}
-    for values, n in live.rows():
+    for values, n in live.rows(by):
         day = values[at["day"]]
         if day is None or not start <= day <= end or (wanted is not None and values[at["target"]] not in wanted):
             continue

@@ -90,9 +90,9 @@ def dashboard(request):
     # Counted up to a cap: past a thousand the exact number changes nothing for a supervisor, and
     # the cap keeps this one query from reading every open clock.
     at_risk_total = selectors.capped_count(at_risk_qs, AT_RISK_CAP)
-    live = selectors.dashboard_live(filters, now)  # read once, by whichever figure needs it first
+    live = selectors.dashboard_live(filters, now)  # read once, as fine as the first figure needs
+    figures = selectors.dashboard_figures(filters, now=now, live=live)  # may come from the cache
     breaches = selectors.breach_counts(now=now, team_id=filters.team_id, live=live)
-    figures = selectors.dashboard_figures(filters, now=now, live=live)
     comp, pct, trend = figures["compliance"], figures["percentiles"], figures["trend"]
     teams = list(Team.objects.all())
     team_names = {t.pk: t.display_name for t in teams}
