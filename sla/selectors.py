@@ -235,11 +235,18 @@ class UnsweptMissed:
     def covers(self, start: date, end: date, now: datetime, team_id) -> bool:
         return self.start <= start and end <= self.end and now == self.now and (team_id or None) == (self.team_id or None)
 
+    @property
+    def has_fine(self) -> bool:
+        return self._fine is not None
+
+    def needs_fine(self, by) -> bool:
+        return any(k not in self.COARSE for k in by)
+
     def rows(self, by=GRAIN) -> list[tuple[tuple, int]]:
         """[(values in GRAIN order, count)]; the grain's dimensions are None when read coarse."""
         if self._fine is not None:
             return self._fine
-        if all(k in self.COARSE for k in by):
+        if not self.needs_fine(by):
             if self._coarse is None:
                 self._coarse = self._read(self.COARSE)
             return self._coarse
@@ -279,7 +286,8 @@ def compliance_cells(*, start: date, end: date, now: datetime, team_id: int | No
             cell = cells.setdefault(tuple(row[_CELL_FIELDS[k]] for k in by), [0, 0])
             cell[0] += row["m"]
             cell[1] += row["n"]
-    if live is None or not live.covers(start, end, now, team_id):
+    if live is None or not live.covers(start, end, now, team_id) or not (live.has_fine or live.needs_fine(by)):
+        # Nothing fine read yet and none needed: a read of just this span is the cheaper one.
         live = UnsweptMissed(start=start, end=end, now=now, team_id=team_id)
     wanted = set(targets) if targets is not None else None
     at = {k: UnsweptMissed.GRAIN.index(k) for k in ("day", "target", *by)}
