@@ -471,7 +471,7 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
         tickets = {
             t.pk: t
             for t in Ticket.objects.filter(pk__in=ticket_ids)
-            .select_related("team__supervisor", "assignee", "customer")
+            .select_related("team__supervisor", "assignee")
             .select_for_update(skip_locked=True, of=("self",))
         }
         plans: list[tuple[SLAClock, list[tuple[int, datetime]]]] = []
