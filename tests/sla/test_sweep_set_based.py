@@ -121,3 +121,20 @@ def test_batch_raise_refuses_a_ticket_that_is_not_what_the_caller_holds(many_tic
     with pytest.raises(IntegrityError), transaction.atomic():
         tickets_raise_priority_for_breach(tickets=[ticket], reasons={ticket.pk: ["x"]}, now=OPENED)
     assert Ticket.objects.get(pk=ticket.pk).priority == Ticket.Priority.LOW and priority_events(ticket) == []
+
+
+def test_two_breaches_of_a_ticket_that_reassigns_hand_it_to_the_supervisor_once(many_tickets, personas):
+    # given a policy that reassigns at breach, and both clocks of a ticket breached in one batch
+    from sla.models import SLATarget
+
+    SLATarget.objects.filter(policy__name="Repair").update(reassign_to_supervisor=True)
+    ticket, = many_tickets(1)
+    # when
+    result = sla_sweep(now=at(2026, 11, 26, 12))
+    # then it is the supervisor's, recorded once, after the two priority steps
+    assert result.failed == 0 and result.fired["breach"] == 2
+    ticket.refresh_from_db()
+    assert ticket.assignee == personas.supervisor and ticket.priority == Ticket.Priority.URGENT
+    kinds = list(TicketEvent.objects.filter(ticket=ticket, kind__in=["priority", "assigned"]).order_by("id")
+                 .values_list("kind", flat=True))
+    assert kinds == ["priority", "priority", "assigned"]
