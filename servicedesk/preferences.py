@@ -58,9 +58,13 @@ class Message:
 
     def render(self, language: str) -> str:
         with translation.override(language):
-            if self.params:
-                return str(self.text % {k: str(v) if isinstance(v, Promise) else v for k, v in self.params.items()})
-            return str(self.text)
+            return self.render_active()
+
+    def render_active(self) -> str:
+        """The text in the language active now (callers rendering many in one language override once)."""
+        if self.params:
+            return str(self.text % {k: str(v) if isinstance(v, Promise) else v for k, v in self.params.items()})
+        return str(self.text)
 
 
 @dataclass
@@ -142,11 +146,21 @@ def _as_note(item, *, kind: str, group: str) -> Note:
     return note
 
 
-def _render(note: Note, language: str) -> str:
-    message = note.message
-    if not isinstance(message, Message):
-        message = Message(text=message, params=note.params or {})
-    return message.render(language)
+def _rendered(notes: list[Note], languages: dict[int, str]) -> list[str]:
+    """Each note's text in its recipient's language: one translation.override per language, not per
+    note (a sweep writes thousands in one or two languages)."""
+    by_language: dict[str, list[int]] = {}
+    for i, note in enumerate(notes):
+        by_language.setdefault(languages[note.recipient.pk], []).append(i)
+    texts = [""] * len(notes)
+    for language, indexes in by_language.items():
+        with translation.override(language):
+            for i in indexes:
+                message = notes[i].message
+                if not isinstance(message, Message):
+                    message = Message(text=message, params=notes[i].params or {})
+                texts[i] = message.render_active()
+    return texts
 
 
 def notification_rows(items, *, email: bool, kind: str = "", group: str = "") -> list[Notification]:
@@ -163,13 +177,13 @@ def notification_rows(items, *, email: bool, kind: str = "", group: str = "") ->
         ).values_list("user_id", "kind", "channel")
     }
     rows = []
-    for note in notes:
+    for note, text in zip(notes, _rendered(notes, languages)):
         uid = note.recipient.pk
         channel = chosen.get((uid, note.kind)) or default_channel(note.kind, user_roles[uid])
         if not email:
             channel = C.BELL  # the caller wrote a bell-only message
         rows.append(Notification(
-            recipient=note.recipient, message=_render(note, languages[uid])[:300], url=(note.url or "")[:300],
+            recipient=note.recipient, message=text[:300], url=(note.url or "")[:300],
             kind=note.kind[:40], group=(note.group or "")[:100], channel=channel,
         ))
     return rows

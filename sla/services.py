@@ -391,34 +391,33 @@ class _Outbox:
         self.items = []
 
 
-def _effect(level: str, clock: SLAClock, recipients: _Recipients, now: datetime, outbox: _Outbox,
-            notify: bool = True) -> None:
-    """What a newly recorded level does (domain.md §4). Runs only when its row was inserted.
-    `notify=False` for a level already passed by a higher one due in the same sweep: its other
-    effects (priority, reassignment) still happen, but only the highest level is told."""
-    from tickets import services as ticket_services
-
+def _notify(level: str, clock: SLAClock, recipients: _Recipients, outbox: _Outbox) -> None:
+    """Tell whoever a newly recorded level concerns (domain.md §4): warning → the owner (else the
+    supervisor), breach → the supervisor, level 2 → the managers."""
     ticket = clock.ticket
-    if notify:
-        url = _ticket_url(ticket, recipients)
-        if level == SLAEscalation.Level.WARNING:
-            people = [ticket.assignee] if ticket.assignee_id else recipients.supervisor_of(ticket)
-        elif level == SLAEscalation.Level.BREACH:
-            people = recipients.supervisor_of(ticket)
-        else:
-            people = recipients.managers
-        message = _message(level, clock)
-        for person in people:
-            outbox.add(recipient=person, message=message, url=url, kind=LEVEL_KIND[level], group=f"ticket:{ticket.pk}")
-    if level != SLAEscalation.Level.BREACH or ticket.status in ("closed", "cancelled", "resolved"):
-        return
-    reason = _("SLA breached: %(target)s") % {"target": Target(clock.target).label}
-    if ticket.priority > 0:  # raise one step, never past urgent
-        ticket_services.ticket_set_priority(ticket=ticket, priority=ticket.priority - 1, actor=None, reason=reason, now=now)
-    if clock.reassign_to_supervisor:
-        supervisor = recipients.supervisor_of(ticket)[:1]
-        if supervisor and supervisor[0].pk != ticket.assignee_id:
-            ticket_services.ticket_assign(ticket=ticket, assignee=supervisor[0], actor=None, reason=reason, now=now)
+    url = _ticket_url(ticket, recipients)
+    if level == SLAEscalation.Level.WARNING:
+        people = [ticket.assignee] if ticket.assignee_id else recipients.supervisor_of(ticket)
+    elif level == SLAEscalation.Level.BREACH:
+        people = recipients.supervisor_of(ticket)
+    else:
+        people = recipients.managers
+    message = _message(level, clock)
+    for person in people:
+        outbox.add(recipient=person, message=message, url=url, kind=LEVEL_KIND[level], group=f"ticket:{ticket.pk}")
+
+
+def _supervisor_to_assign(clock: SLAClock, recipients: _Recipients):
+    """The supervisor a breach hands the ticket to (reassign_to_supervisor), or None when it already
+    is theirs. Checked here, in Python, before anything is written: a supervisor who cannot work
+    tickets fails this row alone (ticket_assign would refuse them)."""
+    ticket = clock.ticket
+    supervisor = recipients.supervisor_of(ticket)[:1]
+    if not supervisor or supervisor[0].pk == ticket.assignee_id:
+        return None
+    if not (supervisor[0].is_active and supervisor[0].has_perm("tickets.work_ticket")):
+        raise ValueError(f"clock {clock.pk}: supervisor {supervisor[0].pk} cannot work tickets")
+    return supervisor[0]
 
 
 def _save_progress(clocks: list[SLAClock]) -> None:
@@ -472,7 +471,7 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
         tickets = {
             t.pk: t
             for t in Ticket.objects.filter(pk__in=ticket_ids)
-            .select_related("team__supervisor", "assignee", "customer")
+            .select_related("team__supervisor", "assignee")
             .select_for_update(skip_locked=True, of=("self",))
         }
         plans: list[tuple[SLAClock, list[tuple[int, datetime]]]] = []
@@ -514,7 +513,23 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
 
 
 def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result, fail_after) -> None:
-    """Carry out the newly recorded levels of a batch; a row whose effect fails is pushed forward."""
+    """Carry out the newly recorded levels of a batch (domain.md §4), set-based (style.md §16).
+
+    A first pass in Python decides each row's effects: its notification (only the highest level due
+    is told), and for a new breach of a ticket that is still open, one priority step and perhaps a
+    reassignment. A row whose effects cannot be worked out is pushed forward by RETRY_DELAY, alone;
+    nothing was written for it yet, so no savepoint is needed. Then the batch writes: one set of
+    priority UPDATEs and one INSERT of timeline events for all breaches
+    (tickets.services.tickets_raise_priority_for_breach), and the rare reassignments one by one. If a
+    set write fails, the exception rolls back the whole batch (escalation rows included) and the
+    next sweep takes it again: exactly once still rests on the unique (clock, level) rows.
+    """
+    from tickets import services as ticket_services
+
+    breaches: dict[int, list[str]] = {}  # ticket id → one reason per newly breached clock
+    tickets: dict[int, object] = {}
+    assignments: list[tuple[SLAClock, object, str]] = []
+    reasons: dict[str, str] = {}  # target → its text, translated once per batch
     for clock, due in plans:
         if fail_after is not None and result.processed >= fail_after:
             raise RuntimeError("simulated crash in the middle of an SLA sweep batch")
@@ -522,29 +537,46 @@ def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result,
         highest = LEVEL_NAME[max(level for level, _at in due)] if due else None
         pending = len(outbox.items)
         try:
-            if SLAEscalation.Level.BREACH in new_levels:
-                # Breach calls the ticket services: a savepoint, so one failure undoes only itself.
-                with transaction.atomic():
-                    for name in new_levels:
-                        _effect(name, clock, recipients, now, outbox, notify=name == highest)
-            else:
-                for name in new_levels:
-                    _effect(name, clock, recipients, now, outbox, notify=name == highest)
+            if highest in new_levels:
+                _notify(highest, clock, recipients, outbox)
+            breach = (SLAEscalation.Level.BREACH in new_levels
+                      and clock.ticket.status not in ticket_services.BREACH_EXEMPT_STATUSES)
+            if breach:
+                reason = reasons.get(clock.target)
+                if reason is None:
+                    reason = reasons[clock.target] = _("SLA breached: %(target)s") % {"target": Target(clock.target).label}
+                supervisor = _supervisor_to_assign(clock, recipients) if clock.reassign_to_supervisor else None
         except Exception:
             logger.exception("SLA sweep: effect failed for clock %s; retrying in %s", clock.pk, RETRY_DELAY)
-            # Its escalation rows were inserted above (outside the savepoint) and stay: the
-            # notification is lost rather than sent twice. Push the row forward and go on.
+            # Its escalation rows were inserted and stay: the notification is lost rather than sent
+            # twice. Push the row forward and go on.
             del outbox.items[pending:]
             _advance(clock, due)
             clock.next_check_at = min(filter(None, [clock.next_check_at, now + RETRY_DELAY]))
             pushed.append(clock)
             result.failed += 1
             continue
+        if breach:
+            breaches.setdefault(clock.ticket_id, []).append(reason)
+            tickets[clock.ticket_id] = clock.ticket
+            if supervisor is not None:
+                assignments.append((clock, supervisor, reason))
         for name in new_levels:
             result.fired[name] += 1
         _advance(clock, due)
         done.append(clock)
         result.processed += 1
+    ticket_services.tickets_raise_priority_for_breach(tickets=list(tickets.values()), reasons=breaches, now=now)
+    for clock, supervisor, reason in assignments:
+        # Off by default and rare: the per-ticket service (its own savepoint keeps a refusal to itself).
+        if supervisor.pk == clock.ticket.assignee_id:
+            continue  # a second breach of the same ticket in this batch
+        try:
+            ticket_services.ticket_assign(ticket=clock.ticket, assignee=supervisor, actor=None, reason=reason, now=now)
+        except ValidationError:
+            logger.exception("SLA sweep: cannot reassign ticket %s to its supervisor at breach of clock %s",
+                             clock.ticket_id, clock.pk)
+            result.failed += 1
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget: float = 45.0,

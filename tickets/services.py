@@ -321,6 +321,63 @@ def ticket_set_priority(*, ticket: Ticket, priority: int, actor, reason: str = "
     return locked
 
 
+BREACH_EXEMPT_STATUSES = (S.CLOSED, S.CANCELLED, S.RESOLVED)
+
+
+def tickets_raise_priority_for_breach(*, tickets: list[Ticket], reasons: dict[int, list[str]],
+                                      now: datetime) -> list[TicketEvent]:
+    """The SLA sweep's batch form of ticket_set_priority (domain.md §4: each breach raises the
+    priority one step, never past urgent; a closed, cancelled or resolved ticket is left alone).
+
+    `reasons` maps a ticket id to one reason per newly breached clock of that ticket: each raises
+    one step. Set-based (style.md §16): one UPDATE per distinct (old → new) priority, one INSERT of
+    the timeline events, whatever the batch size. The timeline reads as if ticket_set_priority had
+    been called once per breach (one event per step, actor None, with that breach's reason); the
+    ticket's version moves once, and ticket_changed is sent once per changed ticket (before → after).
+
+    Precondition: the caller holds every ticket row locked (select_for_update in the current
+    transaction) and the objects are current, as the sweep's batch does; nothing is re-read. The
+    UPDATE still compares the old priority and refuses (IntegrityError, the caller's transaction
+    rolls back) if a row was not what the object said. The objects are updated in place.
+    """
+    from django.db.models import F
+
+    events: list[TicketEvent] = []
+    moves: dict[tuple[int, int], list[Ticket]] = {}
+    for ticket in tickets:
+        steps = reasons.get(ticket.pk) or []
+        if not steps or ticket.status in BREACH_EXEMPT_STATUSES:
+            continue
+        old = priority = ticket.priority
+        for reason in steps:
+            if priority <= Ticket.Priority.URGENT:
+                break
+            events.append(TicketEvent(ticket=ticket, actor=None, kind="priority", field="priority", before=priority,
+                                      after=priority - 1, message=(reason or "").strip(), created_at=now))
+            priority -= 1
+        if priority != old:
+            moves.setdefault((old, priority), []).append(ticket)
+    if not moves:
+        return []
+    updated_at = timezone.now()  # what _save's auto_now would write
+    with transaction.atomic(savepoint=False):
+        for (old, new), group in moves.items():
+            ids = [t.pk for t in group]
+            count = Ticket.objects.filter(pk__in=ids, priority=old).update(
+                priority=new, version=F("version") + 1, updated_at=updated_at
+            )
+            if count != len(ids):
+                raise IntegrityError(f"tickets_raise_priority_for_breach: {len(ids) - count} of {len(ids)} tickets "
+                                     f"were not at priority {old} (not locked by the caller?)")
+            for t in group:
+                t.priority, t.version, t.updated_at = new, t.version + 1, updated_at
+        TicketEvent.objects.bulk_create(events)
+        for (old, new), group in moves.items():
+            for t in group:
+                signals.ticket_changed.send(sender=Ticket, ticket=t, field="priority", before=old, after=new, now=now)
+    return events
+
+
 def ticket_change_kind(*, ticket: Ticket, kind: str, actor, reason: str = "", now: datetime | None = None,
                        expected_version: int | None = None) -> Ticket:
     """Reclassify (e.g. an inquiry that turns out to be a complaint).
