@@ -85,3 +85,27 @@ def _diff(a, b):
     from collections import Counter
 
     return str((Counter(a) - Counter(b)) + (Counter(b) - Counter(a)))
+
+
+def test_staff_create_within_budget(client_for, customer_factory, personas, django_assert_max_num_queries):
+    """Issue 14: a staff POST opens the ticket — number, SLA clocks, timeline event — in ≤ 15 queries."""
+    import uuid
+
+    client = client_for("frontdesk")
+    customer = customer_factory()
+    url = reverse("tickets:create")
+
+    def post(subject):
+        return client.post(url, {"customer": customer.pk, "kind": "repair", "channel": "phone", "priority": 2,
+                                 "subject": subject, "description": "E42", "client_token": uuid.uuid4().hex})
+
+    post("warm-up")  # per-process caches (SLA calendar)
+    with django_assert_max_num_queries(15):
+        response = post("Noise")
+    ticket = Ticket.objects.get(subject="Noise")
+    assert response.status_code == 302 and response["Location"] == reverse("tickets:created", args=[ticket.pk])
+    assert ticket.number.startswith("SR-") and ticket.events.filter(kind="created").count() == 1
+    assert ticket.sla_due_at is not None and ticket.created_at == ticket.events.get().created_at
+    from sla.models import SLAClock
+
+    assert SLAClock.objects.filter(ticket=ticket).exists()
