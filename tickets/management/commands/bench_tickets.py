@@ -105,20 +105,23 @@ class Command(BaseCommand):
         create_customers = cust_ids[:500]
         cases["create"] = lambda i: ("create", create_customers[i % len(create_customers)])
         results = {}
-        header = f"{'case':<22}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'queries':>9}"
+        header = f"{'case':<22}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'cpu ms':>8}{'queries':>9}"
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         for name, make in cases.items():
             self._request(client, make(-1))  # warm-up (caches, plan)
-            times, counts = [], set()
+            times, cpus, counts = [], [], set()
             for i in range(requests):
-                ms, queries = self._request(client, make(i))
+                ms, cpu, queries = self._request(client, make(i))
                 times.append(ms)
+                cpus.append(cpu)
                 counts.add(queries)
             row = {"median_ms": round(statistics.median(times), 1), "p95_ms": round(pct(times, 95), 1),
-                   "max_ms": round(max(times), 1), "queries": sorted(counts)}
+                   "max_ms": round(max(times), 1), "cpu_ms": round(statistics.median(cpus), 1),
+                   "queries": sorted(counts)}
             results[name] = row
             self.stdout.write(f"{name:<22}{requests:>4}{row['median_ms']:>11}{row['p95_ms']:>9}{row['max_ms']:>9}"
+                              f"{row['cpu_ms']:>8}"
                               f"{'/'.join(map(str, row['queries'])):>9}")
 
         if pg and not no_explain:
@@ -138,32 +141,33 @@ class Command(BaseCommand):
                                       "customers": len(cust_ids), "requests": requests, "load_seconds": round(load_s),
                                       "cases": results}, ensure_ascii=False))
 
-    def _request(self, client, what) -> tuple[float, int]:
-        """One timed case: a GET, a page with its hx-trigger="load" panels (summed), or a staff create POST."""
+    def _request(self, client, what) -> tuple[float, float, int]:
+        """One timed case (wall ms, CPU ms — steadier on a shared machine —, queries): a GET, a page with
+        its hx-trigger="load" panels (summed), or a staff create POST."""
         if isinstance(what, str):
-            return self._timed(client, "get", what, expect=200)[:2]
+            return self._timed(client, "get", what, expect=200)[:3]
         op, arg = what
         if op == "create":
             data = {"customer": str(arg), "kind": "repair", "channel": "phone", "priority": "2",
                     "subject": "Bench staff ticket", "description": "Customer phoned: error E42 after the update.",
                     "asset": "", "client_token": uuid.uuid4().hex}
-            return self._timed(client, "post", reverse("tickets:create"), data, expect=302)[:2]
-        ms, queries, response = self._timed(client, "get", arg, expect=200)
+            return self._timed(client, "post", reverse("tickets:create"), data, expect=302)[:3]
+        ms, cpu, queries, response = self._timed(client, "get", arg, expect=200)
         for tag in re.findall(r'<[^>]*hx-trigger="load"[^>]*>', response.content.decode()):
             m = re.search(r'hx-get="([^"]+)"', tag)
             if m:
-                more_ms, more_q, _r = self._timed(client, "get", unescape(m.group(1)), expect=200,
-                                                  HTTP_HX_REQUEST="true")
-                ms, queries = ms + more_ms, queries + more_q
-        return ms, queries
+                more_ms, more_cpu, more_q, _r = self._timed(client, "get", unescape(m.group(1)), expect=200,
+                                                            HTTP_HX_REQUEST="true")
+                ms, cpu, queries = ms + more_ms, cpu + more_cpu, queries + more_q
+        return ms, cpu, queries
 
     def _timed(self, client, method, url, data=None, *, expect, **headers):
         with CaptureQueriesContext(connection) as ctx:
-            s = time.perf_counter()
+            s, c = time.perf_counter(), time.process_time()
             response = getattr(client, method)(url, data or {}, **headers)
-            ms = (time.perf_counter() - s) * 1000
+            ms, cpu = (time.perf_counter() - s) * 1000, (time.process_time() - c) * 1000
         assert response.status_code == expect, (url, response.status_code)
-        return ms, len(ctx.captured_queries), response
+        return ms, cpu, len(ctx.captured_queries), response
 
     def _sample_ticket(self, replies, customer_id, agent) -> int:
         """An open repair ticket opened through the services (so it has its SLA clocks and events) with
