@@ -284,7 +284,7 @@ def _ticket(pk):
     return get_object_or_404(Ticket.objects.select_related("customer", "asset"), pk=pk)
 
 
-@perm_required("dispatch.view_workorder")
+@perm_required("dispatch.view_workorder", "tickets.view_ticket")  # a panel of the ticket page: its access too
 def ticket_panel(request, ticket_pk):
     ticket = _ticket(ticket_pk)
     return render(request, "dispatch/_ticket_panel.html",

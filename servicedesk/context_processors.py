@@ -6,17 +6,32 @@ from .selectors import bell_unread_count
 
 
 def navigation(request):
-    """What the layout needs on every page: the user's role and unread notification count (1 query)."""
+    """What the layout needs on every page: the user's role and unread notification count.
+
+    Both lazy (the template calls them): an htmx fragment rendered with render(request, …) does not
+    show the layout, so it should not pay for the role's or the bell's query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    role = primary_role(user)
+    role = lazy_once(lambda: primary_role(user))
     return {
         "nav_role": role,
-        "nav_role_label": ROLE_LABELS.get(role, ""),
+        "nav_role_label": lambda: ROLE_LABELS.get(role(), ""),
         # Lazy: one query, only when the layout renders the bell. Counts bell lines (one per ticket).
         "nav_unread_count": lambda: bell_unread_count(user),
     }
+
+
+def lazy_once(fn):
+    """fn() computed on the first call only (the layout may ask several times)."""
+    box = []
+
+    def get():
+        if not box:
+            box.append(fn())
+        return box[0]
+
+    return get
 
 
 def public_service(request):

@@ -22,7 +22,7 @@ from .models import BusinessCalendar, CalendarDay, SLAClock, SLAPolicy, Target
 
 # --- ticket panel -------------------------------------------------------------------------------------
 
-@perm_required("sla.view_slaclock")
+@perm_required("sla.view_slaclock", "tickets.view_ticket")  # a panel of the ticket page: the page's access too
 def ticket_clocks(request, ticket_id):
     """The SLA panel of the ticket page, lazy-loaded by htmx (3 queries whatever the history)."""
     ticket = get_object_or_404(Ticket.objects.only("id", "number", "status"), pk=ticket_id)

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
@@ -21,6 +22,19 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
 
 
+class _ShownLater:
+    """A help text computed when it is displayed (a BoundField only tests it for truth when built)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __bool__(self):
+        return True
+
+    def __str__(self):
+        return str(self.make())
+
+
 class AttachmentsMixin(forms.Form):
     attachments = MultipleFileField(
         label=_("Attachments"), required=False,
@@ -28,8 +42,14 @@ class AttachmentsMixin(forms.Form):
     )
 
     def _setup_attachments(self):
-        self.max_mb = TicketSettings.current().attachment_max_mb
-        self.fields["attachments"].help_text = self.fields["attachments"].help_text % {"mb": self.max_mb}
+        # Read the settings row only when the limit is shown or a file is checked: a POST without files
+        # (most tickets) does not need it.
+        text = self.fields["attachments"].help_text
+        self.fields["attachments"].help_text = _ShownLater(lambda: text % {"mb": self.max_mb})
+
+    @cached_property
+    def max_mb(self) -> int:
+        return TicketSettings.current().attachment_max_mb
 
     def clean_attachments(self):
         files = self.cleaned_data.get("attachments") or []

@@ -96,6 +96,7 @@ def ticket_create(
 
     Complaints get their handling form (Complaint row) at once: domain.md §3 "record at once".
     """
+    pinned = now is not None
     now = now or timezone.now()
     if asset is not None and asset.customer_id != customer.pk:
         raise ValidationError(_("That asset belongs to another customer."), code="asset_customer")
@@ -117,11 +118,15 @@ def ticket_create(
             assignee=assignee,
             created_by=created_by,
         )
-        ticket.full_clean()
+        # The related rows are the caller's objects (no existence queries needed) and the number is unique
+        # by construction (the locked counter; the unique index stays the guarantee): check the values only.
+        ticket.full_clean(exclude=["customer", "asset", "team", "assignee", "created_by"], validate_unique=False)
         ticket.save()
-        # created_at is auto_now_add; pin it to `now` so the timeline and the SLA agree.
-        Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
-        ticket.created_at = now
+        if pinned:  # created_at is auto_now_add; pin it to the caller's `now` so the timeline and the SLA agree
+            Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
+            ticket.created_at = now
+        else:  # else the row's own timestamp is `now` for the event and the SLA clocks
+            now = ticket.created_at
         event_record(ticket=ticket, actor=created_by, kind="created", now=now,
                      after={"number": ticket.number, "kind": kind, "priority": priority, "channel": channel,
                             "assignee": assignee.pk if assignee else None})

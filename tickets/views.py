@@ -2,6 +2,7 @@
 import uuid
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -76,9 +77,9 @@ def ticket_create(request):
         initial["asset"] = _int_or_none(request.GET.get("asset"))
     if request.method == "POST":
         token = (request.POST.get("client_token") or "")[:64]
-        done = request.session.get("tickets_created_tokens", {})
-        if token and token in done:  # a double-click: show the ticket the first click made
-            return redirect("tickets:created", pk=done[token])
+        done = cache.get(_created_key(request.user, token)) if token else None
+        if done:  # a double-click: show the ticket the first click made
+            return redirect("tickets:created", pk=done)
         form = TicketCreateForm(request.POST, request.FILES, customer=customer)
         if form.is_valid():
             d = form.cleaned_data
@@ -95,8 +96,7 @@ def ticket_create(request):
                 form.add_error(None, e)
             else:
                 if token:
-                    done[token] = ticket.pk
-                    request.session["tickets_created_tokens"] = dict(list(done.items())[-20:])
+                    cache.set(_created_key(request.user, token), ticket.pk, CREATED_TOKEN_SECONDS)
                 return redirect("tickets:created", pk=ticket.pk)
     else:
         form = TicketCreateForm(initial=initial, customer=customer)
@@ -104,6 +104,15 @@ def ticket_create(request):
         "form": form, "customer": customer, "contact": contact,
         "assets": list(customer.assets.all()), "today": timezone.localdate(),
     }, status=400 if request.method == "POST" else 200)
+
+
+# The form's one-time token → the ticket it made, per user, for a day. In the cache rather than the
+# session: saving the session would cost every ticket opened a transaction of its own.
+CREATED_TOKEN_SECONDS = 24 * 3600
+
+
+def _created_key(user, token: str) -> str:
+    return f"tickets:created:{user.pk}:{token}"
 
 
 def _customer_pick(request):

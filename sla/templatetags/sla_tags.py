@@ -39,3 +39,15 @@ def pct_class(pct):
     if pct is None:
         return "text-body-secondary"
     return "text-success" if pct >= 95 else ("text-warning-emphasis" if pct >= 80 else "text-danger")
+
+
+@register.simple_tag
+def ticket_clock_rows(ticket):
+    """The SLA panel's rows for a ticket (2 queries whatever the clocks and escalations): the ticket page
+    shows its deadlines in the first paint; sla:clocks serves the same panel on its own."""
+    from django.utils import timezone
+
+    from sla import selectors
+
+    now = timezone.now()
+    return [{"clock": c, **selectors.clock_state(c, now)} for c in selectors.ticket_clocks(ticket)]

@@ -49,8 +49,8 @@ def test_list_pages(n, url_name, params, role, bound, client_for, make_article, 
 def test_suggestions_panel(n, client_for, make_article, ticket, personas, django_assert_max_num_queries):
     _fill(make_article, n, ticket=ticket, personas=personas)
     client = client_for("agent")
-    # session, user, 2× permissions, ticket, links + at most two suggestion queries (selectors.ticket_suggestions)
-    with django_assert_max_num_queries(10):
+    # session, user, permissions, ticket, links + at most two suggestion queries (selectors.ticket_suggestions)
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("knowledge:ticket_suggestions", args=[ticket.pk]))
     assert response.status_code == 200 and "Printer paper jam fix" in response.content.decode()
 

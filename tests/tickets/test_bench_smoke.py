@@ -16,10 +16,13 @@ def test_bench_tickets_smoke(settings):
                  stderr=io.StringIO())
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
     assert figures["tickets"] == 120 and set(figures["cases"]) >= {"list_default", "list_status_assignee",
-                                                                   "search_common_word", "detail"}
+                                                                   "search_common_word", "detail", "detail_3",
+                                                                   "detail_50+panels", "create"}
     assert all(len(c["queries"]) == 1 for k, c in figures["cases"].items() if k != "detail")
     # numbers match the counters; a rerun reuses the data
     assert sum(TicketCounter.objects.filter(year=2098).values_list("last", flat=True)) == 120
+    samples = Ticket.objects.filter(subject__startswith="Bench detail page").count()
     call_command("bench_tickets", n=120, customers=20, requests=1, batch=50, no_explain=True,
                  stdout=io.StringIO(), stderr=io.StringIO())
-    assert Ticket.objects.count() == 120
+    assert Ticket.objects.filter(number__contains="-2098-").count() == 120
+    assert Ticket.objects.filter(subject__startswith="Bench detail page").count() == samples == 2

@@ -1,15 +1,21 @@
-"""Ticket list/search/detail at scale: `manage.py bench_tickets [--n N] [--requests R]`.
+"""Ticket list/search/detail/create at scale: `manage.py bench_tickets [--n N] [--requests R]`.
 
 Builds N tickets (default 1,000,000 on PostgreSQL, 100,000 on SQLite) with their events, in
 bulk_create batches, as a bench batch numbered in year 2098 (never collides with real numbering;
 the counters are set to match) — rerunning reuses what is there and only tops it up. Then times
 requests through Django's test Client as a signed-in agent: the list's default view, the list
-filtered by status + assignee, text searches (common word, rare word, customer name, number) and
-the detail page. Prints median/p95 ms and query counts, EXPLAIN ANALYZE of the list queries on
-PostgreSQL, and as its last line one JSON object.
+filtered by status + assignee, text searches (common word, rare word, customer name, number), the
+detail page of a random bench ticket, and of two tickets opened through the services with 3 and with
+50 replies — alone (`detail_3`) and with every panel the page loads on `hx-trigger="load"`
+(`detail_3+panels`: summed, as the side-by-side peer comparison counts it) — and staff ticket
+creation (`create`: a POST of the staff form, per ticket). Prints median/p95 ms and query counts,
+EXPLAIN ANALYZE of the list queries on PostgreSQL, and as its last line one JSON object.
 """
 import json
 import random
+import re
+import uuid
+from html import unescape
 import statistics
 import time
 from datetime import timedelta
@@ -29,6 +35,7 @@ from servicedesk.bench import claim_bench_database
 from tickets.filters import TicketFilter
 from tickets.models import Ticket, TicketCounter, TicketEvent, TicketReply
 from tickets.selectors import ticket_list_base
+from tickets.services import ticket_create, ticket_reply
 
 YEAR = 2098
 NOTE = "bench_tickets batch"
@@ -91,25 +98,30 @@ class Command(BaseCommand):
             "queue_mine": lambda i: reverse("tickets:queue"),
             "detail": lambda i: reverse("tickets:detail", args=[bench_ids[rng.randrange(len(bench_ids))]]),
         }
+        samples = {replies: self._sample_ticket(replies, cust_ids[0], me) for replies in (3, 50)}
+        for replies, pk in samples.items():
+            cases[f"detail_{replies}"] = lambda i, pk=pk: reverse("tickets:detail", args=[pk])
+            cases[f"detail_{replies}+panels"] = lambda i, pk=pk: ("panels", reverse("tickets:detail", args=[pk]))
+        create_customers = cust_ids[:500]
+        cases["create"] = lambda i: ("create", create_customers[i % len(create_customers)])
         results = {}
-        header = f"{'case':<22}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'queries':>9}"
+        header = f"{'case':<22}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'cpu ms':>8}{'queries':>9}"
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         for name, make in cases.items():
-            client.get(make(0))  # warm-up (caches, plan)
-            times, counts = [], set()
+            self._request(client, make(-1))  # warm-up (caches, plan)
+            times, cpus, counts = [], [], set()
             for i in range(requests):
-                u = make(i)
-                with CaptureQueriesContext(connection) as ctx:
-                    s = time.perf_counter()
-                    response = client.get(u)
-                    times.append((time.perf_counter() - s) * 1000)
-                assert response.status_code == 200, (u, response.status_code)
-                counts.add(len(ctx.captured_queries))
+                ms, cpu, queries = self._request(client, make(i))
+                times.append(ms)
+                cpus.append(cpu)
+                counts.add(queries)
             row = {"median_ms": round(statistics.median(times), 1), "p95_ms": round(pct(times, 95), 1),
-                   "max_ms": round(max(times), 1), "queries": sorted(counts)}
+                   "max_ms": round(max(times), 1), "cpu_ms": round(statistics.median(cpus), 1),
+                   "queries": sorted(counts)}
             results[name] = row
             self.stdout.write(f"{name:<22}{requests:>4}{row['median_ms']:>11}{row['p95_ms']:>9}{row['max_ms']:>9}"
+                              f"{row['cpu_ms']:>8}"
                               f"{'/'.join(map(str, row['queries'])):>9}")
 
         if pg and not no_explain:
@@ -131,6 +143,47 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({"bench": "tickets", "vendor": connection.vendor, "tickets": n,
                                       "customers": len(cust_ids), "requests": requests, "load_seconds": round(load_s),
                                       "cases": results}, ensure_ascii=False))
+
+    def _request(self, client, what) -> tuple[float, float, int]:
+        """One timed case (wall ms, CPU ms — steadier on a shared machine —, queries): a GET, a page with
+        its hx-trigger="load" panels (summed), or a staff create POST."""
+        if isinstance(what, str):
+            return self._timed(client, "get", what, expect=200)[:3]
+        op, arg = what
+        if op == "create":
+            data = {"customer": str(arg), "kind": "repair", "channel": "phone", "priority": "2",
+                    "subject": "Bench staff ticket", "description": "Customer phoned: error E42 after the update.",
+                    "asset": "", "client_token": uuid.uuid4().hex}
+            return self._timed(client, "post", reverse("tickets:create"), data, expect=302)[:3]
+        ms, cpu, queries, response = self._timed(client, "get", arg, expect=200)
+        for tag in re.findall(r'<[^>]*hx-trigger="load"[^>]*>', response.content.decode()):
+            m = re.search(r'hx-get="([^"]+)"', tag)
+            if m:
+                more_ms, more_cpu, more_q, _r = self._timed(client, "get", unescape(m.group(1)), expect=200,
+                                                            HTTP_HX_REQUEST="true")
+                ms, cpu, queries = ms + more_ms, cpu + more_cpu, queries + more_q
+        return ms, cpu, queries
+
+    def _timed(self, client, method, url, data=None, *, expect, **headers):
+        with CaptureQueriesContext(connection) as ctx:
+            s, c = time.perf_counter(), time.process_time()
+            response = getattr(client, method)(url, data or {}, **headers)
+            ms, cpu = (time.perf_counter() - s) * 1000, (time.process_time() - c) * 1000
+        assert response.status_code == expect, (url, response.status_code)
+        return ms, cpu, len(ctx.captured_queries), response
+
+    def _sample_ticket(self, replies, customer_id, agent) -> int:
+        """An open repair ticket opened through the services (so it has its SLA clocks and events) with
+        `replies` replies; reused on reruns."""
+        subject = f"Bench detail page, {replies} replies"
+        found = Ticket.objects.filter(subject=subject).values_list("pk", flat=True).first()
+        if found:
+            return found
+        ticket = ticket_create(customer=Customer.objects.get(pk=customer_id), kind=Ticket.Kind.REPAIR,
+                               subject=subject, description="Printer jams on every page.", created_by=agent)
+        for i in range(replies):
+            ticket_reply(ticket=ticket, author=agent, body=f"Bench reply {i}", public=i % 3 != 2)
+        return ticket.pk
 
     # --- data -----------------------------------------------------------------------------------
     def _agents(self):

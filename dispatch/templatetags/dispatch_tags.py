@@ -1,0 +1,11 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def ticket_work_orders(ticket) -> list:
+    """The ticket's work orders for its page (one query whatever their number): dispatch.selectors."""
+    from dispatch import selectors
+
+    return list(selectors.ticket_workorders(ticket=ticket))
