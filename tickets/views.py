@@ -1,4 +1,5 @@
 """Thin views: form → service → message + redirect. Each action the page offers is its own POST."""
+import logging
 import uuid
 
 from django.contrib import messages
@@ -40,6 +41,8 @@ from .models import Complaint, Ticket
 
 S = Ticket.Status
 
+logger = logging.getLogger(__name__)
+
 
 def _int_or_none(value):
     try:
@@ -77,7 +80,7 @@ def ticket_create(request):
         initial["asset"] = _int_or_none(request.GET.get("asset"))
     if request.method == "POST":
         token = (request.POST.get("client_token") or "")[:64]
-        done = cache.get(_created_key(request.user, token)) if token else None
+        done = _created_ticket(request.user, token) if token else None
         if done:  # a double-click: show the ticket the first click made
             return redirect("tickets:created", pk=done)
         form = TicketCreateForm(request.POST, request.FILES, customer=customer)
@@ -96,7 +99,7 @@ def ticket_create(request):
                 form.add_error(None, e)
             else:
                 if token:
-                    cache.set(_created_key(request.user, token), ticket.pk, CREATED_TOKEN_SECONDS)
+                    _created_remember(request.user, token, ticket.pk)
                 return redirect("tickets:created", pk=ticket.pk)
     else:
         form = TicketCreateForm(initial=initial, customer=customer)
@@ -113,6 +116,22 @@ CREATED_TOKEN_SECONDS = 24 * 3600
 
 def _created_key(user, token: str) -> str:
     return f"tickets:created:{user.pk}:{token}"
+
+
+# The guard is a nicety; intake is not. With the cache (Redis) down, a ticket is still opened.
+def _created_ticket(user, token: str):
+    try:
+        return cache.get(_created_key(user, token))
+    except Exception:
+        logger.warning("ticket create: cache unavailable, double-click guard skipped", exc_info=True)
+        return None
+
+
+def _created_remember(user, token: str, pk: int) -> None:
+    try:
+        cache.set(_created_key(user, token), pk, CREATED_TOKEN_SECONDS)
+    except Exception:
+        logger.warning("ticket create: cache unavailable, double-click guard not recorded", exc_info=True)
 
 
 def _customer_pick(request):

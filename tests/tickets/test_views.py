@@ -314,3 +314,19 @@ def test_attachment_download_is_permission_checked(client_for, ticket_factory, p
     assert "attachment" in response["Content-Disposition"]
     assert client_for("technician").get(url).status_code == 403
     assert url in client_for("agent").get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+
+
+def test_create_still_opens_the_ticket_when_the_cache_is_down(client_for, customer_factory, personas, settings):
+    # given Redis (the cache) unreachable: the double-click guard lives there
+    customer = customer_factory(name="李雷")
+    client = client_for("frontdesk")
+    url = reverse("tickets:create") + f"?customer={customer.pk}"
+    token = re.search(r'name="client_token" value="([0-9a-f]+)"', client.get(url).content.decode()).group(1)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    # when the front desk opens a ticket
+    response = client.post(url, {"customer": customer.pk, "kind": "repair", "channel": "phone", "priority": 2,
+                                 "subject": "No hot water", "description": "", "client_token": token})
+    # then it is opened all the same (only the guard is skipped)
+    ticket = Ticket.objects.get(customer=customer)
+    assert response.status_code == 302 and response["Location"] == reverse("tickets:created", args=[ticket.pk])
