@@ -2,8 +2,10 @@
 ticket, "mark all read", the daily digest."""
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -103,6 +105,9 @@ def test_role_defaults_differ_where_sensible(personas):
     assert dict(preferences.kinds_for(personas.technician)).keys() == {"job_offer", "general"}
 
 
+# 08:00 in the department's zone: "an hour later" must still be the same local day (run at 23:30
+# Shanghai time, the last assertion below saw tomorrow's digest go — rightly).
+@time_machine.travel(datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
 def test_the_daily_digest_goes_once_per_person_per_day_in_their_language(personas):
     sup = speaks(personas.supervisor, "zh-hans")
     preferences.preferences_save(user=sup, channels={"knowledge_review": "digest"})
