@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -13,25 +15,13 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    role = lazy_once(lambda: primary_role(user))
+    role = functools.cache(lambda: primary_role(user))  # asked up to twice per page, read once
     return {
         "nav_role": role,
         "nav_role_label": lambda: ROLE_LABELS.get(role(), ""),
         # Lazy: one query, only when the layout renders the bell. Counts bell lines (one per ticket).
         "nav_unread_count": lambda: bell_unread_count(user),
     }
-
-
-def lazy_once(fn):
-    """fn() computed on the first call only (the layout may ask several times)."""
-    box = []
-
-    def get():
-        if not box:
-            box.append(fn())
-        return box[0]
-
-    return get
 
 
 def public_service(request):

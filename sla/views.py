@@ -24,11 +24,10 @@ from .models import BusinessCalendar, CalendarDay, SLAClock, SLAPolicy, Target
 
 @perm_required("sla.view_slaclock", "tickets.view_ticket")  # a panel of the ticket page: the page's access too
 def ticket_clocks(request, ticket_id):
-    """The SLA panel of the ticket page, lazy-loaded by htmx (3 queries whatever the history)."""
+    """The ticket page's SLA panel on its own (the page renders it in place): 3 queries whatever the history."""
     ticket = get_object_or_404(Ticket.objects.only("id", "number", "status"), pk=ticket_id)
     now = timezone.now()
-    clocks = selectors.ticket_clocks(ticket)
-    rows = [{"clock": c, **selectors.clock_state(c, now)} for c in clocks]
+    rows = selectors.ticket_clock_rows(ticket, now)
     return render(request, "sla/_ticket_clocks_panel.html", {
         "ticket": ticket, "rows": rows, "now": now, "reapply_form": ReapplyForm(),
     })

@@ -43,11 +43,7 @@ def pct_class(pct):
 
 @register.simple_tag
 def ticket_clock_rows(ticket):
-    """The SLA panel's rows for a ticket (2 queries whatever the clocks and escalations): the ticket page
-    shows its deadlines in the first paint; sla:clocks serves the same panel on its own."""
-    from django.utils import timezone
-
+    """The SLA panel's rows for the ticket page (sla.selectors.ticket_clock_rows)."""
     from sla import selectors
 
-    now = timezone.now()
-    return [{"clock": c, **selectors.clock_state(c, now)} for c in selectors.ticket_clocks(ticket)]
+    return selectors.ticket_clock_rows(ticket)
