@@ -129,9 +129,10 @@ class Ticket(TimeStampedModel):
                 condition=models.Q(assignee__isnull=True, status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
             ),
             # The ticket list's default view (open tickets, newest first) and "open tickets of one
-            # agent": read in page order straight from the index, on SQLite and PostgreSQL, with or
-            # without planner statistics (the list reads a page of ids from this table alone, then
-            # the rows by id; see tickets.selectors.slice_page).
+            # agent": PostgreSQL reads the page in order straight from these (the list reads a page of
+            # ids from this table alone, then the rows by id; see tickets.selectors.slice_page).
+            # SQLite's planner does not pick a partial index unasked: it sorts the open tickets' ids
+            # from ticket_status_idx instead (index-only, ~4 ms at 100,000 tickets).
             models.Index(
                 fields=["-created_at", "-id"], name="ticket_open_new_idx",
                 condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
