@@ -102,6 +102,14 @@ class Ticket(TimeStampedModel):
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        # The SLA sweep raises priorities in set-based UPDATEs (tickets_raise_priority_for_breach):
+        # "never past urgent" is held by the database too, and so are the status and priority values.
+        constraints = [
+            models.CheckConstraint(condition=models.Q(priority__gte=0, priority__lte=3), name="ticket_priority_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting",
+                                                                  "resolved", "closed", "reopened", "cancelled"]),
+                                   name="ticket_status_valid"),
+        ]
         permissions = [
             ("reply_ticket", _("Can reply to customers on a ticket")),
             ("work_ticket", _("Can work tickets (status, notes, priority, resolution)")),

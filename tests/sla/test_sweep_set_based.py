@@ -138,3 +138,14 @@ def test_two_breaches_of_a_ticket_that_reassigns_hand_it_to_the_supervisor_once(
     kinds = list(TicketEvent.objects.filter(ticket=ticket, kind__in=["priority", "assigned"]).order_by("id")
                  .values_list("kind", flat=True))
     assert kinds == ["priority", "priority", "assigned"]
+
+
+def test_the_database_holds_never_past_urgent(open_ticket):
+    # the sweep's set-based UPDATE computes the new priority in Python; the check constraint holds the rule
+    from django.db import IntegrityError, transaction
+
+    ticket = open_ticket(priority=0, now=at(2026, 11, 24, 9))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(priority=-1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(status="lost")
