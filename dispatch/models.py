@@ -284,6 +284,10 @@ class WorkOrder(models.Model):
             models.Index(
                 fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="wo_next_check_idx"
             ),
+            # The reports' job figures: created by reports migration 0002 as raw SQL, declared here since
+            # dispatch 0004 so SQLite's table rebuilds keep them (see tickets.models.Ticket.Meta).
+            models.Index(fields=["signed_at"], name="reports_wo_signed_idx"),
+            models.Index(fields=["asset", "created_at"], name="reports_wo_asset_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(window_end__gte=models.F("window_start")), name="wo_window_ordered"),

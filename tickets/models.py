@@ -154,6 +154,17 @@ class Ticket(TimeStampedModel):
                 fields=["-created_at"], name="ticket_unassigned_idx",
                 condition=models.Q(assignee__isnull=True, status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
             ),
+            # The reports' period figures (reports/selectors.py): created by reports migrations 0002–0005
+            # as raw SQL, declared here since tickets 0011 so that SQLite's table rebuilds (any
+            # AlterField or constraint change) recreate them — a rebuild keeps only declared indexes.
+            models.Index(fields=["first_response_at", "created_at"], name="reports_ticket_fr_created_idx"),
+            # backlog at a moment: both branches index ranges, every condition inside the index
+            models.Index(fields=["resolved_at", "created_at", "closed_at", "status"], name="reports_ticket_res_cover_idx"),
+            models.Index(fields=["closed_at"], name="reports_ticket_closed_idx"),
+            models.Index(fields=["created_at", "id"], condition=models.Q(kind="complaint"),
+                         name="ticket_complaint_created_idx"),
+            models.Index(fields=["resolved_at"], condition=models.Q(fault_cause__isnull=False),
+                         name="ticket_fault_resolved_idx"),
         ]
 
     def __str__(self):
