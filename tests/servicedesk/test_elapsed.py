@@ -18,6 +18,9 @@ PAIRS = [
     (datetime(2026, 10, 1, 8, 0, 0, 999999, tzinfo=UTC), datetime(2026, 10, 1, 8, 0, 1, tzinfo=UTC)),
     (datetime(2026, 10, 1, 23, 59, 59, 1, tzinfo=UTC), datetime(2026, 10, 4, 0, 0, 0, 999998, tzinfo=UTC)),
     (datetime(2025, 12, 31, 23, 0, tzinfo=UTC), datetime(2026, 3, 1, 1, 2, 3, 4, tzinfo=UTC)),
+    # a quarter-century apart (julianday's double, rounded to whole seconds, must still be exact) and backwards
+    (datetime(2001, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(2026, 6, 30, 23, 59, 59, 500000, tzinfo=UTC)),
+    (datetime(2026, 6, 30, 23, 59, 59, 500000, tzinfo=UTC), datetime(2026, 6, 30, 12, 0, 0, 1, tzinfo=UTC)),
 ]
 
 
