@@ -117,9 +117,12 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the Celery worker write at the same time: WAL lets readers go on,
     # IMMEDIATE makes a writing transaction take the lock up front instead of failing midway.
+    # mmap_size: each request opens a fresh connection (cold page cache); reading the file through
+    # a memory map instead of read() calls took the monthly report 190 → 170 ms and a one-word search
+    # 170 → 96 ms at 100,000 tickets (issue 14). Only the address space is reserved, not memory.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
