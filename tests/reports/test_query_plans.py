@@ -45,7 +45,9 @@ def test_sla_compliance_reads_the_rollup_and_the_running_clock_index():
     live = _unswept_missed(start=date(2026, 11, 1), end=date(2026, 11, 30), now=timezone.now())
     assert "sla_clock_running_idx" in plan(live.values("target").annotate(n=Count("id")).order_by())
     rolled = SLADailyCompliance.objects.filter(day__gte=date(2026, 11, 1), day__lte=date(2026, 11, 30))
-    assert "USING INDEX" in plan(rolled.values("target").annotate(n=Sum("decided")).order_by())  # the (day, …) key
+    # the counts come from sla_daily_cover_idx alone (day, target, team, decided, met): no row lookups
+    assert "USING COVERING INDEX sla_daily_cover_idx" in plan(
+        rolled.values("day", "target").annotate(n=Sum("decided"), m=Sum("met")).order_by())
     with connection.cursor() as c:
         c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'reports_slaclock_decided_idx'")
         assert c.fetchone() == (0,)
