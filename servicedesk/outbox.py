@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .bulk import insert_many
 from .models import OutboxMessage
 from .queue import enqueue_on_commit
 
@@ -114,7 +115,7 @@ def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None
     if not rows:
         return []
     with transaction.atomic():
-        created = OutboxMessage.objects.bulk_create(rows)
+        created = insert_many(rows)
         ids = [row.pk for row in created if row.pk]
         if ids:
             from .tasks import outbox_deliver_task

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from . import preferences
+from .bulk import insert_many
 from .models import Notification, OutboxMessage
 
 
@@ -23,7 +24,7 @@ def notify_many(items: Iterable, *, email: bool = False, kind: str = "", group: 
     # Issue 11 (items 4, 6): language, channel and group per recipient — servicedesk/preferences.py.
     rows = preferences.notification_rows(items, email=email, kind=kind, group=group)
     with transaction.atomic():
-        created = Notification.objects.bulk_create(rows)
+        created = insert_many(rows)
         if email:
             from .outbox import Outgoing, outbox_add_many
 

@@ -309,8 +309,27 @@ class _Recipients:
     def __init__(self):
         self._managers = None
         self._supervisors = None
+        self._teams = None
+        self._users = {}
         self.url_pattern = None
         self.texts = {}
+
+    def attach(self, tickets) -> None:
+        """Give each ticket its team (with supervisor) and assignee from objects read once per sweep:
+        a handful of teams and staff serve thousands of tickets (a join per ticket built three more
+        model instances each, a fifth of the sweep's Python time at 9,000 breaches)."""
+        from servicedesk.models import Team
+
+        if self._teams is None or any(t.team_id and t.team_id not in self._teams for t in tickets):
+            self._teams = {team.pk: team for team in Team.objects.select_related("supervisor")}
+        missing = {t.assignee_id for t in tickets if t.assignee_id and t.assignee_id not in self._users}
+        if missing:
+            self._users.update({u.pk: u for u in get_user_model().objects.filter(pk__in=missing)})
+        for ticket in tickets:
+            if ticket.team_id:
+                ticket.team = self._teams[ticket.team_id]
+            if ticket.assignee_id:
+                ticket.assignee = self._users[ticket.assignee_id]
 
     def _group(self, name):
         return list(get_user_model().objects.filter(groups__name=name, is_active=True).order_by("pk"))
@@ -470,12 +489,13 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
         busy_before = result.skipped_busy
         # Lock their tickets too, without waiting (see module doc): busy ones wait for the next sweep.
         ticket_ids = {c.ticket_id for c in claimed}
+        # Long texts are never read here (the notifications quote the number): not loaded.
         tickets = {
             t.pk: t
-            for t in Ticket.objects.filter(pk__in=ticket_ids)
-            .select_related("team__supervisor", "assignee")
+            for t in Ticket.objects.filter(pk__in=ticket_ids).defer("description", "solution")
             .select_for_update(skip_locked=True, of=("self",))
         }
+        recipients.attach(tickets.values())
         plans: list[tuple[SLAClock, list[tuple[int, datetime]]]] = []
         pushed: list[SLAClock] = []
         for clock in claimed:
@@ -581,12 +601,17 @@ def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result,
             result.failed += 1
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget: float = 45.0,
+SWEEP_BATCH = 500
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH, time_budget: float = 45.0,
               fail_after: int | None = None) -> SweepResult:
     """Fire every warning and escalation that is due (domain.md §4), exactly once.
 
     Batches of `batch_size` due clocks, each batch in its own transaction, until nothing is due or
-    `time_budget` seconds are spent (the next beat tick continues). Events are stamped with their
+    `time_budget` seconds are spent (the next beat tick continues). 500 a batch: each commit costs
+    about as much as 100 rows of work (9,000 breaches on SQLite: 5.6 s at 200, 4.6 s at 500), and a
+    batch still holds SQLite's write lock for only a quarter of a second or so (PostgreSQL locks rows). Events are stamped with their
     scheduled moment, so a catch-up after downtime records the true history. `fail_after` exists for
     the crash test: raise (as a dying worker would) once that many rows have been processed.
     """

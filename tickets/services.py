@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from servicedesk.bulk import insert_many
 from servicedesk.numbering import next_in_sequence
 
 from . import selectors, signals
@@ -378,7 +379,7 @@ def tickets_raise_priority_for_breach(*, tickets: list[Ticket], reasons: dict[in
                                      f"were not at priority {old} (not locked by the caller?)")
             for t in group:
                 t.priority, t.version, t.updated_at = new, t.version + 1, updated_at
-        TicketEvent.objects.bulk_create(events)
+        insert_many(events)
         for (old, new), group in moves.items():
             for t in group:
                 signals.ticket_changed.send(sender=Ticket, ticket=t, field="priority", before=old, after=new, now=now)
