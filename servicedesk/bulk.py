@@ -19,7 +19,16 @@ from django.utils import timezone
 def _adapter(field):
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        # A batch stamps most rows with the same moment: adapt each distinct value once.
+        seen = {}
+
+        def adapt(value):
+            got = seen.get(value)
+            if got is None:
+                got = seen[value] = ops.adapt_datetimefield_value(value)
+            return got
+
+        return adapt
     if isinstance(field, (models.CharField, models.TextField)):
         # plain str as is; anything else (a lazy translation, a choices member) the field's way
         return lambda value, f=field: value if type(value) is str else f.get_db_prep_save(value, connection)

@@ -290,10 +290,10 @@ def _insert_escalations(rows: list[tuple[int, str, datetime, bool]], now: dateti
     table = SLAEscalation._meta.db_table
     ops = connection.ops
     values, params = [], []
+    fired_at = ops.adapt_datetimefield_value(now)
     for clock_id, level, scheduled, notified in rows:
         values.append("(%s, %s, %s, %s, %s)")
-        params += [clock_id, level, ops.adapt_datetimefield_value(scheduled), ops.adapt_datetimefield_value(now),
-                   notified]
+        params += [clock_id, level, ops.adapt_datetimefield_value(scheduled), fired_at, notified]
     sql = (
         f"INSERT INTO {table} (clock_id, level, scheduled_for, fired_at, notified) VALUES {', '.join(values)} "
         f"ON CONFLICT (clock_id, level) DO NOTHING RETURNING clock_id, level"
@@ -376,15 +376,17 @@ def _message(level: str, clock: SLAClock):
     """The text, untranslated: notify_many renders it in each recipient's language (issue 11 item 6)."""
     from servicedesk.preferences import Message
 
-    ticket = clock.ticket
     deadline = timezone.localtime(clock.deadline).strftime("%Y-%m-%d %H:%M")
-    if level == SLAEscalation.Level.WARNING:
-        text = gettext_lazy("SLA warning: %(number)s %(target)s is due at %(deadline)s.")
-    elif level == SLAEscalation.Level.BREACH:
-        text = gettext_lazy("SLA breached: %(number)s %(target)s was due at %(deadline)s. Escalated to you.")
-    else:
-        text = gettext_lazy("SLA level 2: %(number)s %(target)s is far overdue (due %(deadline)s).")
-    return Message(text, {"number": ticket.number, "target": Target(clock.target).label, "deadline": deadline})
+    return Message(_LEVEL_TEXT[level], {"number": clock.ticket.number, "target": _TARGET_LABEL[clock.target],
+                                        "deadline": deadline})
+
+
+_LEVEL_TEXT = {
+    SLAEscalation.Level.WARNING: gettext_lazy("SLA warning: %(number)s %(target)s is due at %(deadline)s."),
+    SLAEscalation.Level.BREACH: gettext_lazy("SLA breached: %(number)s %(target)s was due at %(deadline)s. Escalated to you."),
+    SLAEscalation.Level.LEVEL2: gettext_lazy("SLA level 2: %(number)s %(target)s is far overdue (due %(deadline)s)."),
+}
+_TARGET_LABEL = dict(Target.choices)  # lazy labels, rendered in each recipient's language
 
 
 # The kind of each level, for the recipient's channel preference (servicedesk/preferences.py).
