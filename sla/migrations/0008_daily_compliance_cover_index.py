@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='sladailycompliance',
-            index=models.Index(fields=['day', 'target', 'team', 'decided', 'met'], name='sla_daily_cover_idx'),
+            index=models.Index(fields=['day', 'target', 'kind', 'tier', 'channel', 'team', 'agent', 'decided', 'met'], name='sla_daily_cover_idx'),
         ),
     ]
