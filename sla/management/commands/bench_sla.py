@@ -389,7 +389,7 @@ class Command(BaseCommand):
         url = reverse("sla:dashboard")
         from django.core.cache import cache
 
-        client.get(reverse("sla:policies"))  # warm templates, permissions and URL resolver first
+        client.get(url)  # warm templates, permissions and URL resolver first (a page the supervisor may open)
         cache.delete_pattern("sla:dashboard:*") if hasattr(cache, "delete_pattern") else cache.clear()
         times, queries, cold = [], None, None
         for i in range(4):
