@@ -16,15 +16,18 @@ from collections.abc import Sequence
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+
 def _adapter(field):
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
         # A batch stamps most rows with the same moment: adapt each distinct value once.
         seen = {}
 
-        def adapt(value):
+        def adapt(value, f=field):
             got = seen.get(value)
             if got is None:
+                if getattr(value, "tzinfo", None) is None:
+                    return f.get_db_prep_save(value, connection)  # naive or a date: the field's own rules
                 got = seen[value] = ops.adapt_datetimefield_value(value)
             return got
 
@@ -50,9 +53,8 @@ def insert_many(objs: Sequence[models.Model]) -> list[models.Model]:
     now = timezone.now()
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for obj in objs:
-                if getattr(obj, f.attname) is None or f.auto_now:
-                    setattr(obj, f.attname, now)
+            for obj in objs:  # as pre_save(add=True) does: the moment of the insert, whatever was set
+                setattr(obj, f.attname, now)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     adapters = [(f.attname, _adapter(f)) for f in fields]
     returning = connection.features.can_return_rows_from_bulk_insert

@@ -66,3 +66,16 @@ def test_insert_many_chunks_past_the_parameter_limit(personas):
     assert list(Notification.objects.filter(pk__in=[m.pk for m in made]).order_by("pk").values_list("message", flat=True)) \
         == [f"m{i}" for i in range(n)]
     assert insert_many([]) == []
+
+
+def test_insert_many_treats_a_naive_moment_as_the_field_does(customer_factory, personas, settings):
+    from datetime import datetime as naive_datetime
+
+    ticket = ticket_create(customer=customer_factory(), kind="repair", subject="Printer jams", created_by=personas.frontdesk)
+    naive = naive_datetime(2026, 11, 3, 16, 30)  # read in the default zone (Asia/Shanghai), with Django's warning
+    with pytest.warns(RuntimeWarning):
+        ours = insert_many([TicketEvent(ticket=ticket, kind="note", created_at=naive)])[0]
+    with pytest.warns(RuntimeWarning):
+        theirs = TicketEvent.objects.bulk_create([TicketEvent(ticket=ticket, kind="note", created_at=naive)])[0]
+    assert TicketEvent.objects.get(pk=ours.pk).created_at == TicketEvent.objects.get(pk=theirs.pk).created_at \
+        == datetime(2026, 11, 3, 8, 30, tzinfo=dt_timezone.utc)
