@@ -119,7 +119,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE makes a writing transaction take the lock up front instead of failing midway.
     # mmap_size: each request opens a fresh connection (cold page cache); reading the file through
     # a memory map instead of read() calls took the monthly report 190 → 170 ms and a one-word search
-    # 170 → 96 ms at 100,000 tickets (issue 14). Only the address space is reserved, not memory.
+    # 170 → 96 ms at 100,000 tickets (issue 14). The map is address space over the page cache: a
+    # process's RSS counts the file pages it touched (shared, reclaimable), not memory it owns.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;",
