@@ -410,7 +410,8 @@ class SLADailyCompliance(models.Model):
         # Every compliance read (the reports, the SLA dashboard's figures and breakdowns, the report
         # e-mails) is a day range grouped by some of the dimensions: answered from this index alone.
         # The key above needs a row lookup per cell for the counts: at 100,000 tickets on SQLite, two
-        # months by day and target 30 → 7 ms, a month by every dimension 45 → 20 ms.
+        # months by day and target 30 → 7 ms, a month by every dimension 45 → 20 ms. The key stays:
+        # the rollup's upsert (ON CONFLICT) needs a unique index on exactly its columns.
         indexes = [models.Index(fields=["day", "target", "kind", "tier", "channel", "team", "agent", "decided", "met"],
                                 name="sla_daily_cover_idx")]
 

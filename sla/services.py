@@ -613,8 +613,9 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH, tim
     Batches of `batch_size` due clocks, each batch in its own transaction, until nothing is due or
     `time_budget` seconds are spent (the next beat tick continues). 500 a batch: each commit costs
     about as much as 100 rows of work (9,000 breaches on SQLite: 5.6 s at 200, 4.6 s at 500), and a
-    batch still holds SQLite's write lock for only a quarter of a second or so (PostgreSQL locks rows). Events are stamped with their
-    scheduled moment, so a catch-up after downtime records the true history. `fail_after` exists for
+    batch still holds SQLite's write lock for only a quarter of a second or so (PostgreSQL locks
+    rows). Events are stamped with their scheduled moment, so a catch-up after downtime records the
+    true history. `fail_after` exists for
     the crash test: raise (as a dying worker would) once that many rows have been processed.
     """
     now = now or timezone.now()
