@@ -11,6 +11,12 @@ from django.db import migrations, models
 
 RENAMED = [("reports_ticket_complaint_created_idx", "ticket_complaint_created_idx"),
            ("reports_ticket_fault_resolved_idx", "ticket_fault_resolved_idx")]
+# Their definitions as reports 0005 and 0003 wrote them: SQLite cannot rename an index, so the way
+# back recreates the old names.
+OLD_SQL = {
+    "reports_ticket_complaint_created_idx": "ON tickets_ticket (created_at, id) WHERE kind = 'complaint'",
+    "reports_ticket_fault_resolved_idx": "ON tickets_ticket (resolved_at) WHERE fault_cause_id IS NOT NULL",
+}
 
 INDEXES = [
     models.Index(fields=["first_response_at", "created_at"], name="reports_ticket_fr_created_idx"),
@@ -39,9 +45,12 @@ def create_missing(apps, schema_editor):
 
 def rename_back(apps, schema_editor):
     # Reports 0002–0005 own the indexes on the way down: give back their names, drop nothing else.
-    if schema_editor.connection.vendor == "postgresql":
-        for old, new in RENAMED:
+    for old, new in RENAMED:
+        if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f"ALTER INDEX IF EXISTS {new} RENAME TO {old};")
+        else:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {new};")
+            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {old} {OLD_SQL[old]};")
 
 
 class Migration(migrations.Migration):
