@@ -96,6 +96,14 @@ class Customer(TimeStampedModel):
         related_name="owned_customers",
     )
 
+    # Issue 15: a customer who registered themselves through the online request form is "unverified"
+    # until the front desk confirms the record (or merges it into the one already on file).
+    self_registered = models.BooleanField(_("self-registered online"), default=False)
+    is_verified = models.BooleanField(_("verified by staff"), default=True)
+    # "Stop non-essential messages" (the stop link, or a reply of TD): progress messages are not sent;
+    # the acknowledgement and answers to the customer's own messages still are.
+    progress_messages_stopped = models.BooleanField(_("progress messages stopped"), default=False)
+
     # A merged duplicate stays as a tombstone so old links still lead to the survivor.
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -395,6 +395,7 @@ def offer_accept(*, offer: Offer, user, now: datetime | None = None) -> WorkOrde
         wo.save(update_fields=["status", "accepted_at", "updated_at"])
         _event(wo, user, "accepted", now)
         _refresh_next_check(wo)
+        signals.workorder_booked.send(sender=WorkOrder, work_order=wo, now=now)
     return wo
 
 

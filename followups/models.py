@@ -82,6 +82,7 @@ class Callback(models.Model):
         MANUAL = "manual", _("Scheduled by hand")
         SURVEY_LOW_SCORE = "survey_low_score", _("Low survey score")
         CALLBACK_PROBLEM = "callback_problem", _("Problem raised in a callback")
+        CUSTOMER_REQUEST = "customer_request", _("Asked for by the customer online")
 
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("callback status", "Pending")

@@ -93,6 +93,7 @@ class Outgoing:
     subject: str = ""
     html: str = ""
     source: object = None  # a model instance: its delivery state is read from the outbox row
+    send_after: datetime | None = None  # held until then (customers' quiet hours); None: at once
 
 
 def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None) -> list[OutboxMessage]:
@@ -110,13 +111,14 @@ def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None
         rows.append(OutboxMessage(
             kind=m.kind, channel=m.channel, to=m.to[:254], subject=m.subject[:200], body=m.body, html=m.html,
             source_type=source_type, source_id=source_id, idempotency_key=uuid.uuid4().hex,
-            status=Status.PENDING, next_attempt_at=now, created_at=now,
+            status=Status.PENDING, next_attempt_at=max(now, m.send_after) if m.send_after else now, created_at=now,
         ))
     if not rows:
         return []
     with transaction.atomic():
         created = insert_many(rows)
-        ids = [row.pk for row in created if row.pk]
+        # A held message is left to the sweep, which finds it through outbox_due_idx when it is due.
+        ids = [row.pk for row in created if row.pk and row.next_attempt_at <= now]
         if ids:
             from .tasks import outbox_deliver_task
 

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     # After the areas whose demo data moves tickets: its demo loader runs the SLA sweep last.
     "sla",
     "reports",
+    # The customer's door (issue 15): after sla, so an acknowledgement reads clocks already started.
+    "portal",
     # accounts: sign-in protection. axes = failed sign-in lockout, django_otp = two-step sign-in. Listed
     # before django.contrib so their permissions exist when the roles are synced (after the last app).
     "axes",

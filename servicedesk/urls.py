@@ -39,6 +39,7 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("notifications/preferences/", views.notification_preferences, name="notification_preferences"),
     path("customers/", include("customers.urls")),
+    path("", include("portal.urls")),
     path("admin/", admin.site.urls),
 ]
 

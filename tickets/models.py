@@ -281,12 +281,15 @@ class TicketReply(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed, will retry")
         GAVE_UP = "gave_up", _("Failed")
+        RECEIVED = "received", _("From the customer")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
                                related_name="+")
     body = models.TextField(_("text"), max_length=20000)
     public = models.BooleanField(_("public"), default=True)
+    # Written by the customer on their status page (issue 15): `author` is then the portal's system account.
+    from_customer = models.BooleanField(_("from the customer"), default=False)
     # A double-click posts the same token twice: the unique constraint keeps one reply.
     client_token = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("at"))

@@ -26,6 +26,27 @@ EVENT_LABELS = {
     "complaint_solution_sent": gettext_lazy("sent the result to the customer"),
     "complaint_return_visit": gettext_lazy("recorded the return visit"),
     "complaint_stage": gettext_lazy("complaint stage"),
+    # The customer's door (portal): messages to the customer and what the customer did on the status page.
+    "message_to_customer": gettext_lazy("message to the customer"),
+    "customer_reply": gettext_lazy("wrote on the status page"),
+    "customer_callback_request": gettext_lazy("asked for a call back"),
+    "customer_confirmed": gettext_lazy("confirmed it is fixed"),
+    "customer_stopped_messages": gettext_lazy("stopped progress messages"),
+    "complaint_opened": gettext_lazy("a complaint was opened about this ticket"),
+    "about_ticket": gettext_lazy("opened about an earlier ticket"),
+    "status_link_revoked": gettext_lazy("replaced the customer's status link"),
+}
+CUSTOMER_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages"}
+MESSAGE_OUTCOMES = {
+    "queued": gettext_lazy("queued"),
+    "held": gettext_lazy("held until quiet hours end"),
+    "stopped": gettext_lazy("not sent: the customer stopped progress messages"),
+    "no_address": gettext_lazy("not sent: no mobile or e-mail"),
+}
+MESSAGE_EVENTS = {
+    "ack": gettext_lazy("acknowledgement"), "visit_booked": gettext_lazy("visit booked"),
+    "visit_reminder": gettext_lazy("visit reminder"), "waiting": gettext_lazy("waiting for the customer"),
+    "resolved": gettext_lazy("resolved"),
 }
 FIELD_LABELS = {
     "subject": gettext_lazy("Subject"), "description": gettext_lazy("Description"),
@@ -84,6 +105,13 @@ def event_change(ev, users):
         return f"{Ticket.Priority(ev.before).label} → {Ticket.Priority(ev.after).label}"
     if ev.kind in ("assigned", "taken"):
         return f"{_user(users, (ev.before or {}).get('assignee'))} → {_user(users, (ev.after or {}).get('assignee'))}"
+    if ev.kind == "message_to_customer" and isinstance(ev.after, dict):
+        what = MESSAGE_EVENTS.get(ev.after.get("event"), ev.after.get("event", ""))
+        outcome = MESSAGE_OUTCOMES.get(ev.after.get("outcome"), ev.after.get("outcome", ""))
+        by = {"sms": _("SMS"), "email": _("e-mail")}.get(ev.after.get("channel"), "")
+        return f"{what} · {outcome}" + (f" ({by})" if by else "")
+    if ev.kind in ("complaint_opened", "about_ticket") and isinstance(ev.after, dict):
+        return ev.after.get("complaint") or ev.after.get("ticket") or ""
     if ev.kind == "changed":
         label = FIELD_LABELS.get(ev.field, ev.field)
         if ev.field == "channel":

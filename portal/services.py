@@ -1,0 +1,313 @@
+"""Writes for the customer's door (issue 15): status links, messages to customers, the customer's own actions.
+
+Every message to a customer is an outbox row written in the transaction of its cause
+(servicedesk/outbox.py): it exists exactly when the cause does and is delivered once, later if the
+broker or the gateway is down. Customers have no account: what they do through a status link is
+recorded as done by the portal's system account (``portal_user``), with the customer named on it.
+"""
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, gettext_lazy
+
+from tickets.models import Ticket, TicketReply
+
+from . import messages, selectors
+from .models import MessageEvent, PortalSettings, TicketAccess
+
+PORTAL_USERNAME = "portal"
+MESSAGE_KIND = "portal.{event}"
+
+
+class PortalLinkError(Exception):
+    """The link is forged, mistyped, revoked or expired. The page is the same for all of them."""
+
+
+def portal_user():
+    """The system account that customers' own actions are recorded under. It cannot sign in."""
+    User = get_user_model()
+    user = User.objects.filter(username=PORTAL_USERNAME).first()
+    if user is None:
+        user, _created = User.objects.get_or_create(
+            username=PORTAL_USERNAME, defaults={"first_name": "网上服务", "is_active": False})
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+# --- status links ------------------------------------------------------------------------------
+def _b36(n: int) -> str:
+    chars = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = chars[r] + out
+        if not n:
+            return out
+
+
+def status_token(ticket: Ticket, *, now: datetime | None = None) -> str:
+    """``<ticket id in base 36>-<secret>``: short enough for an SMS, unguessable (96 random bits).
+
+    The secret is per ticket and stored (TicketAccess): changing the id in a link gives a different
+    ticket whose secret the link does not carry. ``status_links_revoke`` replaces the secret.
+    """
+    access = TicketAccess.objects.filter(ticket_id=ticket.pk).first()
+    if access is None:
+        access, _created = TicketAccess.objects.get_or_create(
+            ticket_id=ticket.pk, defaults={"nonce": secrets.token_urlsafe(12), "created_at": now or timezone.now()})
+    return f"{_b36(ticket.pk)}-{access.nonce}"
+
+
+def status_link(ticket: Ticket, *, now: datetime | None = None) -> str:
+    base = getattr(settings, "SITE_URL", "") or "http://127.0.0.1:8000"
+    return base.rstrip("/") + reverse("portal:status", args=[status_token(ticket, now=now)])
+
+
+def status_links_revoke(*, ticket: Ticket, actor, now: datetime | None = None) -> None:
+    """A new secret: every link sent so far stops working (a link forwarded to the wrong person)."""
+    from tickets.services import event_record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        TicketAccess.objects.update_or_create(ticket_id=ticket.pk, defaults={
+            "nonce": secrets.token_urlsafe(12), "created_at": now})
+        event_record(ticket=ticket, actor=actor, kind="status_link_revoked", now=now)
+
+
+def ticket_for_token(token: str, *, now: datetime | None = None) -> Ticket:
+    """The ticket a status link opens, or PortalLinkError (forged, revoked or expired alike)."""
+    now = now or timezone.now()
+    head, sep, nonce = (token or "").partition("-")
+    if not sep or not head.isalnum() or len(head) > 12 or not nonce or len(nonce) > 32:
+        raise PortalLinkError
+    try:
+        pk = int(head, 36)
+    except ValueError:
+        raise PortalLinkError from None
+    access = TicketAccess.objects.filter(ticket_id=pk).select_related("ticket", "ticket__customer").first()
+    if access is None or not secrets.compare_digest(access.nonce.encode(), nonce.encode()):
+        raise PortalLinkError
+    ticket = access.ticket
+    if selectors.link_expired(ticket, now=now):
+        raise PortalLinkError
+    return ticket
+
+
+# --- messages to customers ---------------------------------------------------------------------
+def _in_quiet_hours(moment: datetime, cfg: PortalSettings) -> datetime | None:
+    """When quiet hours end, if ``moment`` falls in them (department's zone); else None."""
+    local = timezone.localtime(moment)
+    start, end, t = cfg.quiet_start, cfg.quiet_end, local.time()
+    if start == end:
+        return None
+    quiet = (start <= t or t < end) if start > end else (start <= t < end)
+    if not quiet:
+        return None
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, end), local.tzinfo)
+
+
+def customer_message_send(*, ticket: Ticket, event: str, now: datetime | None = None, extra: dict | None = None,
+                          urgent: bool = False, templates=None) -> str:
+    """Tell the customer about ``event`` on ``ticket`` if the department sends it for this kind.
+
+    Returns what happened, in words a timeline can show: "queued", "held" (quiet hours), "off" (the
+    manager switched this message off for the kind), "stopped" (the customer asked for no progress
+    messages), "no_address" (no mobile or e-mail on file). The outcome is recorded on the ticket's
+    timeline either way, so staff see what the customer was — or was not — told.
+    """
+    from customers.selectors import customer_message_route
+    from servicedesk.outbox import Outgoing, outbox_add_many
+    from tickets.services import event_record
+
+    now = now or timezone.now()
+    customer = ticket.customer
+    words = messages.wording(event, ticket.kind, templates)
+    essential = event in messages.ESSENTIAL
+    if not words.enabled:
+        return "off"
+    if customer.progress_messages_stopped and not essential:
+        outcome, route = "stopped", None
+    else:
+        route = customer_message_route(customer=customer)
+        outcome = "no_address" if route is None else "queued"
+    send_after = None
+    if route is not None:
+        channel, to = route
+        cfg = PortalSettings.current()
+        language = customer.preferred_language or settings.LANGUAGE_CODE
+        with translation.override(language):
+            values = selectors.message_values(ticket, language=language, now=now, cfg=cfg)
+            values.update(extra or {})
+            body = messages.render(words.text(language), values)
+            subject = _("%(number)s: %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
+        if channel == "sms" and not urgent:
+            send_after = _in_quiet_hours(now, cfg)
+            if send_after is not None:
+                outcome = "held"
+        outbox_add_many([Outgoing(kind=MESSAGE_KIND.format(event=event), channel=channel, to=to,
+                                  subject=subject[:150], body=body, source=ticket, send_after=send_after)], now=now)
+    event_record(ticket=ticket, actor=None, kind="message_to_customer", now=now,
+                 after={"event": event, "outcome": outcome, "channel": route[0] if route else "",
+                        "at": send_after.isoformat() if send_after else None})
+    return outcome
+
+
+def on_ticket_opened(sender, *, ticket, now=None, **kwargs) -> None:
+    """The acknowledgement (any channel): number, what was received, promised time, status link."""
+    if getattr(ticket, "_portal_quiet", False):  # demo data and benchmarks build history silently
+        return
+    customer_message_send(ticket=ticket, event=MessageEvent.ACKNOWLEDGED, now=now, urgent=True)
+
+
+def on_ticket_status_changed(sender, *, ticket, old_status, new_status, actor=None, now=None, **kwargs) -> None:
+    if getattr(ticket, "_portal_quiet", False):
+        return
+    if new_status == Ticket.Status.WAITING:
+        customer_message_send(ticket=ticket, event=MessageEvent.WAITING, now=now)
+    elif new_status == Ticket.Status.RESOLVED:
+        customer_message_send(ticket=ticket, event=MessageEvent.RESOLVED, now=now,
+                              extra={"result": selectors.result_text(ticket)})
+
+
+def on_workorder_booked(sender, *, work_order, now=None, **kwargs) -> None:
+    """A technician took the job: the customer learns who comes and when."""
+    ticket = work_order.ticket
+    if getattr(ticket, "_portal_quiet", False):
+        return
+    customer_message_send(ticket=ticket, event=MessageEvent.VISIT_BOOKED, now=now,
+                          extra=selectors.visit_values(work_order, language=ticket.customer.preferred_language))
+
+
+# --- what the customer does on the status page ---------------------------------------------------
+def _notify_people(ticket: Ticket, message, params: dict) -> None:
+    """The assignee, else the team's supervisor(s): someone must see what the customer did."""
+    from servicedesk.services import notify_many
+    from sla.selectors import ticket_url
+    from tickets.selectors import ticket_supervisors
+
+    people = [ticket.assignee] if ticket.assignee_id and ticket.assignee.is_active else ticket_supervisors(ticket)
+    url = ticket_url(ticket)
+    notify_many([(p, message, url, params) for p in people], kind="customer_reply",
+                group=f"ticket:{ticket.pk}")
+
+
+def customer_reply_add(*, ticket: Ticket, body: str, files=(), now: datetime | None = None) -> TicketReply:
+    """The customer's message (and photos) from the status page: a customer reply on the ticket.
+
+    A ticket waiting on the customer goes back to work; the assignee is told (bell).
+    """
+    from tickets import services as ticket_services
+
+    now = now or timezone.now()
+    body = (body or "").strip()
+    if not body and not files:
+        raise ValidationError(_("Write a message or choose a photo."), code="empty")
+    actor = portal_user()
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().select_related("customer", "assignee", "team").get(pk=ticket.pk)
+        if locked.status == Ticket.Status.CANCELLED:
+            raise ValidationError(_("This request was cancelled. Please call us or send a new request."),
+                                  code="cancelled")
+        reply = TicketReply.objects.create(
+            ticket=locked, author=actor, body=body or _("(photo)"), public=True, from_customer=True,
+            created_at=now, delivery_status=TicketReply.Delivery.RECEIVED)
+        for upload, content_type in files:
+            ticket_services.attachment_add(ticket=locked, uploaded_by=actor, file=upload,
+                                           content_type=content_type, now=now)
+        ticket_services.event_record(ticket=locked, actor=None, kind="customer_reply",
+                                     after={"reply": reply.pk, "files": len(files)}, now=now)
+        ticket_services._save(locked, [])
+        if locked.status == Ticket.Status.WAITING:
+            ticket_services.ticket_transition(ticket=locked, to_status=Ticket.Status.IN_PROGRESS, actor=None, now=now,
+                                              reason=_("The customer answered"))
+        _notify_people(locked, gettext_lazy("The customer wrote on %(number)s"), {"number": locked.number})
+    return reply
+
+
+def customer_callback_request(*, ticket: Ticket, note: str = "", now: datetime | None = None):
+    """"Call me back": a callback for the ticket's owner, due within two working hours. Asking twice
+    while one is pending gives the same callback (no pile of duplicates)."""
+    from followups import selectors as fu_selectors
+    from followups.models import Callback
+    from followups.services import callback_schedule
+    from tickets.services import event_record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
+        pending = (Callback.objects.filter(ticket=locked, reason=Callback.Reason.CUSTOMER_REQUEST,
+                                           status=Callback.Status.PENDING).first())
+        if pending is not None:
+            return pending, False
+        owner = fu_selectors.callback_owner_for(ticket=locked)
+        callback = callback_schedule(customer=locked.customer, reason=Callback.Reason.CUSTOMER_REQUEST,
+                                     due_at=fu_selectors.add_working_hours(now, 2), owner=owner, ticket=locked,
+                                     notes=(note or "").strip()[:1000], now=now)
+        event_record(ticket=locked, actor=None, kind="customer_callback_request", now=now,
+                     message=(note or "").strip()[:500])
+        _notify_people(locked, gettext_lazy("The customer asks for a call back on %(number)s"),
+                       {"number": locked.number})
+    return callback, True
+
+
+def customer_confirm(*, ticket: Ticket, fixed: bool, note: str = "", now: datetime | None = None) -> dict:
+    """After resolution the customer says it is fixed, or that it isn't.
+
+    Fixed: the ticket closes. Not fixed: within the reopen window the ticket reopens and its people
+    are told; past it, a complaint is opened that names this ticket. Returns {"outcome": …, "ticket": …}.
+    """
+    from tickets import services as ticket_services
+
+    now = now or timezone.now()
+    note = (note or "").strip()[:2000]
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().select_related("customer", "assignee", "team").get(pk=ticket.pk)
+        if locked.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            raise ValidationError(_("This request is not resolved yet."), code="not_resolved")
+        if fixed:
+            ticket_services.event_record(ticket=locked, actor=None, kind="customer_confirmed", now=now,
+                                         message=note)
+            if locked.status == Ticket.Status.RESOLVED:
+                ticket_services.ticket_transition(ticket=locked, to_status=Ticket.Status.CLOSED, actor=None, now=now,
+                                                  reason=_("The customer confirmed it is fixed"))
+            return {"outcome": "closed", "ticket": locked}
+        reason = _("The customer says it is not fixed") + (f": {note}" if note else "")
+        if Ticket.Status.REOPENED in ticket_services.allowed_transitions(locked, now=now):
+            ticket_services.ticket_transition(ticket=locked, to_status=Ticket.Status.REOPENED, actor=None, now=now,
+                                              reason=reason[:500])
+            _notify_people(locked, gettext_lazy("The customer says %(number)s is not fixed: it is reopened"),
+                           {"number": locked.number})
+            return {"outcome": "reopened", "ticket": locked}
+        complaint = ticket_services.ticket_create(
+            customer=locked.customer, kind=Ticket.Kind.COMPLAINT, channel="web", created_by=portal_user(),
+            subject=(_("Not fixed: %(number)s %(subject)s") % {"number": locked.number,
+                                                               "subject": locked.subject})[:200],
+            description=reason, asset=locked.asset, team=locked.team, now=now)
+        ticket_services.event_record(ticket=locked, actor=None, kind="complaint_opened", now=now,
+                                     after={"complaint": complaint.number, "complaint_id": complaint.pk})
+        ticket_services.event_record(ticket=complaint, actor=None, kind="about_ticket", now=now,
+                                     after={"ticket": locked.number, "ticket_id": locked.pk})
+        _notify_people(complaint, gettext_lazy("The customer says %(number)s is not fixed: complaint %(complaint)s"),
+                       {"number": locked.number, "complaint": complaint.number})
+        return {"outcome": "complaint", "ticket": complaint}
+
+
+def customer_stop_messages(*, ticket: Ticket, now: datetime | None = None) -> None:
+    """The stop link: no more progress messages to this customer (recorded on the customer and ticket)."""
+    from tickets.services import event_record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        customer = ticket.customer
+        if not customer.progress_messages_stopped:
+            type(customer).objects.filter(pk=customer.pk).update(progress_messages_stopped=True)
+            customer.progress_messages_stopped = True
+            event_record(ticket=ticket, actor=None, kind="customer_stopped_messages", now=now)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import manage_views, views
+from .urls_request import urlpatterns as request_urlpatterns
+
+app_name = "portal"
+
+urlpatterns = [
+    # Short, because the link travels in an SMS: https://…/t/2n9c-Xk3…
+    path("t/<str:token>/", views.status, name="status"),
+    path("portal/settings/", manage_views.settings_edit, name="settings"),
+    path("portal/messages/", manage_views.template_list, name="templates"),
+    path("portal/messages/<str:event>/", manage_views.template_edit, name="template_edit"),
+    path("portal/messages/<str:event>/<str:kind>/", manage_views.template_edit, name="template_edit_kind"),
+    *request_urlpatterns,
+]
