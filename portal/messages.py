@@ -78,7 +78,7 @@ def wording(event: str, kind: str, rows: list[MessageTemplate] | None = None) ->
     """The wording for an event and a ticket kind: the kind's own template, else the all-kinds one,
     else the built-in default. ``rows`` lets a caller that already read the templates skip the query."""
     if rows is None:
-        rows = list(MessageTemplate.objects.filter(event=event, kind__in=[kind, ""]))
+        rows = MessageTemplate.all_cached()
     by_kind = {r.kind: r for r in rows if r.event == event}
     row = by_kind.get(kind) or by_kind.get("")
     if row is not None:

@@ -10,6 +10,32 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 import datetime
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def cache_get(key):
+    """The cache is a speed-up here, never a dependency: Redis down means a query, not a failure."""
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 — any cache backend error
+        logger.warning("cache unavailable reading %s", key)
+        return None
+
+
+def cache_set(key, value, timeout: int) -> None:
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable writing %s", key)
+
+
+def cache_forget(key) -> None:
+    try:
+        cache.delete(key)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable: %s stays until it expires", key)
 
 
 class PortalSettings(models.Model):
@@ -43,15 +69,15 @@ class PortalSettings(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
+        cache_forget(self.CACHE_KEY)
 
     @classmethod
     def current(cls) -> "PortalSettings":
         """The row, from the cache when possible (public pages and every message read it)."""
-        obj = cache.get(cls.CACHE_KEY)
+        obj = cache_get(cls.CACHE_KEY)
         if obj is None:
             obj, _created = cls.objects.get_or_create(pk=1)
-            cache.set(cls.CACHE_KEY, obj, 300)
+            cache_set(cls.CACHE_KEY, obj, 300)
         return obj
 
 
@@ -100,6 +126,26 @@ class MessageTemplate(models.Model):
         constraints = [models.UniqueConstraint(fields=["event", "kind"], name="portal_template_event_kind_uniq")]
         permissions = [("manage_portal", _("Can edit the public pages and customer messages"))]
 
+    CACHE_KEY = "portal:templates:v1"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache_forget(self.CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        cache_forget(self.CACHE_KEY)
+        return result
+
+    @classmethod
+    def all_cached(cls) -> list["MessageTemplate"]:
+        """Every row (a few dozen at most): read once per five minutes, not once per message."""
+        rows = cache_get(cls.CACHE_KEY)
+        if rows is None:
+            rows = list(cls.objects.all())
+            cache_set(cls.CACHE_KEY, rows, 300)
+        return rows
+
 
 class VerificationCode(models.Model):
     """A one-time code texted to a mobile to confirm an online request (stored hashed)."""
@@ -118,3 +164,15 @@ class VerificationCode(models.Model):
         verbose_name = _("SMS code")
         verbose_name_plural = _("SMS codes")
         indexes = [models.Index(fields=["mobile", "created_at"], name="portal_code_mobile_idx")]
+
+
+class VisitReminder(models.Model):
+    """One row per work order reminded: the unique key makes the evening reminder exactly once."""
+
+    work_order = models.OneToOneField("dispatch.WorkOrder", on_delete=models.CASCADE, related_name="+",
+                                      primary_key=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("visit reminder")
+        verbose_name_plural = _("visit reminders")

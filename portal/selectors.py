@@ -63,7 +63,8 @@ def _promised(ticket: Ticket, deadlines: dict) -> datetime | None:
     return deadlines.get("resolution") or deadlines.get("solution")
 
 
-def message_values(ticket: Ticket, *, language: str, now: datetime, cfg: PortalSettings) -> dict:
+def message_values(ticket: Ticket, *, language: str, now: datetime, cfg: PortalSettings,
+                   new_ticket: bool = False) -> dict:
     """The variables of a customer message (portal/messages.py VARIABLES) for this ticket."""
     from sla.selectors import ticket_deadlines
 
@@ -75,10 +76,11 @@ def message_values(ticket: Ticket, *, language: str, now: datetime, cfg: PortalS
             "hotline": cfg.hotline,
             "name": ticket.customer.name,
             "number": ticket.number,
-            "kind": str(Ticket.Kind(ticket.kind).label),
+            # Mid-sentence: "your repair request" (Chinese has no case).
+            "kind": str(Ticket.Kind(ticket.kind).label).lower(),
             "subject": ticket.subject,
             "promised": moment_text(_promised(ticket, ticket_deadlines(ticket)), language),
-            "link": status_link(ticket, now=now),
+            "link": status_link(ticket, now=now, new=new_ticket),
             "technician": "",
             "window": "",
             "result": "",

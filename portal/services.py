@@ -52,12 +52,16 @@ def _b36(n: int) -> str:
             return out
 
 
-def status_token(ticket: Ticket, *, now: datetime | None = None) -> str:
+def status_token(ticket: Ticket, *, now: datetime | None = None, new: bool = False) -> str:
     """``<ticket id in base 36>-<secret>``: short enough for an SMS, unguessable (96 random bits).
 
     The secret is per ticket and stored (TicketAccess): changing the id in a link gives a different
     ticket whose secret the link does not carry. ``status_links_revoke`` replaces the secret.
     """
+    if new:  # a ticket opened in this transaction has no link yet: one INSERT
+        access = TicketAccess.objects.create(ticket_id=ticket.pk, nonce=secrets.token_urlsafe(12),
+                                             created_at=now or timezone.now())
+        return f"{_b36(ticket.pk)}-{access.nonce}"
     access = TicketAccess.objects.filter(ticket_id=ticket.pk).first()
     if access is None:
         access, _created = TicketAccess.objects.get_or_create(
@@ -65,9 +69,9 @@ def status_token(ticket: Ticket, *, now: datetime | None = None) -> str:
     return f"{_b36(ticket.pk)}-{access.nonce}"
 
 
-def status_link(ticket: Ticket, *, now: datetime | None = None) -> str:
+def status_link(ticket: Ticket, *, now: datetime | None = None, new: bool = False) -> str:
     base = getattr(settings, "SITE_URL", "") or "http://127.0.0.1:8000"
-    return base.rstrip("/") + reverse("portal:status", args=[status_token(ticket, now=now)])
+    return base.rstrip("/") + reverse("portal:status", args=[status_token(ticket, now=now, new=new)])
 
 
 def status_links_revoke(*, ticket: Ticket, actor, now: datetime | None = None) -> None:
@@ -115,7 +119,7 @@ def _in_quiet_hours(moment: datetime, cfg: PortalSettings) -> datetime | None:
 
 
 def customer_message_send(*, ticket: Ticket, event: str, now: datetime | None = None, extra: dict | None = None,
-                          urgent: bool = False, templates=None) -> str:
+                          urgent: bool = False, templates=None, new_ticket: bool = False) -> str:
     """Tell the customer about ``event`` on ``ticket`` if the department sends it for this kind.
 
     Returns what happened, in words a timeline can show: "queued", "held" (quiet hours), "off" (the
@@ -144,7 +148,7 @@ def customer_message_send(*, ticket: Ticket, event: str, now: datetime | None = 
         cfg = PortalSettings.current()
         language = customer.preferred_language or settings.LANGUAGE_CODE
         with translation.override(language):
-            values = selectors.message_values(ticket, language=language, now=now, cfg=cfg)
+            values = selectors.message_values(ticket, language=language, now=now, cfg=cfg, new_ticket=new_ticket)
             values.update(extra or {})
             body = messages.render(words.text(language), values)
             subject = _("%(number)s: %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
@@ -152,11 +156,16 @@ def customer_message_send(*, ticket: Ticket, event: str, now: datetime | None = 
             send_after = _in_quiet_hours(now, cfg)
             if send_after is not None:
                 outcome = "held"
-        outbox_add_many([Outgoing(kind=MESSAGE_KIND.format(event=event), channel=channel, to=to,
-                                  subject=subject[:150], body=body, source=ticket, send_after=send_after)], now=now)
+        # No `source`: the outbox keeps one message per source row, and a ticket has many messages. The
+        # timeline event below names the outbox row instead.
+        [row] = outbox_add_many([Outgoing(kind=MESSAGE_KIND.format(event=event), channel=channel, to=to,
+                                          subject=subject[:150], body=body, send_after=send_after)], now=now)
+        message_id = row.pk
+    else:
+        message_id = None
     event_record(ticket=ticket, actor=None, kind="message_to_customer", now=now,
                  after={"event": event, "outcome": outcome, "channel": route[0] if route else "",
-                        "at": send_after.isoformat() if send_after else None})
+                        "at": send_after.isoformat() if send_after else None, "message": message_id})
     return outcome
 
 
@@ -164,7 +173,7 @@ def on_ticket_opened(sender, *, ticket, now=None, **kwargs) -> None:
     """The acknowledgement (any channel): number, what was received, promised time, status link."""
     if getattr(ticket, "_portal_quiet", False):  # demo data and benchmarks build history silently
         return
-    customer_message_send(ticket=ticket, event=MessageEvent.ACKNOWLEDGED, now=now, urgent=True)
+    customer_message_send(ticket=ticket, event=MessageEvent.ACKNOWLEDGED, now=now, urgent=True, new_ticket=True)
 
 
 def on_ticket_status_changed(sender, *, ticket, old_status, new_status, actor=None, now=None, **kwargs) -> None:
@@ -311,3 +320,40 @@ def customer_stop_messages(*, ticket: Ticket, now: datetime | None = None) -> No
             type(customer).objects.filter(pk=customer.pk).update(progress_messages_stopped=True)
             customer.progress_messages_stopped = True
             event_record(ticket=ticket, actor=None, kind="customer_stopped_messages", now=now)
+
+
+# --- the visit reminder, the evening before ------------------------------------------------------
+REMINDER_FROM_HOUR = 18
+
+
+def visit_reminders_send(*, now: datetime | None = None, batch: int = 200) -> int:
+    """From 18:00 (department's zone), remind customers of tomorrow's booked visits. Exactly once per
+    work order (VisitReminder's primary key); reads tomorrow's accepted work orders through
+    wo_status_window_idx. Returns how many were reminded."""
+    from django.db import IntegrityError
+
+    from dispatch.models import WorkOrder
+
+    from .models import VisitReminder
+
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    if local.hour < REMINDER_FROM_HOUR:
+        return 0
+    start = timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), datetime.min.time()), local.tzinfo)
+    due = (WorkOrder.objects.filter(status=WorkOrder.Status.ACCEPTED, window_start__gte=start,
+                                    window_start__lt=start + timedelta(days=1))
+           .exclude(pk__in=VisitReminder.objects.values("work_order_id"))
+           .select_related("ticket__customer", "technician__user").order_by("window_start", "pk")[:batch])
+    sent = 0
+    for wo in due:
+        try:
+            with transaction.atomic():
+                VisitReminder.objects.create(work_order=wo, sent_at=now)
+                ticket = wo.ticket
+                customer_message_send(ticket=ticket, event=MessageEvent.VISIT_REMINDER, now=now, extra=selectors.visit_values(
+                    wo, language=ticket.customer.preferred_language))
+        except IntegrityError:  # another worker reminded it first
+            continue
+        sent += 1
+    return sent

@@ -77,6 +77,13 @@ app.conf.beat_schedule = {
         "task": "servicedesk.tasks.notification_digests_send_task", "schedule": crontab(minute=0, hour=8),
         "options": {"expires": 6 * HOUR},
     },
+    # Visit reminders to customers, the evening before: hourly from 18:00 to 20:00 local (before the
+    # 21:00 quiet hours), so a visit booked late in the afternoon is still reminded; the VisitReminder
+    # row (one per work order) makes each reminder exactly once.
+    "portal-visit-reminders": {
+        "task": "portal.tasks.visit_reminders_task", "schedule": crontab(minute=0, hour="18-20"),
+        "options": {"expires": HOUR},
+    },
     # Report emails: hourly. A daily report must arrive early in the morning, and each run only
     # inserts one (subscription, period) row per subscriber — the unique row makes it exactly once
     # and, after downtime, the next tick sends the latest missed period (no flood of old ones).

@@ -7,7 +7,10 @@ from .models import Target
 
 
 def on_ticket_opened(sender, *, ticket, now, **kwargs):
-    services.clocks_start(ticket=ticket, now=now)
+    clocks = services.clocks_start(ticket=ticket, now=now)
+    # The ticket was opened in this transaction: these are all its clocks. Receivers after this one (the
+    # customer's acknowledgement reads the promised time) use them without a query (ticket_deadlines).
+    ticket._sla_clocks_started = list(clocks or [])
 
 
 def on_status_changed(sender, *, ticket, old_status, new_status, now, **kwargs):

@@ -31,12 +31,16 @@ def working_calendar(*, now: datetime | None = None) -> WorkingCalendar:
 def ticket_deadlines(ticket) -> dict[str, datetime]:
     """{target: deadline} for the ticket's clocks, e.g. {"first_response": …, "resolution": …}.
 
-    Uses `ticket.sla_clocks` when prefetched (0 queries), else one query. Targets the ticket does not
+    Uses `ticket.sla_clocks` when prefetched, or the clocks just started for a ticket opened in this
+    request (0 queries), else one query. Targets the ticket does not
     have are absent. Deadlines are aware datetimes; while a clock is paused its deadline will move
     by the paused time when it resumes.
     """
     cache = getattr(ticket, "_prefetched_objects_cache", {})
-    if "sla_clocks" in cache:
+    started = getattr(ticket, "_sla_clocks_started", None)  # set when the ticket was opened (sla.receivers)
+    if started is not None:
+        clocks = started
+    elif "sla_clocks" in cache:
         clocks = cache["sla_clocks"]
     else:
         clocks = SLAClock.objects.filter(ticket_id=ticket.pk).only("target", "deadline", "ticket_id")

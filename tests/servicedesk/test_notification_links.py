@@ -102,6 +102,19 @@ def _survey_low_score(ctx):
                   now=T0 + timedelta(hours=3))
 
 
+@scenario("customer_reply", roles=("agent", "supervisor"))
+def _customer_on_status_page(ctx):
+    """The customer writes, asks for a call back and says it is not fixed (portal/services.py): the
+    assignee is told, or with nobody assigned the team's supervisor."""
+    from portal import services
+
+    assignee = ctx.personas.agent if ctx.role == "agent" else None
+    t = _ticket(ctx, assignee=assignee, resolve_at=T0 + timedelta(hours=2))
+    services.customer_reply_add(ticket=t, body="还在漏水", now=T0 + timedelta(hours=3))
+    services.customer_callback_request(ticket=t, now=T0 + timedelta(hours=3))
+    services.customer_confirm(ticket=t, fixed=False, now=T0 + timedelta(hours=4))
+
+
 # --- field dispatch (dispatch/services.py) ----------------------------------------------------------
 def _work_order(ctx, *, with_technician: bool, others=()):
     """A repair work order in a region and skill; with_technician: the technician persona covers both.

@@ -36,7 +36,9 @@ EVENT_LABELS = {
     "about_ticket": gettext_lazy("opened about an earlier ticket"),
     "status_link_revoked": gettext_lazy("replaced the customer's status link"),
 }
-CUSTOMER_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages"}
+# Events with no staff actor: what the customer did on the status page, and what they were sent.
+PORTAL_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages",
+                 "message_to_customer", "complaint_opened", "about_ticket"}
 MESSAGE_OUTCOMES = {
     "queued": gettext_lazy("queued"),
     "held": gettext_lazy("held until quiet hours end"),
