@@ -85,6 +85,19 @@ def status_links_revoke(*, ticket: Ticket, actor, now: datetime | None = None) -
         event_record(ticket=ticket, actor=actor, kind="status_link_revoked", now=now)
 
 
+def status_link_resend(*, ticket: Ticket, actor, now: datetime | None = None) -> str:
+    """Staff send the acknowledgement (number, promised time, status link) again — a customer who lost
+    it. Returns what happened, as customer_message_send does."""
+    from tickets.services import event_record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+        outcome = customer_message_send(ticket=locked, event=MessageEvent.ACKNOWLEDGED, now=now, urgent=True)
+        event_record(ticket=locked, actor=actor, kind="status_link_sent", now=now, after={"outcome": outcome})
+    return outcome
+
+
 def ticket_for_token(token: str, *, now: datetime | None = None) -> Ticket:
     """The ticket a status link opens, or PortalLinkError (forged, revoked or expired alike)."""
     now = now or timezone.now()

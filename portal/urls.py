@@ -12,5 +12,7 @@ urlpatterns = [
     path("portal/messages/", manage_views.template_list, name="templates"),
     path("portal/messages/<str:event>/", manage_views.template_edit, name="template_edit"),
     path("portal/messages/<str:event>/<str:kind>/", manage_views.template_edit, name="template_edit_kind"),
+    path("portal/tickets/<int:pk>/link/", views.ticket_link_panel, name="ticket_link"),
+    path("portal/tickets/<int:pk>/link/<str:action>/", views.ticket_link_action, name="ticket_link_action"),
     *request_urlpatterns,
 ]

@@ -12,10 +12,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from customers.phones import phone_display
+from servicedesk.permissions import perm_required
 from servicedesk.ratelimit import client_ip, over_limit
 
 from . import selectors, services
@@ -115,3 +117,50 @@ def status(request, token):
             "lang": lang, "here": here, "stopped": ticket.customer.progress_messages_stopped,
             "kind_label": ticket.get_kind_display(), **public_context(lang),
         }, status=code)
+
+
+# --- the ticket page's panel (staff): the customer's status link -----------------------------------
+def _link_panel(request, ticket, *, note: str = "", tone: str = "success", status: int = 200):
+    from .models import TicketAccess
+
+    access = TicketAccess.objects.filter(ticket_id=ticket.pk).first()
+    link = services.status_link(ticket) if access is not None else ""
+    return render(request, "portal/_ticket_link_panel.html", {
+        "ticket": ticket, "link": link, "note": note, "tone": tone,
+        "can_send": request.user.has_perm("tickets.work_ticket"),
+    }, status=status)
+
+
+def _staff_ticket(pk):
+    from django.shortcuts import get_object_or_404
+
+    from tickets.models import Ticket
+
+    return get_object_or_404(Ticket.objects.select_related("customer"), pk=pk)
+
+
+@perm_required("tickets.view_ticket")
+def ticket_link_panel(request, pk):
+    return _link_panel(request, _staff_ticket(pk))
+
+
+OUTCOME_NOTES = {
+    "queued": _lazy("Sent to the customer with the status link (queued: the outbox delivers it in seconds)."),
+    "held": _lazy("Queued; it is quiet hours, so the SMS goes when they end."),
+    "no_address": _lazy("Not sent: the customer has no mobile or e-mail on file. Read the link to them instead."),
+}
+
+
+@require_POST
+@perm_required("tickets.view_ticket", "tickets.work_ticket")
+def ticket_link_action(request, pk, action):
+    ticket = _staff_ticket(pk)
+    if action == "send":
+        outcome = services.status_link_resend(ticket=ticket, actor=request.user)
+        return _link_panel(request, ticket, note=str(OUTCOME_NOTES.get(outcome, outcome)),
+                           tone="success" if outcome in ("queued", "held") else "warning")
+    if action == "replace":
+        services.status_links_revoke(ticket=ticket, actor=request.user)
+        return _link_panel(request, ticket, note=_("The old link no longer opens the ticket. Send the new one."),
+                           tone="warning")
+    return _link_panel(request, ticket, status=400)

@@ -321,6 +321,8 @@ SERVICE_PHONE = os.environ.get("SERVICE_PHONE", "400 123 4567").strip()
 SURVEY_DELIVERY_BACKEND = os.environ.get("SURVEY_DELIVERY_BACKEND", "")
 # Public survey page: at most N requests per IP per window seconds.
 SURVEY_RATE_LIMIT = (int(os.environ.get("SURVEY_RATE_LIMIT", "30")), int(os.environ.get("SURVEY_RATE_WINDOW", "60")))
+# The customer's status page (portal): requests per client address per window (seconds).
+PORTAL_RATE_LIMIT = (int(os.environ.get("PORTAL_RATE_LIMIT", "60")), int(os.environ.get("PORTAL_RATE_WINDOW", "60")))
 
 # --- Sign-in protection (accounts app, django-axes) -----------------------------------------------
 # Failed sign-ins are counted per user name and, separately, per client address; unknown user names

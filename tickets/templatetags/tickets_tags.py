@@ -35,6 +35,7 @@ EVENT_LABELS = {
     "complaint_opened": gettext_lazy("a complaint was opened about this ticket"),
     "about_ticket": gettext_lazy("opened about an earlier ticket"),
     "status_link_revoked": gettext_lazy("replaced the customer's status link"),
+    "status_link_sent": gettext_lazy("sent the customer their status link"),
 }
 # Events with no staff actor: what the customer did on the status page, and what they were sent.
 PORTAL_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages",
