@@ -10,7 +10,7 @@ class FollowupsConfig(AppConfig):
         from servicedesk import outbox, roles
         from tickets import signals as ticket_signals
 
-        from . import services
+        from . import delivery, services  # noqa: F401 — delivery registers the gateway-settings check
 
         outbox.register(services.SURVEY_MESSAGE, services.survey_delivery_marked)
 

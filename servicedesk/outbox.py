@@ -15,7 +15,9 @@ a process died between commit and queuing, a worker was killed, a send failed an
    in followups/delivery.py), passing the row's idempotency key (Message-ID / X-Idempotency-Key for
    e-mail, ``idempotency_key=`` for SMS);
 3. marks it sent, or back to ``pending`` with a back-off, or ``failed`` after
-   ``OUTBOX_MAX_ATTEMPTS`` — again by compare-and-set on the claim token.
+   ``OUTBOX_MAX_ATTEMPTS`` — again by compare-and-set on the claim token. A backend that raises
+   ``PermanentDeliveryError`` (the gateway refused this message for good: a bad number, a rejected
+   template) gets ``failed`` at once: retrying cannot help, and a manager sees the reason now.
 
 What "exactly once" means here: a row is sent by at most one claimant at a time and marked once. The
 only duplicate left is a claimant that dies (kill -9, power loss) or hangs past its lease AFTER the
@@ -190,12 +192,18 @@ def _send(message: OutboxMessage) -> None:
         raise ValueError(f"Unknown channel {message.channel!r}")
 
 
-def _mark(message: OutboxMessage, *, token: str, error: str | None, now: datetime) -> bool:
+def _is_permanent(exc: Exception) -> bool:
+    from followups.delivery import PermanentDeliveryError
+
+    return isinstance(exc, PermanentDeliveryError)
+
+
+def _mark(message: OutboxMessage, *, token: str, error: str | None, now: datetime, permanent: bool = False) -> bool:
     claimed = OutboxMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING)
     with transaction.atomic():
         if error is None:
             fields = {"status": Status.SENT, "sent_at": now, "next_attempt_at": None, "last_error": ""}
-        elif message.attempts >= max_attempts():
+        elif permanent or message.attempts >= max_attempts():
             fields = {"status": Status.FAILED, "next_attempt_at": None, "last_error": error[:500]}
         else:
             fields = {"status": Status.PENDING, "next_attempt_at": now + backoff(message.attempts),
@@ -227,7 +235,7 @@ def outbox_deliver(*, message_ids: list[int] | None = None, batch: int = SWEEP_B
             logger.warning("Outbox message %s (%s) attempt %s failed: %s", message.pk, message.kind,
                            message.attempts, exc)
             _mark(message, token=token, error=f"{type(exc).__name__}: {exc}",
-                  now=now if pinned else timezone.now())
+                  now=now if pinned else timezone.now(), permanent=_is_permanent(exc))
             counts["gave_up" if message.status == Status.FAILED else "failed"] += 1
         else:
             if _mark(message, token=token, error=None, now=now if pinned else timezone.now()):

@@ -223,6 +223,14 @@ OUTBOX_BACKOFF_BASE_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", 
 OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
 # SMS for replies and complaint results (followups/delivery.py); empty: the survey backend if it is SMS.
 SMS_DELIVERY_BACKEND = os.environ.get("SMS_DELIVERY_BACKEND", "")
+# Alibaba Cloud SMS (followups/sms_aliyun.py), read when SMS_DELIVERY_BACKEND is
+# followups.sms_aliyun.AliyunSmsBackend; `manage.py check` warns when one of the first four is empty.
+ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", "")  # a template of one variable: ${content}
+ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_TIMEOUT = float(os.environ.get("ALIYUN_SMS_TIMEOUT", "5"))
 # /healthz thresholds (servicedesk/health.py, README "Health"), in seconds.
 HEALTH_SWEEP_MAX_AGE = int(os.environ.get("HEALTH_SWEEP_MAX_AGE", "300"))
 HEALTH_OUTBOX_MAX_AGE = int(os.environ.get("HEALTH_OUTBOX_MAX_AGE", "900"))
