@@ -370,3 +370,43 @@ def visit_reminders_send(*, now: datetime | None = None, batch: int = 200) -> in
             continue
         sent += 1
     return sent
+
+
+# --- replies to our SMS (上行短信): "TD" stops progress messages ------------------------------------
+STOP_WORDS = {"TD", "T", "N", "STOP", "退订", "取消", "退"}
+
+
+def is_stop_reply(text: str) -> bool:
+    """"TD", "td", "退订", "【TD】" … — the carriers' customary unsubscribe replies."""
+    core = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
+    return core in STOP_WORDS
+
+
+def sms_replies_record(replies: list[dict], *, now: datetime | None = None) -> dict:
+    """Replies the gateway forwarded: ``[{"phone_number": "13812345678", "content": "TD"}, …]``.
+
+    A stop word marks the customer whose mobile it is (numbers are unique) as not wanting progress
+    messages; anything else is ignored here (it is not a ticket reply: SMS has no thread to match).
+    Returns {"stopped": n, "ignored": m}. Idempotent: stopping twice changes nothing.
+    """
+    from customers.models import Customer, CustomerPhone
+    from customers.phones import normalise_phone
+
+    now = now or timezone.now()
+    counts = {"stopped": 0, "ignored": 0}
+    for item in replies:
+        if not isinstance(item, dict) or not is_stop_reply(str(item.get("content", ""))):
+            counts["ignored"] += 1
+            continue
+        try:
+            number = normalise_phone(str(item.get("phone_number") or item.get("mobile") or "")).e164
+        except ValidationError:
+            counts["ignored"] += 1
+            continue
+        customer_id = CustomerPhone.objects.filter(number=number).values_list("customer_id", flat=True).first()
+        if customer_id is None:
+            counts["ignored"] += 1
+            continue
+        counts["stopped"] += Customer.objects.filter(pk=customer_id, progress_messages_stopped=False).update(
+            progress_messages_stopped=True)
+    return counts

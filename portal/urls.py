@@ -14,5 +14,6 @@ urlpatterns = [
     path("portal/messages/<str:event>/<str:kind>/", manage_views.template_edit, name="template_edit_kind"),
     path("portal/tickets/<int:pk>/link/", views.ticket_link_panel, name="ticket_link"),
     path("portal/tickets/<int:pk>/link/<str:action>/", views.ticket_link_action, name="ticket_link_action"),
+    path("sms/inbound/<str:token>/", views.sms_inbound, name="sms_inbound"),
     *request_urlpatterns,
 ]

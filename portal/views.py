@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.phones import phone_display
@@ -164,3 +165,29 @@ def ticket_link_action(request, pk, action):
         return _link_panel(request, ticket, note=_("The old link no longer opens the ticket. Send the new one."),
                            tone="warning")
     return _link_panel(request, ticket, status=400)
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request, token):
+    """The SMS gateway's push of customers' replies (Alibaba Cloud's 上行短信 HTTP push: a JSON list of
+    {"phone_number", "content", …}). The URL's token is the shared secret (SMS_INBOUND_TOKEN); the
+    gateway expects {"code": 0} when the batch is taken."""
+    import json
+    import secrets as _secrets
+
+    from django.http import Http404, JsonResponse
+
+    expected = getattr(settings, "SMS_INBOUND_TOKEN", "")
+    if not expected or not _secrets.compare_digest(expected.encode(), token.encode()):
+        raise Http404
+    try:
+        payload = json.loads(request.body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"code": 1, "msg": "body is not JSON"}, status=400)
+    if isinstance(payload, dict):
+        payload = [payload]
+    if not isinstance(payload, list):
+        return JsonResponse({"code": 1, "msg": "expected a list of replies"}, status=400)
+    counts = services.sms_replies_record(payload[:1000])
+    return JsonResponse({"code": 0, "msg": "ok", **counts})

@@ -231,6 +231,9 @@ ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
 ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", "")  # a template of one variable: ${content}
 ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
 ALIYUN_SMS_TIMEOUT = float(os.environ.get("ALIYUN_SMS_TIMEOUT", "5"))
+# Customers' replies to our SMS (上行短信) pushed by the gateway to /sms/inbound/<token>/: a reply of
+# TD / 退订 stops progress messages. Empty: the endpoint answers 404.
+SMS_INBOUND_TOKEN = os.environ.get("SMS_INBOUND_TOKEN", "")
 # /healthz thresholds (servicedesk/health.py, README "Health"), in seconds.
 HEALTH_SWEEP_MAX_AGE = int(os.environ.get("HEALTH_SWEEP_MAX_AGE", "300"))
 HEALTH_OUTBOX_MAX_AGE = int(os.environ.get("HEALTH_OUTBOX_MAX_AGE", "900"))
