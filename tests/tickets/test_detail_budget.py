@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 PAGE_BUDGET = 15  # session, user, permissions, ticket (+joins), phones, events, replies, named users,
 #                   attachments, SLA clocks + escalations, work orders, layout role, bell (14);
 #                   +1 settings row for a resolved ticket (reopen window)
-PANEL_BUDGETS = {"sla:clocks": 6, "dispatch:ticket_panel": 5, "knowledge:ticket_suggestions": 7}
+PANEL_BUDGETS = {"sla:clocks": 6, "dispatch:ticket_panel": 5, "knowledge:ticket_suggestions": 7,
+                 "portal:ticket_link": 6}  # session, user, permissions, ticket + customer, its status link
 
 
 def _panel_urls(html: str) -> list[str]:
@@ -81,12 +82,13 @@ def test_page_and_panels_stay_within_budget(n, kind, client_for, customer_factor
     assert "First response" in html and 'id="sla-panel"' in html
     if kind == "repair":
         assert all(number in html for number in ticket.work_orders.values_list("number", flat=True))
-    # and the panels it loads after first paint (knowledge suggestions) are within theirs
+    # and the panels it loads after first paint (the customer's status link, knowledge suggestions) are
+    # within theirs
     panels = _panel_urls(html)
-    assert [p.split("/")[1] for p in panels] == ["kb"]
-    for panel in panels:
+    assert [p.split("/")[1] for p in panels] == ["portal", "kb"]
+    for panel, name in zip(panels, ("portal:ticket_link", "knowledge:ticket_suggestions")):
         queries, body = _count(client, panel, HTTP_HX_REQUEST="true")
-        assert queries <= PANEL_BUDGETS["knowledge:ticket_suggestions"], (panel, queries)
+        assert queries <= PANEL_BUDGETS[name], (panel, queries)
     # the SLA and work-order panels still open on their own (sla:clocks, dispatch:ticket_panel), within budget
     for name in ("sla:clocks", "dispatch:ticket_panel"):
         queries, _body = _count(client, reverse(name, args=[ticket.pk]), HTTP_HX_REQUEST="true")
