@@ -234,7 +234,7 @@ def customer_reply_add(*, ticket: Ticket, body: str, files=(), now: datetime | N
         raise ValidationError(_("Write a message or choose a photo."), code="empty")
     actor = portal_user()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().select_related("customer", "assignee", "team").get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "assignee", "team").get(pk=ticket.pk)
         if locked.status == Ticket.Status.CANCELLED:
             raise ValidationError(_("This request was cancelled. Please call us or send a new request."),
                                   code="cancelled")
@@ -264,7 +264,7 @@ def customer_callback_request(*, ticket: Ticket, note: str = "", now: datetime |
 
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
         pending = (Callback.objects.filter(ticket=locked, reason=Callback.Reason.CUSTOMER_REQUEST,
                                            status=Callback.Status.PENDING).first())
         if pending is not None:
@@ -291,7 +291,7 @@ def customer_confirm(*, ticket: Ticket, fixed: bool, note: str = "", now: dateti
     now = now or timezone.now()
     note = (note or "").strip()[:2000]
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().select_related("customer", "assignee", "team").get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "assignee", "team").get(pk=ticket.pk)
         if locked.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
             raise ValidationError(_("This request is not resolved yet."), code="not_resolved")
         if fixed:
