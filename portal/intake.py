@@ -268,3 +268,42 @@ def online_request_create(*, request: OnlineRequest, code: str, files=(), now: d
         for upload, content_type in files:
             attachment_add(ticket=ticket, uploaded_by=actor, file=upload, content_type=content_type, now=now)
     return ticket, created
+
+
+# --- bench (manage.py bench_portal) -------------------------------------------------------------------
+def bench_submissions(*, count: int, time_one) -> dict:
+    """``{"request": timings}``: ``count`` online requests posted through the form, each from its own mobile
+    and address (as many customers would; the limits per address and per mobile are the real ones).
+
+    The codes are sent beforehand (not timed) and read from their outbox rows like a customer reads the
+    SMS; each timed call is the final submit: code check, new self-registered customer, web ticket,
+    SLA clocks and acknowledgement, redirect. ``time_one`` is bench_portal's timer.
+    """
+    import re
+    import time
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from servicedesk.models import OutboxMessage
+
+    base = 13800000000 + secrets.randbelow(90_000_000)  # a fresh block of numbers on every run
+    mobiles = [str(base + i) for i in range(count)]
+    codes = []
+    for i, mobile in enumerate(mobiles):
+        row = verification_code_send(mobile=mobile, ip=f"10.77.{i // 250}.{i % 250 + 1}")
+        body = OutboxMessage.objects.filter(kind="portal.code", to=row.mobile).order_by("-pk").values_list(
+            "body", flat=True).first()
+        codes.append(re.search(r"\d{6}", body).group(0))
+    client, url = Client(), reverse("portal:request")
+
+    def submit(i):
+        return client.post(url, {"lang": "zh-hans", "do": "submit", "name": f"压测客户 {i}", "mobile": mobiles[i],
+                                 "code": codes[i], "kind": "repair", "description": f"压测：空调不制冷 {i}",
+                                 "product": "KFR-35GW", "contact_time": "evening", "website": ""},
+                           REMOTE_ADDR=f"10.78.{i // 250}.{i % 250 + 1}")
+
+    start = time.perf_counter()
+    timings = time_one(submit, count, expect=302)
+    timings["per_second"] = round(count / (time.perf_counter() - start), 1)
+    return {"request": timings}

@@ -244,3 +244,18 @@ def test_missing_fields_are_named(client, db):
 def test_done_page_with_a_forged_token_shows_only_thanks(client, db):
     response = client.get("/request/done/zz-forged/?lang=en")
     assert response.status_code == 200 and "ticket-number" not in response.content.decode()
+
+
+def test_bench_submissions_posts_real_requests(db):
+    """bench_portal's online-request case (portal.intake.bench_submissions) creates what a customer would."""
+    from portal.intake import bench_submissions
+
+    def time_one(call, count, expect=200):
+        for i in range(count):
+            assert call(i).status_code == expect
+        return {"median_ms": 1.0}
+
+    result = bench_submissions(count=3, time_one=time_one)
+    assert result["request"]["per_second"] > 0
+    assert Ticket.objects.filter(channel="web").count() == 3
+    assert Customer.objects.filter(self_registered=True, is_verified=False).count() == 3
