@@ -271,6 +271,39 @@ def customer_change_owner(*, customer: Customer, owner, changed_by, reason: str 
     return customer
 
 
+def customer_verify(*, customer: Customer, actor, now: datetime | None = None) -> Customer:
+    """The front desk confirms a customer who registered through the online request form (issue 15).
+
+    The record becomes verified; a record nobody owned yet (the web form records no staff member)
+    gets its first staff owner and first-contact person: the one who confirmed it (domain.md §2,
+    第一接触原则 — the first staff member to record the customer's details owns them). A duplicate
+    of a customer already on file is merged instead (customer_merge). Logged like customer_update.
+    """
+    if not actor.has_perm("customers.change_customer"):
+        raise ValidationError(_("You may not change customers."), code="forbidden")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.merged_into_id:
+            raise ValidationError(_("This customer was merged into another one."), code="customer_merged")
+        if customer.is_verified:
+            return customer
+        changes = {"is_verified": [False, True]}
+        customer.is_verified = True
+        fields = ["is_verified", "updated_at"]
+        if customer.owner_id is None:
+            changes["owner"] = [None, str(actor)]
+            customer.owner = actor
+            fields.append("owner")
+        if customer.first_contact_by_id is None:
+            changes["first_contact_by"] = [None, str(actor)]
+            customer.first_contact_by = actor
+            fields.append("first_contact_by")
+        customer.save(update_fields=fields)
+        CustomerEvent.objects.create(customer=customer, actor=actor, kind=CustomerEvent.Kind.UPDATED,
+                                     data={"changes": changes, "reason": "verified"})
+    return customer
+
+
 ASSET_EDITABLE = ("product", "model", "serial_number", "install_date", "warranty_end", "location", "notes")
 
 

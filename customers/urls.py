@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/owner/", views.customer_owner, name="owner"),
+    path("<int:pk>/verify/", views.customer_verify, name="verify"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
     path("<int:pk>/assets/new/", views.asset_create, name="asset_create"),
     path("assets/<int:pk>/edit/", views.asset_edit, name="asset_edit"),

@@ -154,6 +154,21 @@ def customer_owner(request, pk):
     return render(request, "customers/owner_form.html", {"form": form, "customer": customer})
 
 
+@perm_required("customers.view_customer", "customers.change_customer")
+def customer_verify(request, pk):
+    """"Confirm" on a customer who registered online (POST only): the record is verified."""
+    if request.method != "POST":
+        return redirect("customers:detail", pk=pk)
+    customer = _customer_or_survivor(pk)
+    try:
+        services.customer_verify(customer=customer, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s is confirmed.") % {"name": customer.name})
+    return redirect("customers:detail", pk=customer.pk)
+
+
 @perm_required("customers.view_customer", "customers.merge_customer")
 def customer_merge(request, pk):
     customer = _customer_or_survivor(pk)

@@ -94,6 +94,8 @@ ROWS = [
     ("customers:edit", customer_pk, DESK, "get"),
     ("customers:owner", customer_pk, SUPERVISION, "get"),
     ("customers:merge", customer_pk, SUPERVISION, "get"),
+    # Confirm a self-registered customer (POST only; a confirmed customer stays as it is): whoever may edit.
+    ("customers:verify", customer_pk, {role: 302 if code == 200 else code for role, code in DESK.items()}, "post"),
     ("customers:asset_create", customer_pk, DESK, "get"),
     ("customers:asset_edit", asset_pk, DESK, "get"),
     ("customers:contact_create", no_kwargs, DESK, "get"),
