@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _, gettext_lazy as _lazy
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -146,9 +146,9 @@ def ticket_link_panel(request, pk):
 
 
 OUTCOME_NOTES = {
-    "queued": _lazy("Sent to the customer with the status link (queued: the outbox delivers it in seconds)."),
-    "held": _lazy("Queued; it is quiet hours, so the SMS goes when they end."),
-    "no_address": _lazy("Not sent: the customer has no mobile or e-mail on file. Read the link to them instead."),
+    "queued": gettext_lazy("Sent to the customer with the status link (queued: the outbox delivers it in seconds)."),
+    "held": gettext_lazy("Queued; it is quiet hours, so the SMS goes when they end."),
+    "no_address": gettext_lazy("Not sent: the customer has no mobile or e-mail on file. Read the link to them instead."),
 }
 
 

@@ -72,7 +72,8 @@ def test_forged_links_get_one_friendly_page_and_leak_nothing(client, open_ticket
     theirs = open_ticket(customer=customer_factory(name="李四"), subject="别人的冰箱")
     head, nonce = services.status_token(mine).split("-", 1)
     other_head = services.status_token(theirs).split("-", 1)[0]
-    token = {"nonce": f"{head}-{nonce[:-1]}x", "other_id": f"{other_head}-{nonce}", "garbage": "abc",
+    wrong_last = "y" if nonce.endswith("x") else "x"  # a different secret, whatever it ended with
+    token = {"nonce": f"{head}-{nonce[:-1]}{wrong_last}", "other_id": f"{other_head}-{nonce}", "garbage": "abc",
              "empty_nonce": f"{head}-", "long": f"{head}-{'a' * 300}"}[mangle]
     response = client.get(reverse("portal:status", args=[token]))
     invalid = client.get(reverse("portal:status", args=["nothing-here"]))
