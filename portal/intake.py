@@ -215,11 +215,12 @@ def _customer_for(*, number: NormalisedPhone, request: OnlineRequest, actor, now
 
 def _staff_text(request: OnlineRequest, number: NormalisedPhone) -> tuple[str, str]:
     """Subject and description as staff read them (the department's language, not the customer's)."""
-    kind_label = str(Ticket.Kind(request.kind).label)
+    # The customer's own first words: the kind is shown beside the subject everywhere (list icon, status
+    # page), and a label here would be frozen in whichever language the request happened to be made.
     words = " ".join(request.description.split())
     if len(words) > SUBJECT_WORDS:
         words = words[:SUBJECT_WORDS].rstrip() + "…"
-    subject = (_("%(kind)s: %(text)s") % {"kind": kind_label, "text": words})[:200]
+    subject = words[:200]
     lines = [request.description.strip(), "", "—"]
     if request.product.strip():
         lines.append(_("Product / model: %(product)s") % {"product": request.product.strip()})

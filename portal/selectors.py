@@ -137,7 +137,11 @@ def status_page(ticket: Ticket, *, now: datetime, language: str) -> StatusPage:
     promised = moment_text(_promised(ticket, deadlines), language)
     status = ticket.status
     tone = "primary"
-    if status in (S.NEW, S.ACKNOWLEDGED) and ticket.first_response_at is None:
+    booked = visit is not None and not visit["done"] and status in Ticket.OPEN_STATUSES and status != S.WAITING
+    if booked:  # the visit line below the stage says who and when
+        stage = _("A technician is booked")
+        detail = _("Resolution promised by %(when)s.") % {"when": promised} if promised else ""
+    elif status in (S.NEW, S.ACKNOWLEDGED) and ticket.first_response_at is None:
         stage = _("We have your request")
         detail = _("We will answer by %(when)s.") % {"when": promised} if promised else _("We will answer soon.")
     elif status == S.WAITING:
@@ -146,9 +150,6 @@ def status_page(ticket: Ticket, *, now: datetime, language: str) -> StatusPage:
     elif status in (S.NEW, S.ACKNOWLEDGED, S.IN_PROGRESS, S.REOPENED):
         stage = _("We are working on it")
         detail = _("Resolution promised by %(when)s.") % {"when": promised} if promised else ""
-        if visit is not None and not visit["done"]:
-            stage = _("A technician is booked")
-            detail = _("%(technician)s visits %(window)s.") % visit
     elif status == S.RESOLVED:
         stage, tone = _("Resolved"), "success"
         detail = _("Please tell us whether it is fixed.")

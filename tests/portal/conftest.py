@@ -32,8 +32,14 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _portal_fresh(settings):
-    """The settings row is cached; each test starts from the defaults and a clean rate-limit window."""
+    """Each test gets its own in-memory cache (the settings row and the rate-limit windows are cached:
+    under pytest-xdist the file cache is shared by the workers, and another test's hits from 127.0.0.1
+    would count here), and links are absolute on a fixed site address."""
     from django.core.cache import cache
 
     settings.SITE_URL = "https://service.example.cn"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "portal-tests"}}
+    cache.clear()
+    yield
     cache.clear()

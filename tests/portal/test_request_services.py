@@ -119,7 +119,7 @@ def test_new_mobile_creates_an_unverified_web_customer_and_a_web_ticket(sms_code
     assert customer.first_contact_at == NOW and customer.preferred_language == "zh-hans"
     assert list(customer.phones.values_list("number", flat=True)) == [E164]
     assert (ticket.kind, ticket.channel, ticket.created_by.username) == ("repair", "web", "portal")
-    assert ticket.subject.startswith("Repair request: 空调不制冷")
+    assert ticket.subject.startswith("空调不制冷")  # the customer's own first words
     assert "Product / model: 空调 KFR-35GW" in ticket.description
     assert "Preferred contact time: Evenings (18:00–21:00)" in ticket.description
     assert SLAClock.objects.filter(ticket=ticket).exists()

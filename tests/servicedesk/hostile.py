@@ -201,6 +201,7 @@ PK_MODELS = {
     "reports:subscription": "reports.ReportSubscription",
     "outbox_retry": "servicedesk.OutboxMessage",
     "notification_open": "servicedesk.Notification",
+    "portal:ticket_link": "tickets.Ticket",
     "admin:otp_totp_totpdevice_": "otp_totp.TOTPDevice",
 }
 
@@ -224,10 +225,20 @@ def resolve_kwarg(route, kw, huge=False):
     elif kw == "number":
         version = _first("knowledge.ArticleVersion")
         return HUGE_ID if huge else version.number
+    elif kw == "token" and route.name == "portal:status":
+        from portal.services import status_token
+
+        return "x" * 300 if huge else status_token(_first("tickets.Ticket"))
+    elif kw == "token" and route.name == "portal:sms_inbound":
+        return "x" * 300 if huge else "not-the-token"
     elif kw == "token":
         from followups.services import survey_token
 
         return "x" * 300 if huge else survey_token(_first("followups.SurveyInvitation"))
+    elif kw == "event":  # portal:template_edit*
+        return "x" * 300 if huge else "ack"
+    elif kw == "kind":
+        return "x" * 300 if huge else "repair"
     elif kw == "action":
         return "reply"
     elif kw == "uidb64":  # a password-reset link: user 1, base64
