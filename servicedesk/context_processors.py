@@ -28,7 +28,20 @@ def public_service(request):
     """The public face of the department (SERVICE_PUBLIC_NAME, SERVICE_PHONE) for customer-facing pages."""
     from customers.phones import phone_display
 
-    return {
-        "service_public_name": settings.SERVICE_PUBLIC_NAME or _("Customer service"),
-        "service_phone": phone_display(settings.SERVICE_PHONE),
-    }
+    def name():
+        # A manager's public name (portal: Public pages) wins over the SERVICE_PUBLIC_NAME default. Lazy:
+        # only public pages print it, so staff pages read nothing.
+        from django.utils.translation import get_language
+
+        from portal.models import PortalSettings
+        from portal.selectors import public_name
+
+        return public_name(PortalSettings.current(), get_language() or "zh-hans")
+
+    def phone():
+        from portal.models import PortalSettings
+
+        hotline = PortalSettings.current().hotline
+        return hotline or phone_display(settings.SERVICE_PHONE)
+
+    return {"service_public_name": name, "service_phone": phone}

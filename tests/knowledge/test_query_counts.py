@@ -33,8 +33,9 @@ def _fill(make_article, n, ticket=None, personas=None):
 @pytest.mark.parametrize("url_name,params,role,bound", [
     ("knowledge:list", {}, "agent", 10),
     ("knowledge:list", {"q": "printer jam", "category": "", "visibility": "public"}, "agent", 10),
-    ("knowledge:faq", {}, None, 6),
-    ("knowledge:faq", {"q": "打印机 paper jam"}, None, 6),
+    # the public FAQ: +1 for the public-pages settings row (name, hotline) when it is not cached yet
+    ("knowledge:faq", {}, None, 6 + 1),
+    ("knowledge:faq", {"q": "打印机 paper jam"}, None, 6 + 1),
     ("knowledge:review", {}, "agent", 8),
 ])
 def test_list_pages(n, url_name, params, role, bound, client_for, make_article, django_assert_max_num_queries):
