@@ -124,6 +124,8 @@ class Customer(TimeStampedModel):
         indexes = [
             models.Index(fields=["name"], name="customer_name_idx"),
             models.Index(fields=["tier"], name="customer_tier_idx"),
+            # The desk's "registered online, to confirm" list: only the few unverified rows.
+            models.Index(fields=["-created_at"], condition=models.Q(is_verified=False), name="customer_unverified_idx"),
         ]
 
     def __str__(self):

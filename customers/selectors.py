@@ -440,3 +440,13 @@ def customer_message_route(*, customer: Customer) -> tuple[str, str] | None:
         if routes[channel]:
             return channel, routes[channel]
     return None
+
+
+def customers_to_confirm(*, limit: int = 10) -> TodayLog:
+    """Customers who registered themselves online and are not yet confirmed by the front desk, newest
+    first, and how many there are (the partial index customer_unverified_idx: only those rows).
+    One query; a count only when there are more than `limit` (lists never cut silently)."""
+    pending = Customer.objects.filter(is_verified=False, merged_into__isnull=True)
+    rows = list(pending.order_by("-created_at", "-pk")[:limit + 1])
+    total = pending.count() if len(rows) > limit else len(rows)
+    return TodayLog(rows=rows[:limit], total=total)

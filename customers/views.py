@@ -60,7 +60,9 @@ def desk(request):
     if result is not None and len(result.customers) == 1:
         return redirect("customers:detail", pk=result.customers[0].pk)
     recent = selectors.contacts_logged_today(user=request.user)
-    return render(request, "customers/desk.html", {"query": query, "result": result, "recent": recent})
+    to_confirm = selectors.customers_to_confirm()
+    return render(request, "customers/desk.html", {"query": query, "result": result, "recent": recent,
+                                                   "to_confirm": to_confirm})
 
 
 @perm_required("customers.view_customer")
