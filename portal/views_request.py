@@ -12,7 +12,6 @@ PortalSettings.requests_per_ip_hour per address (an incomplete form costs us not
 counted, so a customer correcting a typo is not locked out). The per-mobile daily limit is the
 service's (portal/intake.py), counted in the database. Refusals by a limit answer 429 with the form.
 """
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,15 +26,10 @@ from . import intake
 from .forms_request import HONEYPOT, MobileForm, OnlineRequestForm
 from .models import PortalSettings
 from .services import PortalLinkError, status_token, ticket_for_token
-from .views import public_context, public_language
+from .views import _rate_limited, public_context, public_language
 
 KEPT_FIELDS = ("name", "mobile", "kind", "product", "description", "contact_time")
 LIMIT_CODES = {"wait", "mobile_limit", "mobile_codes_limit"}
-
-
-def _flooding(request) -> bool:
-    limit, window = getattr(settings, "PORTAL_RATE_LIMIT", (60, 60))
-    return over_limit(scope="portal", ident=client_ip(request), limit=limit, window=window)
 
 
 def _over_address_limit(request) -> bool:
@@ -88,7 +82,7 @@ def request_form(request):
     """GET: the empty form. POST ``do=send_code``: text a code, page again. POST ``do=submit``: the request."""
     lang = public_language(request)
     with translation.override(lang):
-        if _flooding(request):
+        if _rate_limited(request):
             return render(request, "portal/problem.html", {"kind": "rate", **public_context(lang)}, status=429)
         if request.method == "GET":
             return _page(request, lang, OnlineRequestForm())
@@ -134,7 +128,7 @@ def request_code(request):
     if not request.headers.get("HX-Request"):
         return HttpResponseRedirect(_here(lang))
     with translation.override(lang):
-        if _flooding(request):
+        if _rate_limited(request):
             code_status = {"ok": False, "text": _address_limit_message()}
         else:
             code_status, _status = _send_code(request, lang)
