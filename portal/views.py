@@ -146,7 +146,7 @@ def ticket_link_panel(request, pk):
 
 
 OUTCOME_NOTES = {
-    "queued": gettext_lazy("Sent to the customer with the status link (queued: the outbox delivers it in seconds)."),
+    "queued": gettext_lazy("Queued for the customer with the status link: the outbox sends it within seconds."),
     "held": gettext_lazy("Queued; it is quiet hours, so the SMS goes when they end."),
     "no_address": gettext_lazy("Not sent: the customer has no mobile or e-mail on file. Read the link to them instead."),
 }

@@ -20,7 +20,7 @@ def test_send_again_says_what_happened(client_for, open_ticket):
     before = OutboxMessage.objects.filter(kind="portal.ack").count()
     page = client_for("agent").post(reverse("portal:ticket_link_action", args=[ticket.pk, "send"]),
                                     HTTP_HX_REQUEST="true").content.decode()
-    assert "Sent to the customer with the status link" in page
+    assert "Queued for the customer with the status link" in page
     assert OutboxMessage.objects.filter(kind="portal.ack").count() == before + 1
     assert TicketEvent.objects.filter(ticket=ticket, kind="status_link_sent").exists()
 
