@@ -1,4 +1,5 @@
 """Portal fixtures: tickets opened through the tickets service, their status links, pinned times."""
+import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -43,3 +44,22 @@ def _portal_fresh(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+# --- browser tests: a phone in Chinese, and where their screenshots go ---------------------------
+SHOTS = os.environ.get("SHOTS_DIR", "/tmp/shots/portal")
+
+
+def shot(page, name):
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+
+
+@pytest.fixture
+def phone(browser):
+    """A 360×740 touch phone with a Chinese browser (most customers open our links from an SMS)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -2,7 +2,6 @@
 photo and confirms the SMS code, opens the status link from the acknowledgement, later sees the
 technician's visit window, adds a message, and after resolution says it is not fixed — the ticket
 reopens and the agent's bell shows it. Screenshots of each step go to SHOTS_DIR."""
-import os
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -13,33 +12,11 @@ from django.utils import timezone
 from servicedesk.models import Notification, OutboxMessage
 from tickets.models import Ticket, TicketAttachment, TicketReply
 
+from .conftest import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SHOTS_DIR", "/tmp/shots/portal")
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-
-
-def _shot(page, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "portal-journey"}}
-    from django.core.cache import cache
-
-    cache.clear()
 
 
 def _book_technician(ticket, personas):
@@ -92,7 +69,7 @@ def test_request_to_reopen_on_a_phone_in_chinese(phone, live_server, personas, t
     link = re.search(r"https?://\S+/t/[\w-]+/", ack.body).group(0)
     page.goto(live_server.url + "/t/" + link.split("/t/", 1)[1])  # the path of the link we sent
     assert "我们已收到您的申请" in page.locator("#stage").inner_text()
-    _shot(page, "journey-1-received.png")
+    shot(page, "journey-1-received.png")
     # later a technician is booked: the visit window and the surname show
     start = _book_technician(ticket, personas)
     page.reload()
@@ -100,7 +77,7 @@ def test_request_to_reopen_on_a_phone_in_chinese(phone, live_server, personas, t
     visit = page.locator("#visit").inner_text()
     assert "张师傅" in visit and f"{start.month}月{start.day}日 09:00–11:00" in visit
     assert "technician" not in page.content()  # never the account name
-    _shot(page, "journey-2-visit.png")
+    shot(page, "journey-2-visit.png")
     # the customer adds a message
     page.locator("#id_m-body").fill("明天上午家里有人。")
     with page.expect_navigation():
@@ -112,14 +89,14 @@ def test_request_to_reopen_on_a_phone_in_chinese(phone, live_server, personas, t
 
     ticket_transition(ticket=ticket, to_status=Ticket.Status.RESOLVED, actor=personas.agent)
     page.reload()
-    _shot(page, "journey-3-resolved.png")
+    shot(page, "journey-3-resolved.png")
     page.locator("#id_n-note").fill("还是不制冷")
     with page.expect_navigation():
         page.locator("#confirm button[value=not_fixed]").tap()
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.REOPENED
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    _shot(page, "journey-4-reopened.png")
+    shot(page, "journey-4-reopened.png")
     # and the agent's bell shows it
     bell = Notification.objects.filter(recipient=personas.agent, message__contains=ticket.number)
     assert any("not fixed" in n.message or "未解决" in n.message for n in bell)
@@ -131,4 +108,4 @@ def test_request_to_reopen_on_a_phone_in_chinese(phone, live_server, personas, t
         page.click("main form button[type=submit]")
     page.goto(live_server.url + "/notifications/")
     assert ticket.number in page.content()
-    _shot(page, "journey-5-agent-bell.png")
+    shot(page, "journey-5-agent-bell.png")

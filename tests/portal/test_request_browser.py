@@ -1,5 +1,4 @@
 """A customer on a phone (360×740) sends an online request: htmx "Send code", the code from the SMS, done."""
-import os
 import re
 
 import pytest
@@ -7,22 +6,9 @@ import pytest
 from servicedesk.models import OutboxMessage
 from tickets.models import Ticket
 
+from .conftest import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SHOTS_DIR", "/tmp/shots/portal")
-
-
-def _shot(page, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_customer_sends_a_request_from_a_phone_in_chinese(phone, live_server):
@@ -34,7 +20,7 @@ def test_customer_sends_a_request_from_a_phone_in_chinese(phone, live_server):
     assert page.locator("#send-code").bounding_box()["height"] >= 44
     box = page.locator("#id_website").bounding_box()
     assert box is None or box["x"] + box["width"] <= 0  # the honeypot is off screen
-    _shot(page, "request-phone.png")
+    shot(page, "request-phone.png")
     page.locator("#id_name").fill("王芳")
     page.locator("#id_mobile").fill("13812345678")
     page.locator("#id_description").fill("空调不制冷，室内机滴水。")
@@ -46,14 +32,14 @@ def test_customer_sends_a_request_from_a_phone_in_chinese(phone, live_server):
     body = OutboxMessage.objects.get(kind="portal.code").body
     page.locator("#id_code").fill(re.search(r"\d{6}", body).group(0))
     page.locator("label[for='id_kind_0']").tap()
-    _shot(page, "request-phone-filled.png")
+    shot(page, "request-phone-filled.png")
     page.locator("#submit-request").tap()
     # then the done page with the number and the link to follow it
     page.locator("#ticket-number").wait_for()
     ticket = Ticket.objects.get()
     assert page.locator("#ticket-number").inner_text() == ticket.number
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    _shot(page, "request-phone-done.png")
+    shot(page, "request-phone-done.png")
     page.locator("#status-link").tap()
     page.wait_for_url(re.compile(r"/t/"))
     assert ticket.number in page.content()
