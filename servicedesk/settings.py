@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "reports",
     # The customer's door (issue 15): after sla, so an acknowledgement reads clocks already started.
     "portal",
+    # Integrations (issue 16): e-mail intake, the REST API, outbound webhooks, caller screen-pop.
+    "mailin",
+    "api",
+    "webhooks",
+    "telephony",
     # accounts: sign-in protection. axes = failed sign-in lockout, django_otp = two-step sign-in. Listed
     # before django.contrib so their permissions exist when the roles are synced (after the last app).
     "axes",

@@ -51,6 +51,10 @@ for prefix, module in (
     ("kb/", "knowledge.urls"),
     ("followups/", "followups.urls"),
     ("reports/", "reports.urls"),
+    ("mail/", "mailin.urls"),
+    ("api/", "api.urls"),
+    ("webhooks/", "webhooks.urls"),
+    ("calls/", "telephony.urls"),
 ):
     try:
         urlpatterns.append(path(prefix, include(module)))
