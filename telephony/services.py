@@ -20,6 +20,8 @@ from servicedesk.models import StaffProfile
 from .models import Call
 
 _EXTENSION_CHARS = set("0123456789*#")
+# What a person needs to see the caller's card and log the call (the views ask the same).
+CARD_PERMS = ("customers.view_contact", "customers.add_contact")
 
 
 def _clean_call_id(call_id: str) -> str:
@@ -73,8 +75,10 @@ def call_ringing(*, call_id: str, caller: str, extension: str, at: datetime | No
         e164 = normalise_phone(raw).e164 if raw else ""
     except ValidationError:
         e164 = ""  # "anonymous", an internal short number, a foreign format we cannot read: keep it as sent
-    user_id = (StaffProfile.objects.filter(extension=extension, user__is_active=True)
-               .values_list("user_id", flat=True).first())
+    holder = (StaffProfile.objects.filter(extension=extension, user__is_active=True).select_related("user")
+              .first())
+    # The card is for someone who can log the call: an extension left on a technician's profile pops nothing.
+    user_id = holder.user_id if holder and holder.user.has_perms(CARD_PERMS) else None
     try:
         with transaction.atomic():
             call = Call.objects.create(call_id=call_id, extension=extension, caller_raw=raw, caller_e164=e164,

@@ -18,7 +18,7 @@ from .models import Call
 STOP_POLLING = 286
 
 
-@perm_required("customers.view_contact", "customers.add_contact")
+@perm_required(*services.CARD_PERMS)
 def pop(request):
     """The poll: 204 when what the page shows is still right, the card when a call arrived or ended."""
     extension, state = selectors.pop_probe(user=request.user)
@@ -33,7 +33,7 @@ def pop(request):
     return render(request, "telephony/_pop.html", {"card": selectors.caller_card(call=call), "state": state})
 
 
-@perm_required("customers.view_contact", "customers.add_contact")
+@perm_required(*services.CARD_PERMS)
 def call_log(request, pk: int):
     call = get_object_or_404(Call.objects.select_related("customer", "contact"), pk=pk)
     if call.contact_id:
@@ -64,7 +64,7 @@ def call_log(request, pk: int):
 
 
 @require_POST
-@perm_required("customers.view_contact", "customers.add_contact")
+@perm_required(*services.CARD_PERMS)
 def call_dismiss(request, pk: int):
     call = get_object_or_404(Call, pk=pk, user=request.user)
     services.call_dismiss(call=call, user=request.user)

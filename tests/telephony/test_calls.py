@@ -61,6 +61,11 @@ def test_an_inactive_persons_extension_pops_for_nobody(desk):
     assert services.call_ringing(call_id="pbx-6", caller="13812345678", extension="8001", at=T0).user_id is None
 
 
+def test_an_extension_on_a_technicians_profile_pops_for_nobody(personas):
+    at_desk(personas.technician, "8005")
+    assert services.call_ringing(call_id="pbx-6t", caller="13812345678", extension="8005", at=T0).user_id is None
+
+
 @pytest.mark.parametrize("fields, key", [
     ({"call_id": "", "caller": "1", "extension": "8001"}, "call_id"),
     ({"call_id": "x" * 65, "caller": "1", "extension": "8001"}, "call_id"),
@@ -295,7 +300,7 @@ def test_the_call_list_pages_and_shows_unlogged_calls(desk, client_for, django_a
     client = client_for("supervisor")
     with django_assert_max_num_queries(14):
         first = client.get(reverse("telephony:list")).content.decode()
-    assert first.count("Not logged: log it") == 30 and "Nobody has this extension" in first
+    assert first.count("Not logged: log it") == 30 and "Nobody who takes calls has this extension" in first
     second = client.get(reverse("telephony:list"), {"page": 2}).content.decode()
     assert second.count("Not logged: log it") == 5
 
