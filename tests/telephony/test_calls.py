@@ -313,7 +313,8 @@ def test_the_desk_page_polls_only_for_people_who_can_log_calls(client_for, desk)
 def test_extensions_are_unique_among_staff(personas, desk):
     from django.db import IntegrityError, transaction
 
+    agent = personas.agent  # made outside the block the failure rolls back
     with pytest.raises(IntegrityError), transaction.atomic():
-        at_desk(personas.agent, "8001")
+        at_desk(agent, "8001")
     at_desk(personas.agent, "")
     at_desk(personas.agent2, "")  # many people without an extension is fine
