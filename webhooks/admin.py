@@ -29,7 +29,8 @@ class WebhookAdmin(_ManagersOnly, admin.ModelAdmin):
     list_display = ["name", "url", "events", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
-    readonly_fields = ["created_by", "created_at", "updated_at", "secret_rotated_at"]
+    # The address and the events change on the manager's page, which checks them (services._clean).
+    readonly_fields = ["url", "events", "secret", "created_by", "created_at", "updated_at", "secret_rotated_at"]
 
     def has_add_permission(self, request):
         return False  # through the manager's page, which checks the address (services.webhook_create)

@@ -177,3 +177,14 @@ def test_admin_replay_action(client, personas, hook, logged_delivery, receiver):
     replays = OutboxMessage.objects.filter(channel="webhook").exclude(pk=logged_delivery.message_id)
     assert replays.count() == 1
     assert WebhookDelivery.objects.filter(attempt=0, requested_by=personas.manager).count() == 1
+
+
+def test_admin_cannot_change_the_address_around_the_check(client, personas, hook):
+    personas.manager.is_staff = True
+    personas.manager.save()
+    client.force_login(personas.manager)
+    url = reverse("admin:webhooks_webhook_change", args=[hook.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"name": "Renamed", "url": "http://169.254.169.254/", "active": "on"})
+    hook.refresh_from_db()
+    assert hook.name == "Renamed" and hook.url != "http://169.254.169.254/"
