@@ -18,6 +18,7 @@ compares in constant time, and rejects a timestamp older than a few minutes (a r
 """
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
@@ -163,7 +164,8 @@ def webhook_send(message) -> None:
             excerpt = ""
         finally:
             exc.close()
-    except (urllib.error.URLError, OSError, ValueError) as exc:  # refused, reset, DNS, timeout
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, DNS,
+        # timeout, a garbled answer
         reason = getattr(exc, "reason", exc)
         error = f"{type(reason).__name__}: {reason}"[:500]
     duration = int((time.monotonic() - started) * 1000)

@@ -276,3 +276,28 @@ def test_email_and_sms_kinds_still_go_their_way(make_webhook, open_ticket, recei
     counts = outbox_deliver(now=NOW)
     assert counts["sent"] >= 2 and len(receiver.requests) == 1
     assert [m.to for m in mail.outbox if m.subject == "Hi"] == [["a@example.com"]]
+
+
+def test_a_garbled_answer_is_logged_and_retried(make_webhook, open_ticket):
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def serve():
+        conn, _addr = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    make_webhook(url=f"http://127.0.0.1:{server.getsockname()[1]}/hook")
+    open_ticket()
+    assert deliver(NOW)["failed"] == 1
+    thread.join(5)
+    server.close()
+    log = WebhookDelivery.objects.get()
+    assert log.status_code is None and log.error  # e.g. "BadStatusLine: NOT HTTP AT ALL"
+    assert webhook_rows().get().status == "pending"
