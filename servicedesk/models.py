@@ -145,7 +145,7 @@ class NotificationDigest(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """One message that must leave the database (e-mail or SMS), written in the transaction of its cause.
+    """One message that must leave the database (e-mail, SMS or webhook), written in the transaction of its cause.
 
     The transactional outbox (README "Outbox"): the row is the promise, Celery only makes it faster.
     A task queued on commit delivers it at once; the outbox sweep delivers anything still due (the
