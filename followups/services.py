@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_lazy
 
-from . import selectors
+from . import selectors, signals
 from .models import (
     Callback,
     CallbackAttempt,
@@ -579,6 +579,7 @@ def survey_submit(*, invitation: SurveyInvitation, answers: dict, now: datetime 
         except IntegrityError:
             raise SurveyAlreadyAnswered from None
         _rollup_add(month=response.month, keys=_response_keys(response), deltas=_response_deltas(response))
+        signals.survey_answered.send(sender=SurveyResponse, response=response, now=now)
         pol = selectors.policy()
         if response.overall <= pol.low_overall_max or response.recommend <= pol.low_recommend_max:
             _low_score_follow_up(response=response, now=now)

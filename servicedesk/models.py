@@ -158,7 +158,7 @@ class NotificationDigest(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """One message that must leave the database (e-mail or SMS), written in the transaction of its cause.
+    """One message that must leave the database (e-mail, SMS or webhook), written in the transaction of its cause.
 
     The transactional outbox (README "Outbox"): the row is the promise, Celery only makes it faster.
     A task queued on commit delivers it at once; the outbox sweep delivers anything still due (the
@@ -178,6 +178,7 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
+        WEBHOOK = "webhook", _("Webhook")  # `to` is the webhooks.Webhook id; body the JSON payload
 
     kind = models.CharField(_("kind"), max_length=40)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -222,7 +223,8 @@ class OutboxMessage(models.Model):
                                     name="outbox_one_message_per_source"),
             # Choices alone do not constrain data: an unknown channel would be tried (and fail) eight
             # times before anyone saw it; an unknown status would never be swept nor shown as failed.
-            models.CheckConstraint(condition=models.Q(channel__in=["email", "sms"]), name="outbox_channel_valid"),
+            models.CheckConstraint(condition=models.Q(channel__in=["email", "sms", "webhook"]),
+                                   name="outbox_channel_valid"),
             models.CheckConstraint(condition=models.Q(status__in=["pending", "sending", "sent", "failed"]),
                                    name="outbox_status_valid"),
         ]

@@ -12,8 +12,9 @@ a process died between commit and queuing, a worker was killed, a send failed an
    the partial index ``outbox_due_idx``, then a compare-and-set UPDATE to ``sending`` with a fresh
    claim token and a lease (``OUTBOX_LEASE_SECONDS``); two workers never claim the same row;
 2. sends each claimed row (e-mail through Django's mail settings, SMS through the pluggable backend
-   in followups/delivery.py), passing the row's idempotency key (Message-ID / X-Idempotency-Key for
-   e-mail, ``idempotency_key=`` for SMS);
+   in followups/delivery.py, webhooks as a signed POST by webhooks/delivery.py), passing the row's
+   idempotency key (Message-ID / X-Idempotency-Key for e-mail, ``idempotency_key=`` for SMS,
+   ``X-ServiceDesk-Delivery`` for webhooks);
 3. marks it sent, or back to ``pending`` with a back-off, or ``failed`` after
    ``OUTBOX_MAX_ATTEMPTS`` — again by compare-and-set on the claim token. A backend that raises
    ``PermanentDeliveryError`` (the gateway refused this message for good: a bad number, a rejected
@@ -96,6 +97,7 @@ class Outgoing:
     html: str = ""
     source: object = None  # a model instance: its delivery state is read from the outbox row
     send_after: datetime | None = None  # held until then (customers' quiet hours); None: at once
+    idempotency_key: str = ""  # "": a fresh one; a webhook payload quotes its key as the event id
 
 
 def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None) -> list[OutboxMessage]:
@@ -112,7 +114,7 @@ def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None
             source_type, source_id = m.source._meta.label_lower, m.source.pk
         rows.append(OutboxMessage(
             kind=m.kind, channel=m.channel, to=m.to[:254], subject=m.subject[:200], body=m.body, html=m.html,
-            source_type=source_type, source_id=source_id, idempotency_key=uuid.uuid4().hex,
+            source_type=source_type, source_id=source_id, idempotency_key=m.idempotency_key or uuid.uuid4().hex,
             status=Status.PENDING, next_attempt_at=max(now, m.send_after) if m.send_after else now, created_at=now,
         ))
     if not rows:
@@ -188,6 +190,10 @@ def _send(message: OutboxMessage) -> None:
 
         get_sms_backend().send(message.to, message.body, subject=message.subject,
                                idempotency_key=message.idempotency_key)
+    elif message.channel == OutboxMessage.Channel.WEBHOOK:
+        from webhooks.delivery import webhook_send
+
+        webhook_send(message)  # signed POST; 4xx other than 408/429 → PermanentDeliveryError
     else:
         raise ValueError(f"Unknown channel {message.channel!r}")
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import override
 
 from . import clocks as clockmath
-from . import rollup
+from . import rollup, signals
 from .calendars import cached_working_calendar, calendar_touch, default_calendar
 from .models import BusinessCalendar, ClockType, SLAClock, SLAEscalation, SLAPolicy, SLAPolicyChange, Target
 
@@ -551,6 +551,7 @@ def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result,
     from tickets import services as ticket_services
 
     breaches: dict[int, list[str]] = {}  # ticket id → one reason per newly breached clock
+    breached: list[SLAClock] = []  # for the clocks_breached signal (webhooks), one send per batch
     tickets: dict[int, object] = {}
     assignments: list[tuple[SLAClock, object, str]] = []
     reasons: dict[str, str] = {}  # target → its text, translated once per batch
@@ -582,6 +583,7 @@ def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result,
             continue
         if breach:
             breaches.setdefault(clock.ticket_id, []).append(reason)
+            breached.append(clock)
             tickets[clock.ticket_id] = clock.ticket
             if supervisor is not None:
                 assignments.append((clock, supervisor, reason))
@@ -591,6 +593,8 @@ def _run_effects(plans, inserted, done, pushed, outbox, recipients, now, result,
         done.append(clock)
         result.processed += 1
     ticket_services.tickets_raise_priority_for_breach(tickets=list(tickets.values()), reasons=breaches, now=now)
+    if breached:
+        signals.clocks_breached.send(sender=SLAClock, clocks=breached, now=now)
     for clock, supervisor, reason in assignments:
         # Off by default and rare: the per-ticket service (its own savepoint keeps a refusal to itself).
         if supervisor.pk == clock.ticket.assignee_id:

@@ -203,6 +203,8 @@ PK_MODELS = {
     "notification_open": "servicedesk.Notification",
     "portal:ticket_link": "tickets.Ticket",
     "admin:otp_totp_totpdevice_": "otp_totp.TOTPDevice",
+    "webhooks:delivery_": "webhooks.WebhookDelivery",
+    "webhooks:": "webhooks.Webhook",
 }
 
 

@@ -88,6 +88,14 @@ def world(personas, customer_factory, settings, tmp_path):
     TOTPDevice.objects.create(user=personas.manager, name="İ phone", confirmed=False)  # the admin's QR page
     from servicedesk.models import OutboxMessage
 
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import webhook_create, webhook_send_test
+
+    hook = webhook_create(name="İ 😀 ERP", url="https://1.1.1.1/hook", events=["ticket.opened"],
+                          created_by=personas.manager)  # a public IP literal: no DNS in the walk
+    test_event = webhook_send_test(webhook=hook, actor=personas.manager)
+    WebhookDelivery.objects.create(webhook=hook, message=test_event, delivery_id=test_event.idempotency_key,
+                                   event="webhook.test", attempt=1, status_code=500, error="İ 😀 <b>x</b>", at=now)
     OutboxMessage.objects.update(status=OutboxMessage.Status.FAILED, last_error="İ 😀 <b>gateway</b>")  # retry page
     personas.outsider  # noqa: B018 — created now, not mid-walk
     return {"ticket": ticket, "article": Article.objects.filter(visibility="public").first()}

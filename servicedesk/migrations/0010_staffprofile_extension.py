@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicedesk', '0008_outbox_channel_status_valid'),
+        ('servicedesk', '0009_outbox_webhook_channel'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
