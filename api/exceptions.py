@@ -106,3 +106,15 @@ def exception_handler(exc, context):
 def not_found(request, *args, **kwargs):
     """Unknown paths under /api/: JSON, not the HTML 404 page."""
     return JsonResponse(error_body(code="not_found", message=_("Not found.")), status=404)
+
+
+def bad_request(request, exception=None):
+    """Django's handler400 for API paths: a NUL byte or too many parameters (caught before any view)."""
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig):
+        from django.conf import settings
+
+        return JsonResponse(error_body(code="too_large", message=_("The request body is larger than %(limit)s bytes.")
+                                       % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}), status=413)
+    return JsonResponse(error_body(code="bad_request", message=_("The request could not be read.")), status=400)
