@@ -17,9 +17,9 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "phone", "language"]
+    list_display = ["user", "team", "phone", "extension", "language"]
     list_filter = ["team", "language"]
-    search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "phone", "extension"]
     list_select_related = ["user", "team"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at", "updated_at"]
@@ -44,7 +44,7 @@ class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     can_delete = False
     fk_name = "user"
-    fields = ["team", "phone", "language"]
+    fields = ["team", "phone", "extension", "language"]
 
 
 User = get_user_model()

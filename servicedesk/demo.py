@@ -18,6 +18,8 @@ DEMO_STAFF = [
     ("technician2", "Qiang", "Zhao", roles.TECHNICIAN, None),
     ("manager", "Hong", "Sun", roles.MANAGER, None),
 ]
+# Desk phones: `manage.py simulate_call --extension 8001` pops a caller's card for the front desk.
+DEMO_EXTENSIONS = {"frontdesk": "8001", "agent": "8002", "agent2": "8003"}
 
 
 def load(*, stdout, options):
@@ -33,7 +35,8 @@ def load(*, stdout, options):
             user.is_staff = role == roles.MANAGER
             user.save()
         user.groups.add(Group.objects.get(name=role))
-        StaffProfile.objects.get_or_create(user=user, defaults={"team": teams.get(team)})
+        StaffProfile.objects.get_or_create(
+            user=user, defaults={"team": teams.get(team), "extension": DEMO_EXTENSIONS.get(username, "")})
     supervisor = User.objects.get(username="supervisor")
     # Only the demo's own teams (issue 11 item 10: the loader never touches rows people made).
     Team.objects.filter(pk__in=[t.pk for t in teams.values()], supervisor__isnull=True).update(supervisor=supervisor)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,10 +47,22 @@ class StaffProfile(TimeStampedModel):
     # and used for everything written to them later (bell, e-mail, digests, report e-mails).
     # Blank = the site default (settings.LANGUAGE_CODE).
     language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    # The desk phone's extension: the phone system's "ringing at 8001" pops the caller's card for
+    # whoever has 8001 here (telephony app). Blank = no pop-ups. One person per extension.
+    extension = models.CharField(
+        _("phone extension"), max_length=20, blank=True,
+        validators=[RegexValidator(r"^[0-9*#]{1,20}$", _("Digits only, as the phone system numbers the desk phones."))],
+        help_text=_("The desk phone's extension, e.g. 8001. Incoming calls to it show the caller's card."),
+    )
 
     class Meta:
         verbose_name = _("staff profile")
         verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.UniqueConstraint(fields=["extension"], condition=~models.Q(extension=""),
+                                    name="staffprofile_extension_unique",
+                                    violation_error_message=_("Another person already has this extension.")),
+        ]
 
     def __str__(self):
         return str(self.user)

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "telephony"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.call_list, name="list"),
+    path("pop/", views.pop, name="pop"),
+    path("<int:pk>/log/", views.call_log, name="log"),
+    path("<int:pk>/dismiss/", views.call_dismiss, name="dismiss"),
+]
