@@ -252,7 +252,7 @@ class CallRingingSerializer(serializers.Serializer):
 class CallEndedSerializer(serializers.Serializer):
     call_id = serializers.CharField(max_length=100)
     at = serializers.DateTimeField(required=False, allow_null=True)
-    duration_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=7 * 24 * 3600)
+    duration_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
     recording_url = serializers.URLField(max_length=500, required=False, default="", allow_blank=True)
 
 

@@ -37,15 +37,7 @@ QUERY = st.dictionaries(st.sampled_from(["phone", "status", "kind", "customer", 
 RAW = st.one_of(st.binary(max_size=200), st.just(b"{"), st.just(b'{"a": 1}' * 3), st.just(b"\xff\xfe"))
 
 
-def _telephony_ready():
-    try:
-        from telephony import services
-    except ImportError:
-        return False
-    return hasattr(services, "call_ringing")
-
-
-FUZZED = [e for e in ENDPOINTS if _telephony_ready() or not e.name.startswith("calls_")]
+FUZZED = ENDPOINTS
 
 
 def _assert_refused_well(response):
