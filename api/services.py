@@ -2,7 +2,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -68,6 +68,25 @@ def token_touch(*, token: ApiToken, now: datetime) -> None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def call_log_prune(*, now: datetime | None = None, batch: int = 5000, max_batches: int = 200) -> int:
+    """Delete call log rows older than API_CALL_LOG_DAYS, in bounded batches (index api_call_at_idx).
+
+    One row per call (up to 120 a minute per token) would grow without end; the log answers "who did
+    what lately", so old rows go. Bounded per run: the next daily run finishes a large backlog.
+    """
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.API_CALL_LOG_DAYS)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(ApiCallLog.objects.filter(at__lt=cutoff).order_by("at").values_list("id", flat=True)[:batch])
+        if not ids:
+            break
+        deleted += ApiCallLog.objects.filter(id__in=ids).delete()[0]
+    return deleted
 
 
 def call_log_write(*, token_id: int | None, method: str, path: str, status_code: int, at: datetime,

@@ -350,6 +350,8 @@ PORTAL_RATE_LIMIT = (int(os.environ.get("PORTAL_RATE_LIMIT", "60")), int(os.envi
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
 # Largest JSON body the API accepts (bytes); larger ones get 413 before they are parsed.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
+# How long each API call stays in the call log (days); older rows are deleted nightly.
+API_CALL_LOG_DAYS = int(os.environ.get("API_CALL_LOG_DAYS", "90"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],

@@ -91,3 +91,20 @@ def test_list_page_fixed_queries(client_for, make_token, django_assert_max_num_q
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(reverse("api:tokens")).content.decode()
     assert page.count("data-token=") == 11
+
+
+def test_call_log_prune_deletes_only_old_rows(api, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.services import call_log_prune
+
+    settings.API_CALL_LOG_DAYS = 90
+    now = timezone.now()
+    ApiCallLog.objects.bulk_create([
+        ApiCallLog(token=api.token, method="GET", path="/api/v1/tickets/", status_code=200, duration_ms=1,
+                   at=now - timedelta(days=days)) for days in (200, 91, 89, 1)])
+    assert call_log_prune(now=now, batch=1) == 2
+    assert sorted((now - r.at).days for r in ApiCallLog.objects.all()) == [1, 89]
+    assert call_log_prune(now=now) == 0
