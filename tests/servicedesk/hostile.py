@@ -203,6 +203,11 @@ PK_MODELS = {
     "notification_open": "servicedesk.Notification",
     "portal:ticket_link": "tickets.Ticket",
     "admin:otp_totp_totpdevice_": "otp_totp.TOTPDevice",
+    "api:customer": "customers.Customer",
+    "api:ticket": "tickets.Ticket",
+    "api:workorder": "dispatch.WorkOrder",
+    "api:token_": "api.ApiToken",
+    "telephony:": "telephony.Call",  # (main's telephony URLs were missing here: the walk stopped on them)
 }
 
 
