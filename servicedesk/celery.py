@@ -92,6 +92,12 @@ app.conf.beat_schedule = {
         "schedule": HOUR,
         "options": {"expires": HOUR},
     },
+    # The REST API's call log: nightly at 03:30 local (quiet hours), rows older than API_CALL_LOG_DAYS go in
+    # bounded batches; deleting is idempotent, so a second run in the same night finds nothing.
+    "api-call-log-prune": {
+        "task": "api.tasks.call_log_prune_task", "schedule": crontab(minute=30, hour=3),
+        "options": {"expires": 6 * HOUR},
+    },
 }
 
 # Which task each entry runs; beat itself sends the slot-claiming wrapper (see the module docstring).

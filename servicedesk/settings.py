@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "telephony",
+    # The REST API's framework (api/): DRF, the OpenAPI schema from the same serializers, and the
+    # Swagger UI's files served from our own static (no CDN; the CSP allows only 'self').
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # accounts: sign-in protection. axes = failed sign-in lockout, django_otp = two-step sign-in. Listed
     # before django.contrib so their permissions exist when the roles are synced (after the last app).
     "axes",
@@ -339,6 +344,42 @@ SURVEY_DELIVERY_BACKEND = os.environ.get("SURVEY_DELIVERY_BACKEND", "")
 SURVEY_RATE_LIMIT = (int(os.environ.get("SURVEY_RATE_LIMIT", "30")), int(os.environ.get("SURVEY_RATE_WINDOW", "60")))
 # The customer's status page (portal): requests per client address per window (seconds).
 PORTAL_RATE_LIMIT = (int(os.environ.get("PORTAL_RATE_LIMIT", "60")), int(os.environ.get("PORTAL_RATE_WINDOW", "60")))
+
+# --- REST API (api/) ----------------------------------------------------------------------------
+# A new token's default limit (requests per minute); each token can have its own.
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120"))
+# Largest JSON body the API accepts (bytes); larger ones get 413 before they are parsed.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
+# How long each API call stays in the call log (days); older rows are deleted nightly.
+API_CALL_LOG_DAYS = int(os.environ.get("API_CALL_LOG_DAYS", "90"))
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ServiceDesk API",
+    "DESCRIPTION": "Customers, contacts, tickets, work orders and the phone system's call events. "
+                   "Authenticate with `Authorization: Bearer <token>` (a manager creates tokens under API tokens).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "TicketKindEnum": "tickets.models.Ticket.Kind",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "WorkOrderStatusEnum": "dispatch.models.WorkOrder.Status",
+    },
+}
 
 # --- Sign-in protection (accounts app, django-axes) -----------------------------------------------
 # Failed sign-ins are counted per user name and, separately, per client address; unknown user names

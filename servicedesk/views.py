@@ -155,6 +155,10 @@ def bad_request(request, exception=None):
     from django.conf import settings
     from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 
+    if request.path.startswith("/api/v1/"):  # the REST API answers in its own JSON error format
+        from api.exceptions import bad_request
+
+        return bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return render(request, "413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, status=413)
     too_many = isinstance(exception, (TooManyFieldsSent, TooManyFilesSent))

@@ -205,6 +205,11 @@ PK_MODELS = {
     "admin:otp_totp_totpdevice_": "otp_totp.TOTPDevice",
     "webhooks:delivery_": "webhooks.WebhookDelivery",
     "webhooks:": "webhooks.Webhook",
+    "api:customer": "customers.Customer",
+    "api:ticket": "tickets.Ticket",
+    "api:workorder": "dispatch.WorkOrder",
+    "api:token_": "api.ApiToken",
+    "telephony:": "telephony.Call",
 }
 
 

@@ -86,6 +86,9 @@ def world(personas, customer_factory, settings, tmp_path):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.create(user=personas.manager, name="İ phone", confirmed=False)  # the admin's QR page
+    from api.services import token_create
+
+    token_create(name="İ exchange 😀", scopes=["tickets:read"], created_by=personas.manager)  # the API token pages
     from servicedesk.models import OutboxMessage
 
     from webhooks.models import WebhookDelivery

@@ -106,6 +106,11 @@ ROWS = [
     ("accounts:lockout_unlock", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "supervisor": 302, "manager": 302}, "post"),
     ("accounts:password_change", no_kwargs, ANY_SIGNED_IN, "get"),
     ("accounts:two_factor", no_kwargs, ANY_SIGNED_IN, "get"),
+    # api: tokens are the manager's; the API's docs page and schema for any signed-in staff member
+    ("api:tokens", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("api:token_create", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("api:docs", no_kwargs, ANY_SIGNED_IN, "get"),
+    ("api:schema", no_kwargs, ANY_SIGNED_IN, "get"),
 ]
 
 
