@@ -24,19 +24,24 @@ _EXTENSION_CHARS = set("0123456789*#")
 CARD_PERMS = ("customers.view_contact", "customers.add_contact")
 
 
+def _refused(field: str, message: str, code: str) -> ValidationError:
+    """A refusal of one field that keeps its code (the API answers with it, e.g. ``unknown_call``)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _clean_call_id(call_id: str) -> str:
     value = (call_id or "").strip()
     if not value:
-        raise ValidationError({"call_id": _("The phone system did not say which call this is.")}, code="required")
+        raise _refused("call_id", _("The phone system did not say which call this is."), "required")
     if len(value) > 64:
-        raise ValidationError({"call_id": _("A call id has at most 64 characters.")}, code="too_long")
+        raise _refused("call_id", _("A call id has at most 64 characters."), "too_long")
     return value
 
 
 def _clean_extension(extension: str) -> str:
     value = (extension or "").strip()
     if not value or len(value) > 20 or not set(value) <= _EXTENSION_CHARS:
-        raise ValidationError({"extension": _("An extension is 1 to 20 digits, e.g. 8001.")}, code="invalid")
+        raise _refused("extension", _("An extension is 1 to 20 digits, e.g. 8001."), "invalid")
     return value
 
 
@@ -64,10 +69,10 @@ def call_ringing(*, call_id: str, caller: str, extension: str, at: datetime | No
     extension = _clean_extension(extension)
     raw = (caller or "").strip()
     if len(raw) > 40:
-        raise ValidationError({"from": _("That phone number is too long.")}, code="too_long")
+        raise _refused("from", _("That phone number is too long."), "too_long")
     at = at or timezone.now()
     if timezone.is_naive(at):
-        raise ValidationError({"at": _("Give the time with its time zone.")}, code="naive")
+        raise _refused("at", _("Give the time with its time zone."), "naive")
     existing = Call.objects.filter(call_id=call_id).first()
     if existing is not None:
         return existing
@@ -98,26 +103,26 @@ def call_ended(*, call_id: str, at: datetime | None = None, duration_seconds: in
     """
     call_id = _clean_call_id(call_id)
     if duration_seconds is not None and not (0 <= int(duration_seconds) <= 86400):
-        raise ValidationError({"duration_seconds": _("A call lasts between 0 seconds and one day.")}, code="invalid")
+        raise _refused("duration_seconds", _("A call lasts between 0 seconds and one day."), "invalid")
     recording_url = (recording_url or "").strip()
     if recording_url:
         try:
             URLValidator(schemes=["http", "https"])(recording_url)
         except ValidationError:
-            raise ValidationError({"recording_url": _("Give the recording as an http(s) address.")}, code="invalid")
+            raise _refused("recording_url", _("Give the recording as an http(s) address."), "invalid")
         if len(recording_url) > 500:
-            raise ValidationError({"recording_url": _("That address is too long.")}, code="too_long")
+            raise _refused("recording_url", _("That address is too long."), "too_long")
     at = at or timezone.now()
     if timezone.is_naive(at):
-        raise ValidationError({"at": _("Give the time with its time zone.")}, code="naive")
+        raise _refused("at", _("Give the time with its time zone."), "naive")
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(call_id=call_id).first()
         if call is None:
-            raise ValidationError({"call_id": _("No ringing was reported for this call.")}, code="unknown_call")
+            raise _refused("call_id", _("No ringing was reported for this call."), "unknown_call")
         fields = []
         if call.ended_at is None:
             if at < call.rang_at:
-                raise ValidationError({"at": _("A call cannot end before it rang.")}, code="before_ring")
+                raise _refused("at", _("A call cannot end before it rang."), "before_ring")
             call.ended_at = at
             call.duration_seconds = int(duration_seconds) if duration_seconds is not None else int(
                 (at - call.rang_at).total_seconds())

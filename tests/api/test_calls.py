@@ -57,9 +57,9 @@ def test_bad_call_events_are_400_with_the_field(api):
         response = api.post("/api/v1/calls/ringing/", body)
         assert response.status_code == 400 and field in response.json()["error"]["fields"], (body, response.content)
     unknown = api.post("/api/v1/calls/ended/", {"call_id": "never-rang"})
-    # (telephony.services raises ValidationError({field: message}, code=…): Django keeps no code for a dict)
     assert unknown.status_code == 400 and unknown.json()["error"]["fields"] == {
         "call_id": ["No ringing was reported for this call."]}
+    assert unknown.json()["error"]["code"] == "unknown_call"
     bad = api.post("/api/v1/calls/ended/", {"call_id": "x", "duration_seconds": -1, "recording_url": "ftp://x"})
     assert set(bad.json()["error"]["fields"]) == {"duration_seconds", "recording_url"}
 

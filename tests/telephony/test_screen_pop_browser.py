@@ -1,4 +1,4 @@
-"""The front desk's screen-pop in a real browser: the phone system reports a ring, the card appears on the
+"""The front desk's screen-pop in a real browser: the phone system reports a ring through the API (HTTP, token), the card appears on the
 signed-in desk page within a couple of seconds, "log this call" saves a contact with the exchange's times.
 Screenshots (1366 px English, 360 px Chinese) go to /tmp/shots/telephony/."""
 import os
@@ -13,7 +13,9 @@ from customers.services import asset_create
 from servicedesk.models import StaffProfile
 from tickets.services import ticket_create
 
-from .ring import ring, hang_up
+from telephony.models import Call
+
+from .ring import exchange_token, hang_up, ring
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("SHOTS_DIR", "/tmp/shots/telephony"))
@@ -39,7 +41,12 @@ def desk_world(personas, customer_factory):
     return customer
 
 
-def test_a_ring_pops_the_card_and_log_this_call_saves_the_contact(live_server, browser, desk_world):
+@pytest.fixture
+def token(personas):
+    return exchange_token(personas.manager)
+
+
+def test_a_ring_pops_the_card_and_log_this_call_saves_the_contact(live_server, browser, desk_world, token):
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     page = context.new_page()
@@ -49,7 +56,7 @@ def test_a_ring_pops_the_card_and_log_this_call_saves_the_contact(live_server, b
     assert page.locator("#call-pop-card").count() == 0
 
     started = time.monotonic()
-    ring(live_server.url, call_id="e2e-1", caller="+86 138 1234 5678", extension="8001")
+    ring(live_server.url, token, call_id="e2e-1", caller="+86 138 1234 5678", extension="8001")
     page.locator("#call-pop-card").wait_for(timeout=5_000)
     seconds = time.monotonic() - started
     assert seconds < 3.5, f"the card took {seconds:.1f} s"
@@ -58,7 +65,8 @@ def test_a_ring_pops_the_card_and_log_this_call_saves_the_contact(live_server, b
         assert text in card.inner_text()
     page.screenshot(path=str(SHOTS / "pop-desktop-en.png"))
 
-    hang_up(live_server.url, call_id="e2e-1", after=timedelta(seconds=95), duration=92)
+    rang_at = Call.objects.get(call_id="e2e-1").rang_at
+    hang_up(live_server.url, token, call_id="e2e-1", at=rang_at + timedelta(seconds=95), duration=92)
     page.locator("#call-pop-card", has_text="Call ended · 1 min 32 s").wait_for(timeout=5_000)
     page.get_by_role("link", name="Log this call").click()
     page.wait_for_url(f"{live_server.url}/calls/*/log/")
@@ -77,14 +85,14 @@ def test_a_ring_pops_the_card_and_log_this_call_saves_the_contact(live_server, b
     context.close()
 
 
-def test_the_card_on_a_phone_in_chinese_for_an_unknown_number(live_server, browser, desk_world):
+def test_the_card_on_a_phone_in_chinese_for_an_unknown_number(live_server, browser, desk_world, token):
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
     sign_in(page, live_server.url, "frontdesk")
-    ring(live_server.url, call_id="e2e-2", caller="13700001111", extension="8001")
+    ring(live_server.url, token, call_id="e2e-2", caller="13700001111", extension="8001")
     page.locator("#call-pop-card").wait_for(timeout=5_000)
     box = page.locator("#call-pop-card").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
