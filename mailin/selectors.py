@@ -5,7 +5,16 @@ from .models import InboundEmail, Mailbox
 
 
 def mailboxes_for_page() -> list[Mailbox]:
-    return list(Mailbox.objects.order_by("name"))
+    """Every mailbox with its last poll's counts as (label, n) pairs for the page. One query."""
+    from django.utils.translation import gettext as _
+
+    labels = dict(InboundEmail.Outcome.choices)
+    mailboxes = list(Mailbox.objects.order_by("name"))
+    for m in mailboxes:
+        counts = m.last_counts if isinstance(m.last_counts, dict) else {}
+        m.count_items = [(_("fetched") if key == "fetched" else labels.get(key, key), n)
+                         for key, n in counts.items() if isinstance(n, int)]
+    return mailboxes
 
 
 def inbound_emails(*, mailbox_id: int | None = None) -> QuerySet:

@@ -384,7 +384,7 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int = POLL_BATCH, now: datetime | N
     """Fetch up to ``limit`` new messages, process each in its own transaction, flag each after its commit.
 
     Returns the counts by outcome (plus "fetched"); a failure of the mailbox is recorded on it
-    (last_result "failed", last_error) and returned as {"error": …}, never raised.
+    (last_result "failed", last_error) and returned as {"failure": …}, never raised.
     """
     started = now or timezone.now()
     if not _claim(mailbox, started):
@@ -425,7 +425,7 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int = POLL_BATCH, now: datetime | N
         for name, value in fields.items():
             setattr(mailbox, name, value)
     if error:
-        counts["error"] = error
+        counts["failure"] = error  # not "error": that key counts messages recorded with outcome "error"
     return counts
 
 
@@ -443,6 +443,6 @@ def mailboxes_poll(*, now: datetime | None = None) -> dict:
             Mailbox.objects.filter(pk=mailbox.pk).update(
                 last_poll_at=timezone.now(), last_result=Mailbox.PollResult.FAILED, last_error=error,
                 poll_lease_until=None)
-            results[mailbox.name] = {"error": error}
+            results[mailbox.name] = {"failure": error}
         results[mailbox.name]["seconds"] = round(time.monotonic() - started, 2)
     return results

@@ -99,9 +99,11 @@ class ImapServer:
                     if match is None:
                         continue
                     name = match.group(1)
-                    if conn.select(f'"{name}"')[0] == "OK":
+                    typ, data = conn.select(f'"{name}"')
+                    if typ == "OK" and int(data[0] or 0) > 0:
                         conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
                         conn.expunge()
+                    if typ == "OK":
                         conn.close()
             finally:
                 conn.logout()
