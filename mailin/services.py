@@ -334,6 +334,7 @@ def mailbox_password(mailbox: Mailbox) -> str:
 
 def _connect(mailbox: Mailbox) -> imaplib.IMAP4:
     S = Mailbox.Security
+    password = mailbox_password(mailbox)  # a missing variable is said before any network wait
     if mailbox.security == S.IMAPS:
         conn = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(),
                                  timeout=IMAP_TIMEOUT)
@@ -343,7 +344,7 @@ def _connect(mailbox: Mailbox) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=IMAP_TIMEOUT)
         if mailbox.security == S.STARTTLS:
             conn.starttls(ssl_context=ssl.create_default_context())
-    conn.login(mailbox.username, mailbox_password(mailbox))
+    conn.login(mailbox.username, password)
     # imaplib keeps the capabilities from before login; servers announce MOVE only after it.
     typ, data = conn.capability()
     if typ == "OK" and data and data[-1]:
