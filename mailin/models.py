@@ -30,8 +30,8 @@ class Mailbox(models.Model):
         PLAIN = "plain", _("Plain, no TLS (local test servers on 127.0.0.1 only)")
 
     class PollResult(models.TextChoices):
-        OK = "ok", _("OK")
-        FAILED = "failed", _("Failed")
+        OK = "ok", _("Polled")
+        FAILED = "failed", _("Poll failed")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     host = models.CharField(_("IMAP server"), max_length=200)
@@ -105,7 +105,7 @@ class InboundEmail(models.Model):
 
     mailbox = models.ForeignKey(Mailbox, verbose_name=_("mailbox"), on_delete=models.SET_NULL, null=True,
                                 blank=True, related_name="messages")
-    message_id = models.CharField(_("Message-ID"), max_length=255)
+    message_id = models.CharField(_("message ID"), max_length=255)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
     sender = models.CharField(_("sender"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)

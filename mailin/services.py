@@ -58,7 +58,9 @@ def mail_user():
 
 
 def sender_limit() -> int:
-    return int(getattr(settings, "MAILIN_SENDER_LIMIT_PER_MINUTE", SENDER_LIMIT_PER_MINUTE))
+    """Django setting, else the environment variable of the same name, else 5."""
+    default = os.environ.get("MAILIN_SENDER_LIMIT_PER_MINUTE", SENDER_LIMIT_PER_MINUTE)
+    return int(getattr(settings, "MAILIN_SENDER_LIMIT_PER_MINUTE", default))
 
 
 # --- who wrote, and about which ticket ------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_poll_now_polls_and_the_page_shows_the_result(client_for, box, django_ca
     # The environment variable is not set in the test: the poll failed and says why.
     assert box.last_result == Mailbox.PollResult.FAILED and "MAILIN_SERVICE_PASSWORD" in box.last_error
     page = client_for("manager").get(reverse("mailin:mailboxes")).content.decode()
-    assert "MAILIN_SERVICE_PASSWORD" in page and "Failed" in page
+    assert "MAILIN_SERVICE_PASSWORD" in page and "Poll failed" in page
 
 
 def test_page_query_count_is_fixed(client_for, box, django_assert_max_num_queries):
