@@ -220,10 +220,16 @@ def _open_or_reply(*, row: InboundEmail, parsed: Parsed, mailbox: Mailbox | None
     from tickets.services import attachment_add, ticket_create, ticket_reply
 
     actor = mail_user()
-    customer, _created = _customer_get_or_create(parsed=parsed, actor=actor, now=now)
+    # An answer to one of our messages belongs to that ticket's customer (a colleague may answer from
+    # another address: the Message-ID is the proof, and no second customer is made for them).
+    ticket = ticket_for_thread(parsed.thread_ids)
+    if ticket is not None:
+        customer = _survivor(ticket.customer)
+    else:
+        customer, _created = _customer_get_or_create(parsed=parsed, actor=actor, now=now)
+        ticket = ticket_for_subject(parsed.subject, customer)
     accepted, dropped = _checked_attachments(parsed)
     notes = [*dropped]
-    ticket = ticket_for_thread(parsed.thread_ids) or ticket_for_subject(parsed.subject, customer)
     if ticket is not None:
         try:
             with transaction.atomic():

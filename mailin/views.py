@@ -1,4 +1,6 @@
 """Managers' pages for e-mail intake (mailboxes, the received-mail log) and the original-message download."""
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -19,8 +21,9 @@ PERM = "mailin.manage_mailboxes"
 
 @perm_required(PERM)
 def mailbox_list(request):
-    mailbox_id = request.GET.get("mailbox")
-    mailbox_id = int(mailbox_id) if (mailbox_id or "").isdigit() else None
+    raw = request.GET.get("mailbox") or ""
+    # ASCII digits of a sane length only: str.isdigit() accepts "１２" and 22-digit ids overflow the column.
+    mailbox_id = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
     page = slice_page(selectors.inbound_emails(mailbox_id=mailbox_id), request.GET.get("page"), per_page=50)
     return render(request, "mailin/mailbox_list.html", {
         "mailboxes": selectors.mailboxes_for_page(), "page": page, "mailbox_id": mailbox_id,

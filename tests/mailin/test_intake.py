@@ -90,6 +90,18 @@ def test_in_reply_to_one_of_our_messages_adds_a_reply(personas):
     assert TicketAttachment.objects.filter(ticket=ticket, original_name="label.png").exists()
 
 
+def test_a_colleague_answering_our_message_adds_to_the_ticket_without_a_new_customer(personas):
+    from tickets.services import ticket_reply
+
+    first = inbound_email_process(raw=mail(sender="boss@example.com"))
+    ticket_reply(ticket=first.ticket, author=personas.agent, body="Which floor?", public=True)
+    sent = OutboxMessage.objects.get(kind="ticket.reply")
+    row = inbound_email_process(raw=mail(sender="assistant@example.com", subject="Re: floor",
+                                         headers={"In-Reply-To": f"<{sent.idempotency_key}@servicedesk.outbox>"}))
+    assert row.outcome == O.REPLIED and row.ticket_id == first.ticket_id and row.customer_id == first.customer_id
+    assert Customer.objects.count() == 1
+
+
 def test_references_to_the_acknowledgement_find_the_ticket():
     # The acknowledgement (portal, no outbox source) carries the number first in its subject.
     first = inbound_email_process(raw=mail(sender="qian@example.com"))

@@ -129,3 +129,8 @@ def test_original_message_without_a_ticket_is_for_mailbox_managers(client_for, r
 
 def test_unknown_message_is_404(client_for):
     assert client_for("manager").get(reverse("mailin:eml", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["1000000000000000000000", "９", "-1", "x"])
+def test_a_hostile_mailbox_filter_shows_all_mailboxes(client_for, box, value):
+    assert client_for("manager").get(reverse("mailin:mailboxes"), {"mailbox": value}).status_code == 200
