@@ -103,8 +103,15 @@ def _customer_get_or_create(*, parsed: Parsed, actor, now: datetime) -> tuple[Cu
         winner = EmailSender.objects.select_related("customer").get(address=parsed.sender)
         return _survivor(winner.customer), False
     name = parsed.sender_name or parsed.sender.split("@", 1)[0]
-    customer = customer_create(name=name[:200], phones=[], phone_required=False, email=parsed.sender,
-                               created_by=actor, channel=Channel.EMAIL, preferred_channel="email", now=now)
+    fields = {"name": name[:200], "phones": [], "phone_required": False, "created_by": actor,
+              "channel": Channel.EMAIL, "now": now}
+    try:
+        with transaction.atomic():
+            customer = customer_create(email=parsed.sender, preferred_channel="email", **fields)
+    except ValidationError:
+        # An address mail servers deliver but Django's validator refuses (a bare host, a long local
+        # part): the customer is still made and found again through EmailSender; staff add the e-mail.
+        customer = customer_create(email="", **fields)
     EmailSender.objects.filter(pk=claim.pk).update(customer=customer)
     Customer.objects.filter(pk=customer.pk).update(owner=None, first_contact_by=None, self_registered=True,
                                                    is_verified=False)
@@ -234,7 +241,7 @@ def _open_or_reply(*, row: InboundEmail, parsed: Parsed, mailbox: Mailbox | None
         try:
             with transaction.atomic():
                 customer_reply_add(ticket=ticket, body=parsed.text.strip() or _("(The e-mail had no text.)"),
-                                           files=accepted, now=now, actor=actor)
+                                   files=accepted, now=now, actor=actor)
         except ValidationError:  # cancelled: the customer's words open a new ticket instead
             notes.append(_("Written about %(number)s, which is cancelled: opened as a new ticket.")
                          % {"number": ticket.number})

@@ -325,3 +325,10 @@ def test_real_latin1_text_stays_latin1():
     assert decode_bytes("Café crème, déjà vu".encode("latin-1"), "iso-8859-1") == "Café crème, déjà vu"
     assert decode_bytes("空调".encode("utf-8"), "iso-8859-1") == "空调"
     assert decode_bytes("空调".encode("gbk"), "no-such-charset") == "空调"
+
+
+def test_an_address_django_refuses_still_makes_one_customer():
+    a = inbound_email_process(raw=mail(sender="root@intranet"))
+    b = inbound_email_process(raw=mail(sender="root@intranet", subject="again"))
+    assert (a.outcome, b.outcome) == (O.CREATED, O.CREATED)
+    assert a.customer_id == b.customer_id and a.customer.email == ""
