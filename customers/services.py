@@ -49,6 +49,7 @@ def customer_create(
     notes: str = "",
     preferred_language: str = "zh-hans",
     preferred_channel: str = "",
+    phone_required: bool = True,
     now: datetime | None = None,
 ) -> Customer:
     """Create a customer, refusing a phone already on file (find before create, domain.md §2).
@@ -68,7 +69,8 @@ def customer_create(
             continue
         seen.add(n.e164)
         normalised.append((n, phone.label))
-    if not normalised:
+    # E-mail intake (mailin) creates customers known only by their address: phone_required=False.
+    if not normalised and phone_required:
         raise ValidationError(_("Enter at least one phone number."), code="phone_required")
     for n, _label in normalised:
         existing = _existing_owner_of(n.e164)

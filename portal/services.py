@@ -221,10 +221,12 @@ def _notify_people(ticket: Ticket, message, params: dict) -> None:
                 group=f"ticket:{ticket.pk}")
 
 
-def customer_reply_add(*, ticket: Ticket, body: str, files=(), now: datetime | None = None) -> TicketReply:
+def customer_reply_add(*, ticket: Ticket, body: str, files=(), now: datetime | None = None, actor=None
+                       ) -> TicketReply:
     """The customer's message (and photos) from the status page: a customer reply on the ticket.
 
-    A ticket waiting on the customer goes back to work; the assignee is told (bell).
+    A ticket waiting on the customer goes back to work; the assignee is told (bell). ``actor``: the
+    system account it is recorded under (the portal's; e-mail intake passes its own).
     """
     from tickets import services as ticket_services
 
@@ -232,7 +234,7 @@ def customer_reply_add(*, ticket: Ticket, body: str, files=(), now: datetime | N
     body = (body or "").strip()
     if not body and not files:
         raise ValidationError(_("Write a message or choose a photo."), code="empty")
-    actor = portal_user()
+    actor = actor or portal_user()
     with transaction.atomic():
         locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "assignee", "team").get(pk=ticket.pk)
         if locked.status == Ticket.Status.CANCELLED:

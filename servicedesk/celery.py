@@ -43,6 +43,10 @@ app.conf.beat_schedule = {
     # failed and backed off (1, 2, 4 … 60 min). The shortest back-off is a minute, hence the interval;
     # an idle tick is one probe of the partial index outbox_due_idx.
     "outbox-sweep": {"task": "servicedesk.tasks.outbox_sweep_task", "schedule": MINUTE, "options": {"expires": MINUTE}},
+    # E-mail intake (mailin): every minute, so a customer's mail becomes a ticket within about a minute
+    # (the first-response clock starts at the ticket). Each mailbox is claimed with a lease, so a slow
+    # poll that overlaps the next tick is skipped, not run twice; the Message-ID keeps it exactly once.
+    "mailin-poll": {"task": "mailin.tasks.mailboxes_poll_task", "schedule": MINUTE, "options": {"expires": MINUTE}},
     # Knowledge review reminders: weekly (Monday 09:00 local) is the review rhythm owners asked for;
     # a (article, week) unique row keeps it exactly once even if beat fires twice or catches up late.
     "knowledge-review-reminders": {

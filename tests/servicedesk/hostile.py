@@ -202,6 +202,8 @@ PK_MODELS = {
     "outbox_retry": "servicedesk.OutboxMessage",
     "notification_open": "servicedesk.Notification",
     "portal:ticket_link": "tickets.Ticket",
+    "mailin:mailbox": "mailin.Mailbox",
+    "mailin:eml": "mailin.InboundEmail",
     "admin:otp_totp_totpdevice_": "otp_totp.TOTPDevice",
     "webhooks:delivery_": "webhooks.WebhookDelivery",
     "webhooks:": "webhooks.Webhook",

@@ -100,6 +100,12 @@ def world(personas, customer_factory, settings, tmp_path):
     WebhookDelivery.objects.create(webhook=hook, message=test_event, delivery_id=test_event.idempotency_key,
                                    event="webhook.test", attempt=1, status_code=500, error="İ 😀 <b>x</b>", at=now)
     OutboxMessage.objects.update(status=OutboxMessage.Status.FAILED, last_error="İ 😀 <b>gateway</b>")  # retry page
+    from mailin.models import Mailbox
+    from mailin.services import inbound_email_process
+
+    Mailbox.objects.create(name="İ 😀 service", host="imap.example.com", username="service@example.com",
+                           password_env="MAILIN_WALK_PASSWORD")
+    inbound_email_process(raw="From: İ 😀 <walk@example.com>\r\nSubject: İ 😀\r\n\r\nİ ß ﬁ 😀".encode())
     personas.outsider  # noqa: B018 — created now, not mid-walk
     return {"ticket": ticket, "article": Article.objects.filter(visibility="public").first()}
 
