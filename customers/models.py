@@ -2,7 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Reverse
+from django.db.models.functions import Reverse, Upper
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
@@ -126,6 +126,8 @@ class Customer(TimeStampedModel):
             models.Index(fields=["tier"], name="customer_tier_idx"),
             # The desk's "registered online, to confirm" list: only the few unverified rows.
             models.Index(fields=["-created_at"], condition=models.Q(is_verified=False), name="customer_unverified_idx"),
+            # E-mail intake finds the sender's customer by `email__iexact` (UPPER(email) = UPPER(%s) on PostgreSQL).
+            models.Index(Upper("email"), name="customer_email_upper_idx"),
         ]
 
     def __str__(self):
