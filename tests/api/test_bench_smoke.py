@@ -16,3 +16,6 @@ def test_bench_api_small(settings):
     for case in ("phone_full", "phone_typed", "phone_suffix", "tickets_page1", "tickets_page2", "tickets_status",
                  "tickets_customer", "tickets_assignee"):
         assert result[case]["median_ms"] > 0 and result[case]["queries"] <= 6, (case, result[case])
+    # the screen-pop cases: a ring through the API, the desk's poll unchanged and with the card
+    assert result["pop_unchanged"]["queries"] <= 4 and result["pop_card"]["queries"] <= 12, result
+    assert result["call_ringing"]["median_ms"] > 0

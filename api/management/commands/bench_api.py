@@ -10,7 +10,10 @@ scope, rate limit, the call log's INSERT, JSON:
 * `phone_suffix`: the last 4 digits (尾号);
 * `tickets_page1`: the newest 50 tickets; `tickets_page2`: the next cursor page;
 * `tickets_status`: open tickets of one status; `tickets_customer`: one customer's tickets;
-* `tickets_assignee`: one agent's in-progress tickets.
+* `tickets_assignee`: one agent's in-progress tickets;
+* `call_ringing`: the phone system's "ringing" (POST /api/v1/calls/ringing/) for a known caller;
+* `pop_unchanged` / `pop_card`: a signed-in desk's poll of /calls/pop/ — nothing changed (204), and the
+  caller's card (customer, open tickets, contacts, warranty).
 
 Median/p95 ms and queries per case; the last line is one JSON object.
 """
@@ -19,6 +22,7 @@ import random
 import statistics
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
@@ -91,11 +95,51 @@ class Command(BaseCommand):
             for i in range(3):  # warm-up
                 client.get(*build(i))
             results[name] = self._time(client, build, requests, check_found=name.startswith("phone_full"))
+        results.update(self._screen_pop(issued.secret, [bench_national(p) for p in picks], requests))
         self.stdout.write(f"\n{'case':<18} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
         for name, r in results.items():
             self.stdout.write(f"{name:<18} {r['median_ms']:>10.1f} {r['p95_ms']:>10.1f} {r['queries']:>8}")
         self.stdout.write(json.dumps({"vendor": connection.vendor, "tickets": ticket_count, "customers": len(cust_ids),
                                       "requests": requests, **results}))
+
+    def _screen_pop(self, secret: str, numbers: list[str], count: int) -> dict:
+        """The phone system's ring through the API, and the desk's poll: unchanged (204) and the card."""
+        import uuid
+
+        from django.contrib.auth.models import Group
+
+        from servicedesk import roles
+        from servicedesk.models import StaffProfile
+
+        desk, _ = get_user_model().objects.get_or_create(username="bench-desk")
+        desk.groups.add(Group.objects.get(name=roles.FRONT_DESK))
+        StaffProfile.objects.update_or_create(user=desk, defaults={"extension": "8777"})
+        exchange = Client(headers={"Authorization": f"Bearer {secret}"})
+        browser = Client()
+        browser.force_login(desk)
+        out = {}
+
+        def timed(name, send, expect):
+            times, queries = [], []
+            for i in range(count):
+                with CaptureQueriesContext(connection) as ctx:
+                    start = time.perf_counter()
+                    response = send(i)
+                    times.append((time.perf_counter() - start) * 1000)
+                if response.status_code != expect:
+                    raise SystemExit(f"{name}: unexpected {response.status_code} {response.content[:300]}")
+                queries.append(len(ctx.captured_queries))
+            out[name] = {"median_ms": round(statistics.median(times), 2), "p95_ms": round(pct(times, 95), 2),
+                         "queries": max(queries), "queries_min": min(queries)}
+
+        timed("call_ringing", lambda i: exchange.post("/api/v1/calls/ringing/", {
+            "call_id": f"bench-{uuid.uuid4().hex}", "from": f"+86 {numbers[i]}", "extension": "8777"},
+            content_type="application/json"), 200)
+        card = browser.get("/calls/pop/")
+        state = card.content.decode().split('name="shown" value="', 1)[1].split('"', 1)[0]
+        timed("pop_unchanged", lambda i: browser.get("/calls/pop/", {"shown": state}), 204)
+        timed("pop_card", lambda i: browser.get("/calls/pop/"), 200)
+        return out
 
     def _time(self, client, build, count, check_found=False) -> dict:
         times, queries = [], []
