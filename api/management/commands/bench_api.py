@@ -113,6 +113,7 @@ class Command(BaseCommand):
 
         desk, _ = get_user_model().objects.get_or_create(username="bench-desk")
         desk.groups.add(Group.objects.get(name=roles.FRONT_DESK))
+        StaffProfile.objects.filter(extension="8777").exclude(user=desk).update(extension="")  # the bench's desk phone
         StaffProfile.objects.update_or_create(user=desk, defaults={"extension": "8777"})
         exchange = Client(headers={"Authorization": f"Bearer {secret}"})
         browser = Client()
