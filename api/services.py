@@ -4,11 +4,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from servicedesk.services import system_user
 
 from .models import ApiCallLog, ApiToken, Scope
 
@@ -40,11 +41,8 @@ def token_create(*, name: str, scopes: list[str], created_by, rate_limit_per_min
         raise ValidationError({"scopes": [_("Choose at least one scope.")]}, code="required")
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    User = get_user_model()
     with transaction.atomic():
-        acting = User(username=f"api-{prefix}", first_name=f"API · {name}"[:150], is_active=False)
-        acting.set_unusable_password()
-        acting.save()
+        acting = system_user(username=f"api-{prefix}", display_name=f"API · {name}"[:150])
         token = ApiToken(name=name, prefix=prefix, secret_hash=secret_hash(secret),
                          scopes=[s for s in Scope.values if s in scopes], acting_user=acting, created_by=created_by,
                          created_at=now)
@@ -81,7 +79,7 @@ def call_log_prune(*, now: datetime | None = None, batch: int = 5000, max_batche
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.API_CALL_LOG_DAYS)
     deleted = 0
-    for _ in range(max_batches):
+    for _batch in range(max_batches):
         ids = list(ApiCallLog.objects.filter(at__lt=cutoff).order_by("at").values_list("id", flat=True)[:batch])
         if not ids:
             break

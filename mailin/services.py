@@ -18,7 +18,6 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -27,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import Channel, Customer
+from servicedesk.services import system_user
 from tickets.models import Ticket, TicketSettings
 
 from .models import EmailSender, InboundEmail, Mailbox, is_loopback
@@ -47,14 +47,7 @@ NUMBER_RE = re.compile(r"\b([A-Za-z]{2})-(\d{4})-(\d{6})\b")
 
 def mail_user():
     """The system account e-mail intake records its writes under. It cannot sign in."""
-    User = get_user_model()
-    user = User.objects.filter(username=MAIL_USERNAME).first()
-    if user is None:
-        user, _created = User.objects.get_or_create(
-            username=MAIL_USERNAME, defaults={"first_name": "电子邮件", "is_active": False})
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+    return system_user(username=MAIL_USERNAME, display_name="电子邮件")
 
 
 def sender_limit() -> int:

@@ -9,13 +9,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _, gettext_lazy
 
+from servicedesk.services import system_user
 from tickets.models import Ticket, TicketReply
 
 from . import messages, selectors
@@ -31,14 +31,7 @@ class PortalLinkError(Exception):
 
 def portal_user():
     """The system account that customers' own actions are recorded under. It cannot sign in."""
-    User = get_user_model()
-    user = User.objects.filter(username=PORTAL_USERNAME).first()
-    if user is None:
-        user, _created = User.objects.get_or_create(
-            username=PORTAL_USERNAME, defaults={"first_name": "网上服务", "is_active": False})
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+    return system_user(username=PORTAL_USERNAME, display_name="网上服务")
 
 
 # --- status links ------------------------------------------------------------------------------

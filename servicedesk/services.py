@@ -64,3 +64,18 @@ def notify(*, recipient, message, url: str = "", email: bool = False, params: di
     recipient's language, whoever triggered it."""
     note = preferences.Note(recipient=recipient, message=message, url=url, kind=kind, group=group, params=params)
     return notify_many([note], email=email)[0]
+
+
+def system_user(*, username: str, display_name: str):
+    """The inactive account an automatic channel records its writes under ("portal", "mail"): the
+    timeline names it, and it can never sign in (no usable password, not active)."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"first_name": display_name, "is_active": False})
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
