@@ -46,3 +46,36 @@ def claim_bench_database(*, command: str) -> None:
             f"new, empty database (createdb servicedesk_bench; manage.py migrate) and run it there."
         )
     BenchDatabase.objects.create(command=command)
+
+
+def pct(values, p):
+    """The p-th percentile of the values (nearest rank): what every bench_* command reports as p95."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def time_requests(call, count: int, *, expect: int = 200, check=None) -> dict:
+    """Time ``call(i)`` for i in range(count) — one request each — with its queries.
+
+    Returns median/p95 ms and the most/fewest queries a request made. A status other than ``expect``,
+    or ``check(response)`` returning an error text, stops the bench: a figure for a wrong answer is no figure.
+    """
+    import statistics
+    import time
+
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries = [], []
+    for i in range(count):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            response = call(i)
+            times.append((time.perf_counter() - start) * 1000)
+        if response.status_code != expect:
+            raise SystemExit(f"unexpected {response.status_code} (wanted {expect}): {response.content[:300]!r}")
+        problem = check(response) if check else None
+        if problem:
+            raise SystemExit(problem)
+        queries.append(len(ctx.captured_queries))
+    return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(pct(times, 95), 2),
+            "queries": max(queries), "queries_min": min(queries)}

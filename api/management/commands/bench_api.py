@@ -19,21 +19,19 @@ Median/p95 ms and queries per case; the last line is one JSON object.
 """
 import json
 import random
-import statistics
 import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from api.models import Scope
 from api.services import token_create
 from customers.management.commands.bench_search import BENCH_NOTE, Command as SearchBench, bench_national
 from customers.models import Customer
-from servicedesk.bench import claim_bench_database
-from tickets.management.commands.bench_tickets import Command as TicketsBench, pct
+from servicedesk.bench import claim_bench_database, time_requests
+from tickets.management.commands.bench_tickets import Command as TicketsBench
 from tickets.models import Ticket
 
 
@@ -121,17 +119,7 @@ class Command(BaseCommand):
         out = {}
 
         def timed(name, send, expect):
-            times, queries = [], []
-            for i in range(count):
-                with CaptureQueriesContext(connection) as ctx:
-                    start = time.perf_counter()
-                    response = send(i)
-                    times.append((time.perf_counter() - start) * 1000)
-                if response.status_code != expect:
-                    raise SystemExit(f"{name}: unexpected {response.status_code} {response.content[:300]}")
-                queries.append(len(ctx.captured_queries))
-            out[name] = {"median_ms": round(statistics.median(times), 2), "p95_ms": round(pct(times, 95), 2),
-                         "queries": max(queries), "queries_min": min(queries)}
+            out[name] = time_requests(send, count, expect=expect)
 
         timed("call_ringing", lambda i: exchange.post("/api/v1/calls/ringing/", {
             "call_id": f"bench-{uuid.uuid4().hex}", "from": f"+86 {numbers[i]}", "extension": "8777"},
@@ -143,17 +131,8 @@ class Command(BaseCommand):
         return out
 
     def _time(self, client, build, count, check_found=False) -> dict:
-        times, queries = [], []
-        for i in range(count):
-            path, params = build(i)
-            with CaptureQueriesContext(connection) as ctx:
-                start = time.perf_counter()
-                response = client.get(path, params)
-                times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{path} {params}: unexpected {response.status_code} {response.content[:300]}")
-            if check_found and len(response.json()["results"]) != 1:
-                raise SystemExit(f"{params}: expected exactly one customer, got {len(response.json()['results'])}")
-            queries.append(len(ctx.captured_queries))
-        return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(pct(times, 95), 2),
-                "queries": max(queries), "queries_min": min(queries)}
+        def one_customer(response):
+            found = len(response.json()["results"])
+            return None if found == 1 else f"expected exactly one customer, got {found}"
+
+        return time_requests(lambda i: client.get(*build(i)), count, check=one_customer if check_found else None)

@@ -13,19 +13,17 @@ Rate limits are lifted for the run (the bench is one address). The last line is 
 """
 import json
 import random
-import statistics
 import time
 
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client, override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.services import status_token
-from servicedesk.bench import claim_bench_database
-from tickets.management.commands.bench_tickets import Command as TicketsBench, pct
+from servicedesk.bench import claim_bench_database, time_requests
+from tickets.management.commands.bench_tickets import Command as TicketsBench
 from tickets.models import Ticket
 from tickets.services import ticket_create, ticket_reply
 
@@ -95,17 +93,7 @@ class Command(BaseCommand):
         return ticket.pk
 
     def _time(self, call, count, expect=200) -> dict:
-        times, queries = [], []
-        for i in range(count):
-            with CaptureQueriesContext(connection) as ctx:
-                start = time.perf_counter()
-                response = call(i)
-                times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != expect:
-                raise SystemExit(f"unexpected {response.status_code} (wanted {expect})")
-            queries.append(len(ctx.captured_queries))
-        return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(pct(times, 95), 2),
-                "queries": max(queries), "queries_min": min(queries)}
+        return time_requests(call, count, expect=expect)
 
     def _requests(self, count) -> dict:
         try:

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from servicedesk import roles
-from servicedesk.bench import claim_bench_database
+from servicedesk.bench import claim_bench_database, pct
 from tickets.filters import TicketFilter
 from tickets.models import Ticket, TicketCounter, TicketEvent, TicketReply
 from tickets.selectors import ticket_list_base
@@ -46,11 +46,6 @@ WORDS = ["compressor", "noise", "leak", "printer", "jam", "display", "error", "p
 STATUSES_OLD = ["closed"] * 17 + ["resolved", "cancelled"]
 STATUSES_NEW = ["new", "acknowledged", "in_progress", "in_progress", "waiting", "reopened", "resolved"]
 PREFIXES = Ticket.NUMBER_PREFIX
-
-
-def pct(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 class Command(BaseCommand):
