@@ -52,7 +52,7 @@ def mailbox_poll_now(request, pk):
         messages.error(request, _("This mailbox is disabled: enable it first."))
     else:
         enqueue_on_commit(mailbox_poll_task, mailbox.pk)
-        messages.success(request, _("Polling %(name)s now. Reload the page in a moment to see the result.")
+        messages.success(request, _("Poll of %(name)s queued for the worker. Its result shows here once it has run.")
                          % {"name": mailbox.name})
     return redirect("mailin:mailboxes")
 
