@@ -30,7 +30,7 @@ class SearchResult:
     more: bool = False  # more customers match than are shown (the page says so: lists never cut silently)
 
 
-def _open_tickets_subquery():
+def open_tickets_subquery():
     from tickets.models import Ticket
 
     counted = (
@@ -49,7 +49,7 @@ def customers_for_listing() -> QuerySet:
         Customer.objects.filter(merged_into__isnull=True)
         .select_related("region")
         .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")))
-        .annotate(open_tickets=_open_tickets_subquery())
+        .annotate(open_tickets=open_tickets_subquery())
     )
 
 

@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from customers.models import Asset, Contact, Customer, CustomerPhone
-from customers.selectors import _open_tickets_subquery as open_tickets_count
+from customers.selectors import open_tickets_subquery
 from servicedesk.models import StaffProfile
 
 from .models import Call
@@ -17,33 +17,36 @@ OPEN_TICKETS_SHOWN = 5
 CONTACTS_SHOWN = 3
 
 
+def _pending(user_id, now):
+    """Calls shown to this person that they have neither logged nor dismissed, newest first (partial index)."""
+    return (Call.objects.filter(user_id=user_id, contact__isnull=True, dismissed_at__isnull=True,
+                                rang_at__gte=(now or timezone.now()) - POP_WINDOW).order_by("-rang_at"))
+
+
+def _state(pk, ended) -> str:
+    return f"{pk}:{'e' if ended else 'r'}" if pk else ""
+
+
 def call_pending_for(*, user, now=None) -> Call | None:
-    """The newest call shown to this person that they have neither logged nor dismissed (partial index)."""
-    now = now or timezone.now()
-    return (Call.objects.filter(user_id=user.pk, contact__isnull=True, dismissed_at__isnull=True,
-                                rang_at__gte=now - POP_WINDOW)
-            .order_by("-rang_at").first())
+    """The newest call waiting for this person's log or dismissal."""
+    return _pending(user.pk, now).first()
 
 
 def pop_probe(*, user, now=None) -> tuple[str, str]:
     """(the person's extension, the state of their pending call) in ONE query: what every poll asks."""
-    now = now or timezone.now()
-    pending = (Call.objects.filter(user_id=OuterRef("user_id"), contact__isnull=True, dismissed_at__isnull=True,
-                                   rang_at__gte=now - POP_WINDOW).order_by("-rang_at"))
+    pending = _pending(OuterRef("user_id"), now)
     row = (StaffProfile.objects.filter(user_id=user.pk)
            .annotate(call_pk=Subquery(pending.values("pk")[:1]), call_ended=Subquery(pending.values("ended_at")[:1]))
            .values_list("extension", "call_pk", "call_ended").first())
     if row is None or not row[0]:
         return "", ""
     extension, pk, ended = row
-    return extension, (f"{pk}:{'e' if ended else 'r'}" if pk else "")
+    return extension, _state(pk, ended)
 
 
 def pop_state(call: Call | None) -> str:
     """What the page already shows, as a short token: the card is swapped only when this changes."""
-    if call is None:
-        return ""
-    return f"{call.pk}:{'e' if call.ended_at else 'r'}"
+    return _state(call.pk, call.ended_at) if call else ""
 
 
 @dataclass
@@ -66,7 +69,7 @@ def caller_card(*, call: Call) -> CallerCard:
         customer = (Customer.objects.select_related("region", "owner")
                     .prefetch_related(Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")),
                                       Prefetch("assets", queryset=Asset.objects.order_by("-install_date", "pk")))
-                    .annotate(open_tickets=open_tickets_count())
+                    .annotate(open_tickets=open_tickets_subquery())
                     .filter(pk=call.customer_id).first())
     open_tickets, open_count, contacts, assets = [], 0, [], []
     if customer is not None:
