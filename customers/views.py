@@ -255,6 +255,20 @@ def _ticket_create_url(customer_id, contact_id) -> str | None:
     return base + f"?customer={customer_id}&contact={contact_id}"
 
 
+def after_contact_logged(request, contact):
+    """Where a saved contact goes: on to the ticket form ("Save and open a ticket"), else its customer."""
+    wants_ticket = "save_ticket" in request.POST or request.POST.get("open_ticket")
+    if wants_ticket and contact.customer_id and request.user.has_perm("tickets.add_ticket"):
+        url = _ticket_create_url(contact.customer_id, contact.pk)
+        if url:
+            return redirect(url)
+    if wants_ticket and not contact.customer_id:
+        messages.warning(request, _("A ticket needs a customer: find or create the customer first."))
+    if contact.customer_id:
+        return redirect("customers:detail", pk=contact.customer_id)
+    return redirect("customers:desk")
+
+
 @perm_required("customers.view_contact", "customers.add_contact")
 def contact_create(request):
     """From the desk (with or without a customer) or from a customer page (?customer=<id>)."""
@@ -289,16 +303,7 @@ def contact_create(request):
             form.add_error(None, exc)
         else:
             messages.success(request, _("Contact logged."))
-            wants_ticket = "save_ticket" in request.POST or request.POST.get("open_ticket")
-            if wants_ticket and contact.customer_id and request.user.has_perm("tickets.add_ticket"):
-                url = _ticket_create_url(contact.customer_id, contact.pk)
-                if url:
-                    return redirect(url)
-            if wants_ticket and not contact.customer_id:
-                messages.warning(request, _("A ticket needs a customer: find or create the customer first."))
-            if contact.customer_id:
-                return redirect("customers:detail", pk=contact.customer_id)
-            return redirect("customers:desk")
+            return after_contact_logged(request, contact)
     return render(
         request,
         "customers/contact_form.html",

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.views import _ticket_create_url
+from customers.views import after_contact_logged
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
@@ -51,13 +51,7 @@ def call_log(request, pk: int):
                 messages.success(request, _("Call logged with the phone system's times."))
             else:
                 messages.success(request, _("Call logged. Its end time is added when the phone system reports it."))
-            if "save_ticket" in request.POST and contact.customer_id and request.user.has_perm("tickets.add_ticket"):
-                url = _ticket_create_url(contact.customer_id, contact.pk)
-                if url:
-                    return redirect(url)
-            if contact.customer_id:
-                return redirect("customers:detail", pk=contact.customer_id)
-            return redirect("customers:desk")
+            return after_contact_logged(request, contact)
     return render(request, "telephony/call_log.html",
                   {"form": form, "call": call, "can_open_ticket": request.user.has_perm("tickets.add_ticket")},
                   status=400 if form.errors else 200)
