@@ -24,6 +24,13 @@ def at_desk(user, extension="8001"):
     return user
 
 
+@pytest.fixture(autouse=True)
+def clock_at_t0():
+    """Calls below ring at T0 and a card pops only for recent calls: the clock starts at T0 whatever the day."""
+    with time_machine.travel(T0 + timedelta(seconds=5), tick=True):
+        yield
+
+
 @pytest.fixture
 def desk(personas):
     return at_desk(personas.frontdesk)
