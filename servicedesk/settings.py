@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "telephony",
+    "assessment",
+    "quality",
+    "monitoring",
     # The REST API's framework (api/): DRF, the OpenAPI schema from the same serializers, and the
     # Swagger UI's files served from our own static (no CDN; the CSP allows only 'self').
     "rest_framework",

@@ -55,6 +55,9 @@ for prefix, module in (
     ("api/", "api.urls"),
     ("webhooks/", "webhooks.urls"),
     ("calls/", "telephony.urls"),
+    ("assessment/", "assessment.urls"),
+    ("quality/", "quality.urls"),
+    ("monitoring/", "monitoring.urls"),
 ):
     try:
         urlpatterns.append(path(prefix, include(module)))

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer
@@ -299,3 +299,15 @@ def backlog_at(*, moment: datetime, team=None) -> int:
     open_now = base.filter(resolved_at__isnull=True).values_list("created_at")
     resolved_later = base.filter(resolved_at__gte=moment).values_list("created_at")
     return open_now.union(resolved_later, all=True).count()
+
+
+def valid_staff_complaints_by_person(*, start: datetime, end: datetime, user_ids=None) -> dict[int, int]:
+    """Valid complaints against each staff member, counted in the month (or any span) the complaint was
+    made: complaints opened in [start, end) whose supervisor found the complaint about the named staff
+    member valid. The one definition the assessment score (−5 each) and the live board both use.
+    One query; people with none are absent."""
+    qs = Complaint.objects.filter(staff_complaint_valid=True, staff_member__isnull=False,
+                                  ticket__created_at__gte=start, ticket__created_at__lt=end)
+    if user_ids is not None:
+        qs = qs.filter(staff_member_id__in=list(user_ids))
+    return dict(qs.values("staff_member_id").annotate(n=Count("pk")).values_list("staff_member_id", "n"))
