@@ -37,9 +37,10 @@ class PeriodForm(forms.Form):
         return data
 
 
-def period_from_request(request):
-    """(form, period, team) — invalid or missing input falls back to this month, all teams."""
-    data = request.GET.copy()
+def period_from_request(request, data=None):
+    """(form, period, team) from the query string (or the given data, e.g. a POSTed export form) —
+    invalid or missing input falls back to this month, all teams."""
+    data = (request.GET if data is None else data).copy()
     data.setdefault("period", "month")
     form = PeriodForm(data)
     if form.is_valid():

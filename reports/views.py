@@ -84,7 +84,8 @@ def fault_tickets(request):
 @require_POST
 def export_create(request):
     form = ExportForm(request.POST)
-    _form, period, team = period_from_request(request)
+    # The export buttons post the period of the report on screen with the table: read it from the body.
+    _form, period, team = period_from_request(request, data=request.POST)
     if not form.is_valid():
         messages.error(request, _("This table cannot be exported."))
         return redirect("reports:index")

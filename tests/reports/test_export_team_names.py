@@ -58,3 +58,20 @@ def test_csv_export_in_the_requesters_language(named_teams, client_for, django_c
         assert rows[0][6] == header
     teams = team_by_number(rows[1:])
     assert teams["T-001"] == repairs and teams["T-003"] == "热线组"
+
+
+def test_an_export_is_of_the_period_on_screen_not_of_this_month(named_teams, client_for, tmp_path, settings,
+                                                                django_capture_on_commit_callbacks):
+    """The export buttons post the report's period in the form body. It was read from the query string
+    only, so last month's export held this month's tickets (the tests passed only while "this month"
+    was the month they exported). Exporting November in December must give November."""
+    import time_machine
+
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(L(12, 15, 10), tick=False), django_capture_on_commit_callbacks(execute=True):
+        client = client_for("manager")
+        assert client.post("/reports/exports/new/", {"table": "tickets_detail", "fmt": "csv", **NOV}).status_code == 302
+    export = ReportExport.objects.latest("id")
+    assert (export.params["date"], export.params["end"]) == ("2026-11-01", "2026-11-30")
+    body = b"".join(client.get(f"/reports/exports/{export.pk}/download/").streaming_content).decode("utf-8-sig")
+    assert {"T-001", "T-003"} <= set(team_by_number(list(csv.reader(io.StringIO(body)))[1:]))
