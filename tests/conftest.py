@@ -23,6 +23,25 @@ def service_missing(reason: str):
     pytest.skip(reason)
 
 
+# The tests' fixed dates (holidays, make-up days, month ends) are in these years. The migration installs
+# the business calendar for the year it runs in and the next, so from 2027 on 2026's holidays would be
+# missing: install them as well, whatever year the suite runs in.
+TEST_CALENDAR_YEARS = [2026, 2027]
+
+
+def install_test_calendar_years():
+    from sla.defaults import install_china_calendar
+    from sla.models import BusinessCalendar, BusinessHours, CalendarDay
+
+    install_china_calendar(BusinessCalendar, BusinessHours, CalendarDay, years=TEST_CALENDAR_YEARS)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        install_test_calendar_years()
+
+
 @pytest.fixture(autouse=True)
 def _postgres_required(request):
     if "postgres" in request.keywords and not settings.IS_POSTGRES:

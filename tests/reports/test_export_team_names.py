@@ -68,10 +68,11 @@ def test_an_export_is_of_the_period_on_screen_not_of_this_month(named_teams, cli
     import time_machine
 
     settings.MEDIA_ROOT = tmp_path
-    with time_machine.travel(L(12, 15, 10), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(L(12, 15, 10), tick=False):
         client = client_for("manager")
-        assert client.post("/reports/exports/new/", {"table": "tickets_detail", "fmt": "csv", **NOV}).status_code == 302
-    export = ReportExport.objects.latest("id")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post("/reports/exports/new/", {"table": "tickets_detail", "fmt": "csv", **NOV}).status_code == 302
+        export = ReportExport.objects.latest("id")
+        body = b"".join(client.get(f"/reports/exports/{export.pk}/download/").streaming_content).decode("utf-8-sig")
     assert (export.params["date"], export.params["end"]) == ("2026-11-01", "2026-11-30")
-    body = b"".join(client.get(f"/reports/exports/{export.pk}/download/").streaming_content).decode("utf-8-sig")
     assert {"T-001", "T-003"} <= set(team_by_number(list(csv.reader(io.StringIO(body)))[1:]))

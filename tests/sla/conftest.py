@@ -46,6 +46,9 @@ def _sla_defaults_after_flush(request):
     year = timezone.localdate().year
     install_china_calendar(BusinessCalendar, BusinessHours, CalendarDay, years=[year, year + 1])
     install_policies(SLAPolicy, SLATarget)
+    from tests.conftest import install_test_calendar_years
+
+    install_test_calendar_years()
 
 
 @pytest.fixture(autouse=True)
