@@ -239,12 +239,12 @@ BOARD_COLUMNS = {
     "handling": (_("Avg handling (min)"), _("Average of contact start → end over today's contacts that have an end time."),
                  lambda r: r.facts.avg_handling_seconds),
     "first_response": (_("First response on time"),
-                       _("First-response clocks of tickets they own, due today and decided: % met (the SLA dashboard's count)."),
+                       _("First-response clocks of tickets they own, due today and decided: the share met (the SLA dashboard's count)."),
                        lambda r: r.facts.first_response_compliance),
-    "callbacks": (_("Callbacks on time"), _("Their callbacks due today (cancelled left out): % done by the due time."),
+    "callbacks": (_("Callbacks on time"), _("Their callbacks due today (cancelled left out): the share done by the due time."),
                   lambda r: r.facts.callbacks_on_time),
     "csat": (_("Satisfaction"), _("Survey answers submitted today on tickets they handled: average overall score (1–5), "
-                                  "how many, and % scoring 4–5."),
+                                  "how many, and the share scoring 4–5."),
              lambda r: r.facts.csat),
     "complaints": (_("Valid complaints"), _("Complaints opened today that a supervisor found valid against this person."),
                    lambda r: r.facts.valid_complaints),
@@ -252,7 +252,7 @@ BOARD_COLUMNS = {
                 lambda r: r.facts.sla_at_risk),
     "fcr": (_("First-contact resolution"), _("Last 30 days, contacts whose N-day window has passed (see below)."),
             lambda r: r.fcr_recent.first_contact_resolution if r.fcr_recent else None),
-    "name": (_("Person"), "", lambda r: r.name.lower()),
+    "name": (_("Staff"), "", lambda r: r.name.lower()),
 }
 FCR_RECENT_DAYS = 30
 

@@ -204,7 +204,8 @@ def test_rule_pages_create_and_edit(client_for, personas):
     assert client.get(reverse("monitoring:rule_edit", args=[rule.pk + 99])).status_code == 404
 
 
-@pytest.mark.parametrize("lang, text", [("en", "Ensure this value is greater than or equal to 1"), ("zh-hans", "1")])
+@pytest.mark.parametrize("lang, text", [("en", "Ensure this value is greater than or equal to 1"),
+                                        ("zh-hans", "确保该值大于或等于1")])
 def test_bad_rule_input_is_a_form_error_in_both_languages(client_for, lang, text):
     client = client_for("manager")
     resp = client.post(reverse("monitoring:rule_create"), {"name": "<b>x</b>", "kind": "low_scores", "threshold": "0",
@@ -251,3 +252,13 @@ def test_two_concurrent_runs_ring_one_bell(personas, customer_factory):
     assert sorted(results) == [0, 1]
     assert len(bells(personas.supervisor)) == 1
     assert AlertFiring.objects.count() == 1
+
+
+def test_demo_rules_one_of_each_kind_idempotent(personas):
+    from monitoring import demo
+
+    personas.manager.username = "manager"
+    assert demo.load() == 4
+    assert demo.load() == 0
+    assert sorted(AnomalyRule.objects.values_list("kind", flat=True)) == sorted(AnomalyRule.Kind.values)
+    assert all(AnomalyRule.objects.values_list("active", flat=True))

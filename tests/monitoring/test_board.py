@@ -128,3 +128,11 @@ def test_board_queries_are_fixed(client_for, personas, build, django_assert_max_
     with django_assert_max_num_queries(19):
         resp = client.get(BOARD)
     assert len(resp.context["rows"]) == people
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_board_in_chinese(client_for, teams):
+    client = client_for("supervisor")
+    resp = client.get(BOARD, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = resp.content.decode()
+    assert "实时监控" in body and "首次接触解决率" in body and "各列统计口径" in body
