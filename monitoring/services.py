@@ -177,7 +177,7 @@ def anomalies_evaluate(*, now: datetime | None = None) -> int:
         recipients = _recipients({a.person_id for a in mine})
         notes = [
             Note(recipient=r, message=ALERT_MESSAGES[a.rule.kind], params=a.params, url=url,
-                 group=f"monitoring-alert-{a.pk}")
+                 kind="monitoring_alert", group=f"monitoring-alert-{a.pk}")
             for a in mine for r in recipients.get(a.person_id, [])
         ]
         notify_many(notes)
