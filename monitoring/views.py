@@ -48,7 +48,9 @@ def board(request):
         ],
     }
     query = request.GET.copy()
-    for key in ("page", "sort", "desc"):
+    query.pop("page", None)
+    page_query = query.urlencode()
+    for key in ("sort", "desc"):
         query.pop(key, None)
     context = {
         "form": form, "page": page, "rows": list(page), "now": now, "teams": teams,
@@ -57,7 +59,7 @@ def board(request):
         "sort": sort, "desc": descending, "fcr_counts": selectors.FCR_COUNTS, "fcr_days": selectors.fcr_days(),
         "fcr_recent_days": selectors.FCR_RECENT_DAYS,
         "alerts": [a for r in page for a in r.alerts], "chart_json": json.dumps(chart),
-        "refresh_query": request.GET.urlencode(), "base_query": query.urlencode(),
+        "refresh_query": request.GET.urlencode(), "base_query": query.urlencode(), "page_query": page_query,
         "no_team": not all_teams and not teams,
     }
     template = "monitoring/_board_body.html" if request.htmx else "monitoring/board.html"

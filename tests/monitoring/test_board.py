@@ -136,3 +136,16 @@ def test_the_board_in_chinese(client_for, teams):
     resp = client.get(BOARD, HTTP_ACCEPT_LANGUAGE="zh-hans")
     body = resp.content.decode()
     assert "实时监控" in body and "首次接触解决率" in body and "各列统计口径" in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_board_paginates_never_cuts(client_for, personas, teams, monkeypatch):
+    from monitoring import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    client = client_for("supervisor")
+    first = client.get(BOARD, {"sort": "name"})
+    second = client.get(BOARD, {"sort": "name", "page": 2})
+    assert first.context["page"].paginator.count == 2
+    assert {first.context["rows"][0].user, second.context["rows"][0].user} == {personas.agent, personas.frontdesk}
+    assert "sort=name&amp;page=2" in first.content.decode()
