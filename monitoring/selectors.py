@@ -74,7 +74,7 @@ def local_today(now: datetime) -> date:
 
 # --- first-contact resolution: the definition --------------------------------------------------------
 FCR_COUNTS = _(
-    "First-contact resolution: of the contacts that opened a ticket (the ticket's first logged contact), "
+    "First-contact resolution: of the contacts that opened a ticket (linked to it and started before it was opened), "
     "the share whose ticket was resolved within N days of that contact, never reopened, and with no "
     "other incoming contact from that customer (or about that ticket) within those N days. A contact "
     "is judged only once its N-day window has passed; cancelled tickets are left out. Credited to the "
@@ -86,8 +86,9 @@ def fcr_by_person(*, start: datetime, end: datetime, now: datetime, user_ids=Non
                   days: int | None = None) -> dict[int, tuple[int, int]]:
     """First-contact resolution per person: {user_id: (resolved first time, judged)}. One query.
 
-    Definition (FCR_COUNTS, shown on the board): a contact C logged in [start, end) that is the
-    first contact linked to its ticket T (Contact.ticket) is *judged* once C.started_at + N days ≤ now
+    Definition (FCR_COUNTS, shown on the board): a contact C logged in [start, end) that opened its
+    ticket T (linked by Contact.ticket and started no later than T was opened — later contacts about T
+    are follow-ups, not judged) is *judged* once C.started_at + N days ≤ now
     (N = settings.MONITORING_FCR_DAYS, default 7), T not cancelled. It counts as *resolved at first
     contact* when T was resolved no later than C.started_at + N days, T was never reopened
     (Ticket.reopened_at empty), and no other inbound contact from T's customer, nor any contact linked
@@ -98,14 +99,16 @@ def fcr_by_person(*, start: datetime, end: datetime, now: datetime, user_ids=Non
     from tickets.models import Ticket
 
     window = timedelta(days=fcr_days() if days is None else days)
-    earlier = Contact.objects.filter(ticket_id=OuterRef("ticket_id"), started_at__lt=OuterRef("started_at"))
     repeat = Contact.objects.filter(
         Q(customer_id=OuterRef("ticket__customer_id"), direction=Contact.Direction.INBOUND) | Q(ticket_id=OuterRef("ticket_id")),
         started_at__gt=OuterRef("started_at"), started_at__lte=OuterRef("started_at") + window,
     )
     qs = Contact.objects.filter(started_at__gte=start, started_at__lt=min(end, now - window + timedelta(microseconds=1)),
                                 ticket__isnull=False).exclude(ticket__status=Ticket.Status.CANCELLED)
-    qs = qs.filter(~Exists(earlier))
+    # The contact that opened the ticket started no later than the ticket was opened (tickets are opened
+    # from a contact already logged); later contacts about it are not judged. A plain column comparison
+    # on the join: a NOT EXISTS over earlier contacts made PostgreSQL hash the whole contact log.
+    qs = qs.filter(started_at__lte=F("ticket__created_at"))
     if user_ids is not None:
         qs = qs.filter(handled_by_id__in=list(user_ids))
     resolved_first_time = (Q(ticket__resolved_at__isnull=False, ticket__resolved_at__lte=F("started_at") + window,

@@ -49,6 +49,8 @@ def test_a_valid_complaint_alerts_the_team_supervisor_once_a_day_and_again_the_n
         build.complaint(personas.agent, L(11, 19, 0, 1))
         assert anomalies_evaluate() == 1
     assert len(bells(personas.supervisor)) == 2
+    # 00:05 in Shanghai is still the 18th in UTC: the alert belongs to the local day
+    assert sorted(AlertFiring.objects.values_list("day", flat=True)) == [L(11, 18).date(), L(11, 19).date()]
 
 
 @time_machine.travel(NOW, tick=False)
