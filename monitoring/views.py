@@ -1,9 +1,12 @@
 """The supervisor's live board and the manager's anomaly rules. Views are thin: selectors read, services write."""
+import hashlib
 import json
+from dataclasses import astuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +43,14 @@ def board(request):
         people = []
     rows = selectors.board_rows(people=people, now=now, sort=sort, descending=descending)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    # What the page shows, as a token: the 30-second poll sends back the one it shows (hx-include of
+    # #board-state) and gets 204 — nothing to swap — while no figure, alert or person changed.
+    state = hashlib.sha1(repr([
+        request.LANGUAGE_CODE, team, sort, descending, page.number,
+        [(r.user.pk, astuple(r.facts), astuple(r.fcr_recent), [a.pk for a in r.alerts]) for r in page],
+    ]).encode()).hexdigest()[:16]
+    if request.htmx and request.GET.get("shown") == state:
+        return HttpResponse(status=204)
     chart = {
         "labels": [r.name for r in page],
         "datasets": [
@@ -48,6 +59,8 @@ def board(request):
         ],
     }
     query = request.GET.copy()
+    query.pop("shown", None)
+    refresh_query = query.urlencode()
     query.pop("page", None)
     page_query = query.urlencode()
     for key in ("sort", "desc"):
@@ -59,8 +72,8 @@ def board(request):
         "sort": sort, "desc": descending, "fcr_counts": selectors.FCR_COUNTS, "fcr_days": selectors.fcr_days(),
         "fcr_recent_days": selectors.FCR_RECENT_DAYS,
         "alerts": [a for r in page for a in r.alerts], "chart_json": json.dumps(chart),
-        "refresh_query": request.GET.urlencode(), "base_query": query.urlencode(), "page_query": page_query,
-        "no_team": not all_teams and not teams,
+        "refresh_query": refresh_query, "base_query": query.urlencode(), "page_query": page_query,
+        "no_team": not all_teams and not teams, "state": state,
     }
     template = "monitoring/_board_body.html" if request.htmx else "monitoring/board.html"
     return render(request, template, context)

@@ -149,3 +149,19 @@ def test_the_board_paginates_never_cuts(client_for, personas, teams, monkeypatch
     assert first.context["page"].paginator.count == 2
     assert {first.context["rows"][0].user, second.context["rows"][0].user} == {personas.agent, personas.frontdesk}
     assert "sort=name&amp;page=2" in first.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_poll_gets_204_while_nothing_changed(client_for, personas, teams, build):
+    client = client_for("supervisor")
+    first = client.get(BOARD, HTTP_HX_REQUEST="true")
+    state = first.context["state"]
+    assert f'value="{state}"' in first.content.decode()
+    # nothing changed: nothing to swap
+    assert client.get(BOARD, {"shown": state}, HTTP_HX_REQUEST="true").status_code == 204
+    # a full page load always renders
+    assert client.get(BOARD, {"shown": state}).status_code == 200
+    # a new contact changes a figure: the body comes back with a new state
+    build.contact(personas.frontdesk, L(11, 18, 9), minutes=4)
+    again = client.get(BOARD, {"shown": state}, HTTP_HX_REQUEST="true")
+    assert again.status_code == 200 and again.context["state"] != state
