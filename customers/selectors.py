@@ -450,3 +450,32 @@ def customers_to_confirm(*, limit: int = 10) -> TodayLog:
     rows = list(pending.order_by("-created_at", "-pk")[:limit + 1])
     total = pending.count() if len(rows) > limit else len(rows)
     return TodayLog(rows=rows[:limit], total=total)
+
+
+# --- Contact handling per person (issue 18: the live board and the assessment read this) -------------
+def contact_handling_by_person(*, start: datetime, end: datetime, user_ids=None) -> dict[int, dict]:
+    """Contacts handled per person in [start, end) (Contact.handled_by, by the contact's start) and
+    their handling time: contact start → end, summed over the contacts that have an end (a call the
+    phone system has not yet closed is counted as handled but not timed). One grouped query:
+    {user_id: {"handled": n, "timed": n, "seconds": total seconds of the timed ones}}."""
+    from servicedesk.lookups import Elapsed
+    from django.db.models import F, Sum
+
+    qs = Contact.objects.filter(started_at__gte=start, started_at__lt=end)
+    if user_ids is not None:
+        qs = qs.filter(handled_by_id__in=list(user_ids))
+    rows = qs.values("handled_by_id").annotate(
+        handled=Count("pk"), timed=Count("pk", filter=Q(ended_at__isnull=False)),
+        total=Sum(Elapsed(F("ended_at"), F("started_at")), filter=Q(ended_at__isnull=False)),
+    ).order_by()
+    out = {}
+    for r in rows:
+        total = r["total"]
+        if total is None:
+            seconds = 0.0
+        elif isinstance(total, timedelta):
+            seconds = total.total_seconds()
+        else:  # a raw SQLite duration: microseconds
+            seconds = float(total) / 1_000_000
+        out[r["handled_by_id"]] = {"handled": r["handled"], "timed": r["timed"], "seconds": seconds}
+    return out

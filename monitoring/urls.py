@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "monitoring"
-urlpatterns = []
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("rules/", views.rule_list, name="rules"),
+    path("rules/new/", views.rule_create_view, name="rule_create"),
+    path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
+]

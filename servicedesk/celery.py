@@ -96,6 +96,13 @@ app.conf.beat_schedule = {
         "schedule": HOUR,
         "options": {"expires": HOUR},
     },
+    # Anomaly alerts on the live monitoring board: every 5 minutes — a supervisor should hear of a bad
+    # day while it can still be helped, and the figures (today's contacts, surveys, complaints) move on
+    # that scale; a (rule, person, day) unique row makes each alert once per day, even run twice.
+    "monitoring-anomalies": {
+        "task": "monitoring.tasks.anomalies_evaluate_task", "schedule": 5 * MINUTE,
+        "options": {"expires": 5 * MINUTE},
+    },
     # The REST API's call log: nightly at 03:30 local (quiet hours), rows older than API_CALL_LOG_DAYS go in
     # bounded batches; deleting is idempotent, so a second run in the same night finds nothing.
     "api-call-log-prune": {

@@ -37,6 +37,7 @@ KINDS: dict[str, tuple] = {
     "survey_low_score": (_("Low survey score"), {roles.SUPERVISOR}, C.BOTH),
     "complaint": (_("Complaint hand-offs"), {roles.AGENT, roles.SUPERVISOR}, C.BOTH),
     "knowledge_review": (_("Knowledge articles to review"), {roles.AGENT, roles.SUPERVISOR, roles.MANAGER}, C.DIGEST),
+    "monitoring_alert": (_("Live monitoring: anomaly alerts about my team"), {roles.SUPERVISOR, roles.MANAGER}, C.BELL),
     "general": (_("Everything else"), set(roles.ROLE_LABELS), C.BOTH),
 }
 # Role defaults that differ from the kind's: a manager reads escalations and scores once a day

@@ -355,6 +355,10 @@ API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
 # How long each API call stays in the call log (days); older rows are deleted nightly.
 API_CALL_LOG_DAYS = int(os.environ.get("API_CALL_LOG_DAYS", "90"))
+# Live monitoring (issue 18 §4): first-contact resolution looks N days past the contact for a second
+# contact or a reopen; a person's handling-time norm is their average over this many days before today.
+MONITORING_FCR_DAYS = max(1, int(os.environ.get("MONITORING_FCR_DAYS", "7")))
+MONITORING_NORM_DAYS = max(1, int(os.environ.get("MONITORING_NORM_DAYS", "30")))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],

@@ -212,6 +212,7 @@ PK_MODELS = {
     "api:workorder": "dispatch.WorkOrder",
     "api:token_": "api.ApiToken",
     "telephony:": "telephony.Call",
+    "monitoring:rule": "monitoring.AnomalyRule",
 }
 
 

@@ -102,6 +102,17 @@ def _survey_low_score(ctx):
                   now=T0 + timedelta(hours=3))
 
 
+@scenario("monitoring_alert", roles=("supervisor",))
+def _monitoring_alert(ctx):
+    from monitoring.services import anomalies_evaluate, rule_create
+    from tickets.models import Complaint
+
+    rule_create(actor=ctx.personas.manager, name="Valid complaint", kind="valid_complaint", threshold=1, now=T0)
+    Complaint.objects.create(ticket=_ticket(ctx), category="attitude", staff_member=ctx.personas.agent,
+                             staff_complaint_valid=True)
+    assert anomalies_evaluate(now=T0 + timedelta(minutes=5)) == 1
+
+
 @scenario("customer_reply", roles=("agent", "supervisor"))
 def _customer_on_status_page(ctx):
     """The customer writes, asks for a call back and says it is not fixed (portal/services.py): the
