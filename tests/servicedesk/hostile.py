@@ -212,6 +212,10 @@ PK_MODELS = {
     "api:workorder": "dispatch.WorkOrder",
     "api:token_": "api.ApiToken",
     "telephony:": "telephony.Call",
+    "assessment:form": "assessment.EvaluationTask",
+    "assessment:cycle": "assessment.Cycle",
+    "assessment:result_": "assessment.Result",
+    "assessment:evaluator_remove": "assessment.EvaluatorAssignment",
 }
 
 
