@@ -54,7 +54,7 @@ class EvaluatorAssignmentAdmin(admin.ModelAdmin):
     list_display = ["person", "evaluator", "kind", "created_by", "created_at"]
     list_select_related = ["person", "evaluator", "kind", "created_by"]
     raw_id_fields = ["person", "evaluator"]
-    readonly_fields = ["created_by"]
+    exclude = ["created_by"]  # the person saving it
 
     def save_model(self, request, obj, form, change):
         if not change:

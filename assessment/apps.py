@@ -2,12 +2,20 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+FORMS_TO_FILL = "assessment_forms"
+
+
 class AssessmentConfig(AppConfig):
     name = "assessment"
     verbose_name = _("Staff assessment")
 
     def ready(self):
-        from servicedesk import roles
+        from servicedesk import preferences, roles
+
+        # The bell kind for "your forms to fill" (registered here, as roles are, so the label and its
+        # Chinese live in this app). Anyone can be an evaluator (the marketing head may have no role).
+        preferences.KINDS.setdefault(FORMS_TO_FILL, (
+            _("Assessment forms to fill"), set(roles.ROLE_LABELS), preferences.NotificationChannel.BELL))
 
         # Customer-service specialists (agents and the front desk) are scored every month; supervisors
         # see their team's results; managers run the cycle. Evaluators need no permission: they see

@@ -97,7 +97,7 @@ def cycle_open(*, month: date, by, now: datetime | None = None) -> Cycle:
             (users[e], Message(_("The %(month)s assessment is open: please fill in your forms."),
                                {"month": str(cycle)}), url)
             for e in evaluators
-        ], kind="general", group=f"assessment:{cycle.pk}")
+        ], kind="assessment_forms", group=f"assessment:{cycle.pk}")
     return cycle
 
 
