@@ -13,9 +13,11 @@ class AssessmentConfig(AppConfig):
         from servicedesk import preferences, roles
 
         # The bell kind for "your forms to fill" (registered here, as roles are, so the label and its
-        # Chinese live in this app). Anyone can be an evaluator (the marketing head may have no role).
+        # Chinese live in this app). The roles listed choose its channel on their preferences page;
+        # an evaluator with no role (a department head) gets the default, the bell.
         preferences.KINDS.setdefault(FORMS_TO_FILL, (
-            _("Assessment forms to fill"), set(roles.ROLE_LABELS), preferences.NotificationChannel.BELL))
+            _("Assessment forms to fill"), {roles.AGENT, roles.FRONT_DESK, roles.SUPERVISOR, roles.MANAGER},
+            preferences.NotificationChannel.BELL))
 
         # Customer-service specialists (agents and the front desk) are scored every month; supervisors
         # see their team's results; managers run the cycle. Evaluators need no permission: they see
