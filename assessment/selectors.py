@@ -227,10 +227,6 @@ def cycle_form_counts(*, cycle: Cycle) -> dict:
     return cycle.tasks.aggregate(forms=Count("pk"), forms_in=Count("pk", filter=Q(submitted_at__isnull=False)))
 
 
-def open_cycle_for(day: date) -> Cycle | None:
-    return Cycle.objects.filter(month=day.replace(day=1)).first()
-
-
 # --- Evaluators ----------------------------------------------------------------------------------------
 def tasks_for_evaluator(*, user) -> QuerySet:
     """Forms this person must fill (open cycles) or filled (newest first)."""

@@ -95,8 +95,7 @@ def form_fill(request, pk):
 @perm_required(SEE_TEAM)
 def cycles(request):
     page = slice_page(selectors.cycles_list(), request.GET.get("page"), per_page=24)
-    return render(request, "assessment/cycles.html", {"page": page, "can_manage": request.user.has_perm(MANAGE),
-                                                      "open_form": CycleOpenForm()})
+    return render(request, "assessment/cycles.html", {"page": page, "can_manage": request.user.has_perm(MANAGE)})
 
 
 @perm_required(MANAGE)

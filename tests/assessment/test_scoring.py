@@ -6,7 +6,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from assessment import selectors, services
-from assessment.models import AssessmentEvent, Cycle, EvaluationTask, Result
+from assessment.models import AssessmentEvent, EvaluationTask, Result
 
 from .conftest import NOV, answers_totalling, at
 
