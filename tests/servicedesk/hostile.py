@@ -213,6 +213,10 @@ PK_MODELS = {
     "api:token_": "api.ApiToken",
     "telephony:": "telephony.Call",
     "monitoring:rule": "monitoring.AnomalyRule",
+    "assessment:form": "assessment.EvaluationTask",
+    "assessment:cycle": "assessment.Cycle",
+    "assessment:result_": "assessment.Result",
+    "assessment:evaluator_remove": "assessment.EvaluatorAssignment",
 }
 
 

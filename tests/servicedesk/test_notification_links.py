@@ -239,6 +239,18 @@ def _complaint(ctx):
     services.ticket_transition(ticket=t, to_status=Ticket.Status.CLOSED, actor=worker, now=T0 + timedelta(days=1, minutes=10))
 
 
+# --- staff assessment (assessment/services.py: cycle_open rings each evaluator once) ----------------------
+@scenario("assessment_forms", roles=("supervisor", "agent"))
+def _assessment_forms(ctx):
+    from assessment.models import EvaluatorKind
+    from assessment.services import cycle_open, evaluator_assign
+
+    # the supervisor evaluates their team by default; the agent is set as a peer of agent2
+    evaluator_assign(person=ctx.personas.agent2, evaluator=ctx.personas.agent,
+                     kind=EvaluatorKind.objects.get(code="peer"), by=ctx.personas.manager, now=T0)
+    cycle_open(month=T0.date(), by=ctx.personas.manager, now=T0)
+
+
 @pytest.fixture
 def team(personas):
     team = Team.objects.create(name="Repairs", supervisor=personas.supervisor)
