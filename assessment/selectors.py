@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from reports.periods import Period, period_containing
 
@@ -261,3 +261,44 @@ def previous_results(*, month: date, user_ids) -> dict[int, Result]:
     prev = cycle_period(month).previous().first
     return {r.person_id: r for r in Result.objects.filter(cycle__month=prev, cycle__state=Cycle.State.CLOSED,
                                                          person_id__in=list(user_ids))}
+
+
+# --- The monthly report's staff section ------------------------------------------------------------------
+SCORE_BANDS = (("full", Decimal("100")), ("from_90", Decimal("90")), ("from_80", Decimal("80")))
+MOVER_POINTS = Decimal("5")  # a move of at least this many points against the month before is a "mover"
+
+
+def staff_summary(*, month: date, team=None) -> dict | None:
+    """The closed results of one month, summed up for the monthly report — figures only, no names
+    (the report is read and mailed more widely than scores may be: names stay on the cycle page).
+
+    None when the month has no closed cycle (an open one is not final). Otherwise: people assessed,
+    average score, the bands 100 / 90–99.99 / 80–89.99 / below the month's threshold, flagged for review,
+    rewards paid, and movers: people whose score rose or fell by MOVER_POINTS or more against their own
+    result of the month before (only people with a result in both closed months). The team is the
+    person's team now. 2 queries."""
+    cycle = Cycle.objects.filter(month=month, state=Cycle.State.CLOSED).only("pk", "snapshot").first()
+    if cycle is None:
+        return None
+    threshold = _d(cycle.snapshot.get("threshold", "80"))
+    prev_month = cycle_period(month).previous().first
+    prev_score = Result.objects.filter(cycle__month=prev_month, cycle__state=Cycle.State.CLOSED,
+                                       person_id=OuterRef("person_id")).values("score")[:1]
+    qs = Result.objects.filter(cycle=cycle)
+    if team is not None:
+        qs = qs.filter(person__profile__team=team)
+    agg = qs.annotate(prev=Subquery(prev_score)).aggregate(
+        people=Count("pk"), average=Avg("score"), rewards=Sum("reward"), flagged=Count("pk", filter=Q(flagged=True)),
+        full=Count("pk", filter=Q(score__gte=100)),
+        from_90=Count("pk", filter=Q(score__gte=90, score__lt=100)),
+        from_80=Count("pk", filter=Q(score__gte=80, score__lt=90)),
+        below=Count("pk", filter=Q(score__lt=threshold)),
+        rose=Count("pk", filter=Q(prev__isnull=False, score__gte=F("prev") + MOVER_POINTS)),
+        fell=Count("pk", filter=Q(prev__isnull=False, score__lte=F("prev") - MOVER_POINTS)),
+        compared=Count("pk", filter=Q(prev__isnull=False)),
+    )
+    agg["average"] = q2(_d(agg["average"])) if agg["average"] is not None else None
+    agg["rewards"] = _d(agg["rewards"] or 0)
+    agg["threshold"] = threshold
+    agg["cycle_id"] = cycle.pk
+    return agg

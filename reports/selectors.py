@@ -40,6 +40,7 @@ SECTIONS = {
     "surveys": _("Satisfaction"),
     "technicians": _("Technicians"),
     "faults": _("Recurring faults"),
+    "staff": _("Staff assessment"),
 }
 PERCENTILES = (0.5, 0.9)
 FIRST_TIME_FIX_DAYS = 30
@@ -573,6 +574,46 @@ def fault_tickets(*, period: Period, cause_id: int, product: str, model: str, te
     return qs.select_related("customer", "asset", "fault_cause").order_by("-resolved_at", "-id")
 
 
+STAFF_FIGURES = ("people", "average", "full", "from_90", "from_80", "below", "flagged", "rose", "fell")
+
+
+def staff_section(*, period: Period, team=None) -> dict:
+    """The month's closed assessment results (assessment.selectors.staff_summary, the one definition),
+    against the month before: figures only, no names. Scores are monthly: any other period, or a month
+    whose cycle is not closed, says so instead of showing partial figures. Up to 4 queries."""
+    from assessment import selectors as assessment_selectors
+
+    if period.kind != "month":
+        return {"note": _("Scores are monthly: choose a month to see them."), "figures": {}, "tables": {}}
+    cur = assessment_selectors.staff_summary(month=period.first, team=team)
+    if cur is None:
+        return {"note": _("No closed assessment for this month yet: scores are final only once a manager closes it."),
+                "figures": {}, "tables": {}}
+    prev = assessment_selectors.staff_summary(month=period.previous().first, team=team) or {}
+    def num(v):  # the average is a Decimal; the report's figures are plain numbers
+        return float(v) if v is not None and not isinstance(v, int) else v
+
+    figures = {k: {"value": num(cur[k]), "previous": num(prev.get(k)), "change": change(num(cur[k]), num(prev.get(k)))}
+               for k in STAFF_FIGURES}
+    return {
+        "note": "",
+        "cycle_id": cur["cycle_id"],
+        "figures": figures,
+        "counts": format_lazy(_("Results of the closed month; bands by score; below = under the month's threshold "
+                                "({threshold}); movers = a change of {points} points or more against the person's "
+                                "own result of the month before ({compared} people had both)."),
+                              threshold=cur["threshold"], points=assessment_selectors.MOVER_POINTS,
+                              compared=cur["compared"]),
+        "tables": {
+            "staff_bands": {
+                "title": _("People per score band"),
+                "headers": [_("Score"), _("This period"), _("Previous period")],
+                "rows": [[str(FIGURE_LABELS[k]), cur[k], prev.get(k)] for k in ("full", "from_90", "from_80", "below")],
+            },
+        },
+    }
+
+
 SECTION_FUNCS = {
     "contacts": contacts_section,
     "tickets": tickets_section,
@@ -582,6 +623,7 @@ SECTION_FUNCS = {
     "surveys": surveys_section,
     "technicians": technicians_section,
     "faults": faults_section,
+    "staff": staff_section,
 }
 
 
@@ -619,4 +661,8 @@ FIGURE_LABELS = {
     "avg_tangibles": _("Appearance and tidiness (avg)"), "avg_recommend": _("Likelihood to recommend (avg)"),
     "jobs": _("Jobs done"), "first_time_fix": _("First-time fix (%)"), "onsite_hours": _("Hours on site (avg)"),
     "parts": _("Parts used"), "top_total": _("Tickets with the top fault causes"),
+    "people": _("People assessed"), "average": _("Average score"), "full": _("Full score (100)"),
+    "from_90": _("90 to 99"), "from_80": _("80 to 89"), "below": _("Below the threshold"),
+    "flagged": _("Flagged for review (3 months below)"), "rose": _("Rose 5 points or more"),
+    "fell": _("Fell 5 points or more"),
 }

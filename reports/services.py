@@ -29,12 +29,13 @@ TABLE_SECTION = {
     "complaints_by_category": "complaints", "complaints_by_department": "complaints",
     "callbacks_by_reason": "callbacks", "surveys_by_dimension": "surveys", "surveys_by_kind": "surveys",
     "technicians": "technicians", "parts_used": "technicians", "recurring_faults": "faults",
-    "tickets_detail": None,
+    "staff_bands": "staff", "tickets_detail": None,
 }
 DETAIL_TITLE = gettext_lazy("Tickets opened in the period")
 # The tables' names in words (the same words as the report page's table titles): sheet titles, file
 # names and the export log.
 TABLE_TITLES = {
+    "staff_bands": gettext_lazy("People per score band"),
     "contacts_by_channel": gettext_lazy("Contacts by channel"),
     "contacts_by_hour": gettext_lazy("Contacts by hour of day"),
     "tickets_by_kind_priority": gettext_lazy("Tickets by kind and priority"),
