@@ -5,3 +5,21 @@ from django.utils.translation import gettext_lazy as _
 class QualityConfig(AppConfig):
     name = "quality"
     verbose_name = _("Service quality")
+
+    def ready(self):
+        from servicedesk import roles
+
+        # Everyone with a desk sees their own slips and findings (view_demeritslip) and answers them.
+        own = ["quality.view_demeritslip"]
+        # Supervisors record and withdraw slips for their team, inspect, and review findings.
+        supervision = [*own, "quality.add_demeritslip", "quality.withdraw_demeritslip", "quality.view_team_quality",
+                       "quality.inspect", "quality.overturn_finding"]
+        for role in (roles.FRONT_DESK, roles.AGENT, roles.TECHNICIAN):
+            roles.extend_role(role, own)
+        roles.extend_role(roles.SUPERVISOR, supervision)
+        roles.extend_role(roles.MANAGER, [
+            *supervision, "quality.view_all_quality",
+            "quality.view_demeritcategory", "quality.add_demeritcategory", "quality.change_demeritcategory",
+            "quality.view_checklistitem", "quality.add_checklistitem", "quality.change_checklistitem",
+            "quality.view_severitylevel", "quality.change_severitylevel",
+        ])

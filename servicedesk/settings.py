@@ -355,6 +355,12 @@ API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "120
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
 # How long each API call stays in the call log (days); older rows are deleted nightly.
 API_CALL_LOG_DAYS = int(os.environ.get("API_CALL_LOG_DAYS", "90"))
+# Quality inspection (issue 18): how many of a day's resolved tickets, contacts and closed work orders the
+# daily sample picks at random; low survey scores and complaints are always added on top.
+QUALITY_SAMPLE_TICKETS = int(os.environ.get("QUALITY_SAMPLE_TICKETS", "5"))
+QUALITY_SAMPLE_CONTACTS = int(os.environ.get("QUALITY_SAMPLE_CONTACTS", "5"))
+QUALITY_SAMPLE_WORK_ORDERS = int(os.environ.get("QUALITY_SAMPLE_WORK_ORDERS", "3"))
+QUALITY_EVIDENCE_MAX_MB = int(os.environ.get("QUALITY_EVIDENCE_MAX_MB", "10"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
