@@ -124,8 +124,9 @@ def slip_detail(request, pk):
                 messages.success(request, done)
                 return redirect("quality:slip_detail", pk=slip.pk)
         status = 400
+        action_errors = form.non_field_errors()
     return render(request, "quality/slip_detail.html", {
-        "slip": slip, "events": selectors.slip_events(slip=slip), "ack_form": ack_form,
+        "slip": slip, "action_errors": action_errors if status == 400 else [], "events": selectors.slip_events(slip=slip), "ack_form": ack_form,
         "withdraw_form": withdraw_form,
         "can_acknowledge": slip.person_id == request.user.pk and not slip.acknowledged_at and not slip.is_withdrawn,
         "can_withdraw": request.user.has_perm("quality.withdraw_demeritslip") and not slip.is_withdrawn
@@ -255,8 +256,9 @@ def finding_detail(request, pk):
                 messages.success(request, done)
                 return redirect("quality:finding_detail", pk=finding.pk)
         status = 400
+        action_errors = form.non_field_errors()
     return render(request, "quality/finding_detail.html", {
-        "finding": finding, "respond_form": respond_form, "overturn_form": overturn_form,
+        "finding": finding, "action_errors": action_errors if status == 400 else [], "respond_form": respond_form, "overturn_form": overturn_form,
         "events": list(finding.events.select_related("actor")),
         "can_respond": finding.person_id == request.user.pk and not finding.is_overturned,
         "can_overturn": request.user.has_perm("quality.overturn_finding") and not finding.is_overturned
