@@ -7,7 +7,11 @@ class QualityConfig(AppConfig):
     verbose_name = _("Service quality")
 
     def ready(self):
-        from servicedesk import roles
+        from servicedesk import preferences, roles
+
+        # The bell kind for slips, findings and the daily sample (a person may choose e-mail instead).
+        preferences.KINDS.setdefault("quality", (
+            _("Demerit slips and quality inspection"), set(roles.ROLE_LABELS), preferences.C.BELL))
 
         # Everyone with a desk sees their own slips and findings (view_demeritslip) and answers them.
         own = ["quality.view_demeritslip"]

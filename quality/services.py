@@ -1,7 +1,7 @@
 """Writes of the quality area: demerit slips and quality inspection (issue 18, item 3).
 
 Every action by a named person writes a QualityEvent (who, when, before → after); the people concerned
-are told through the bell (servicedesk.services.notify), after commit.
+are told through the bell (servicedesk.services.notify), in the same transaction.
 """
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,14 +29,14 @@ from .models import (
     SeverityLevel,
 )
 
-NOTIFY_KIND = "general"
+NOTIFY_KIND = "quality"  # registered in servicedesk.preferences.KINDS by QualityConfig.ready
 
 
-def _notify_on_commit(*, recipient, message, url, params=None):
+def _notify(*, recipient, message, url, params=None):
+    """A bell entry written in the same transaction as its cause (servicedesk.services.notify)."""
     from servicedesk.services import notify
 
-    transaction.on_commit(lambda: notify(recipient=recipient, message=message, url=url, params=params,
-                                         kind=NOTIFY_KIND))
+    notify(recipient=recipient, message=message, url=url, params=params, kind=NOTIFY_KIND)
 
 
 def _event(*, kind, actor, at, slip=None, task=None, finding=None, before=None, after=None) -> QualityEvent:
@@ -74,7 +74,7 @@ def slip_record(*, person, category: DemeritCategory, description: str, occurred
         slip.save()
         _event(kind=QualityEvent.Kind.SLIP_RECORDED, actor=recorded_by, at=now, slip=slip,
                after={"category": category.pk, "points": str(slip.points), "fine": str(slip.fine)})
-        _notify_on_commit(recipient=person, url=reverse("quality:slip_detail", args=[slip.pk]),
+        _notify(recipient=person, url=reverse("quality:slip_detail", args=[slip.pk]),
                           message=_("A demerit slip was recorded for you (%(category)s, −%(points)s points). "
                                     "Please read and acknowledge it."),
                           params={"category": category.display_name, "points": str(slip.points)})
@@ -96,7 +96,7 @@ def slip_acknowledge(*, slip: DemeritSlip, by, response: str = "", now: datetime
         _event(kind=QualityEvent.Kind.SLIP_ACKNOWLEDGED, actor=by, at=now, slip=slip,
                after={"response": response.strip()})
         if response.strip():
-            _notify_on_commit(recipient=slip.recorded_by, url=reverse("quality:slip_detail", args=[slip.pk]),
+            _notify(recipient=slip.recorded_by, url=reverse("quality:slip_detail", args=[slip.pk]),
                               message=_("%(person)s responded to the demerit slip you recorded."),
                               params={"person": by.get_full_name() or by.username})
     slip.refresh_from_db()
@@ -116,7 +116,7 @@ def slip_withdraw(*, slip: DemeritSlip, by, reason: str, now: datetime | None = 
             raise ValidationError(_("This slip was already withdrawn."), code="already")
         _event(kind=QualityEvent.Kind.SLIP_WITHDRAWN, actor=by, at=now, slip=slip,
                before={"points": str(slip.points), "fine": str(slip.fine)}, after={"reason": reason[:500]})
-        _notify_on_commit(recipient=slip.person, url=reverse("quality:slip_detail", args=[slip.pk]),
+        _notify(recipient=slip.person, url=reverse("quality:slip_detail", args=[slip.pk]),
                           message=_("A demerit slip recorded for you was withdrawn: %(reason)s"),
                           params={"reason": reason[:200]})
     slip.refresh_from_db()
@@ -214,7 +214,7 @@ def sample_create_daily(*, day: date | None = None, now: datetime | None = None)
                               message=_("%(n)s items of %(day)s are waiting for quality inspection."),
                               params={"n": len(tasks), "day": day.isoformat()})
                          for user in _inspectors()]
-                transaction.on_commit(lambda: notify_many(notes))
+                notify_many(notes)
     except IntegrityError:
         # Another run picked the same day between our check and our insert.
         return None
@@ -249,7 +249,7 @@ def inspection_record(*, task: InspectionTask, inspector, results: list[tuple[Ch
                                    for f in findings]})
         if findings:
             total = sum((f.points for f in findings), Decimal("0"))
-            _notify_on_commit(recipient=task.person, url=reverse("quality:findings") + "?mine=1",
+            _notify(recipient=task.person, url=reverse("quality:findings") + "?mine=1",
                               message=_("Quality inspection found %(n)s problem(s) in your work "
                                         "(−%(points)s points). You can respond to each finding."),
                               params={"n": len(findings), "points": str(total)})
@@ -270,7 +270,7 @@ def finding_respond(*, finding: Finding, by, response: str, now: datetime | None
         Finding.objects.filter(pk=finding.pk).update(response=response, responded_at=now)
         _event(kind=QualityEvent.Kind.FINDING_RESPONDED, actor=by, at=now, finding=finding,
                before={"response": before}, after={"response": response})
-        _notify_on_commit(recipient=finding.found_by, url=reverse("quality:finding_detail", args=[finding.pk]),
+        _notify(recipient=finding.found_by, url=reverse("quality:finding_detail", args=[finding.pk]),
                           message=_("%(person)s responded to a quality finding."),
                           params={"person": by.get_full_name() or by.username})
     finding.refresh_from_db()
@@ -292,7 +292,7 @@ def finding_overturn(*, finding: Finding, by, reason: str, now: datetime | None 
             raise ValidationError(_("This finding was already overturned."), code="already")
         _event(kind=QualityEvent.Kind.FINDING_OVERTURNED, actor=by, at=now, finding=finding,
                before={"points": str(finding.points)}, after={"reason": reason[:500]})
-        _notify_on_commit(recipient=finding.person, url=reverse("quality:finding_detail", args=[finding.pk]),
+        _notify(recipient=finding.person, url=reverse("quality:finding_detail", args=[finding.pk]),
                           message=_("A quality finding about your work was overturned: %(reason)s"),
                           params={"reason": reason[:200]})
     finding.refresh_from_db()

@@ -212,6 +212,9 @@ PK_MODELS = {
     "api:workorder": "dispatch.WorkOrder",
     "api:token_": "api.ApiToken",
     "telephony:": "telephony.Call",
+    "quality:slip_": "quality.DemeritSlip",
+    "quality:inspect": "quality.InspectionTask",
+    "quality:finding_": "quality.Finding",
 }
 
 
