@@ -10,8 +10,11 @@ class QualityConfig(AppConfig):
         from servicedesk import preferences, roles
 
         # The bell kind for slips, findings and the daily sample (a person may choose e-mail instead).
+        # Technicians still receive findings about their work orders in the bell; their preferences page
+        # stays the two kinds it was (job offers, everything else).
         preferences.KINDS.setdefault("quality", (
-            _("Demerit slips and quality inspection"), set(roles.ROLE_LABELS), preferences.C.BELL))
+            _("Demerit slips and quality inspection"),
+            {roles.FRONT_DESK, roles.AGENT, roles.SUPERVISOR, roles.MANAGER}, preferences.C.BELL))
 
         # Everyone with a desk sees their own slips and findings (view_demeritslip) and answers them.
         own = ["quality.view_demeritslip"]

@@ -250,3 +250,24 @@ def test_pages_have_a_fixed_number_of_queries(client_for, team, personas, make_s
     # and the pages hold the rows (paginated, 25 a page)
     page = client.get(reverse("quality:findings")).context["page"]
     assert len(page.object_list) == min(rows, 25) and page.has_next == (rows > 25)
+
+
+@pytest.mark.parametrize("extra_items", [0, 30])
+def test_detail_and_form_pages_have_a_fixed_number_of_queries(client_for, team, personas, make_slip, make_finding,
+                                                              extra_items, django_assert_max_num_queries):
+    from quality.models import ChecklistItem
+
+    ChecklistItem.objects.bulk_create(ChecklistItem(name=f"检查项 {i}", order=100 + i) for i in range(extra_items))
+    slip = make_slip(person=personas.frontdesk)
+    finding = make_finding(person=personas.agent, occurred_at=at(2026, 3, 10, 9))
+    task = InspectionTask.objects.create(sample=finding.task.sample, kind="ticket", reason="random",
+                                         ticket=finding.task.ticket.__class__.objects.create(
+                                             number="SR-2026-999999", kind="repair", subject="x",
+                                             customer=finding.task.ticket.customer, created_by=personas.frontdesk),
+                                         person=personas.agent, occurred_at=at(2026, 3, 10, 9))
+    client = client_for("supervisor")
+    for url in (reverse("quality:slip_new"), reverse("quality:slip_detail", args=[slip.pk]),
+                reverse("quality:finding_detail", args=[finding.pk]), reverse("quality:inspect", args=[task.pk]),
+                reverse("quality:inspect", args=[finding.task.pk])):
+        with django_assert_max_num_queries(14):
+            assert client.get(url).status_code == 200
