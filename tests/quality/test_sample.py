@@ -138,3 +138,20 @@ def test_two_runs_at_once_make_one_sample(yesterday_work):
     assert sorted(r is None for r in results) == [False, True]
     assert DailySample.objects.count() == 1
     assert InspectionTask.objects.count() == 6
+
+
+def test_complaints_and_low_scores_are_in_even_with_no_random_share(yesterday_work, settings):
+    settings.QUALITY_SAMPLE_TICKETS = settings.QUALITY_SAMPLE_CONTACTS = settings.QUALITY_SAMPLE_WORK_ORDERS = 0
+    with time_machine.travel(MORNING, tick=False):
+        sample = sample_create_daily()
+    assert dict(InspectionTask.objects.filter(sample=sample).values_list("ticket_id", "reason")) == {
+        yesterday_work["complaint"].pk: "complaint", yesterday_work["low"].pk: "low_score"}
+
+
+def test_closed_work_orders_are_sampled_for_their_technician(settings, personas, close_work_order):
+    settings.QUALITY_SAMPLE_TICKETS = 0
+    wo, _ticket = close_work_order(closed_at=at(2026, 3, 10, 16))
+    with time_machine.travel(MORNING, tick=False):
+        sample = sample_create_daily()
+    task = InspectionTask.objects.get(sample=sample, kind="work_order")
+    assert (task.work_order_id, task.person_id, task.occurred_at) == (wo.pk, personas.technician.pk, at(2026, 3, 10, 16))
