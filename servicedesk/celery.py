@@ -74,6 +74,12 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.key_account_callbacks_task", "schedule": crontab(minute=0, hour=7),
         "options": {"expires": 24 * HOUR},
     },
+    # Quality inspection's daily sample of yesterday's work: 06:30 local, so inspectors find it when the
+    # office opens; hourly after that until 10:30 in case beat was down. The unique day makes it once a day.
+    "quality-daily-sample": {
+        "task": "quality.tasks.sample_create_daily_task", "schedule": crontab(minute=30, hour="6-10"),
+        "options": {"expires": HOUR},
+    },
     # Daily digest of the notifications people chose to read once a day: 08:00 local, before the office
     # opens at 09:00, so yesterday's quiet items are read with the morning's work. A (user, day)
     # unique row keeps it to one e-mail a day even if beat fires twice or catches up late.

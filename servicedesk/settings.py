@@ -359,6 +359,12 @@ API_CALL_LOG_DAYS = int(os.environ.get("API_CALL_LOG_DAYS", "90"))
 # contact or a reopen; a person's handling-time norm is their average over this many days before today.
 MONITORING_FCR_DAYS = max(1, int(os.environ.get("MONITORING_FCR_DAYS", "7")))
 MONITORING_NORM_DAYS = max(1, int(os.environ.get("MONITORING_NORM_DAYS", "30")))
+# Quality inspection (issue 18): how many of a day's resolved tickets, contacts and closed work orders the
+# daily sample picks at random; low survey scores and complaints are always added on top.
+QUALITY_SAMPLE_TICKETS = int(os.environ.get("QUALITY_SAMPLE_TICKETS", "5"))
+QUALITY_SAMPLE_CONTACTS = int(os.environ.get("QUALITY_SAMPLE_CONTACTS", "5"))
+QUALITY_SAMPLE_WORK_ORDERS = int(os.environ.get("QUALITY_SAMPLE_WORK_ORDERS", "3"))
+QUALITY_EVIDENCE_MAX_MB = int(os.environ.get("QUALITY_EVIDENCE_MAX_MB", "10"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],

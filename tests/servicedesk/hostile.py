@@ -217,6 +217,9 @@ PK_MODELS = {
     "assessment:cycle": "assessment.Cycle",
     "assessment:result_": "assessment.Result",
     "assessment:evaluator_remove": "assessment.EvaluatorAssignment",
+    "quality:slip_": "quality.DemeritSlip",
+    "quality:inspect": "quality.InspectionTask",
+    "quality:finding_": "quality.Finding",
 }
 
 

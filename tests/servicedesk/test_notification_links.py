@@ -251,6 +251,26 @@ def _assessment_forms(ctx):
     cycle_open(month=T0.date(), by=ctx.personas.manager, now=T0)
 
 
+# --- quality (quality/services.py: slips, the daily sample, findings) ------------------------------------
+@scenario("quality", roles=("agent", "supervisor", "manager"))
+def _quality(ctx):
+    from quality import services
+    from quality.models import ChecklistItem, DemeritCategory, InspectionTask, SeverityLevel
+
+    agent, supervisor, manager = ctx.personas.agent, ctx.personas.supervisor, ctx.personas.manager
+    slip = services.slip_record(person=agent, category=DemeritCategory.objects.first(), description="Late report",
+                                occurred_at=T0, recorded_by=manager, now=T0 + timedelta(hours=1))
+    services.slip_acknowledge(slip=slip, by=agent, response="The form changed", now=T0 + timedelta(hours=2))
+    services.slip_withdraw(slip=slip, by=manager, reason="Form changed that week", now=T0 + timedelta(hours=3))
+    _ticket(ctx, assignee=agent, resolve_at=T0 + timedelta(hours=4))
+    sample = services.sample_create_daily(now=T0 + timedelta(days=1))
+    task = InspectionTask.objects.get(sample=sample)
+    finding = services.inspection_record(task=task, inspector=supervisor, now=T0 + timedelta(days=1, hours=1),
+                                         results=[(ChecklistItem.objects.first(), SeverityLevel.objects.first(), "x")])[0]
+    services.finding_respond(finding=finding, by=agent, response="It was in the notes", now=T0 + timedelta(days=1, hours=2))
+    services.finding_overturn(finding=finding, by=manager, reason="Agreed", now=T0 + timedelta(days=1, hours=3))
+
+
 @pytest.fixture
 def team(personas):
     team = Team.objects.create(name="Repairs", supervisor=personas.supervisor)
