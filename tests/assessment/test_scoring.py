@@ -107,15 +107,36 @@ def test_points_per_complaint_is_a_setting_copied_into_the_cycle(staff, fill, va
     assert _score(cycle, staff.agent).score == Decimal("47")
 
 
-def test_demerits_and_qa_from_the_quality_area_are_subtracted(staff, fill, monkeypatch):
-    import quality.selectors
+def test_demerits_and_qa_from_the_quality_area_are_subtracted(staff, fill, customer_factory, settings):
+    """Real slips and a real inspection finding (quality.services), a withdrawn slip and a slip of the
+    month after that do not count."""
+    from quality import services as quality
+    from quality.models import ChecklistItem, DemeritCategory, InspectionTask, SeverityLevel
+    from tickets.services import ticket_create, ticket_transition
 
+    settings.QUALITY_SAMPLE_TICKETS = 5
     cycle = _open(staff)
     fill(cycle, staff.agent, staff.supervisor, 60)
-    monkeypatch.setattr(quality.selectors, "deductions_by_person", lambda *, start, end, user_ids=None: {
-        staff.agent.pk: {"demerits": Decimal("2"), "qa": Decimal("1.5")}})
+    category = DemeritCategory.objects.first()
+    quality.slip_record(person=staff.agent, category=category, description="Desk left", points=Decimal("2"),
+                        occurred_at=at(2026, 11, 10), recorded_by=staff.manager, now=at(2026, 11, 10, 11))
+    withdrawn = quality.slip_record(person=staff.agent, category=category, description="Slow", points=Decimal("3"),
+                                    occurred_at=at(2026, 11, 11), recorded_by=staff.manager, now=at(2026, 11, 11, 11))
+    quality.slip_withdraw(slip=withdrawn, by=staff.manager, reason="Wrong person", now=at(2026, 11, 12))
+    quality.slip_record(person=staff.agent, category=category, description="December", points=Decimal("4"),
+                        occurred_at=at(2026, 12, 1, 0, 30), recorded_by=staff.manager, now=at(2026, 12, 1, 9))
+    # a ticket the agent resolved on 14 November is sampled on the 15th and a finding is recorded
+    ticket = ticket_create(customer=customer_factory(name="抽检客户"), kind="repair", subject="漏水",
+                           created_by=staff.frontdesk, assignee=staff.agent, now=at(2026, 11, 14, 9))
+    ticket_transition(ticket=ticket, to_status="resolved", actor=staff.agent, now=at(2026, 11, 14, 15))
+    quality.sample_create_daily(now=at(2026, 11, 15, 7))
+    task = InspectionTask.objects.get(person=staff.agent)
+    level = SeverityLevel.objects.order_by("points").first()
+    quality.inspection_record(task=task, inspector=staff.supervisor, now=at(2026, 11, 15, 10),
+                              results=[(ChecklistItem.objects.first(), level, "记录不清")])
     b = _score(cycle, staff.agent)
-    assert (b.demerits, b.qa, b.score) == (Decimal("2"), Decimal("1.5"), Decimal("46.5"))
+    assert (b.demerits, b.qa) == (Decimal("2"), level.points)
+    assert b.score == Decimal("50") - Decimal("2") - level.points
 
 
 def test_full_score_earns_the_reward(staff, fill):
