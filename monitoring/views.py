@@ -41,8 +41,16 @@ def board(request):
         people = list(selectors.board_people(team_ids=[], all_teams=True))
     else:
         people = []
-    rows = selectors.board_rows(people=people, now=now, sort=sort, descending=descending)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    if sort == "name":
+        # Sorted by name (the default), the page is known before any figure: compute the figures of the
+        # page's people only, so a manager's board of every team costs one page, not every person.
+        people.sort(key=lambda u: (u.get_full_name() or u.get_username()).lower(), reverse=descending)
+        page = Paginator(people, PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = selectors.board_rows(people=list(page.object_list), now=now, sort=sort,
+                                                descending=descending)
+    else:
+        rows = selectors.board_rows(people=people, now=now, sort=sort, descending=descending)
+        page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     # What the page shows, as a token: the 30-second poll sends back the one it shows (hx-include of
     # #board-state) and gets 204 — nothing to swap — while no figure, alert or person changed.
     state = hashlib.sha1(repr([

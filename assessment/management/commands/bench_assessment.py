@@ -7,7 +7,7 @@ against a staff member (a third of those valid). Each run then replaces the benc
 month opened, every form filled, closed (timed: the lock of S results); this month opened (timed) with
 every form filled. Times through Django's test Client: the manager's cycle page (open month, live
 scores, pages 1 and 10; closed month, stored results), a supervisor's team page, an agent's own page,
-an evaluator's form and the payroll CSV. Prints median/p95 ms and the query counts (which must not
+an evaluator's form, the payroll CSV and the live board (monitoring) as a supervisor and a manager. Prints median/p95 ms and the query counts (which must not
 depend on S or N), then as its last line one JSON object.
 """
 import json
@@ -88,6 +88,9 @@ class Command(BaseCommand):
             "my assessment": (people[0], reverse("assessment:mine")),
             "evaluator's form": (evaluator_task.evaluator, reverse("assessment:form", kwargs={"pk": evaluator_task.pk})),
             "payroll CSV": (manager, reverse("assessment:cycle_payroll", kwargs={"pk": closed.pk})),
+            # The supervisors' live board (monitoring): today's figures for a team of TEAM_SIZE.
+            "live board, supervisor's team": (sups[0], reverse("monitoring:board")),
+            "live board, manager (all teams)": (manager, reverse("monitoring:board")),
         }
         results = {}
         for label, (user, url) in pages.items():
