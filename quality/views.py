@@ -94,44 +94,53 @@ def _get_slip(request, pk) -> DemeritSlip:
         raise Http404 from None
 
 
+def _post_action(request, actions: dict):
+    """A detail page's POSTed action: actions = {name: (form, permission or None, service call, message)}.
+    Runs the service with the form's data; returns (redirect after success or None, the form-wide errors to
+    show, whether the action was refused: the page then answers 400).
+    An unknown action is a 404, a missing permission a 403; a refusal by the service shows on its form."""
+    if request.method != "POST":
+        return None, [], False
+    name = request.POST.get("action")
+    if name not in actions:
+        raise Http404
+    form, perm, call, done = actions[name]
+    if perm and not request.user.has_perm(perm):
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, done)
+            return redirect(request.path), [], False
+    return None, form.non_field_errors(), True
+
+
 @perm_required("quality.view_demeritslip")
 def slip_detail(request, pk):
     slip = _get_slip(request, pk)
-    ack_form, withdraw_form = AcknowledgeForm(), WithdrawForm()
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "acknowledge":
-            ack_form = AcknowledgeForm(request.POST)
-            form, call = ack_form, lambda d: services.slip_acknowledge(slip=slip, by=request.user,
-                                                                      response=d["response"])
-            done = _("Slip acknowledged.")
-        elif action == "withdraw":
-            if not request.user.has_perm("quality.withdraw_demeritslip"):
-                raise PermissionDenied
-            withdraw_form = WithdrawForm(request.POST)
-            form, call = withdraw_form, lambda d: services.slip_withdraw(slip=slip, by=request.user,
-                                                                        reason=d["reason"])
-            done = _("Slip withdrawn; it no longer counts against the score.")
-        else:
-            raise Http404
-        if form.is_valid():
-            try:
-                call(form.cleaned_data)
-            except ValidationError as e:
-                form.add_error(None, e)
-            else:
-                messages.success(request, done)
-                return redirect("quality:slip_detail", pk=slip.pk)
-        status = 400
-        action_errors = form.non_field_errors()
+    data = request.POST if request.method == "POST" else None
+    ack_form = AcknowledgeForm(data if data and data.get("action") == "acknowledge" else None)
+    withdraw_form = WithdrawForm(data if data and data.get("action") == "withdraw" else None)
+    done, errors, refused = _post_action(request, {
+        "acknowledge": (ack_form, None, lambda d: services.slip_acknowledge(slip=slip, by=request.user,
+                                                                           response=d["response"]),
+                        _("Slip acknowledged.")),
+        "withdraw": (withdraw_form, "quality.withdraw_demeritslip",
+                     lambda d: services.slip_withdraw(slip=slip, by=request.user, reason=d["reason"]),
+                     _("Slip withdrawn; it no longer counts against the score.")),
+    })
+    if done:
+        return done
     return render(request, "quality/slip_detail.html", {
-        "slip": slip, "action_errors": action_errors if status == 400 else [], "events": selectors.slip_events(slip=slip), "ack_form": ack_form,
+        "slip": slip, "action_errors": errors, "events": selectors.slip_events(slip=slip), "ack_form": ack_form,
         "withdraw_form": withdraw_form,
         "can_acknowledge": slip.person_id == request.user.pk and not slip.acknowledged_at and not slip.is_withdrawn,
         "can_withdraw": request.user.has_perm("quality.withdraw_demeritslip") and not slip.is_withdrawn
         and slip.person_id != request.user.pk,
-    }, status=status)
+    }, status=400 if refused else 200)
 
 
 @perm_required("quality.view_demeritslip")
@@ -229,38 +238,24 @@ def finding_detail(request, pk):
         finding = selectors.finding_detail(pk=pk, user=request.user)
     except Finding.DoesNotExist:
         raise Http404 from None
-    respond_form, overturn_form = RespondForm(initial={"response": finding.response}), OverturnForm()
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "respond":
-            respond_form = RespondForm(request.POST)
-            form, call = respond_form, lambda d: services.finding_respond(finding=finding, by=request.user,
-                                                                          response=d["response"])
-            done = _("Your response was saved.")
-        elif action == "overturn":
-            if not request.user.has_perm("quality.overturn_finding"):
-                raise PermissionDenied
-            overturn_form = OverturnForm(request.POST)
-            form, call = overturn_form, lambda d: services.finding_overturn(finding=finding, by=request.user,
-                                                                            reason=d["reason"])
-            done = _("Finding overturned; it no longer counts against the score.")
-        else:
-            raise Http404
-        if form.is_valid():
-            try:
-                call(form.cleaned_data)
-            except ValidationError as e:
-                form.add_error(None, e)
-            else:
-                messages.success(request, done)
-                return redirect("quality:finding_detail", pk=finding.pk)
-        status = 400
-        action_errors = form.non_field_errors()
+    data = request.POST if request.method == "POST" else None
+    respond_form = (RespondForm(data) if data and data.get("action") == "respond"
+                    else RespondForm(initial={"response": finding.response}))
+    overturn_form = OverturnForm(data if data and data.get("action") == "overturn" else None)
+    done, errors, refused = _post_action(request, {
+        "respond": (respond_form, None, lambda d: services.finding_respond(finding=finding, by=request.user,
+                                                                          response=d["response"]),
+                    _("Your response was saved.")),
+        "overturn": (overturn_form, "quality.overturn_finding",
+                     lambda d: services.finding_overturn(finding=finding, by=request.user, reason=d["reason"]),
+                     _("Finding overturned; it no longer counts against the score.")),
+    })
+    if done:
+        return done
     return render(request, "quality/finding_detail.html", {
-        "finding": finding, "action_errors": action_errors if status == 400 else [], "respond_form": respond_form, "overturn_form": overturn_form,
+        "finding": finding, "action_errors": errors, "respond_form": respond_form, "overturn_form": overturn_form,
         "events": list(finding.events.select_related("actor")),
         "can_respond": finding.person_id == request.user.pk and not finding.is_overturned,
         "can_overturn": request.user.has_perm("quality.overturn_finding") and not finding.is_overturned
         and finding.person_id != request.user.pk,
-    }, status=status)
+    }, status=400 if refused else 200)
