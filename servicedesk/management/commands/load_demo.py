@@ -34,4 +34,5 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.load(stdout=self.stdout, options=shared)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write("Demo logins (password: demo): frontdesk, agent, supervisor, technician, manager")
+        self.stdout.write("Demo logins (password: demo): frontdesk, agent, agent2, supervisor, technician, manager; "
+                          "marketing and production (heads who fill assessment forms)")
