@@ -16,7 +16,7 @@ class BoardFilterForm(forms.Form):
     def __init__(self, *args, teams, all_teams: bool, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(t.pk, t.display_name) for t in teams]
-        if all_teams:
+        if all_teams or len(choices) > 1:  # a supervisor of several teams sees them all together by default
             choices = [("", _("All teams")), *choices]
         self.fields["team"].choices = choices
         self.fields["team"].widget.attrs["class"] = "form-select"

@@ -23,7 +23,7 @@ PER_PAGE = 50
 @perm_required("monitoring.view_board")
 def board(request):
     """Per agent and front-desk person, today (local day): the StaffFacts figures, sortable, refreshed by
-    htmx every 30 s. A supervisor sees the teams they supervise (their own team by default); a manager
+    htmx every 30 s. A supervisor sees the teams they supervise and their own (all of them together by default); a manager
     (monitoring.view_all_teams) every team. A fixed number of queries whatever the number of people."""
     now = timezone.now()
     all_teams = request.user.has_perm("monitoring.view_all_teams")
@@ -31,16 +31,16 @@ def board(request):
     form = BoardFilterForm(request.GET or None, teams=teams, all_teams=all_teams)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     team = data.get("team")
-    if team is None and not all_teams and teams:
-        team = teams[0].pk  # a supervisor's own team by default
     sort = data.get("sort") or "name"
     descending = bool(data.get("desc"))
+    if team is None and not all_teams and len(teams) == 1:
+        team = teams[0].pk
     if team is not None:
         people = list(selectors.board_people(team_ids=[team], all_teams=False))
-    elif all_teams:
-        people = list(selectors.board_people(team_ids=[], all_teams=True))
     else:
-        people = []
+        # By default everyone the person may watch: a manager every team, a supervisor all of theirs (the
+        # first team alone could be one with nobody in it on a busy morning).
+        people = list(selectors.board_people(team_ids=[t.pk for t in teams], all_teams=all_teams))
     if sort == "name":
         # Sorted by name (the default), the page is known before any figure: compute the figures of the
         # page's people only, so a manager's board of every team costs one page, not every person.

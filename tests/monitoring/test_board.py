@@ -55,6 +55,21 @@ def test_a_supervisor_sees_only_their_team(client_for, personas, teams):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_supervisor_of_several_teams_sees_them_all_by_default(client_for, personas, teams):
+    """Found walking the demo: the board opened on the supervisor's first team by name, which had nobody in
+    it, while their other team was busy. By default they see all their teams; the filter picks one."""
+    from servicedesk.models import Team
+
+    mine, other = teams
+    empty = Team.objects.create(name="大客户组", name_en="Key accounts", supervisor=personas.supervisor)
+    client = client_for("supervisor")
+    page = client.get(BOARD).content.decode()
+    assert "Agent" in page and "Frontdesk" in page and "Agent2" not in page and "All teams" in page
+    assert "No agents or front-desk staff here." in client.get(BOARD, {"team": empty.pk}).content.decode()
+    assert "Agent2" not in client.get(BOARD, {"team": other.pk}).content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_supervisor_who_is_also_a_manager_sees_every_team(client_for, personas, teams):
     from django.contrib.auth.models import Group
 
