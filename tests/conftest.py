@@ -42,6 +42,34 @@ def django_db_setup(django_db_setup, django_db_blocker):
         install_test_calendar_years()
 
 
+# Rows that data migrations install (the department's defaults). A transactional test (live server,
+# threads) ends with a flush that empties every table, so the next one would start without them: put
+# them back first. Each function only fills what is missing.
+DATA_MIGRATION_DEFAULTS = [
+    ("assessment.migrations.0002_defaults", "load"),
+    ("quality.migrations.0002_default_data", "forwards"),
+]
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    by_marker = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return by_marker or "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_defaults(request):
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in DATA_MIGRATION_DEFAULTS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _postgres_required(request):
     if "postgres" in request.keywords and not settings.IS_POSTGRES:
