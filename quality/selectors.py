@@ -32,15 +32,16 @@ def deductions_by_person(*, start: datetime, end: datetime, user_ids=None) -> di
     return out
 
 
-def visible_people_q(*, user, field: str = "person") -> Q:
+def visible_people_q(*, user, field: str = "person", also: Q | None = None) -> Q:
     """Whose slips and findings `user` may see: managers everyone, supervisors their team(s) and
-    themselves, everyone else only their own (issue 18: rules for data and access)."""
+    themselves, everyone else only their own (issue 18: rules for data and access); `also` adds rows
+    they may see for another reason (what they recorded or found)."""
     if user.has_perm("quality.view_all_quality"):
-        return Q()
-    own = Q(**{field: user})
+        return Q()  # everything (an empty Q OR-ed with another would narrow it: return before `also`)
+    q = Q(**{field: user})
     if user.has_perm("quality.view_team_quality"):
-        return own | Q(**{f"{field}__profile__team__supervisor": user})
-    return own
+        q |= Q(**{f"{field}__profile__team__supervisor": user})
+    return q | also if also is not None else q
 
 
 def slip_list(*, user, person_id: int | None = None, month: tuple[datetime, datetime] | None = None,
@@ -61,7 +62,10 @@ def slip_rows() -> QuerySet:
 
 def slip_detail(*, pk: int, user) -> DemeritSlip:
     """The slip if `user` may see it; DemeritSlip.DoesNotExist otherwise (the view answers 404)."""
-    return (slip_rows().select_related("withdrawn_by").filter(visible_people_q(user=user)).get(pk=pk))
+    # The recorder always sees what they recorded (the bell tells them of the person's response), even
+    # when the person has since moved to a team they do not supervise.
+    return (slip_rows().select_related("withdrawn_by").filter(visible_people_q(user=user, also=Q(recorded_by=user)))
+            .get(pk=pk))
 
 
 def slip_events(*, slip) -> list:
@@ -106,4 +110,5 @@ def finding_rows() -> QuerySet:
 
 def finding_detail(*, pk: int, user) -> Finding:
     return (finding_rows().select_related("overturned_by", "task__ticket", "task__contact", "task__work_order")
-            .filter(visible_people_q(user=user)).get(pk=pk))
+            # the inspector sees their own findings (the sample spans every team), as their bell links them
+            .filter(visible_people_q(user=user, also=Q(found_by=user))).get(pk=pk))

@@ -36,7 +36,8 @@ def _notify(*, recipient, message, url, params=None):
     """A bell entry written in the same transaction as its cause (servicedesk.services.notify)."""
     from servicedesk.services import notify
 
-    notify(recipient=recipient, message=message, url=url, params=params, kind=NOTIFY_KIND)
+    # email=True: the recipient's preference for this kind decides (bell by default), as in the other areas
+    notify(recipient=recipient, message=message, url=url, params=params, kind=NOTIFY_KIND, email=True)
 
 
 def _event(*, kind, actor, at, slip=None, task=None, finding=None, before=None, after=None) -> QualityEvent:
@@ -89,9 +90,12 @@ def slip_acknowledge(*, slip: DemeritSlip, by, response: str = "", now: datetime
     if slip.is_withdrawn:
         raise ValidationError(_("This slip was withdrawn; there is nothing to acknowledge."), code="withdrawn")
     with transaction.atomic():
-        updated = DemeritSlip.objects.filter(pk=slip.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=now, response=response.strip())
+        # Compare-and-set on both: a withdrawal committed since the slip was read wins.
+        updated = DemeritSlip.objects.filter(pk=slip.pk, acknowledged_at__isnull=True, withdrawn_at__isnull=True
+                                             ).update(acknowledged_at=now, response=response.strip())
         if updated != 1:
+            if DemeritSlip.objects.filter(pk=slip.pk, withdrawn_at__isnull=False).exists():
+                raise ValidationError(_("This slip was withdrawn; there is nothing to acknowledge."), code="withdrawn")
             raise ValidationError(_("You have already acknowledged this slip."), code="already")
         _event(kind=QualityEvent.Kind.SLIP_ACKNOWLEDGED, actor=by, at=now, slip=slip,
                after={"response": response.strip()})
@@ -109,6 +113,8 @@ def slip_withdraw(*, slip: DemeritSlip, by, reason: str, now: datetime | None = 
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the slip is withdrawn."), code="reason")
+    if by.pk == slip.person_id:
+        raise ValidationError(_("You cannot withdraw a slip about yourself."), code="self")
     with transaction.atomic():
         updated = DemeritSlip.objects.filter(pk=slip.pk, withdrawn_at__isnull=True).update(
             withdrawn_at=now, withdrawn_by=by, withdraw_reason=reason[:500])
@@ -182,10 +188,13 @@ def sample_create_daily(*, day: date | None = None, now: datetime | None = None)
             for pk in random_ids:
                 chosen.setdefault(pk, InspectionTask.Reason.RANDOM)
             tasks = []
-            for pk, assignee, creator, resolved, closed, created in Ticket.objects.filter(pk__in=list(chosen)) \
-                    .values_list("pk", "assignee_id", "created_by_id", "resolved_at", "closed_at", "created_at"):
+            for pk, assignee, creator, creator_active, resolved, closed, created in \
+                    Ticket.objects.filter(pk__in=list(chosen)).values_list(
+                        "pk", "assignee_id", "created_by_id", "created_by__is_active", "resolved_at", "closed_at",
+                        "created_at"):
+                # Unassigned: whoever opened it, unless that is an inactive system account (portal, mail).
                 tasks.append(InspectionTask(sample=sample, kind=InspectionTask.Kind.TICKET, reason=chosen[pk],
-                                            ticket_id=pk, person_id=assignee or creator,
+                                            ticket_id=pk, person_id=assignee or (creator if creator_active else None),
                                             occurred_at=resolved or closed or created))
             for pk, handler, started in (Contact.objects.filter(started_at__gte=start, started_at__lt=end)
                                          .order_by("?").values_list("pk", "handled_by_id", "started_at")
@@ -214,7 +223,7 @@ def sample_create_daily(*, day: date | None = None, now: datetime | None = None)
                               message=_("%(n)s items of %(day)s are waiting for quality inspection."),
                               params={"n": len(tasks), "day": day.isoformat()})
                          for user in _inspectors()]
-                notify_many(notes)
+                notify_many(notes, email=True)
     except IntegrityError:
         # Another run picked the same day between our check and our insert.
         return None
@@ -267,7 +276,9 @@ def finding_respond(*, finding: Finding, by, response: str, now: datetime | None
         raise ValidationError(_("Write your response."), code="empty")
     with transaction.atomic():
         before = finding.response
-        Finding.objects.filter(pk=finding.pk).update(response=response, responded_at=now)
+        if Finding.objects.filter(pk=finding.pk, overturned_at__isnull=True).update(response=response,
+                                                                                   responded_at=now) != 1:
+            raise ValidationError(_("This finding was already overturned."), code="overturned")
         _event(kind=QualityEvent.Kind.FINDING_RESPONDED, actor=by, at=now, finding=finding,
                before={"response": before}, after={"response": response})
         _notify(recipient=finding.found_by, url=reverse("quality:finding_detail", args=[finding.pk]),
