@@ -127,9 +127,12 @@ def _recipients(person_ids) -> dict[int, list]:
     from servicedesk.models import StaffProfile
 
     User = get_user_model()
+    # Only a supervisor who can open the board the alert links to (team.supervisor accepts any user);
+    # anyone else falls through to the managers.
     supervisors = {p.user_id: p.team.supervisor for p in StaffProfile.objects.filter(
         user_id__in=list(person_ids), team__supervisor__isnull=False, team__supervisor__is_active=True,
-    ).select_related("team__supervisor")}
+        team__supervisor__groups__name__in=[roles.SUPERVISOR, roles.MANAGER],
+    ).select_related("team__supervisor").distinct()}
     managers = None
     out = {}
     for pid in person_ids:
@@ -180,5 +183,5 @@ def anomalies_evaluate(*, now: datetime | None = None) -> int:
                  kind="monitoring_alert", group=f"monitoring-alert-{a.pk}")
             for a in mine for r in recipients.get(a.person_id, [])
         ]
-        notify_many(notes)
+        notify_many(notes, email=True)  # the recipient's preference for the kind decides (bell by default)
     return len(mine)

@@ -1,6 +1,5 @@
 """The supervisor's live board and the manager's anomaly rules. Views are thin: selectors read, services write."""
 import hashlib
-import json
 from dataclasses import astuple
 
 from django.contrib import messages
@@ -79,7 +78,7 @@ def board(request):
         "columns": [(k, v[0], v[1]) for k, v in selectors.BOARD_COLUMNS.items() if k != "name"],
         "sort": sort, "desc": descending, "fcr_counts": selectors.FCR_COUNTS, "fcr_days": selectors.fcr_days(),
         "fcr_recent_days": selectors.FCR_RECENT_DAYS,
-        "alerts": [a for r in page for a in r.alerts], "chart_json": json.dumps(chart),
+        "alerts": [a for r in page for a in r.alerts], "chart": chart,
         "refresh_query": refresh_query, "base_query": query.urlencode(), "page_query": page_query,
         "no_team": not all_teams and not teams, "state": state,
     }

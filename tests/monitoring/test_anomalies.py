@@ -264,3 +264,16 @@ def test_demo_rules_one_of_each_kind_idempotent(personas):
     assert demo.load() == 0
     assert sorted(AnomalyRule.objects.values_list("kind", flat=True)) == sorted(AnomalyRule.Kind.values)
     assert all(AnomalyRule.objects.values_list("active", flat=True))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_team_lead_who_cannot_open_the_board_is_passed_over_for_the_managers(build, personas):
+    """Team.supervisor accepts any user: an agent set as team lead would get a link answering 403."""
+    from servicedesk.models import StaffProfile, Team
+
+    lead_team = Team.objects.create(name="热线组", name_en="Hotline", supervisor=personas.agent2)
+    StaffProfile.objects.create(user=personas.agent, team=lead_team)
+    complaint_rule(personas)
+    build.complaint(personas.agent, L(11, 18, 9))
+    assert anomalies_evaluate() == 1
+    assert bells(personas.agent2) == [] and len(bells(personas.manager)) == 1

@@ -180,3 +180,12 @@ def test_the_poll_gets_204_while_nothing_changed(client_for, personas, teams, bu
     build.contact(personas.frontdesk, L(11, 18, 9), minutes=4)
     again = client.get(BOARD, {"shown": state}, HTTP_HX_REQUEST="true")
     assert again.status_code == 200 and again.context["state"] != state
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_staff_name_cannot_break_out_of_the_chart_data(client_for, personas, teams):
+    """The chart's labels are staff names, in a JSON <script> block: escaped with json_script."""
+    personas.agent.first_name = "</script><script>alert(1)</script>"
+    personas.agent.save(update_fields=["first_name"])
+    body = client_for("supervisor").get(BOARD).content.decode()
+    assert "<script>alert(1)" not in body and 'id="board-chart-data"' in body
