@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,10 +40,13 @@ def evaluator_assign(*, person, evaluator, kind: EvaluatorKind, by, now: datetim
         raise ValidationError(_("A person cannot evaluate themselves."))
     if EvaluatorAssignment.objects.filter(person=person, evaluator=evaluator, kind=kind).exists():
         raise ValidationError(_("This evaluator is already set for this person as this kind."))
-    with transaction.atomic():
-        row = EvaluatorAssignment.objects.create(person=person, evaluator=evaluator, kind=kind, created_by=by)
-        _event(action=AssessmentEvent.Action.EVALUATOR_ADDED, actor=by, at=now, person=person,
-               detail={"evaluator": evaluator.pk, "kind": kind.code, "before": None, "after": row.pk})
+    try:
+        with transaction.atomic():
+            row = EvaluatorAssignment.objects.create(person=person, evaluator=evaluator, kind=kind, created_by=by)
+            _event(action=AssessmentEvent.Action.EVALUATOR_ADDED, actor=by, at=now, person=person,
+                   detail={"evaluator": evaluator.pk, "kind": kind.code, "before": None, "after": row.pk})
+    except IntegrityError:  # the same assignment saved twice at once: the unique constraint decides
+        raise ValidationError(_("This evaluator is already set for this person as this kind.")) from None
     return row
 
 
@@ -68,8 +71,9 @@ def cycle_open(*, month: date, by, now: datetime | None = None) -> Cycle:
     rules = selectors.current_rules()
     if not rules["items"]:
         raise ValidationError(_("The assessment form has no active items."))
-    people = list(selectors.assessed_people().values_list("pk", "profile__team__supervisor_id"))
-    person_ids = [pk for pk, _sup in people]
+    people = list(selectors.assessed_people().values_list("pk", "profile__team__supervisor_id",
+                                                          "profile__team__supervisor__is_active"))
+    person_ids = [pk for pk, _sup, _active in people]
     kinds = {k["id"]: k for k in rules["kinds"]}
     supervisor_kind = next((k for k in rules["kinds"] if k["code"] == EvaluatorKind.SUPERVISOR), None)
     pairs = set(EvaluatorAssignment.objects.filter(person_id__in=person_ids, kind_id__in=list(kinds),
@@ -77,27 +81,37 @@ def cycle_open(*, month: date, by, now: datetime | None = None) -> Cycle:
                 .values_list("person_id", "evaluator_id", "kind_id"))
     if supervisor_kind is not None:
         with_supervisor = {p for p, _e, k in pairs if k == supervisor_kind["id"]}
-        for pk, sup in people:
-            if pk not in with_supervisor and sup and sup != pk:
+        for pk, sup, sup_active in people:
+            # a supervisor who left (inactive) cannot sign in to fill the form: no task, the kind shows missing
+            if pk not in with_supervisor and sup and sup_active and sup != pk:
                 pairs.add((pk, sup, supervisor_kind["id"]))
     rules["people"] = person_ids
-    with transaction.atomic():
-        cycle = Cycle.objects.create(month=month, snapshot=rules, opened_by=by, opened_at=now)
-        EvaluationTask.objects.bulk_create(
-            [EvaluationTask(cycle=cycle, person_id=p, evaluator_id=e, kind_id=k) for p, e, k in sorted(pairs)],
-            batch_size=1000)
-        _event(action=AssessmentEvent.Action.CYCLE_OPENED, actor=by, at=now, cycle=cycle,
-               detail={"before": None, "after": Cycle.State.OPEN, "people": len(person_ids), "forms": len(pairs)})
-        evaluators = sorted({e for _p, e, _k in pairs})
-        url = reverse("assessment:my_forms")
-        from django.contrib.auth import get_user_model
+    try:
+        with transaction.atomic():
+            cycle = _cycle_open_rows(month=month, rules=rules, pairs=pairs, person_ids=person_ids, by=by, now=now)
+    except IntegrityError:  # a second click (or manager) opened the month between the check and the insert
+        raise ValidationError(_("The assessment of this month is already open or closed.")) from None
+    return cycle
 
-        users = get_user_model().objects.in_bulk(evaluators)
-        notify_many([
-            (users[e], Message(_("The %(month)s assessment is open: please fill in your forms."),
-                               {"month": str(cycle)}), url)
-            for e in evaluators
-        ], kind="assessment_forms", group=f"assessment:{cycle.pk}")
+
+def _cycle_open_rows(*, month, rules, pairs, person_ids, by, now) -> Cycle:
+    """The rows of an opened month: the cycle, its forms, the event and one bell per evaluator."""
+    cycle = Cycle.objects.create(month=month, snapshot=rules, opened_by=by, opened_at=now)
+    EvaluationTask.objects.bulk_create(
+        [EvaluationTask(cycle=cycle, person_id=p, evaluator_id=e, kind_id=k) for p, e, k in sorted(pairs)],
+        batch_size=1000)
+    _event(action=AssessmentEvent.Action.CYCLE_OPENED, actor=by, at=now, cycle=cycle,
+           detail={"before": None, "after": Cycle.State.OPEN, "people": len(person_ids), "forms": len(pairs)})
+    evaluators = sorted({e for _p, e, _k in pairs})
+    url = reverse("assessment:my_forms")
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.in_bulk(evaluators)
+    notify_many([
+        (users[e], Message(_("The %(month)s assessment is open: please fill in your forms."),
+                           {"month": str(cycle)}), url)
+        for e in evaluators
+    ], email=True, kind="assessment_forms", group=f"assessment:{cycle.pk}")  # the preference decides
     return cycle
 
 
@@ -111,6 +125,9 @@ def evaluation_submit(*, task: EvaluationTask, by, answers: dict, now: datetime 
         cycle = Cycle.objects.select_for_update().get(pk=task.cycle_id)
         if cycle.state != Cycle.State.OPEN:
             raise ValidationError(_("This assessment is closed: forms can no longer be changed."))
+        # Read the form again under the lock: the log's "before" is what is stored, not a stale copy
+        # from another tab.
+        task = EvaluationTask.objects.select_for_update().get(pk=task.pk)
         clean = {}
         errors = []
         for item in cycle.snapshot["items"]:

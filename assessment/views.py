@@ -163,9 +163,9 @@ def cycle_close(request, pk):
 def payroll_export(request, pk, fmt="csv"):
     """Per person: score, performance pay %, reward, consecutive months below the threshold, flag."""
     cycle = get_object_or_404(Cycle, pk=pk, state=Cycle.State.CLOSED)
-    yes, no = _("Yes"), _("No")
+    # Surname first, as a Chinese payroll lists people (张 雷), not the English "first last" of the pages.
     rows = ((username, " ".join(p for p in (last, first) if p) or username, score, score, reward, below,
-             yes if flagged else no)
+             exports.yes_no(flagged))
             for username, first, last, score, reward, below, flagged in selectors.payroll_rows(cycle=cycle))
     table = exports.Table(
         title=_("Assessment %(month)s") % {"month": cycle},

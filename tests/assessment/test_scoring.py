@@ -261,3 +261,12 @@ def test_close_with_many_people_is_a_fixed_number_of_queries(staff, django_asser
     with django_assert_max_num_queries(12):
         services.cycle_close(cycle=cycle2, by=staff.manager)
     assert Result.objects.filter(cycle=cycle2).count() == n_small + 30
+
+
+def test_a_supervisor_who_left_gets_no_forms_and_the_kind_shows_missing(staff):
+    staff.supervisor.is_active = False
+    staff.supervisor.save(update_fields=["is_active"])
+    cycle = _open(staff)
+    assert not EvaluationTask.objects.filter(cycle=cycle, evaluator=staff.supervisor).exists()
+    assert "supervisor" in [k.code for k in _score(cycle, staff.agent).missing_kinds]
+
