@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "assessment",
     "quality",
     "monitoring",
+    # Key accounts and the service lifecycle (issue 17).
+    "contracts",
+    "maintenance",
+    "leads",
+    "improvement",
     # The REST API's framework (api/): DRF, the OpenAPI schema from the same serializers, and the
     # Swagger UI's files served from our own static (no CDN; the CSP allows only 'self').
     "rest_framework",

@@ -58,6 +58,10 @@ for prefix, module in (
     ("assessment/", "assessment.urls"),
     ("quality/", "quality.urls"),
     ("monitoring/", "monitoring.urls"),
+    ("contracts/", "contracts.urls"),
+    ("maintenance/", "maintenance.urls"),
+    ("leads/", "leads.urls"),
+    ("improvement/", "improvement.urls"),
 ):
     try:
         urlpatterns.append(path(prefix, include(module)))

@@ -1,0 +1,1 @@
+"""Service contracts, renewal reminders and customer care dates (issue 17)."""

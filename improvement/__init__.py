@@ -1,0 +1,1 @@
+"""The PDCA register of improvement actions (issue 17)."""

@@ -1,0 +1,1 @@
+"""Requests that did not become business, confirmed twice, and their analysis (issue 17)."""

@@ -1,0 +1,1 @@
+"""Maintenance plans and the visits they create (issue 17)."""
