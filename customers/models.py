@@ -2,7 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Reverse, Upper
+from django.db.models.functions import ExtractDay, ExtractMonth, Reverse, Upper
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
@@ -95,6 +95,26 @@ class Customer(TimeStampedModel):
         blank=True,
         related_name="owned_customers",
     )
+    # Issue 17: the named account manager (客户经理) who answers for a key account's service plan,
+    # renewals and care dates. Unlike `owner` (who first recorded the customer), a manager assigns it.
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_accounts",
+    )
+    # Customer care dates: a person's birthday, an organisation's founding or opening day (the year may
+    # be unknown: it is then stored as 1904, a leap year, and shown without it).
+    care_date = models.DateField(
+        _("birthday or founding day"), null=True, blank=True,
+        help_text=_("A person's birthday; an organisation's founding or opening day."),
+    )
+    care_greetings = models.BooleanField(
+        _("greeting messages"), default=False,
+        help_text=_("The customer agreed to receive a greeting message on this day."),
+    )
 
     # Issue 15: a customer who registered themselves through the online request form is "unverified"
     # until the front desk confirms the record (or merges it into the one already on file).
@@ -128,6 +148,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["-created_at"], condition=models.Q(is_verified=False), name="customer_unverified_idx"),
             # E-mail intake finds the sender's customer by `email__iexact` (UPPER(email) = UPPER(%s) on PostgreSQL).
             models.Index(Upper("email"), name="customer_email_upper_idx"),
+            # "Whose care day is today": month and day of the care date.
+            models.Index(ExtractMonth("care_date"), ExtractDay("care_date"), name="customer_care_day_idx",
+                         condition=models.Q(care_date__isnull=False)),
         ]
 
     def __str__(self):
