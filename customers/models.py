@@ -245,6 +245,7 @@ class Contact(models.Model):
         REPAIR = "repair", _("Repair request")
         COMPLAINT = "complaint", _("Complaint")
         SUGGESTION = "suggestion", _("Suggestion")
+        INSTALLATION = "installation", _("Installation")
         FOLLOW_UP = "follow_up", _("Follow-up on a ticket")
         OTHER = "other", _("Other")
 

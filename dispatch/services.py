@@ -106,14 +106,14 @@ def workorder_create(
     region=None,
     now: datetime | None = None,
 ) -> WorkOrder:
-    """A repair ticket gets a 技术服务通知单: address and region from the customer/asset, warranty
+    """A repair or installation ticket gets a 技术服务通知单: address and region from the customer/asset, warranty
     status from the asset on the day it is created, value tier from the manager's thresholds."""
     from tickets.models import Ticket
     from tickets.services import event_record
 
     now = now or timezone.now()
-    if ticket.kind != Ticket.Kind.REPAIR:
-        raise ValidationError(_("Only repair tickets get work orders."), code="not_repair")
+    if not ticket.is_on_site:
+        raise ValidationError(_("Only repair and installation tickets get work orders."), code="not_repair")
     if not ticket.is_open:
         raise ValidationError(_("The ticket is no longer open."), code="ticket_closed")
     asset = asset or ticket.asset

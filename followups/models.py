@@ -21,6 +21,11 @@ class FollowupPolicy(models.Model):
     repair_delay_working_days = models.PositiveSmallIntegerField(
         _("callback after a repair (working days)"), default=2, validators=[MinValueValidator(0), MaxValueValidator(30)]
     )
+    installation_delay_working_days = models.PositiveSmallIntegerField(
+        _("callback after an installation (working days)"), default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(30)],
+        help_text=_("Counted from the customer's sign-off of the installation. The department's rule is 2–3 days."),
+    )
     complaint_delay_working_hours = models.PositiveSmallIntegerField(
         _("return visit after a complaint's resolution (working hours)"), default=4,
         validators=[MaxValueValidator(200)],
@@ -77,6 +82,7 @@ class Callback(models.Model):
 
     class Reason(models.TextChoices):
         AFTER_REPAIR = "after_repair", _("After a repair")
+        AFTER_INSTALLATION = "after_installation", _("After an installation")
         COMPLAINT_RETURN_VISIT = "after_complaint_return_visit", _("Complaint return visit")
         KEY_ACCOUNT = "key_account_periodic", _("Key account (periodic)")
         MANUAL = "manual", _("Scheduled by hand")
@@ -153,7 +159,7 @@ class Callback(models.Model):
                                     name="callback_key_account_once_per_month"),
             # Ticket resolved and work order closed both ask for the repair callback: one pending is enough.
             models.UniqueConstraint(fields=["ticket", "reason"], name="callback_one_pending_auto_per_ticket",
-                                    condition=Q(status="pending", reason__in=["after_repair",
+                                    condition=Q(status="pending", reason__in=["after_repair", "after_installation",
                                                                                "after_complaint_return_visit"])),
             models.CheckConstraint(condition=Q(attempts__lte=models.F("max_attempts")),
                                    name="callback_attempts_within_max"),

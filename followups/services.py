@@ -125,12 +125,20 @@ def callback_schedule_manual(*, customer, due_at: datetime, actor, owner=None, t
                                  ticket=ticket, created_by=actor, notes=notes, now=now)
 
 
-def callback_after_repair(*, ticket, technician=None, now: datetime | None = None) -> Callback | None:
-    """domain.md §5/§6: call the customer back 2–3 working days after a repair (policy default 2)."""
+def callback_after_repair(*, ticket, technician=None, now: datetime | None = None,
+                          signed_at: datetime | None = None) -> Callback | None:
+    """domain.md §5/§6: call the customer back 2–3 working days after a repair or an installation (policy
+    defaults 2 each). An installation's callback counts from the customer's sign-off when there is one."""
+    from tickets.models import Ticket
+
     now = now or timezone.now()
     pol = selectors.policy()
-    due = selectors.add_working_days(now, pol.repair_delay_working_days)
-    return callback_schedule(customer=ticket.customer, reason=R.AFTER_REPAIR, due_at=due, ticket=ticket,
+    if ticket.kind == Ticket.Kind.INSTALLATION:
+        reason, start, days = R.AFTER_INSTALLATION, signed_at or now, pol.installation_delay_working_days
+    else:
+        reason, start, days = R.AFTER_REPAIR, now, pol.repair_delay_working_days
+    due = selectors.add_working_days(start, days)
+    return callback_schedule(customer=ticket.customer, reason=reason, due_at=due, ticket=ticket,
                              owner=_default_owner(ticket=ticket, customer=ticket.customer), technician=technician,
                              now=now)
 
@@ -692,7 +700,7 @@ def on_ticket_status_changed(sender, *, ticket, old_status, new_status, actor=No
     if new_status != Ticket.Status.RESOLVED:
         return
     now = now or timezone.now()
-    if ticket.kind == Ticket.Kind.REPAIR:
+    if ticket.kind in Ticket.ON_SITE_KINDS:
         callback_after_repair(ticket=ticket, now=now)
     elif ticket.kind == Ticket.Kind.COMPLAINT:
         callback_complaint_return_visit(ticket=ticket, now=now)
@@ -715,12 +723,12 @@ def on_workorder_closed(sender, *, work_order, now=None, **kwargs) -> None:
     now = now or timezone.now()
     ticket = work_order.ticket
     tech_user = work_order.technician.user if work_order.technician_id else None
-    cb = callback_after_repair(ticket=ticket, technician=tech_user, now=now)
+    cb = callback_after_repair(ticket=ticket, technician=tech_user, now=now, signed_at=work_order.signed_at)
     if cb is not None:
         Callback.objects.filter(pk=cb.pk).update(work_order=work_order)
     else:
-        Callback.objects.filter(ticket=ticket, status=ST.PENDING, reason=R.AFTER_REPAIR, work_order__isnull=True
-                                ).update(work_order=work_order, technician=tech_user)
+        Callback.objects.filter(ticket=ticket, status=ST.PENDING, reason__in=[R.AFTER_REPAIR, R.AFTER_INSTALLATION],
+                                work_order__isnull=True).update(work_order=work_order, technician=tech_user)
     if survey_invitation_create(ticket=ticket, technician=tech_user, work_order=work_order, now=now) is None:
         SurveyInvitation.objects.filter(ticket=ticket, work_order__isnull=True, used_at__isnull=True).update(
             work_order=work_order, technician=tech_user)

@@ -12,6 +12,7 @@ from .intake import CONTACT_TIMES, mobile_normalise
 # The customer's words for the ticket kinds (the staff labels are "Inquiry", "Repair request"...).
 KIND_CHOICES = [
     (Ticket.Kind.REPAIR, _("Repair: something is broken")),
+    (Ticket.Kind.INSTALLATION, _("Installation: book a new product's installation")),
     (Ticket.Kind.INQUIRY, _("Question")),
     (Ticket.Kind.COMPLAINT, _("Complaint")),
     (Ticket.Kind.SUGGESTION, _("Suggestion")),

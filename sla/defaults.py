@@ -34,16 +34,21 @@ DEFAULT_POLICIES = [
       "resolution": (5 * WD, BUSINESS)}),
     ("Repair", 100, {"kind": "repair"},
      {"first_response": (24, ALL_DAY), "resolution": (2 * WD, BUSINESS)}),
+    # Issue 17: an installation is booked, not urgent — answered within the day like every after-sales request,
+    # installed within 5 working days.
+    ("Installation", 100, {"kind": "installation"},
+     {"first_response": (24, ALL_DAY), "resolution": (5 * WD, BUSINESS)}),
     ("Default", 1000, {},
      {"first_response": (24, ALL_DAY), "resolution": (3 * WD, BUSINESS)}),
 ]
 
 
-def install_policies(SLAPolicy, SLATarget) -> int:
-    """Create the default policies that do not exist yet (by name). Returns how many were created."""
+def install_policies(SLAPolicy, SLATarget, only: tuple[str, ...] = ()) -> int:
+    """Create the default policies that do not exist yet (by name); with `only`, just those named (a later
+    migration adds its new defaults without bringing back ones a manager deleted). Returns how many were created."""
     created = 0
     for name, order, criteria, targets in DEFAULT_POLICIES:
-        if SLAPolicy.objects.filter(name=name).exists():
+        if (only and name not in only) or SLAPolicy.objects.filter(name=name).exists():
             continue
         policy = SLAPolicy.objects.create(name=name, order=order, **criteria)
         SLATarget.objects.bulk_create(

@@ -8,13 +8,16 @@ from servicedesk.models import TimeStampedModel
 
 
 class Ticket(TimeStampedModel):
-    """A customer's request: inquiry, repair, complaint or suggestion (domain.md §3)."""
+    """A customer's request: inquiry, repair, complaint, suggestion or installation (domain.md §3)."""
 
     class Kind(models.TextChoices):
         INQUIRY = "inquiry", _("Inquiry")
         REPAIR = "repair", _("Repair request")
         COMPLAINT = "complaint", _("Complaint")
         SUGGESTION = "suggestion", _("Suggestion")
+        # Issue 17: an installation has its own SLA, a work order like a repair, and a satisfaction callback
+        # after the customer signs the installation off.
+        INSTALLATION = "installation", _("Installation")
 
     # Number prefixes per kind: SR-2026-000123, CP-2026-000045 (unique, sequential per kind+year).
     NUMBER_PREFIX = {
@@ -22,7 +25,10 @@ class Ticket(TimeStampedModel):
         Kind.REPAIR: "SR",
         Kind.COMPLAINT: "CP",
         Kind.SUGGESTION: "SG",
+        Kind.INSTALLATION: "IN",
     }
+    # Kinds that send a technician: they get work orders (dispatch) and a callback after the visit (followups).
+    ON_SITE_KINDS = (Kind.REPAIR, Kind.INSTALLATION)
 
     class Status(models.TextChoices):
         NEW = "new", pgettext_lazy("ticket status", "New")
@@ -173,6 +179,11 @@ class Ticket(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_on_site(self) -> bool:
+        """A repair or an installation: a technician goes out (work orders, a callback after the visit)."""
+        return self.kind in self.ON_SITE_KINDS
 
 
 class TicketCounter(models.Model):

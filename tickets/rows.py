@@ -21,7 +21,7 @@ STATUS_COLOURS = {
 }
 PRIORITY_COLOURS = {0: "danger", 1: "warning", 2: "secondary", 3: "light"}
 KIND_ICONS = {"inquiry": "bi-question-circle", "repair": "bi-tools", "complaint": "bi-exclamation-octagon",
-              "suggestion": "bi-lightbulb"}
+              "suggestion": "bi-lightbulb", "installation": "bi-box-seam"}
 STAGE_COLOURS = {
     "classified": "secondary", "investigating": "info", "awaiting_decision": "warning", "solution": "primary",
     "return_visit": "success", "closed": "dark",

@@ -52,18 +52,18 @@ def close_work_order(personas, customer_factory):
     from dispatch.models import Skill, Technician, WorkOrder
     from tickets.services import ticket_create
 
-    def _close(*, closed_at):
+    def _close(*, closed_at, kind="repair", signed_at=None):
         region = Region.objects.get_or_create(code="chaoyang", defaults={"name": "Chaoyang"})[0]
         customer = customer_factory(name="王芳", address="朝阳区建国路 88 号", region=region)
         opened = closed_at.replace(hour=9, minute=0)
-        ticket = ticket_create(customer=customer, kind="repair", subject="空调不制冷", created_by=personas.agent,
+        ticket = ticket_create(customer=customer, kind=kind, subject="空调不制冷", created_by=personas.agent,
                                assignee=personas.agent, now=opened)
         skill = Skill.objects.get_or_create(code="aircon", defaults={"name": "Air conditioning"})[0]
         tech = Technician.objects.get_or_create(user=personas.technician)[0]
         wo = ds.workorder_create(ticket=ticket, created_by=personas.agent, skill=skill,
                                  estimated_value=Decimal("800"), window_start=opened, window_end=closed_at,
                                  now=opened)
-        WorkOrder.objects.filter(pk=wo.pk).update(status="done", technician=tech, signed_at=closed_at,
+        WorkOrder.objects.filter(pk=wo.pk).update(status="done", technician=tech, signed_at=signed_at or closed_at,
                                                    signed_by_name="王芳", work_done="Refilled refrigerant")
         wo.refresh_from_db()
         ds.workorder_close(work_order=wo, actor=personas.supervisor, now=closed_at)
