@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Asset, Customer
 from servicedesk import params
@@ -68,7 +68,9 @@ class ContractForm(forms.Form):
         return data
 
 
-STATUS_CHOICES = [("", _("Any status")), ("active", _("Active")), ("expiring", _("Expiring")), ("expired", _("Expired"))]
+STATUS_CHOICES = [("", _("Any status")), ("active", pgettext_lazy("contract status", "Active")),
+                  ("expiring", pgettext_lazy("contract status", "Expiring")),
+                  ("expired", pgettext_lazy("contract status", "Expired"))]
 
 
 class ContractFilterForm(forms.Form):

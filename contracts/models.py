@@ -37,8 +37,8 @@ class ServiceContract(TimeStampedModel):
     assets = models.ManyToManyField("customers.Asset", verbose_name=_("assets covered"), blank=True,
                                     related_name="service_contracts")
     level = models.ForeignKey(ContractLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="contracts")
-    start_date = models.DateField(_("start"), validators=[validate_date_in_range])
-    end_date = models.DateField(_("end"), validators=[validate_date_in_range])
+    start_date = models.DateField(_("starts on"), validators=[validate_date_in_range])
+    end_date = models.DateField(_("ends on"), validators=[validate_date_in_range])
     price = models.DecimalField(_("price (CNY)"), max_digits=12, decimal_places=2, default=Decimal("0"),
                                 validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("9999999999"))])
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
