@@ -64,7 +64,7 @@ class Command(BaseCommand):
         Reminder.objects.filter(customer__name__startswith=PREFIX).delete()
         Notification.objects.filter(recipient=am).delete()
         for i in range(0, due, batch):
-            chunk = ids[i:i + batch]
+            chunk = ids[i:min(i + batch, due)]
             ServiceContract.objects.filter(pk__in=chunk).update(end_date=today + timedelta(days=horizon + 1 + i % 97))
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
@@ -81,7 +81,7 @@ class Command(BaseCommand):
 
         timed("sweep, nothing due", reminders_sweep)
         for i in range(0, due, batch):
-            ServiceContract.objects.filter(pk__in=ids[i:i + batch]).update(end_date=today + timedelta(days=30))
+            ServiceContract.objects.filter(pk__in=ids[i:min(i + batch, due)]).update(end_date=today + timedelta(days=30))
         timed(f"sweep, {due:,} due", reminders_sweep)
         timed(f"sweep again ({due:,} reminded)", reminders_sweep)
         tasks = Reminder.objects.filter(assignee=am, action="task", done_at__isnull=True).count()
@@ -97,8 +97,8 @@ class Command(BaseCommand):
         if rule is not None:
             from contracts.services import due_targets_query
 
-            sql, params = due_targets_query(rule, today=today, after=None, limit=500)[0].query.sql_with_params()
             with transaction.atomic(), connection.cursor() as cur:
+                sql, params = due_targets_query(rule, today=today, after=None, limit=500)[0].query.sql_with_params()
                 prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
                 cur.execute(prefix + sql, params)
                 plan = "\n".join(" ".join(str(c) for c in row) if connection.vendor != "postgresql" else row[0]
