@@ -113,7 +113,7 @@ RENEWAL_DAYS = [(7, _("7 days")), (30, _("30 days")), (60, _("60 days")), (90, _
 class RenewalsFilterForm(forms.Form):
     manager = forms.ChoiceField(label=_("Account manager"), required=False)
     days = forms.TypedChoiceField(label=_("Ending within"), choices=RENEWAL_DAYS, coerce=int, required=False,
-                                  empty_value=selectors.RENEWALS_DAYS)
+                                  empty_value=selectors.RENEWALS_DAYS, initial=selectors.RENEWALS_DAYS)
 
     def __init__(self, *args, choose_manager: bool, **kwargs):
         super().__init__(*args, **kwargs)
