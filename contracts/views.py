@@ -37,7 +37,10 @@ def contract_list(request):
     today = timezone.localdate()
     form = ContractFilterForm(request.GET or None)
     # An invalid filter value is ignored (the form shows why); the valid ones still apply.
-    data = form.cleaned_data if form.is_bound and (form.is_valid() or True) else {}
+    data = {}
+    if form.is_bound:
+        form.is_valid()
+        data = form.cleaned_data
     manager = data.get("manager") or None
     qs = selectors.contracts_filtered(today=today, customer_id=data.get("customer"), manager=manager,
                                       level_id=data["level"].pk if data.get("level") else None,

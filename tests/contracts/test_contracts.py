@@ -138,3 +138,17 @@ def test_list_has_fixed_queries(count, client_for, managed_customer, make_contra
     client = client_for("supervisor")
     with django_assert_max_num_queries(12):
         assert client.get(reverse("contracts:list")).status_code == 200
+
+
+def test_edit_through_the_form(client_for, managed_customer, make_contract, level, personas):
+    contract = make_contract(managed_customer, end=TODAY + timedelta(days=10))
+    url = reverse("contracts:edit", args=[contract.pk])
+    client = client_for("agent")
+    base = {"level": level.pk, "start_date": "2025-01-01", "end_date": "2027-06-30", "price": "99", "notes": "renewed"}
+    response = client.post(url, {**base, "end_date": "2024-01-01"})
+    assert response.status_code == 200 and "cannot end before it starts" in response.content.decode()
+    response = client.post(url, {**base, "customer": 424242})  # the customer cannot be changed by the form
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.customer == managed_customer and contract.end_date == date(2027, 6, 30) and contract.notes == "renewed"
+    assert client.get(reverse("contracts:edit", args=[99999999])).status_code == 404
