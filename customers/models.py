@@ -214,6 +214,9 @@ class Asset(TimeStampedModel):
         indexes = [
             models.Index(fields=["serial_number"], name="asset_serial_idx"),
             models.Index(fields=["model"], name="asset_model_idx"),
+            # contracts.services.reminders_sweep: "warranties ending between today and today + offset".
+            models.Index(fields=["warranty_end", "id"], name="asset_warranty_end_idx",
+                         condition=models.Q(warranty_end__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -115,6 +115,19 @@ app.conf.beat_schedule = {
         "task": "api.tasks.call_log_prune_task", "schedule": crontab(minute=30, hour=3),
         "options": {"expires": 6 * HOUR},
     },
+    # Contract and warranty renewal reminders (issue 17 §7): 09:15 local, after the office opens, so a
+    # task or a notice is read the day it is made and the customers' SMS is not at dawn; hourly until 17:15
+    # in case beat was down. Reminder rows are unique per (rule, contract/asset, end date): once each.
+    "contracts-reminders": {
+        "task": "contracts.tasks.reminders_sweep_task", "schedule": crontab(minute=15, hour="9-17"),
+        "options": {"expires": HOUR},
+    },
+    # Care-day greetings (issue 17 §10): 09:45 local, hourly until 17:45 in case beat was down; a
+    # (customer, year) unique row sends each greeting once. A day the job never ran is not caught up.
+    "contracts-care-greetings": {
+        "task": "contracts.tasks.care_greetings_send_task", "schedule": crontab(minute=45, hour="9-17"),
+        "options": {"expires": HOUR},
+    },
 }
 
 # Which task each entry runs; beat itself sends the slot-claiming wrapper (see the module docstring).

@@ -418,3 +418,5 @@ OTP_TOTP_ISSUER = "ServiceDesk"
 # Only the person enrolling sees their authenticator's secret (on their own set-up page): the admin's
 # QR-code pages would let anyone with the admin copy a colleague's second factor.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Service contracts (issue 17 §7): a contract counts as "expiring" on the list this many days before its end.
+CONTRACTS_EXPIRING_DAYS = max(1, int(os.environ.get("CONTRACTS_EXPIRING_DAYS", "60")))

@@ -48,6 +48,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 DATA_MIGRATION_DEFAULTS = [
     ("assessment.migrations.0002_defaults", "load"),
     ("quality.migrations.0002_default_data", "forwards"),
+    ("contracts.migrations.0002_defaults", "load"),
 ]
 
 

@@ -220,6 +220,8 @@ PK_MODELS = {
     "quality:slip_": "quality.DemeritSlip",
     "quality:inspect": "quality.InspectionTask",
     "quality:finding_": "quality.Finding",
+    "contracts:reminder_done": "contracts.Reminder",
+    "contracts:": "contracts.ServiceContract",
 }
 
 

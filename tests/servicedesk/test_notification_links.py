@@ -271,6 +271,22 @@ def _quality(ctx):
     services.finding_overturn(finding=finding, by=manager, reason="Agreed", now=T0 + timedelta(days=1, hours=3))
 
 
+# --- renewals (contracts/services.py: the reminder sweep rings the account manager, else the supervisors) --
+@scenario("renewals", roles=("agent", "supervisor"), kinds=("renewal_task", "renewal_notice"))
+def _renewals(ctx):
+    from contracts.models import ContractLevel
+    from contracts.services import contract_save, reminders_sweep
+    from customers.models import Customer
+
+    customer = ctx.customer_factory(name="Renewal Co")
+    if ctx.role == "agent":  # the agent is its account manager; for the supervisor it has none
+        Customer.objects.filter(pk=customer.pk).update(account_manager=ctx.personas.agent)
+        customer.refresh_from_db()
+    contract_save(by=ctx.personas.supervisor, customer=customer, level=ContractLevel.objects.order_by("pk").first(),
+                  start_date=date(2026, 1, 1), end_date=T0.date() + timedelta(days=5), price=Decimal("100"))
+    reminders_sweep(now=T0)
+
+
 @pytest.fixture
 def team(personas):
     team = Team.objects.create(name="Repairs", supervisor=personas.supervisor)

@@ -1,0 +1,334 @@
+"""Writes for service contracts, renewal reminders and care greetings (issue 17 §7 and §10).
+
+Exactly once: a reminder is a row unique per (rule, contract or asset, end date) and a greeting a row
+unique per (customer, year). A sweep inserts the rows it finds due (servicedesk.once.insert_new) and acts
+— bell, outbox SMS — only on the rows IT inserted, in the same transaction: two sweeps racing, or a sweep
+repeated after a crash, cannot remind twice.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Asset, Customer
+from servicedesk.once import insert_new
+from servicedesk.preferences import Message
+
+from . import selectors
+from .models import CareGreeting, ContractSettings, Reminder, ReminderRule, ServiceContract
+
+SWEEP_BATCH = 500
+SMS_KIND = "contracts.expiry_sms"
+GREETING_KIND = "contracts.greeting_sms"
+
+
+# --- contracts ------------------------------------------------------------------------------------------
+def _check_may_edit(*, customer: Customer, by) -> None:
+    if by.has_perm("contracts.manage_all_contracts"):
+        return
+    if customer.account_manager_id != by.pk:
+        raise ValidationError(_("Only the customer's account manager, a supervisor or a manager may change its contracts."),
+                              code="not_account_manager")
+
+
+def _check_assets(*, customer: Customer, assets) -> list[Asset]:
+    assets = list(assets)
+    if any(a.customer_id != customer.pk for a in assets):
+        raise ValidationError(_("A contract covers only the customer's own assets."), code="foreign_asset")
+    return assets
+
+
+def contract_save(*, by, customer: Customer, level, start_date: date, end_date: date, price, notes: str = "",
+                  assets=(), contract: ServiceContract | None = None) -> ServiceContract:
+    """Create (``contract`` None) or change a contract. Rules: an agent only for customers they manage;
+    the assets covered are the customer's own; the end is not before the start (also a DB check)."""
+    if customer.merged_into_id:
+        raise ValidationError(_("This customer was merged into another: add the contract there."), code="merged")
+    _check_may_edit(customer=customer, by=by)
+    if contract is not None and contract.customer_id != customer.pk:
+        _check_may_edit(customer=contract.customer, by=by)
+    assets = _check_assets(customer=customer, assets=assets)
+    obj = contract or ServiceContract(created_by=by)
+    obj.customer, obj.level, obj.start_date, obj.end_date, obj.price, obj.notes = (
+        customer, level, start_date, end_date, price, notes)
+    obj.full_clean()
+    with transaction.atomic():
+        obj.save()
+        obj.assets.set(assets)
+    return obj
+
+
+# --- renewal reminders ----------------------------------------------------------------------------------
+def _renewals_url(assignee_id: int | None) -> str:
+    url = reverse("contracts:renewals")
+    return url if assignee_id else f"{url}?manager={selectors.NO_MANAGER}"
+
+
+def _sms_text(*, customer: Customer, what: str, ends_on: date, cfg: ContractSettings) -> str:
+    from portal.messages import render
+    from portal.models import PortalSettings
+
+    portal = PortalSettings.current()
+    language = customer.preferred_language or settings.LANGUAGE_CODE
+    english = language.startswith("en")
+    with translation.override(language):
+        values = {"service": (portal.public_name_en if english else portal.public_name) or portal.public_name
+                  or str(_("Customer service")),
+                  "hotline": portal.hotline, "name": customer.name, "what": what,
+                  "ends": formats.date_format(ends_on, "DATE_FORMAT")}
+        return render(cfg.reminder_sms_en if english else cfg.reminder_sms_zh, values)
+
+
+def _customer_sms_outcome(customer: Customer) -> tuple[str, str]:
+    """(outcome, mobile) for a non-essential SMS: stopped by the customer, no mobile, or queued."""
+    if customer.progress_messages_stopped:  # portal: "stop non-essential messages" covers these
+        return "stopped", ""
+    mobile = selectors.customer_mobile(customer)
+    return ("queued", mobile) if mobile else ("no_mobile", "")
+
+
+def _hold_for_quiet_hours(now: datetime) -> datetime | None:
+    # The portal's quiet hours (PortalSettings): a catch-up sweep at night holds the SMS until morning.
+    from portal.models import PortalSettings
+    from portal.services import _in_quiet_hours
+
+    return _in_quiet_hours(now, PortalSettings.current())
+
+
+def due_targets_query(rule: ReminderRule, *, today: date, after: tuple | None = None, limit: int = SWEEP_BATCH):
+    """(queryset, end field) of the contracts (or assets) this rule is due for and has not reminded about:
+    end date in [today, today + days_before] — a late sweep still reminds until the end date, never after
+    it. Found through contract_end_idx / asset_warranty_end_idx; the unique index answers "already
+    reminded". Keyset ``after`` = (end date, pk) of the previous batch's last row."""
+    horizon = today + timedelta(days=rule.days_before)
+    if rule.target == ReminderRule.Target.CONTRACT:
+        done = Reminder.objects.filter(rule=rule, contract=OuterRef("pk"), ends_on=OuterRef("end_date"))
+        qs = ServiceContract.objects.filter(end_date__gte=today, end_date__lte=horizon)
+        field = "end_date"
+    else:
+        done = Reminder.objects.filter(rule=rule, asset=OuterRef("pk"), ends_on=OuterRef("warranty_end"))
+        qs = Asset.objects.filter(warranty_end__gte=today, warranty_end__lte=horizon)
+        field = "warranty_end"
+    # No join here: the customers are read by id afterwards (_with_customers), so the planner has only the
+    # end-date index to start from (SQLite started from the customers table when this joined them).
+    qs = qs.filter(~Exists(done))
+    if after is not None:
+        qs = qs.filter(Q(**{f"{field}__gt": after[0]}) | Q(**{field: after[0], "pk__gt": after[1]}))
+    if connection.vendor == "postgresql":
+        # A parallel sweep skips the rows this one holds instead of waiting; the unique constraint
+        # still decides if both read the same row before either locked it.
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.order_by(field, "pk")[:limit], field
+
+
+def reminders_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict:
+    """Create the reminders that are due today (the daily beat job; safe to run any number of times).
+
+    For each active rule: targets whose end is within ``days_before`` days and not past. A sweep after
+    downtime therefore catches up ONCE per rule: a 60-day task missed for ten days is opened at 50 days,
+    and if the 7-day notice is due too, it is sent as well; nothing is sent for an end already passed.
+    Tasks and notices go to the customer's account manager when they are active and may open "My
+    renewals"; otherwise the task is left unassigned (shown to supervisors and managers on the renewals
+    page under "No account manager") and the bell rings for every active supervisor.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    staff_ids = selectors.renewal_staff_ids()
+    fallback = None
+    cfg = None
+    counts = {"task": 0, "notice": 0, "sms": 0, "not_sent": 0}
+    for rule in ReminderRule.objects.filter(active=True).order_by("pk"):
+        after = None
+        while True:
+            with transaction.atomic():
+                qs, field = due_targets_query(rule, today=today, after=after, limit=batch)
+                found = list(qs)
+                if not found:
+                    break
+                last = found[-1]
+                after = (getattr(last, field), last.pk)
+                # A merged customer's tombstone gets no reminders (its contracts are the survivor's business).
+                targets = _with_customers(found, phones=rule.action == ReminderRule.Action.SMS)
+                rows = []
+                for target in targets:
+                    customer = target.customer
+                    am = customer.account_manager_id if customer.account_manager_id in staff_ids else None
+                    if rule.action == ReminderRule.Action.SMS:
+                        outcome, _mobile = _customer_sms_outcome(customer)
+                        am = None
+                    else:
+                        outcome = "task" if rule.action == ReminderRule.Action.TASK else "notified"
+                    ends_on = getattr(target, field)
+                    row = Reminder(rule=rule, action=rule.action, customer=customer, ends_on=ends_on,
+                                   due_on=ends_on - timedelta(days=rule.days_before), assignee_id=am,
+                                   outcome=outcome, created_at=now,
+                                   contract=target if field == "end_date" else None,
+                                   asset=target if field == "warranty_end" else None)
+                    row._target = target
+                    rows.append(row)
+                inserted = insert_new(Reminder, rows)
+                if rule.action == ReminderRule.Action.SMS:
+                    cfg = cfg or ContractSettings.current()
+                    counts["sms"] += _send_sms(inserted, cfg=cfg, now=now)
+                    counts["not_sent"] += sum(1 for r in inserted if r.outcome != "queued")
+                else:
+                    if fallback is None and any(r.assignee_id is None for r in inserted):
+                        fallback = selectors.fallback_recipients()
+                    _ring(inserted, fallback=fallback or [])
+                    counts[rule.action] += len(inserted)
+            if len(found) < batch:
+                break
+    return counts
+
+
+def _with_customers(targets: list, *, phones: bool) -> list:
+    """The targets with their customer attached (one query, plus one for phones), merged ones left out."""
+    qs = Customer.objects.filter(pk__in={t.customer_id for t in targets}, merged_into__isnull=True)
+    if phones:
+        qs = qs.prefetch_related("phones")
+    customers = qs.in_bulk()
+    out = []
+    for target in targets:
+        customer = customers.get(target.customer_id)
+        if customer is not None:
+            target.customer = customer
+            out.append(target)
+    return out
+
+
+TEXTS = {
+    (ReminderRule.Action.TASK, "contract"): _("Renewal task: contract %(what)s of %(customer)s ends on %(ends)s"),
+    (ReminderRule.Action.TASK, "asset"): _("Renewal task: the warranty of %(what)s (%(customer)s) ends on %(ends)s"),
+    (ReminderRule.Action.NOTICE, "contract"): _("Ending soon: contract %(what)s of %(customer)s ends on %(ends)s"),
+    (ReminderRule.Action.NOTICE, "asset"): _("Ending soon: the warranty of %(what)s (%(customer)s) ends on %(ends)s"),
+}
+
+
+def _ring(reminders: list[Reminder], *, fallback: list) -> None:
+    """The bell (and e-mail, if the person chose it) for new tasks and notices: to the account manager,
+    else to every active supervisor. A notice about a contract links to it; the rest to the renewals page."""
+    from django.contrib.auth import get_user_model
+
+    from servicedesk.services import notify_many
+
+    users = get_user_model().objects.in_bulk({r.assignee_id for r in reminders if r.assignee_id})
+    items = {ReminderRule.Action.TASK: [], ReminderRule.Action.NOTICE: []}
+    for r in reminders:
+        target = "contract" if r.contract_id else "asset"
+        message = Message(TEXTS[(r.action, target)], {
+            "what": r.contract.number if r.contract_id else str(r.asset), "customer": r.customer.name,
+            "ends": r.ends_on.isoformat()})
+        url = _renewals_url(r.assignee_id)
+        if r.action == ReminderRule.Action.NOTICE and r.contract_id:
+            url = reverse("contracts:detail", args=[r.contract_id])
+        people = [users[r.assignee_id]] if r.assignee_id else fallback
+        items[r.action].extend((person, message, url) for person in people)
+    if items[ReminderRule.Action.TASK]:
+        notify_many(items[ReminderRule.Action.TASK], email=True, kind="renewal_task")
+    if items[ReminderRule.Action.NOTICE]:
+        notify_many(items[ReminderRule.Action.NOTICE], email=True, kind="renewal_notice")
+
+
+def _what_for_customer(r: Reminder) -> str:
+    """What ends, in the customer's words (rendered under their language)."""
+    if r.contract_id:
+        return str(_("service contract %(number)s") % {"number": r.contract.number})
+    return str(_("warranty of %(asset)s") % {"asset": str(r.asset)})
+
+
+def _send_sms(reminders: list[Reminder], *, cfg: ContractSettings, now: datetime) -> int:
+    from servicedesk.outbox import Outgoing, outbox_add_many
+
+    out = []
+    hold = None
+    for r in reminders:
+        if r.outcome != "queued":
+            continue
+        customer = r._target.customer
+        language = customer.preferred_language or settings.LANGUAGE_CODE
+        with translation.override(language):
+            what = _what_for_customer(r)
+        hold = hold if hold is not None else (_hold_for_quiet_hours(now) or False)
+        out.append(Outgoing(kind=SMS_KIND, channel="sms", to=selectors.customer_mobile(customer),
+                            body=_sms_text(customer=customer, what=what, ends_on=r.ends_on, cfg=cfg),
+                            source=r, send_after=hold or None))
+    outbox_add_many(out, now=now)
+    return len(out)
+
+
+def reminder_done(*, reminder: Reminder, by, now: datetime | None = None) -> Reminder:
+    """Mark a renewal task done (its account manager, or someone who sees every manager's renewals).
+    Compare-and-set: a double click or two people at once close it once; the second is told."""
+    now = now or timezone.now()
+    if reminder.action != ReminderRule.Action.TASK:
+        raise ValidationError(_("Only a task can be marked done."), code="not_task")
+    if reminder.assignee_id != by.pk and not by.has_perm("contracts.view_all_renewals"):
+        raise ValidationError(_("This task is someone else's."), code="not_yours")
+    changed = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True).update(done_at=now, done_by=by)
+    if not changed:
+        raise ValidationError(_("This task was already marked done."), code="already_done")
+    reminder.done_at, reminder.done_by = now, by
+    return reminder
+
+
+# --- care greetings -------------------------------------------------------------------------------------
+def care_greetings_send(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict:
+    """Today's greeting SMS to customers who agreed to one (``care_greetings``), once per customer and year
+    (CareGreeting is unique per customer and year). Only on the day itself: a day the job never ran is not
+    caught up later (a belated birthday message is worse than none). A customer who stopped non-essential
+    messages, or has no mobile, gets a row saying so and no SMS."""
+    from servicedesk.outbox import Outgoing, outbox_add_many
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    cfg = ContractSettings.current()
+    counts = {"queued": 0, "not_sent": 0}
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            sent = CareGreeting.objects.filter(customer=OuterRef("pk"), year=today.year)
+            customers = list(selectors.greeting_candidates(today=today).filter(pk__gt=last_pk)
+                             .filter(~Exists(sent))[:batch])
+            if not customers:
+                break
+            last_pk = customers[-1].pk
+            rows = []
+            for c in customers:
+                outcome, _mobile = _customer_sms_outcome(c)
+                row = CareGreeting(customer=c, year=today.year, outcome=outcome, created_at=now)
+                rows.append(row)
+            inserted = insert_new(CareGreeting, rows)
+            hold = _hold_for_quiet_hours(now)
+            out = []
+            for row in inserted:
+                if row.outcome != "queued":
+                    counts["not_sent"] += 1
+                    continue
+                customer = row.customer
+                english = (customer.preferred_language or settings.LANGUAGE_CODE).startswith("en")
+                out.append(Outgoing(kind=GREETING_KIND, channel="sms", to=selectors.customer_mobile(customer),
+                                    body=_greeting_text(customer=customer, cfg=cfg, english=english),
+                                    source=row, send_after=hold))
+            outbox_add_many(out, now=now)
+            counts["queued"] += len(out)
+        if len(customers) < batch:
+            break
+    return counts
+
+
+def _greeting_text(*, customer: Customer, cfg: ContractSettings, english: bool) -> str:
+    from portal.messages import render
+    from portal.models import PortalSettings
+
+    portal = PortalSettings.current()
+    service = (portal.public_name_en if english else portal.public_name) or portal.public_name or (
+        "Customer service" if english else "客户服务中心")
+    return render(cfg.greeting_en if english else cfg.greeting_zh,
+                  {"service": service, "hotline": portal.hotline, "name": customer.name})
