@@ -220,6 +220,9 @@ PK_MODELS = {
     "quality:slip_": "quality.DemeritSlip",
     "quality:inspect": "quality.InspectionTask",
     "quality:finding_": "quality.Finding",
+    "leads:record": "tickets.Ticket",
+    "leads:": "leads.LeadOutcome",
+    "improvement:": "improvement.ImprovementAction",
 }
 
 
