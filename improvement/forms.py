@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from followups.models import SurveyResponse
 from quality.models import Finding
-from servicedesk import roles
+from servicedesk import params, roles
 from tickets.models import FaultCause, Ticket
 
 from .models import ImprovementAction
@@ -38,7 +38,7 @@ class ActionForm(forms.Form):
     problem = forms.CharField(label=_("Problem"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     measure = forms.CharField(label=_("Measure"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = params.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     complaints = forms.CharField(label=_("Complaint tickets (numbers)"), required=False, max_length=2000,
                                  help_text=_("e.g. CP-2026-000045, separated by commas or spaces"))
     survey_responses = forms.CharField(label=_("Survey responses (ids)"), required=False, max_length=1000)
@@ -89,7 +89,7 @@ class MoveForm(forms.Form):
 
 
 class RegisterFilterForm(forms.Form):
-    month = forms.DateField(label=_("Month"), required=False, input_formats=["%Y-%m"],
+    month = params.DateField(label=_("Month"), required=False, input_formats=["%Y-%m"],
                             widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("All")), ("open", _("Unfinished")), *ImprovementAction.Status.choices])

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import params
+
 from .models import LeadOutcome
 
 REASON_CHOICES = [(str(LeadOutcome.Outcome(o).label), [(r.value, r.label) for r in rs])
@@ -40,9 +42,9 @@ class LeadReturnForm(forms.Form):
 
 
 class AnalysisFilterForm(forms.Form):
-    start = forms.DateField(label=_("From month"), required=False, input_formats=["%Y-%m"],
+    start = params.DateField(label=_("From month"), required=False, input_formats=["%Y-%m"],
                             widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
-    end = forms.DateField(label=_("To month"), required=False, input_formats=["%Y-%m"],
+    end = params.DateField(label=_("To month"), required=False, input_formats=["%Y-%m"],
                           widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", _("All")), *LeadOutcome.Outcome.choices])

@@ -83,3 +83,11 @@ def test_bad_ids_and_filters_do_not_fail(client_for, personas):
     client = client_for("manager")
     assert client.get("/improvement/99999999999999999999/").status_code == 404
     assert client.get("/improvement/?month=13-2026&status=zzz&owner=abc&page=-1").status_code == 200
+
+
+def test_out_of_range_dates_are_refused_not_a_500(client_for, personas):
+    client = client_for("manager")
+    assert client.get("/improvement/?month=0001-01").status_code == 200
+    r = client.post("/improvement/new/", {"problem": "p", "measure": "m", "owner": personas.agent.pk,
+                                          "due_date": "0001-01-01"})
+    assert r.status_code == 200 and not ImprovementAction.objects.exists()

@@ -100,3 +100,9 @@ def test_analysis_counts_confirmed_only_and_exports(client_for, personas, make_t
     assert sum(int(line.rsplit(",", 1)[1]) for line in month_rows) == 2
     assert sup.get("/leads/analysis/?start=bad&end=2026-01").status_code == 200
     assert sup.get("/leads/analysis/?fmt=xlsx").status_code == 200
+
+
+def test_out_of_range_months_are_refused_not_a_500(client_for, personas):
+    sup = client_for("supervisor")
+    for q in ("start=0001-01&end=0001-02", "start=9999-12&end=9999-12", "staff=99999999999999999999999"):
+        assert sup.get(f"/leads/analysis/?{q}").status_code == 200
