@@ -41,6 +41,7 @@ SECTIONS = {
     "technicians": _("Technicians"),
     "faults": _("Recurring faults"),
     "staff": _("Staff assessment"),
+    "improvement": _("Problems and measures"),
 }
 PERCENTILES = (0.5, 0.9)
 FIRST_TIME_FIX_DAYS = 30
@@ -614,6 +615,16 @@ def staff_section(*, period: Period, team=None) -> dict:
     }
 
 
+def improvement_section(*, period: Period, team=None) -> dict:
+    """Problems and measures (issue 17 item 9): improvement actions opened, done and carried over to the next
+    month in the period (improvement.selectors.period_summary, the one definition). The register is the
+    department's, not a team's: the team filter does not apply. 3 queries."""
+    from improvement import selectors as improvement_selectors
+
+    return improvement_selectors.period_summary(start=period.start, end=period.end, first=period.first,
+                                                last=period.last)
+
+
 SECTION_FUNCS = {
     "contacts": contacts_section,
     "tickets": tickets_section,
@@ -624,6 +635,7 @@ SECTION_FUNCS = {
     "technicians": technicians_section,
     "faults": faults_section,
     "staff": staff_section,
+    "improvement": improvement_section,
 }
 
 

@@ -128,6 +128,19 @@ app.conf.beat_schedule = {
         "task": "contracts.tasks.care_greetings_send_task", "schedule": crontab(minute=45, hour="9-17"),
         "options": {"expires": HOUR},
     },
+    # Improvement actions (PDCA) carried to the next month: daily at 00:20 local. The carry happens once a
+    # month, but running daily catches up the day after any downtime; an (action, to_month) unique row makes
+    # each carry exactly once, and an idle day is one probe of the partial index on unfinished actions' month.
+    "improvement-carry-over": {
+        "task": "improvement.tasks.actions_carry_over_task", "schedule": crontab(minute=20, hour=0),
+        "options": {"expires": 6 * HOUR},
+    },
+    # Overdue improvement actions: daily at 08:40 local (due dates are days), so the owner reads it when the
+    # office opens; a compare-and-set on overdue_notified_at makes it once per action.
+    "improvement-overdue": {
+        "task": "improvement.tasks.actions_overdue_notify_task", "schedule": crontab(minute=40, hour=8),
+        "options": {"expires": 6 * HOUR},
+    },
 }
 
 # Which task each entry runs; beat itself sends the slot-claiming wrapper (see the module docstring).

@@ -287,6 +287,31 @@ def _renewals(ctx):
     reminders_sweep(now=T0)
 
 
+# --- leads (leads/services.py: the second confirmation asked, an outcome sent back) ----------------------
+@scenario("leads", roles=("supervisor", "manager", "agent"), kinds=("leads_to_confirm", "leads_returned"))
+def _leads(ctx):
+    from leads import services
+
+    # the agent's outcome goes to their team supervisor; the supervisor's own goes to the managers
+    recorder = ctx.personas.supervisor if ctx.role == "manager" else ctx.personas.agent
+    ticket = _ticket(ctx, assignee=recorder)
+    outcome = services.lead_record(ticket=ticket, by=recorder, outcome="lost", reason="price",
+                                   customer_words="Too dear", now=T0 + timedelta(hours=1))
+    confirmer = ctx.personas.manager if recorder == ctx.personas.supervisor else ctx.personas.supervisor
+    services.lead_return(outcome=outcome, by=confirmer, reason="Which competitor?", now=T0 + timedelta(hours=2))
+
+
+# --- improvement (improvement/services.py: an action given to its owner, overdue once) -------------------
+@scenario("improvement_actions", roles=("agent", "supervisor", "technician"))
+def _improvement_actions(ctx):
+    from improvement import services
+
+    owner = ctx.personas.by_role(ctx.role)
+    services.action_create(problem="Lunch queue", measure="Stagger breaks", owner=owner, due_date=T0.date(),
+                           by=ctx.personas.manager, now=T0)
+    services.actions_overdue_notify(now=T0 + timedelta(days=2))
+
+
 @pytest.fixture
 def team(personas):
     team = Team.objects.create(name="Repairs", supervisor=personas.supervisor)
