@@ -418,3 +418,7 @@ OTP_TOTP_ISSUER = "ServiceDesk"
 # Only the person enrolling sees their authenticator's secret (on their own set-up page): the admin's
 # QR-code pages would let anyone with the admin copy a colleague's second factor.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Planned maintenance (issue 17 §6): each visit's ticket and work order are created this many days
+# before its date, so dispatch has time to find a technician under the caps.
+MAINTENANCE_LEAD_DAYS = int(os.environ.get("MAINTENANCE_LEAD_DAYS", "7"))
