@@ -302,7 +302,7 @@ def visits_escalate_missed(*, now: datetime | None = None, batch: int = 100, max
                 if visit.pk not in claimed:
                     continue
                 notes += _missed_notes(visit, supervisors or [])
-            notify_many(notes, email=True)
+            notify_many(notes, email=True, kind=MISSED_KIND)
             sent += len(claimed)
         if len(visits) < batch:
             break

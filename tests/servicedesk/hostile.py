@@ -220,6 +220,7 @@ PK_MODELS = {
     "quality:slip_": "quality.DemeritSlip",
     "quality:inspect": "quality.InspectionTask",
     "quality:finding_": "quality.Finding",
+    "maintenance:": "maintenance.MaintenancePlan",
 }
 
 
