@@ -141,6 +141,16 @@ app.conf.beat_schedule = {
         "task": "improvement.tasks.actions_overdue_notify_task", "schedule": crontab(minute=40, hour=8),
         "options": {"expires": 6 * HOUR},
     },
+
+    # Planned maintenance: each visit's ticket and work order MAINTENANCE_LEAD_DAYS ahead, then missed
+    # visits escalate. The job is daily by nature; hourly from 06:20 to 18:20 local so a plan created or
+    # changed during the day gets its work order the same day and a beat down in the morning catches up.
+    # Due plans are probed through a partial index; SKIP LOCKED + the (plan, due_on) unique row make each
+    # occurrence exactly once, even with two beats.
+    "maintenance-visits": {
+        "task": "maintenance.tasks.maintenance_sweep_task", "schedule": crontab(minute=20, hour="6-18"),
+        "options": {"expires": HOUR},
+    },
 }
 
 # Which task each entry runs; beat itself sends the slot-claiming wrapper (see the module docstring).

@@ -420,3 +420,8 @@ OTP_TOTP_ISSUER = "ServiceDesk"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Service contracts (issue 17 §7): a contract counts as "expiring" on the list this many days before its end.
 CONTRACTS_EXPIRING_DAYS = max(1, int(os.environ.get("CONTRACTS_EXPIRING_DAYS", "60")))
+
+
+# Planned maintenance (issue 17 §6): each visit's ticket and work order are created this many days
+# before its date, so dispatch has time to find a technician under the caps.
+MAINTENANCE_LEAD_DAYS = int(os.environ.get("MAINTENANCE_LEAD_DAYS", "7"))

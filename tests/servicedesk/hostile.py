@@ -222,10 +222,10 @@ PK_MODELS = {
     "quality:finding_": "quality.Finding",
     "contracts:reminder_done": "contracts.Reminder",
     "contracts:": "contracts.ServiceContract",
-
     "leads:record": "tickets.Ticket",
     "leads:": "leads.LeadOutcome",
     "improvement:": "improvement.ImprovementAction",
+    "maintenance:": "maintenance.MaintenancePlan",
 }
 
 

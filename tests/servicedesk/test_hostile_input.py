@@ -106,6 +106,13 @@ def world(personas, customer_factory, settings, tmp_path):
     Mailbox.objects.create(name="İ 😀 service", host="imap.example.com", username="service@example.com",
                            password_env="MAILIN_WALK_PASSWORD")
     inbound_email_process(raw="From: İ 😀 <walk@example.com>\r\nSubject: İ 😀\r\n\r\nİ ß ﬁ 😀".encode())
+    from maintenance.services import plan_create, visits_create_due  # issue 17: a key account's plan and visit
+
+    customer.account_manager = personas.agent
+    customer.save(update_fields=["account_manager"])
+    plan_create(customer=customer, created_by=personas.supervisor, title="İ 😀 <b>chiller</b>", kind="months",
+                interval_months=1, start_on=now.date(), checklist="İ 😀\n<b>x</b>", skill=skill)
+    visits_create_due(now=now, dispatch=False)
     personas.outsider  # noqa: B018 — created now, not mid-walk
     return {"ticket": ticket, "article": Article.objects.filter(visibility="public").first()}
 

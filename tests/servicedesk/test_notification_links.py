@@ -311,6 +311,24 @@ def _improvement_actions(ctx):
                            by=ctx.personas.manager, now=T0)
     services.actions_overdue_notify(now=T0 + timedelta(days=2))
 
+# --- planned maintenance (maintenance/services.py: a missed visit rings the account manager and supervisors) ---
+@scenario("maintenance_missed", roles=("agent", "supervisor"))
+def _maintenance_missed(ctx):
+    from customers.models import Region
+    from dispatch.models import Skill
+    from maintenance.services import plan_create, visits_create_due, visits_escalate_missed
+
+    region = Region.objects.create(name="Haidian", code="haidian")
+    customer = ctx.customer_factory(name="Acme Mall", address="Zhongguancun 1", region=region)
+    customer.account_manager = ctx.personas.agent  # the key account's account manager
+    customer.save(update_fields=["account_manager"])
+    ctx.personas.supervisor  # noqa: B018 — the supervisors hear too
+    plan_create(customer=customer, created_by=ctx.personas.supervisor, title="Chiller service", kind="quarterly",
+                start_on=(T0 + timedelta(days=2)).date(), checklist="Clean filters",
+                skill=Skill.objects.create(name="Chillers", code="chillers"), now=T0)
+    visits_create_due(now=T0, dispatch=False)
+    visits_escalate_missed(now=T0 + timedelta(days=3))
+
 
 @pytest.fixture
 def team(personas):
