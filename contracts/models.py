@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
 from servicedesk.models import TimeStampedModel
@@ -138,7 +138,7 @@ class Reminder(models.Model):
     customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
                                  related_name="renewal_reminders")
     ends_on = models.DateField(_("ends on"))
-    due_on = models.DateField(_("due on"))
+    due_on = models.DateField(pgettext_lazy("reminder", "due on"))
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account manager"), on_delete=models.PROTECT,
                                  null=True, blank=True, related_name="renewal_reminders")
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
