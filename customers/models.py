@@ -157,6 +157,14 @@ class Customer(TimeStampedModel):
         return self.name
 
     @property
+    def service_plan_or_none(self):
+        """The key account's service plan, or None (a reverse one-to-one raises when absent)."""
+        try:
+            return self.service_plan
+        except models.ObjectDoesNotExist:
+            return None
+
+    @property
     def is_merged(self) -> bool:
         return self.merged_into_id is not None
 
