@@ -91,6 +91,9 @@ class Command(BaseCommand):
             "search_customer": lambda i: f"{url}?status=&q={sample_customer[i % len(sample_customer)][:6]}",
             "search_number": lambda i: f"{url}?status=&q={some_numbers[i % len(some_numbers)]}",
             "queue_mine": lambda i: reverse("tickets:queue"),
+            # issue 17: key accounts first at equal urgency (both sorts), and "my first-inquiry tickets"
+            "queue_mine_priority": lambda i: reverse("tickets:queue") + "?tab=mine&sort=priority",
+            "queue_first_inquiry": lambda i: reverse("tickets:queue") + "?tab=first_inquiry",
             "detail": lambda i: reverse("tickets:detail", args=[bench_ids[rng.randrange(len(bench_ids))]]),
         }
         samples = {replies: self._sample_ticket(replies, cust_ids[0], me) for replies in (3, 50)}
@@ -133,6 +136,12 @@ class Command(BaseCommand):
                 # (tickets.selectors.slice_page): the first query is the one whose plan matters.
                 qs = TicketFilter(qd, queryset=ticket_list_base()).qs.values_list("pk", flat=True)[:26]
                 self.stdout.write(f"\nEXPLAIN ANALYZE — {title} (the page's ids)")
+                self.stdout.write(qs.explain(analyze=True))
+            from tickets.selectors import queue_tickets
+
+            for tab in ("mine", "first_inquiry"):
+                qs = queue_tickets(user=me, tab=tab, sort="due").values_list("pk", flat=True)[:26]
+                self.stdout.write(f"\nEXPLAIN ANALYZE — queue tab {tab}, SLA due then key accounts (the page's ids)")
                 self.stdout.write(qs.explain(analyze=True))
         self.stdout.write("")
         self.stdout.write(json.dumps({"bench": "tickets", "vendor": connection.vendor, "tickets": n,
@@ -205,7 +214,7 @@ class Command(BaseCommand):
             Customer.objects.bulk_create([
                 Customer(name=f"{rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(['伟', '芳', '娜', '敏', '静', '强'])}"
                               f"{i:05d}" if i % 3 else f"Bench Customer {i:05d}",
-                         tier=tiers[i % 6], notes=NOTE)
+                         tier=tiers[i % 6], notes=NOTE, is_key_account=i % 20 == 0)
                 for i in range(start, stop)
             ], batch_size=batch)
             self.stderr.write(f"  customers {stop}/{count}")
@@ -236,12 +245,17 @@ class Command(BaseCommand):
                     recent = i > n * 0.97
                     status = rng.choice(STATUSES_NEW if recent else STATUSES_OLD)
                     assignee = None if (status == "new" and rng.random() < 0.6) else agents[rng.randrange(AGENTS)]
+                    customer_id = cust_ids[rng.randrange(len(cust_ids))]
                     words = " ".join(rng.sample(WORDS, 3))
                     tickets.append(Ticket(
                         number=f"{PREFIXES[kind]}-{YEAR}-{counters[kind].last:06d}", kind=kind, status=status,
                         priority=rng.choices([0, 1, 2, 3], weights=[3, 15, 70, 12])[0],
                         channel=rng.choice(["phone", "walk_in", "email", "web"]),
-                        customer_id=cust_ids[rng.randrange(len(cust_ids))],
+                        customer_id=customer_id,
+                        # the green channel's copy of the customer's flag (bench customers: every 20th), and the
+                        # first-inquiry owner spread over the agents (issue 17)
+                        is_key_account=(customer_id - cust_ids[0]) % 20 == 0,
+                        first_inquiry_owner=agents[i % AGENTS],
                         subject=f"{words} unit-{i // 10:06d}"[:200],
                         assignee=assignee, team=None, created_by=creator, created_at=created, updated_at=created,
                         first_response_at=created + timedelta(hours=2) if status != "new" else None,
