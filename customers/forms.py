@@ -3,7 +3,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk import params
 
@@ -222,7 +222,7 @@ class ServicePlanItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), *ServicePlanItem.Kind.choices],
                              required=False)
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
-    details = forms.CharField(label=_("Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    details = forms.CharField(label=pgettext_lazy("service plan", "Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 1}))
 
     def clean(self):
         data = super().clean()

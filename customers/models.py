@@ -374,7 +374,7 @@ class ServicePlanItem(models.Model):
     """One structured line of a service plan: a contact, a site, the inspection schedule, a special term."""
 
     class Kind(models.TextChoices):
-        CONTACT = "contact", _("Contact")
+        CONTACT = "contact", pgettext_lazy("service plan", "Contact")
         SITE = "site", _("Site")
         INSPECTION = "inspection", _("Inspection schedule")
         TERM = "term", _("Special term")
