@@ -108,3 +108,34 @@ def load(*, stdout, options):
     Asset.objects.bulk_create(assets)
     Contact.objects.bulk_create(contacts)
     stdout.write(f"Customers: {len(created)} new ({Customer.objects.count()} in all), {len(assets)} assets, {len(contacts)} contacts.")
+    _key_account_demo(stdout=stdout)
+
+
+def _key_account_demo(*, stdout) -> None:
+    """Issue 17: the first key account gets an account manager (the supervisor of the key-account work)
+    and a service plan, so the customer page and the green channel show something. Idempotent."""
+    from .models import ServicePlan, ServicePlanItem
+
+    User = get_user_model()
+    manager = User.objects.filter(username="agent").first()
+    customer = Customer.objects.filter(is_key_account=True, merged_into__isnull=True).order_by("pk").first()
+    if manager is None or customer is None:
+        stdout.write("Key accounts: nothing to mark (no key account or demo staff).")
+        return
+    if customer.account_manager_id is None:
+        Customer.objects.filter(pk=customer.pk).update(account_manager=manager)
+    plan, created = ServicePlan.objects.get_or_create(customer=customer, defaults={
+        "summary": "季度巡检，故障 2 小时内响应，专属客户经理跟进。\nQuarterly inspection, 2-hour response to faults, "
+                   "a named account manager.",
+        "updated_by": manager,
+    })
+    if created:
+        ServicePlanItem.objects.bulk_create([
+            ServicePlanItem(plan=plan, kind="contact", title="王工 (设备科)", details="139 0000 0001", sort_order=0),
+            ServicePlanItem(plan=plan, kind="site", title="总部大楼 / Head office", details=customer.address, sort_order=1),
+            ServicePlanItem(plan=plan, kind="inspection", title="每季度一次 / Every quarter",
+                            details="3月、6月、9月、12月 / Mar, Jun, Sep, Dec", sort_order=2),
+            ServicePlanItem(plan=plan, kind="term", title="夏季高峰前检修 / Service before the summer peak", sort_order=3),
+        ])
+    stdout.write(f"Key accounts: {customer.name} managed by {manager.username}, service plan "
+                 f"{'created' if created else 'already there'}.")

@@ -3,11 +3,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk import params
 
-from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
+from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region, ServicePlanItem
 from .phones import normalise_phone
 from .services import PhoneInput
 
@@ -50,12 +50,26 @@ class CustomerForm(forms.Form):
     is_key_account = forms.BooleanField(label=_("Key account"), required=False)
     channel = forms.ChoiceField(label=_("First contact through"), choices=Channel.choices, initial=Channel.PHONE)
     notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # Issue 17: customer care dates, and the key account's manager (only for holders of change_ownership).
+    care_date = params.DateField(label=_("Birthday or founding day"), required=False, widget=DateInput(),
+                                 help_text=_("A person's birthday; an organisation's founding or opening day."))
+    care_greetings = forms.BooleanField(label=_("Greeting messages"), required=False,
+                                        help_text=_("The customer agreed to receive a greeting message on this day."))
+    account_manager = forms.ModelChoiceField(label=_("Account manager"), queryset=get_user_model().objects.none(),
+                                             required=False)
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, can_name_manager: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             # First-contact attribution is recorded once, on creation (domain.md §2).
             del self.fields["channel"]
+        if can_name_manager:
+            from .services import account_manager_candidates
+
+            self.fields["account_manager"].queryset = account_manager_candidates()
+            self.fields["account_manager"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        else:
+            del self.fields["account_manager"]
 
     def _clean_phone(self, name):
         raw = self.cleaned_data.get(name, "").strip()
@@ -86,7 +100,8 @@ class CustomerForm(forms.Form):
         ]
 
     def customer_fields(self) -> dict:
-        keys = ("kind", "name", "email", "preferred_channel", "address", "region", "tier", "is_key_account", "notes")
+        keys = ("kind", "name", "email", "preferred_channel", "address", "region", "tier", "is_key_account", "notes",
+                "care_date", "care_greetings")
         return {k: self.cleaned_data[k] for k in keys}
 
     @classmethod
@@ -101,6 +116,9 @@ class CustomerForm(forms.Form):
             "tier": customer.tier,
             "is_key_account": customer.is_key_account,
             "notes": customer.notes,
+            "care_date": customer.care_date,
+            "care_greetings": customer.care_greetings,
+            "account_manager": customer.account_manager_id,
         }
         for i, phone in enumerate(customer.phones.all()[:MAX_PHONES], start=1):
             initial[f"phone{i}"] = phone.number
@@ -194,3 +212,25 @@ class ExportForm(forms.Form):
     key_accounts = forms.BooleanField(label=_("Key accounts only"), required=False)
     fmt = forms.ChoiceField(label=_("File format"), choices=[("xlsx", _("Excel (.xlsx)")), ("csv", _("CSV"))],
                             initial="xlsx", required=False, widget=forms.RadioSelect)
+
+
+class ServicePlanForm(forms.Form):
+    summary = forms.CharField(label=_("Plan"), max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ServicePlanItemForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), *ServicePlanItem.Kind.choices],
+                             required=False)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    details = forms.CharField(label=pgettext_lazy("service plan", "Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("title") and not data.get("kind"):
+            self.add_error("kind", _("Choose what this item is."))
+        if data.get("kind") and not data.get("title"):
+            self.add_error("title", _("Give the item a title."))
+        return data
+
+
+ServicePlanItemFormSet = forms.formset_factory(ServicePlanItemForm, extra=3, max_num=50, validate_max=True)

@@ -157,6 +157,14 @@ class Customer(TimeStampedModel):
         return self.name
 
     @property
+    def service_plan_or_none(self):
+        """The key account's service plan, or None (a reverse one-to-one raises when absent)."""
+        try:
+            return self.service_plan
+        except models.ObjectDoesNotExist:
+            return None
+
+    @property
     def is_merged(self) -> bool:
         return self.merged_into_id is not None
 
@@ -309,6 +317,8 @@ class CustomerEvent(models.Model):
         ASSET_UPDATED = "asset_updated", _("Asset updated")
         PHONE_ADDED = "phone_added", _("Phone added")
         EXPORTED = "exported", _("Exported")
+        ACCOUNT_MANAGER_CHANGED = "account_manager", _("Account manager changed")
+        SERVICE_PLAN_CHANGED = "service_plan", _("Service plan changed")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -343,3 +353,50 @@ class CustomerExport(models.Model):
 
     def __str__(self):
         return f"{self.exported_by} {self.created_at:%Y-%m-%d %H:%M} ({self.row_count})"
+
+
+class ServicePlan(TimeStampedModel):
+    """A key account's service plan (issue 17, green channel): what was agreed with this customer, in
+    words, plus structured items. One per customer; edited by its account manager, supervisors and
+    managers (customers.services.service_plan_save)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="service_plan",
+                                    verbose_name=_("customer"))
+    summary = models.TextField(_("plan"), max_length=10000, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("service plan")
+        verbose_name_plural = _("service plans")
+
+    def __str__(self):
+        return str(self.customer)
+
+
+class ServicePlanItem(models.Model):
+    """One structured line of a service plan: a contact, a site, the inspection schedule, a special term."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", pgettext_lazy("service plan", "Contact")
+        SITE = "site", _("Site")
+        INSPECTION = "inspection", _("Inspection schedule")
+        TERM = "term", _("Special term")
+
+    plan = models.ForeignKey(ServicePlan, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    details = models.TextField(_("details"), max_length=2000, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+
+    class Meta:
+        ordering = ["kind", "sort_order", "id"]
+        verbose_name = _("service plan item")
+        verbose_name_plural = _("service plan items")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["contact", "site", "inspection", "term"]),
+                                   name="serviceplanitem_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -192,12 +192,16 @@ def customer_survivor(customer: Customer) -> Customer:
 
 
 def customer_detail(*, pk: int) -> Customer | None:
-    """The customer page's main object with its phones and assets (3 queries)."""
+    """The customer page's main object with its phones, assets and service plan items (4 queries)."""
+    from .models import ServicePlanItem
+
     return (
-        Customer.objects.select_related("region", "owner", "first_contact_by")
+        Customer.objects.select_related("region", "owner", "first_contact_by", "account_manager", "service_plan",
+                                        "service_plan__updated_by")
         .prefetch_related(
             Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "pk")),
             Prefetch("assets", queryset=Asset.objects.order_by("-install_date", "pk")),
+            Prefetch("service_plan__items", queryset=ServicePlanItem.objects.order_by("kind", "sort_order", "pk")),
         )
         .filter(pk=pk)
         .first()

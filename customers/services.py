@@ -50,6 +50,8 @@ def customer_create(
     preferred_language: str = "zh-hans",
     preferred_channel: str = "",
     phone_required: bool = True,
+    care_date=None,
+    care_greetings: bool = False,
     now: datetime | None = None,
 ) -> Customer:
     """Create a customer, refusing a phone already on file (find before create, domain.md §2).
@@ -88,6 +90,8 @@ def customer_create(
         notes=notes,
         preferred_language=preferred_language,
         preferred_channel=preferred_channel,
+        care_date=care_date,
+        care_greetings=care_greetings,
         first_contact_by=created_by,
         first_contact_at=now,
         first_contact_channel=channel,
@@ -169,7 +173,7 @@ def contact_log(
 # --- Editing ----------------------------------------------------------------------------------
 
 CUSTOMER_EDITABLE = ("kind", "name", "email", "address", "region", "tier", "is_key_account", "notes", "preferred_language",
-                     "preferred_channel")
+                     "preferred_channel", "care_date", "care_greetings")
 
 
 def _display(value):
@@ -249,7 +253,17 @@ def customer_update(
             CustomerEvent.objects.create(
                 customer=customer, actor=updated_by, kind=CustomerEvent.Kind.UPDATED, data={"changes": changes}
             )
+            if "is_key_account" in changes:
+                _key_account_changed(customer)
     return customer
+
+
+def _key_account_changed(customer: Customer) -> None:
+    """The tickets keep a copy of the key-account flag (issue 17: the queue sorts by it without a join):
+    updated in bulk, in this transaction. Imported lazily: tickets depends on customers, not the reverse."""
+    from tickets.services import tickets_sync_key_account
+
+    tickets_sync_key_account(customer_id=customer.pk, is_key_account=customer.is_key_account)
 
 
 def customer_change_owner(*, customer: Customer, owner, changed_by, reason: str = "", now: datetime | None = None) -> Customer:
@@ -271,6 +285,78 @@ def customer_change_owner(*, customer: Customer, owner, changed_by, reason: str 
             data={"changes": {"owner": [before, str(owner) if owner else None]}, "reason": reason.strip()[:500]},
         )
     return customer
+
+
+def account_manager_candidates():
+    """Who may be a key account's manager: active staff whose role can do the job (front desk, agents,
+    supervisors, managers) — not technicians, not system accounts (inactive). One query."""
+    from django.contrib.auth import get_user_model
+
+    from servicedesk import roles
+
+    wanted = [r for r in roles.ROLE_ORDER if r != roles.TECHNICIAN]
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=wanted).distinct()
+            .order_by("first_name", "username"))
+
+
+def customer_set_account_manager(*, customer: Customer, account_manager, changed_by, reason: str = "") -> Customer:
+    """Name the key account's manager (客户经理). Only holders of customers.change_ownership (supervisors,
+    managers), logged like an owner change (issue 17)."""
+    if not changed_by.has_perm("customers.change_ownership"):
+        raise ValidationError(_("Only a supervisor can change a customer's account manager."), code="forbidden")
+    if account_manager is not None and not account_manager_candidates().filter(pk=account_manager.pk).exists():
+        raise ValidationError(_("That person cannot be an account manager."), code="account_manager_invalid")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.account_manager_id == (account_manager.pk if account_manager else None):
+            return customer
+        before = str(customer.account_manager) if customer.account_manager_id else None
+        customer.account_manager = account_manager
+        customer.save(update_fields=["account_manager", "updated_at"])
+        CustomerEvent.objects.create(
+            customer=customer, actor=changed_by, kind=CustomerEvent.Kind.ACCOUNT_MANAGER_CHANGED,
+            data={"changes": {"account_manager": [before, str(account_manager) if account_manager else None]},
+                  "reason": (reason or "").strip()[:500]},
+        )
+    return customer
+
+
+def service_plan_can_edit(*, user, customer: Customer) -> bool:
+    """A key account's service plan: its account manager, supervisors and managers (issue 17)."""
+    from servicedesk import roles
+
+    if not user.is_active:
+        return False
+    if user.is_superuser or (customer.account_manager_id and customer.account_manager_id == user.pk):
+        return True
+    return user.groups.filter(name__in=[roles.SUPERVISOR, roles.MANAGER]).exists()
+
+
+def service_plan_save(*, customer: Customer, actor, summary: str, items: list[dict]) -> "ServicePlan":
+    """Replace the customer's service plan (free text + structured items), logged on the customer."""
+    from .models import ServicePlan, ServicePlanItem
+
+    if not service_plan_can_edit(user=actor, customer=customer):
+        raise ValidationError(_("Only the account manager, supervisors and managers edit the service plan."),
+                              code="forbidden")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        plan, _created = ServicePlan.objects.get_or_create(customer=customer)
+        plan.summary = (summary or "").strip()
+        plan.updated_by = actor
+        plan.full_clean(exclude=["customer", "updated_by"])
+        plan.save()
+        rows = []
+        for index, item in enumerate(items):
+            row = ServicePlanItem(plan=plan, kind=item["kind"], title=item["title"].strip(),
+                                  details=(item.get("details") or "").strip(), sort_order=index)
+            row.full_clean(exclude=["plan"])
+            rows.append(row)
+        plan.items.all().delete()
+        ServicePlanItem.objects.bulk_create(rows)
+        CustomerEvent.objects.create(customer=customer, actor=actor, kind=CustomerEvent.Kind.SERVICE_PLAN_CHANGED,
+                                     data={"items": len(rows)})
+    return plan
 
 
 def customer_verify(*, customer: Customer, actor, now: datetime | None = None) -> Customer:
@@ -410,6 +496,8 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, merged_by, now: d
             survivor.is_key_account = True
             filled["is_key_account"] = True
         survivor.save()
+        # The moved tickets take the survivor's flag (either customer's tickets may differ from it now).
+        _key_account_changed(survivor)
         duplicate.merged_into = survivor
         duplicate.save(update_fields=["merged_into", "updated_at"])
 

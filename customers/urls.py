@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/owner/", views.customer_owner, name="owner"),
     path("<int:pk>/verify/", views.customer_verify, name="verify"),
+    path("<int:pk>/service-plan/", views.service_plan_edit, name="service_plan"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
     path("<int:pk>/assets/new/", views.asset_create, name="asset_create"),
     path("assets/<int:pk>/edit/", views.asset_edit, name="asset_edit"),

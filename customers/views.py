@@ -1,8 +1,9 @@
 """Front-desk pages. Thin: check access, validate the form, call one service, redirect with a message."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -15,7 +16,7 @@ from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
-from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, OwnerForm
+from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, OwnerForm, ServicePlanForm, ServicePlanItemFormSet
 from .models import Asset, Customer
 from .phones import phone_display
 from .selectors import PHONE_LIKE_RE
@@ -75,16 +76,21 @@ def search(request):
 
 @perm_required("customers.view_customer", "customers.add_customer")
 def customer_create(request):
+    can_name_manager = request.user.has_perm("customers.change_ownership")
     if request.method == "POST":
-        form = CustomerForm(request.POST)
+        form = CustomerForm(request.POST, can_name_manager=can_name_manager)
         if form.is_valid():
             try:
-                customer = services.customer_create(
-                    phones=form.phone_inputs(),
-                    created_by=request.user,
-                    channel=form.cleaned_data["channel"],
-                    **form.customer_fields(),
-                )
+                with transaction.atomic():
+                    customer = services.customer_create(
+                        phones=form.phone_inputs(),
+                        created_by=request.user,
+                        channel=form.cleaned_data["channel"],
+                        **form.customer_fields(),
+                    )
+                    if can_name_manager and form.cleaned_data.get("account_manager"):
+                        services.customer_set_account_manager(customer=customer, changed_by=request.user,
+                                                              account_manager=form.cleaned_data["account_manager"])
             except ValidationError as exc:
                 _form_error_from_service(form, exc)
             else:
@@ -97,7 +103,7 @@ def customer_create(request):
             initial["phone1" if PHONE_LIKE_RE.match(typed) else "name"] = typed
         if request.GET.get("channel"):
             initial["channel"] = request.GET["channel"]
-        form = CustomerForm(initial=initial)
+        form = CustomerForm(initial=initial, can_name_manager=can_name_manager)
     return render(request, "customers/customer_form.html", {"form": form, "creating": True})
 
 
@@ -111,7 +117,8 @@ def customer_detail(request, pk):
     customer = selectors.customer_detail(pk=pk)
     page = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    context = {"customer": customer, "page": page, "today": today}
+    context = {"customer": customer, "page": page, "today": today,
+               "can_edit_plan": customer.is_key_account and services.service_plan_can_edit(user=request.user, customer=customer)}
     return render(request, "customers/customer_detail.html", context)
 
 
@@ -120,20 +127,25 @@ def customer_edit(request, pk):
     customer = _customer_or_survivor(pk)
     if customer.merged_into_id:
         return redirect("customers:detail", pk=pk)
+    can_name_manager = request.user.has_perm("customers.change_ownership")
     if request.method == "POST":
-        form = CustomerForm(request.POST, editing=True)
+        form = CustomerForm(request.POST, editing=True, can_name_manager=can_name_manager)
         if form.is_valid():
             try:
-                services.customer_update(
-                    customer=customer, updated_by=request.user, phones=form.phone_inputs(), **form.customer_fields()
-                )
+                with transaction.atomic():
+                    services.customer_update(
+                        customer=customer, updated_by=request.user, phones=form.phone_inputs(), **form.customer_fields()
+                    )
+                    if can_name_manager:
+                        services.customer_set_account_manager(customer=customer, changed_by=request.user,
+                                                              account_manager=form.cleaned_data.get("account_manager"))
             except ValidationError as exc:
                 _form_error_from_service(form, exc)
             else:
                 messages.success(request, _("Changes saved."))
                 return redirect("customers:detail", pk=customer.pk)
     else:
-        form = CustomerForm(initial=CustomerForm.initial_for(customer), editing=True)
+        form = CustomerForm(initial=CustomerForm.initial_for(customer), editing=True, can_name_manager=can_name_manager)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer, "creating": False})
 
 
@@ -355,3 +367,33 @@ def export(request):
                                       ext=exports.requested_format(data.get("fmt")))
         return exports.response(table=table, fmt=exports.requested_format(data.get("fmt")), filename=name)
     return render(request, "customers/export.html", {"form": form})
+
+
+@perm_required("customers.view_customer")
+def service_plan_edit(request, pk):
+    """A key account's service plan (issue 17): free text and structured items, edited by its account
+    manager, supervisors and managers."""
+    customer = _customer_or_survivor(pk)
+    if customer.merged_into_id:
+        return redirect("customers:detail", pk=selectors.customer_survivor(customer).pk)
+    if not services.service_plan_can_edit(user=request.user, customer=customer):
+        raise PermissionDenied
+    plan = getattr(customer, "service_plan", None) if hasattr(customer, "service_plan") else None
+    if request.method == "POST":
+        form = ServicePlanForm(request.POST)
+        items = ServicePlanItemFormSet(request.POST, prefix="items")
+        if form.is_valid() and items.is_valid():
+            rows = [f.cleaned_data for f in items if f.cleaned_data.get("title")]
+            try:
+                services.service_plan_save(customer=customer, actor=request.user,
+                                           summary=form.cleaned_data["summary"], items=rows)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Service plan saved."))
+                return redirect("customers:detail", pk=customer.pk)
+    else:
+        form = ServicePlanForm(initial={"summary": plan.summary if plan else ""})
+        initial = [{"kind": i.kind, "title": i.title, "details": i.details} for i in plan.items.all()] if plan else []
+        items = ServicePlanItemFormSet(initial=initial, prefix="items")
+    return render(request, "customers/service_plan_form.html", {"form": form, "items": items, "customer": customer})

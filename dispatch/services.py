@@ -32,6 +32,7 @@ from .models import (
     Quote,
     StockLevel,
     Technician,
+    ValueTier,
     WorkOrder,
     WorkOrderCounter,
     WorkOrderEvent,
@@ -107,7 +108,9 @@ def workorder_create(
     now: datetime | None = None,
 ) -> WorkOrder:
     """A repair or installation ticket gets a 技术服务通知单: address and region from the customer/asset, warranty
-    status from the asset on the day it is created, value tier from the manager's thresholds."""
+    status from the asset on the day it is created, value tier from the manager's thresholds — except
+    that a key account's job ranks as the highest tier (issue 17, green channel: served by the levels
+    the manager chose for large jobs; the load caps hold as for any job)."""
     from tickets.models import Ticket
     from tickets.services import event_record
 
@@ -141,7 +144,7 @@ def workorder_create(
             window_end=window_end,
             skill=skill,
             estimated_value=estimated_value,
-            value_tier=settings.tier_for(Decimal(estimated_value)),
+            value_tier=ValueTier.LARGE if customer.is_key_account else settings.tier_for(Decimal(estimated_value)),
             in_warranty=bool(asset and asset.in_warranty(timezone.localtime(now).date())),
             instructions=instructions.strip(),
             resolution_due_at=resolution_deadline(ticket, settings=settings),
@@ -150,7 +153,8 @@ def workorder_create(
         )
         wo.full_clean()
         wo.save()
-        _event(wo, created_by, "created", now, number=wo.number, value=str(wo.estimated_value), tier=wo.value_tier)
+        _event(wo, created_by, "created", now, number=wo.number, value=str(wo.estimated_value), tier=wo.value_tier,
+               key_account=bool(customer.is_key_account))
         event_record(ticket=ticket, actor=created_by, kind="workorder_created", now=now,
                      after={"work_order": wo.number})
         _refresh_next_check(wo)

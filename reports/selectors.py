@@ -42,6 +42,7 @@ SECTIONS = {
     "faults": _("Recurring faults"),
     "staff": _("Staff assessment"),
     "improvement": _("Problems and measures"),
+    "first_inquiry": _("First-inquiry ownership"),
 }
 PERCENTILES = (0.5, 0.9)
 FIRST_TIME_FIX_DAYS = 30
@@ -625,6 +626,30 @@ def improvement_section(*, period: Period, team=None) -> dict:
                                                 last=period.last)
 
 
+def first_inquiry_section(*, period: Period, team=None) -> dict:
+    """Closures per first-inquiry owner (issue 17, 首问责任制): tickets closed in the period, counted for the
+    staff member who first took each request, whoever closed it. One query; every owner with a closure is
+    listed (no cut)."""
+    qs = _team(Ticket.objects.filter(_in("closed_at", period), first_inquiry_owner__isnull=False), team, "team")
+    rows = list(qs.order_by().values("first_inquiry_owner_id", "first_inquiry_owner__username",
+                                     "first_inquiry_owner__first_name", "first_inquiry_owner__last_name")
+                .annotate(n=Count("id")))
+    people = sorted(
+        ([f"{r['first_inquiry_owner__first_name']} {r['first_inquiry_owner__last_name']}".strip()
+          or r["first_inquiry_owner__username"], r["n"]] for r in rows),
+        key=lambda row: (-row[1], row[0]))
+    return {
+        "figures": {"closed": {"value": sum(r[1] for r in people), "previous": None, "change": None}},
+        "tables": {
+            "first_inquiry_closures": {
+                "title": _("Closures per first-inquiry owner"),
+                "headers": [_("First-inquiry owner"), pgettext_lazy("count", "Closed")],
+                "rows": people,
+            },
+        },
+    }
+
+
 SECTION_FUNCS = {
     "contacts": contacts_section,
     "tickets": tickets_section,
@@ -636,6 +661,7 @@ SECTION_FUNCS = {
     "faults": faults_section,
     "staff": staff_section,
     "improvement": improvement_section,
+    "first_inquiry": first_inquiry_section,
 }
 
 

@@ -30,6 +30,7 @@ TABLE_SECTION = {
     "callbacks_by_reason": "callbacks", "surveys_by_dimension": "surveys", "surveys_by_kind": "surveys",
     "technicians": "technicians", "parts_used": "technicians", "recurring_faults": "faults",
     "staff_bands": "staff", "tickets_detail": None,
+    "first_inquiry_closures": "first_inquiry",
 }
 DETAIL_TITLE = gettext_lazy("Tickets opened in the period")
 # The tables' names in words (the same words as the report page's table titles): sheet titles, file
@@ -49,6 +50,7 @@ TABLE_TITLES = {
     "parts_used": selectors.PARTS_TITLE,
     "recurring_faults": selectors.FAULTS_TITLE,
     "tickets_detail": DETAIL_TITLE,
+    "first_inquiry_closures": gettext_lazy("Closures per first-inquiry owner"),
 }
 PROGRESS_EVERY = 500
 

@@ -42,12 +42,32 @@ DEFAULT_POLICIES = [
      {"first_response": (24, ALL_DAY), "resolution": (3 * WD, BUSINESS)}),
 ]
 
+# Issue 17, the green channel for key accounts: never slower than any tier or urgent default they could
+# otherwise match (a key-account policy wins at equal specificity). First response 2 h for a repair
+# (the urgent default is 4 h), 4 h otherwise (Diamond: 8 h); repairs resolved within 1 working day
+# (Diamond: 1, Gold: 2, default repair: 2); complaints investigated within half a working day and
+# answered within 3 working days (Diamond's figures; the default complaint has 1 and 5).
+KEY_ACCOUNT_POLICIES = [
+    ("Key account complaint", 4, {"kind": "complaint", "key_account": "yes"},
+     {"first_response": (4, ALL_DAY), "investigation": (4, BUSINESS), "solution": (3 * WD, BUSINESS),
+      "resolution": (3 * WD, BUSINESS)}),
+    ("Key account repair", 4, {"kind": "repair", "key_account": "yes"},
+     {"first_response": (2, ALL_DAY), "resolution": (WD, BUSINESS)}),
+    ("Key account", 4, {"key_account": "yes"},
+     {"first_response": (4, ALL_DAY), "resolution": (WD, BUSINESS)}),
+]
+
 
 def install_policies(SLAPolicy, SLATarget, only: tuple[str, ...] = ()) -> int:
     """Create the default policies that do not exist yet (by name); with `only`, just those named (a later
-    migration adds its new defaults without bringing back ones a manager deleted). Returns how many were created."""
+    migration adds its new defaults without bringing back ones a manager deleted). Returns how many were created.
+
+    The key-account ones only once the model has the criterion (sla 0010 installs them; the older
+    0002 and 0009 run against a historical model without it)."""
     created = 0
-    for name, order, criteria, targets in DEFAULT_POLICIES:
+    fields = {f.name for f in SLAPolicy._meta.get_fields()}
+    defaults = DEFAULT_POLICIES + (KEY_ACCOUNT_POLICIES if "key_account" in fields else [])
+    for name, order, criteria, targets in defaults:
         if (only and name not in only) or SLAPolicy.objects.filter(name=name).exists():
             continue
         policy = SLAPolicy.objects.create(name=name, order=order, **criteria)

@@ -65,7 +65,8 @@ class PolicyForm(forms.ModelForm):
 
     class Meta:
         model = SLAPolicy
-        fields = ["name", "is_active", "order", "kind", "priority", "tier", "channel", "calendar", "description"]
+        fields = ["name", "is_active", "order", "kind", "priority", "tier", "channel", "key_account", "calendar",
+                  "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 

@@ -168,6 +168,16 @@ class SLAPolicy(TimeStampedModel):
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True, help_text=_("Empty: any priority."))
     tier = models.CharField(_("customer tier"), max_length=10, blank=True, help_text=_("Empty: any tier."))
     channel = models.CharField(_("channel"), max_length=12, blank=True, help_text=_("Empty: any channel."))
+
+    class KeyAccount(models.TextChoices):
+        ANY = "", _("Any customer")
+        YES = "yes", _("Key accounts only")
+        NO = "no", _("Not key accounts")
+
+    # Issue 17, green channel: a criterion like the others (counted in specificity); at equal
+    # specificity a key-account policy wins (sla.services.policy_match).
+    key_account = models.CharField(_("key account"), max_length=3, blank=True, choices=KeyAccount.choices,
+                                   default=KeyAccount.ANY, help_text=_("Empty: any customer."))
     calendar = models.ForeignKey(
         BusinessCalendar,
         verbose_name=_("business calendar"),
@@ -185,6 +195,7 @@ class SLAPolicy(TimeStampedModel):
         verbose_name_plural = _("SLA policies")
         constraints = [
             models.CheckConstraint(condition=models.Q(priority__isnull=True) | models.Q(priority__lte=3), name="sla_policy_priority_valid"),
+            models.CheckConstraint(condition=models.Q(key_account__in=["", "yes", "no"]), name="sla_policy_key_account_valid"),
         ]
 
     def __str__(self):
@@ -192,7 +203,7 @@ class SLAPolicy(TimeStampedModel):
 
     @property
     def specificity(self) -> int:
-        return sum(1 for value in (self.kind, self.tier, self.channel) if value) + (self.priority is not None)
+        return sum(1 for value in (self.kind, self.tier, self.channel, self.key_account) if value) + (self.priority is not None)
 
     @property
     def criteria(self) -> list[str]:
@@ -209,11 +220,14 @@ class SLAPolicy(TimeStampedModel):
             labels.append(dict(Customer.Tier.choices).get(self.tier, self.tier))
         if self.channel:
             labels.append(dict(Channel.choices).get(self.channel, self.channel))
+        if self.key_account:
+            labels.append(self.get_key_account_display())
         return labels
 
-    def matches(self, *, kind: str, priority: int, tier: str, channel: str) -> bool:
+    def matches(self, *, kind: str, priority: int, tier: str, channel: str, is_key_account: bool = False) -> bool:
         return (
-            (not self.kind or self.kind == kind)
+            (not self.key_account or (self.key_account == self.KeyAccount.YES) == bool(is_key_account))
+            and (not self.kind or self.kind == kind)
             and (self.priority is None or self.priority == priority)
             and (not self.tier or self.tier == tier)
             and (not self.channel or self.channel == channel)

@@ -36,13 +36,16 @@ RETRY_DELAY = timedelta(minutes=5)
 
 # --- policy matching ------------------------------------------------------------------------------
 
-def policy_match(*, policies, kind: str, priority: int, tier: str, channel: str) -> SLAPolicy | None:
+def policy_match(*, policies, kind: str, priority: int, tier: str, channel: str,
+                 is_key_account: bool = False) -> SLAPolicy | None:
     """The policy for these ticket values (precedence documented on SLAPolicy): most specific
-    matching active policy, then lowest `order`, then oldest."""
-    candidates = [p for p in policies if p.is_active and p.matches(kind=kind, priority=priority, tier=tier, channel=channel)]
+    matching active policy, then — the green channel, issue 17 — a key-account policy, then lowest
+    `order`, then oldest."""
+    candidates = [p for p in policies if p.is_active and p.matches(kind=kind, priority=priority, tier=tier,
+                                                                    channel=channel, is_key_account=is_key_account)]
     if not candidates:
         return None
-    return min(candidates, key=lambda p: (-p.specificity, p.order, p.pk))
+    return min(candidates, key=lambda p: (-p.specificity, p.key_account != SLAPolicy.KeyAccount.YES, p.order, p.pk))
 
 
 def active_policies():
@@ -52,7 +55,7 @@ def active_policies():
 def policy_for_ticket(ticket) -> SLAPolicy | None:
     return policy_match(
         policies=active_policies(), kind=ticket.kind, priority=ticket.priority,
-        tier=ticket.customer.tier, channel=ticket.channel,
+        tier=ticket.customer.tier, channel=ticket.channel, is_key_account=ticket.customer.is_key_account,
     )
 
 

@@ -7,7 +7,7 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self):
-        from servicedesk import outbox, roles
+        from servicedesk import outbox, preferences, roles
 
         from . import services
 
@@ -26,3 +26,12 @@ class TicketsConfig(AppConfig):
         roles.extend_role(roles.AGENT, work)
         roles.extend_role(roles.SUPERVISOR, supervise)
         roles.extend_role(roles.MANAGER, manage)
+
+        # Issue 17: the green channel (a key account's fault reaches its account manager at once) and
+        # 首问责任制 (the first-inquiry owner hears of progress made by others).
+        preferences.KINDS.setdefault(services.KEY_ACCOUNT_FAULT, (
+            _("A fault reported by a key account I manage"),
+            {roles.FRONT_DESK, roles.AGENT, roles.SUPERVISOR, roles.MANAGER}, preferences.NotificationChannel.BOTH))
+        preferences.KINDS.setdefault(services.FIRST_INQUIRY_PROGRESS, (
+            _("Progress on tickets I first took"), {roles.FRONT_DESK, roles.AGENT, roles.SUPERVISOR},
+            preferences.NotificationChannel.BELL))

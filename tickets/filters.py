@@ -11,7 +11,7 @@ from servicedesk import params
 from servicedesk.widgets import FastSelect
 
 from .models import Ticket
-from .selectors import ticket_search, ticket_workers
+from .selectors import first_inquiry_candidates, ticket_search, ticket_workers
 
 OPEN = "open"
 
@@ -48,6 +48,12 @@ class TicketFilter(django_filters.FilterSet):
     assignee = django_filters.ModelChoiceFilter(label=_("Assignee"), queryset=ticket_workers(),
                                                 empty_label=_("Anyone"), null_label=_("Unassigned"))
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any channel"))
+    # Issue 17: 首问责任制 and the green channel.
+    first_inquiry_owner = django_filters.ModelChoiceFilter(label=_("First-inquiry owner"),
+                                                           queryset=first_inquiry_candidates(), empty_label=_("Anyone"))
+    key_account = django_filters.ChoiceFilter(label=_("Key account"), field_name="is_key_account",
+                                              choices=[("1", _("Key accounts")), ("0", _("Other customers"))],
+                                              empty_label=_("Any customer"), method="filter_key_account")
     created_from = DateFilter(label=_("Opened from"), method="filter_created_from",
                                              widget=forms.DateInput(attrs={"type": "date"}))
     created_to = DateFilter(label=_("Opened until"), method="filter_created_to",
@@ -69,6 +75,7 @@ class TicketFilter(django_filters.FilterSet):
                 data["sort"] = "-created"
         super().__init__(data, *args, **kwargs)
         self.filters["assignee"].queryset = ticket_workers()
+        self.filters["first_inquiry_owner"].queryset = first_inquiry_candidates()
         # Plain Bootstrap widgets (rendered without crispy: this form is on the busiest page).
         for name, fld in self.form.fields.items():
             if isinstance(fld.widget, forms.Select):
@@ -79,6 +86,9 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_q(self, qs, name, value):
         return ticket_search(qs, value)
+
+    def filter_key_account(self, qs, name, value):
+        return qs.filter(is_key_account=value == "1")
 
     def filter_status(self, qs, name, value):
         if value == OPEN:

@@ -143,6 +143,18 @@ class AssignForm(VersionedForm):
         self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
 
 
+class FirstInquiryForm(VersionedForm):
+    """A supervisor's decision to give the first inquiry (首问责任制) to someone else: always with a reason."""
+
+    owner = forms.ModelChoiceField(label=_("First-inquiry owner"), queryset=None, required=True)
+    reason = forms.CharField(label=_("Reason"), required=True, max_length=500)
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
 class PriorityForm(VersionedForm):
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Ticket.Priority.choices, coerce=int)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)

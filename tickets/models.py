@@ -104,6 +104,18 @@ class Ticket(TimeStampedModel):
     # clock starts, pauses, resumes, stops or is re-based, so the queue and the list sort by "SLA due"
     # through an index instead of joining the clocks.
     sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True, editable=False)
+    # Issue 17, green channel: a copy of the customer's key-account flag, set at creation and kept in
+    # step (in bulk, in the same transaction) when the customer's flag changes, so the work queue sorts
+    # key accounts first through its own indexes instead of joining the customers table.
+    is_key_account = models.BooleanField(_("key account"), default=False, editable=False)
+    # Issue 17, first-inquiry ownership (首问责任制): the staff member who first took the request. The
+    # creator for staff-created tickets; for portal / e-mail / API tickets (system accounts) the first
+    # staff member who acts on it. Changed only by a supervisor's logged decision
+    # (tickets.services.ticket_change_first_inquiry_owner).
+    first_inquiry_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("first-inquiry owner"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="first_inquiry_tickets", editable=False,
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -134,12 +146,13 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["priority", "-created_at"], name="ticket_priority_idx"),
             # "Sort by SLA due": the ticket list, and each queue tab (open tickets only).
             models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due_idx"),
-            models.Index(fields=["assignee", "sla_due_at"], name="ticket_assignee_due_idx",
+            # Key accounts first at an equal due time (issue 17): the flag is in the queue indexes.
+            models.Index(fields=["assignee", "sla_due_at", "-is_key_account"], name="ticket_assignee_due_idx",
                          condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"])),
-            models.Index(fields=["team", "sla_due_at"], name="ticket_team_due_idx",
+            models.Index(fields=["team", "sla_due_at", "-is_key_account"], name="ticket_team_due_idx",
                          condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"])),
             models.Index(
-                fields=["sla_due_at"], name="ticket_unassigned_due_idx",
+                fields=["sla_due_at", "-is_key_account"], name="ticket_unassigned_due_idx",
                 condition=models.Q(assignee__isnull=True, status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
             ),
             # The ticket list's default view (open tickets, newest first) and "open tickets of one
@@ -155,6 +168,14 @@ class Ticket(TimeStampedModel):
                 fields=["assignee", "-created_at", "-id"], name="ticket_open_assignee_new_idx",
                 condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
             ),
+            # "My first-inquiry tickets" (issue 17): the owner's open tickets, whoever works them now.
+            models.Index(
+                fields=["first_inquiry_owner", "sla_due_at", "-is_key_account"], name="ticket_first_inquiry_due_idx",
+                condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
+            ),
+            # The monthly report's closures per first-inquiry owner (reports.selectors).
+            models.Index(fields=["closed_at", "first_inquiry_owner"], name="ticket_fio_closed_idx",
+                         condition=models.Q(first_inquiry_owner__isnull=False)),
             # The "unassigned" queue tab: only open tickets with nobody on them.
             models.Index(
                 fields=["-created_at"], name="ticket_unassigned_idx",

@@ -63,6 +63,8 @@ class Labels:
         self.kind, self.stage = table(Ticket.Kind.choices), table(Complaint.Stage.choices)
         self.tier = table(Customer.Tier.choices)
         self.complaint_stage, self.unassigned = _("Complaint stage"), _("Unassigned")
+        self.key_account, self.key_account_title = _("Key account"), _("Key account: green channel")
+        self.first_inquiry = _("First inquiry")
 
 
 def stage_badge_html(t, labels: Labels) -> SafeString:
@@ -77,13 +79,21 @@ def stage_badge_html(t, labels: Labels) -> SafeString:
     )
 
 
+def key_account_badge_html(t, labels: Labels) -> SafeString:
+    """The green channel's badge (issue 17): the ticket's own copy of the customer's flag."""
+    if not t.is_key_account:
+        return mark_safe("")
+    return format_html(' <span class="badge text-bg-warning key-account-badge" title="{}"><i class="bi bi-star-fill"></i> {}</span>',
+                       labels.key_account_title, labels.key_account)
+
+
 def _badges(t, labels: Labels) -> SafeString:
     return format_html(
-        '<span class="badge text-bg-{}{}">{}</span> <span class="badge text-bg-{}{}">{}</span>{}',
+        '<span class="badge text-bg-{}{}">{}</span> <span class="badge text-bg-{}{}">{}</span>{}{}',
         STATUS_COLOURS.get(t.status, "secondary"), " border" if t.status == "cancelled" else "",
         labels.status.get(t.status, t.status),
         PRIORITY_COLOURS.get(t.priority, "secondary"), " border" if t.priority == 3 else "",
-        labels.priority.get(t.priority, t.priority), stage_badge_html(t, labels),
+        labels.priority.get(t.priority, t.priority), stage_badge_html(t, labels), key_account_badge_html(t, labels),
     )
 
 
@@ -97,6 +107,10 @@ def ticket_row_html(t, now, url: str, labels: Labels) -> SafeString:
     else:
         who = format_html('<span class="text-body-secondary">{}</span>', labels.unassigned)
     team = format_html('<div class="small text-body-secondary">{}</div>', t.team.display_name) if t.team_id else ""
+    if t.first_inquiry_owner_id and t.first_inquiry_owner_id != t.assignee_id:
+        owner = t.first_inquiry_owner
+        team += format_html('<div class="small text-body-secondary first-inquiry" title="{}"><i class="bi bi-person-badge"></i> {}</div>',
+                            labels.first_inquiry, owner.get_full_name() or owner.username)
     subject = t.subject if len(t.subject) <= 70 else t.subject[:69] + "…"  # truncatechars:70
     return format_html(
         "<tr>"

@@ -18,9 +18,11 @@ from .models import Complaint, Ticket, TicketEvent, TicketReply
 LIST_FIELDS = (
     "id", "number", "kind", "status", "priority", "channel", "subject", "created_at", "updated_at",
     "first_response_at", "sla_due_at", "version", "customer_id", "assignee_id", "team_id",
+    "is_key_account", "first_inquiry_owner_id",
     "customer__name", "customer__tier", "customer__is_key_account",
     "assignee__username", "assignee__first_name", "assignee__last_name", "team__name", "team__name_en",
     "complaint__stage",  # complaints show their stage in the queue and the list
+    "first_inquiry_owner__username", "first_inquiry_owner__first_name", "first_inquiry_owner__last_name",
 )
 FULL_NUMBER_RE = re.compile(r"^[A-Za-z]{2}-\d{4}-\d{6}$")
 NUMBER_RE = re.compile(r"^[A-Za-z]{2}-?\d{0,4}-?\d*$")
@@ -28,7 +30,8 @@ CUSTOMER_MATCH_CAP = 200  # a search naming more customers than this is too vagu
 
 
 def ticket_list_base() -> QuerySet:
-    return Ticket.objects.select_related("customer", "assignee", "team", "complaint").only(*LIST_FIELDS)
+    return (Ticket.objects.select_related("customer", "assignee", "team", "complaint", "first_inquiry_owner")
+            .only(*LIST_FIELDS))
 
 
 def ticket_search(qs: QuerySet, text: str) -> QuerySet:
@@ -58,13 +61,15 @@ def user_team_id(user) -> int | None:
     return profile.team_id if profile is not None else None
 
 
-QUEUE_TABS = ("mine", "team", "unassigned")
+QUEUE_TABS = ("mine", "team", "unassigned", "first_inquiry")
 
 
 QUEUE_SORTS = {
     # Default: the next SLA deadline first (indexed Ticket.sla_due_at; none running → last), then priority.
-    "due": (F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "id"),
-    "priority": ("priority", "created_at", "id"),
+    # Key accounts first at equal urgency (issue 17, green channel): the denormalised Ticket.is_key_account
+    # is the queue indexes' second column, so the order stays index-driven with no join.
+    "due": (F("sla_due_at").asc(nulls_last=True), F("is_key_account").desc(), "priority", "created_at", "id"),
+    "priority": ("priority", F("is_key_account").desc(), "created_at", "id"),
 }
 
 
@@ -76,6 +81,9 @@ def queue_tickets(*, user, tab: str, sort: str = "due") -> QuerySet:
     elif tab == "team":
         team_id = user_team_id(user)
         qs = qs.filter(team_id=team_id) if team_id else qs.none()
+    elif tab == "first_inquiry":
+        # 首问责任制: the owner follows the request until it closes, whoever works it now.
+        qs = qs.filter(first_inquiry_owner=user)
     else:
         qs = qs.filter(assignee__isnull=True)
     return qs.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due"]))
@@ -163,6 +171,16 @@ def ticket_workers():
             .distinct().order_by("first_name", "username"))
 
 
+def first_inquiry_candidates():
+    """Who can own a first inquiry: active staff who can see tickets (front desk included, technicians and
+    system accounts not — system accounts are inactive). One query."""
+    User = get_user_model()
+    perm = Permission.objects.filter(content_type__app_label="tickets", codename="view_ticket")
+    return (User.objects.filter(is_active=True)
+            .filter(Q(groups__permissions__in=perm) | Q(user_permissions__in=perm) | Q(is_superuser=True))
+            .distinct().order_by("first_name", "username"))
+
+
 @dataclass
 class TicketPage:
     ticket: Ticket
@@ -174,7 +192,7 @@ class TicketPage:
 
 def ticket_detail(*, pk: int) -> Ticket:
     return (Ticket.objects.select_related("customer", "customer__region", "asset", "assignee", "team", "created_by",
-                                          "fault_cause")
+                                          "fault_cause", "first_inquiry_owner")
             .prefetch_related("customer__phones")
             .get(pk=pk))
 

@@ -118,11 +118,15 @@ def ticket_create(
             team=team,
             assignee=assignee,
             created_by=created_by,
+            # Issue 17: the green channel's copy of the customer's flag, and 首问责任制 — a person who
+            # opens the ticket owns the first inquiry; a system account (portal, mail, API) does not.
+            is_key_account=bool(customer.is_key_account),
+            first_inquiry_owner=None if is_system_account(created_by) else created_by,
         )
         # The related rows are the caller's objects (no existence queries needed), the number is unique
         # by construction (the locked counter; the unique index stays the guarantee) and the field
         # checks already cover what the check constraints hold (each would be a query): values only.
-        ticket.full_clean(exclude=["customer", "asset", "team", "assignee", "created_by"], validate_unique=False,
+        ticket.full_clean(exclude=["customer", "asset", "team", "assignee", "created_by", "first_inquiry_owner"], validate_unique=False,
                           validate_constraints=False)
         ticket.save()
         if pinned:  # created_at is auto_now_add; pin it to the caller's `now` so the timeline and the SLA agree
@@ -139,7 +143,115 @@ def ticket_create(
             contact.ticket = ticket
             contact.save(update_fields=["ticket"])
         signals.ticket_opened.send(sender=Ticket, ticket=ticket, now=now)
+        if ticket.is_key_account and kind == Ticket.Kind.REPAIR:
+            _key_account_fault_notify(ticket, actor=created_by)
     return ticket
+
+
+# --- Issue 17: green channel and first-inquiry ownership -------------------------------------------
+
+KEY_ACCOUNT_FAULT = "key_account_fault"
+FIRST_INQUIRY_PROGRESS = "first_inquiry_progress"
+
+
+def is_system_account(user) -> bool:
+    """The inactive, password-less accounts automatic channels act under (servicedesk.services.system_user):
+    the portal, incoming mail, API keys. They are nobody's first inquiry."""
+    return user is None or (not user.is_active and not user.has_usable_password())
+
+
+def _key_account_fault_notify(ticket: Ticket, *, actor) -> None:
+    """A fault from a key account reaches its account manager at once (issue 17, green channel), by the
+    bell kind "key_account_fault" (their channel choice applies). No account manager, or an inactive
+    one, or the manager who opened it themselves: nobody extra is told, and the timeline says why when
+    there is none, so the gap is visible."""
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy
+
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
+
+    manager = ticket.customer.account_manager if ticket.customer.account_manager_id else None
+    if manager is None or not manager.is_active or not manager.has_perm("tickets.view_ticket"):
+        event_record(ticket=ticket, actor=None, kind="key_account_no_manager", now=ticket.created_at,
+                     message="")
+        return
+    if actor is not None and manager.pk == actor.pk:
+        return
+    message = Message(gettext_lazy("Key account %(customer)s reported a fault: %(number)s %(subject)s"),
+                      {"customer": ticket.customer.name[:120], "number": ticket.number,
+                       "subject": ticket.subject[:120]})
+    notify_many([Note(recipient=manager, message=message, url=reverse("tickets:detail", args=[ticket.pk]),
+                      kind=KEY_ACCOUNT_FAULT, group=f"ticket:{ticket.pk}")], email=True)
+
+
+def _claim_first_inquiry(locked: Ticket, *, actor, now: datetime, how: str) -> None:
+    """首问责任制 for a ticket that arrived through a system account: the first person who acts on it
+    (takes it, replies, changes its status) becomes its first-inquiry owner. Compare-and-set, so two
+    people acting at once cannot both become it."""
+    if locked.first_inquiry_owner_id is not None or is_system_account(actor):
+        return
+    if Ticket.objects.filter(pk=locked.pk, first_inquiry_owner__isnull=True).update(first_inquiry_owner=actor) != 1:
+        return
+    locked.first_inquiry_owner = actor
+    event_record(ticket=locked, actor=actor, kind="first_inquiry", field="first_inquiry_owner", before=None,
+                 after={"user": actor.pk, "name": actor.get_full_name() or actor.get_username()}, message=how, now=now)
+
+
+def _first_inquiry_progress_notify(locked: Ticket, *, actor, old_status: str, new_status: str) -> None:
+    """The first-inquiry owner hears of the ticket's progress when someone else moves it (not of their own
+    moves): bell kind "first_inquiry_progress", their channel choice applies."""
+    if not locked.first_inquiry_owner_id or (actor is not None and actor.pk == locked.first_inquiry_owner_id):
+        return
+    owner = locked.first_inquiry_owner
+    if not owner.is_active or not owner.has_perm("tickets.view_ticket"):
+        return
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy
+
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
+
+    labels = dict(Ticket.Status.choices)
+    message = Message(gettext_lazy("Your first-inquiry ticket %(number)s moved from %(old)s to %(new)s."),
+                      {"number": locked.number, "old": labels.get(old_status, old_status),
+                       "new": labels.get(new_status, new_status)})
+    notify_many([Note(recipient=owner, message=message, url=reverse("tickets:detail", args=[locked.pk]),
+                      kind=FIRST_INQUIRY_PROGRESS, group=f"ticket:{locked.pk}")], email=True)
+
+
+def ticket_change_first_inquiry_owner(*, ticket: Ticket, owner, actor, reason: str,
+                                      now: datetime | None = None, expected_version: int | None = None) -> Ticket:
+    """Give the first inquiry to another staff member: only a supervisor's decision (tickets.reassign_ticket),
+    with a reason, recorded on the timeline (首问责任制: the owner answers for the request until it closes)."""
+    now = now or timezone.now()
+    if actor is None or not actor.has_perm("tickets.reassign_ticket"):
+        raise ValidationError(_("Only a supervisor can change a ticket's first-inquiry owner."),
+                              code="first_inquiry_forbidden")
+    reason = _require_text(reason, _("Give a reason for changing the first-inquiry owner."), "reason_required")
+    if owner is None or is_system_account(owner) or not owner.is_active or not owner.has_perm("tickets.view_ticket"):
+        raise ValidationError(_("The first-inquiry owner must be an active staff member who can see tickets."),
+                              code="first_inquiry_owner_invalid")
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        old = locked.first_inquiry_owner
+        if old is not None and old.pk == owner.pk:
+            return locked
+        locked.first_inquiry_owner = owner
+        _save(locked, ["first_inquiry_owner"], original=ticket)
+        event_record(ticket=locked, actor=actor, kind="first_inquiry_changed", field="first_inquiry_owner",
+                     before={"user": old.pk, "name": old.get_full_name() or old.get_username()} if old else None,
+                     after={"user": owner.pk,
+                                                  "name": owner.get_full_name() or owner.get_username()},
+                     message=reason[:500], now=now)
+    return locked
+
+
+def tickets_sync_key_account(*, customer_id: int, is_key_account: bool) -> int:
+    """Keep Ticket.is_key_account in step with the customer's flag: one UPDATE over that customer's
+    tickets, in the caller's transaction (customers.services sends customer_key_account_changed)."""
+    return (Ticket.objects.filter(customer_id=customer_id).exclude(is_key_account=is_key_account)
+            .update(is_key_account=is_key_account))
 
 
 def _reopen_deadline(ticket: Ticket) -> datetime | None:
@@ -225,6 +337,8 @@ def _apply_transition(locked: Ticket, to_status: str, *, actor, now: datetime, r
     signals.ticket_status_changed.send(
         sender=Ticket, ticket=locked, old_status=old, new_status=to_status, actor=actor, now=now
     )
+    _claim_first_inquiry(locked, actor=actor, now=now, how="status")
+    _first_inquiry_progress_notify(locked, actor=actor, old_status=old, new_status=to_status)
     if locked.kind == Ticket.Kind.COMPLAINT:
         complaint = Complaint.objects.select_for_update().filter(ticket=locked).first()
         if complaint is not None:
@@ -305,6 +419,8 @@ def ticket_assign(*, ticket: Ticket, assignee, actor, team=None, reason: str = "
                      message=(reason or "").strip(), now=now)
         signals.ticket_changed.send(sender=Ticket, ticket=locked, field="assignee", before=old_assignee,
                                     after=getattr(assignee, "pk", None), now=now)
+        if kind == "taken":
+            _claim_first_inquiry(locked, actor=actor, now=now, how="taken")
     return locked
 
 
@@ -441,7 +557,7 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
             changed.append((field, before, after))
         if not changed:
             return locked
-        locked.full_clean(exclude=["customer", "created_by", "assignee", "team", "fault_cause"],
+        locked.full_clean(exclude=["customer", "created_by", "assignee", "team", "fault_cause", "first_inquiry_owner"],
                           validate_constraints=False)  # the edit touches no constrained field
         _save(locked, [f for f, _b, _a in changed], original=ticket)
         for field, before, after in changed:
@@ -502,6 +618,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool, now: dateti
         event_record(ticket=locked, actor=author, kind="reply" if public else "note",
                      after={"reply": reply.pk, "public": public}, now=now)
         if public:
+            _claim_first_inquiry(locked, actor=author, now=now, how="reply")
             _stamp_first_response(locked, actor=author, now=now, how="reply")
             if outgoing is not None:
                 from servicedesk.outbox import outbox_add_many

@@ -28,6 +28,7 @@ from .forms import (
     ComplaintDecideForm,
     ComplaintInvestigateForm,
     ComplaintReturnVisitForm,
+    FirstInquiryForm,
     ComplaintSolutionForm,
     CustomerPickForm,
     EditForm,
@@ -213,6 +214,8 @@ def _actions(user, ticket, complaint):
         "priority": work and open_,
         "edit": user.has_perm("tickets.change_ticket") and open_,
         "attach": user.has_perm("tickets.add_ticketattachment") and open_,
+        # 首问责任制: the owner changes only by a supervisor's logged decision.
+        "first_inquiry": user.has_perm("tickets.reassign_ticket") and open_,
     }
     if complaint is not None:
         a.update({
@@ -231,7 +234,7 @@ FORMS = {
     "resolve": ResolveForm, "edit": EditForm, "attach": AttachForm,
     "complaint_classify": ComplaintClassifyForm, "complaint_investigate": ComplaintInvestigateForm,
     "complaint_decide": ComplaintDecideForm, "complaint_solution": ComplaintSolutionForm,
-    "complaint_return_visit": ComplaintReturnVisitForm,
+    "complaint_return_visit": ComplaintReturnVisitForm, "first_inquiry": FirstInquiryForm,
 }
 
 
@@ -249,9 +252,10 @@ ACTION_META = {
     "edit": (gettext_lazy("Edit details"), "bi-pencil", gettext_lazy("Save")),
     "attach": (gettext_lazy("Attach files"), "bi-paperclip", gettext_lazy("Upload")),
     "reply": (gettext_lazy("Reply or add a note"), "bi-reply", gettext_lazy("Send")),
+    "first_inquiry": (gettext_lazy("Change the first-inquiry owner"), "bi-person-badge", gettext_lazy("Save")),
 }
 PANEL_ORDER = ["status", "resolve", "assign", "priority", "complaint_classify", "complaint_investigate",
-               "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach"]
+               "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach", "first_inquiry"]
 
 
 def _form_kwargs(name, ticket, actions, ctx):
@@ -265,6 +269,8 @@ def _form_kwargs(name, ticket, actions, ctx):
         return {"customer": ticket.customer}
     if name == "complaint_classify":
         return {"staff": selectors.complaint_staff_choices()}
+    if name == "first_inquiry":
+        return {"staff": selectors.first_inquiry_candidates()}
     return {}
 
 
@@ -279,6 +285,8 @@ def _initial(name, ticket, complaint):
                     channel=ticket.channel, asset=ticket.asset_id)
     if name == "assign":
         base["assignee"] = ticket.assignee_id
+    if name == "first_inquiry":
+        base["owner"] = ticket.first_inquiry_owner_id
     if name == "complaint_classify" and complaint:
         base.update(category=complaint.category, department=complaint.department_id,
                     staff_member=complaint.staff_member_id)
@@ -315,7 +323,7 @@ def _load(pk):
     qs = Ticket.objects.select_related(
         "customer", "customer__region", "asset", "assignee", "team", "created_by", "fault_cause",
         "complaint", "complaint__department", "complaint__decided_by", "complaint__investigated_by",
-        "complaint__staff_member", "complaint__return_visit_by",
+        "complaint__staff_member", "complaint__return_visit_by", "first_inquiry_owner",
     ).prefetch_related("customer__phones")
     return get_object_or_404(qs, pk=pk)
 
@@ -392,6 +400,10 @@ def _do(name, ticket, request, form):
         services.complaint_record_return_visit(ticket=ticket, actor=user, outcome=d["outcome"], notes=d["notes"],
                                                expected_version=v)
         return _("Return visit recorded.")
+    if name == "first_inquiry":
+        services.ticket_change_first_inquiry_owner(ticket=ticket, owner=d["owner"], actor=user, reason=d["reason"],
+                                                   expected_version=v)
+        return _("First-inquiry owner changed to %(name)s.") % {"name": d["owner"].get_full_name() or d["owner"].username}
     raise AssertionError(name)
 
 

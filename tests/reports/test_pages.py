@@ -67,7 +67,7 @@ def _count(fn, **kw):
 # sla: 4 percentile queries + compliance (sla.selectors.compliance_cells: the daily rollup + the running
 # clocks past their deadline not yet swept), for this period and the previous one together.
 SECTION_BUDGET = {"contacts": 4, "tickets": 3, "sla": 6, "complaints": 1, "callbacks": 2, "surveys": 3,
-                  "technicians": 5, "faults": 2, "staff": 4, "improvement": 3}
+                  "technicians": 5, "faults": 2, "staff": 4, "improvement": 3, "first_inquiry": 1}
 
 
 def _more_data(month_data):

@@ -101,6 +101,8 @@ ROWS = [
     ("customers:contact_create", no_kwargs, DESK, "get"),
     ("customers:tallies", no_kwargs, {**DESK, "agent": 403}, "get"),
     ("customers:export", no_kwargs, SUPERVISION, "get"),
+    # issue 17: a key account's service plan — its account manager (none here), supervisors, managers
+    ("customers:service_plan", customer_pk, SUPERVISION, "get"),
     # accounts: lifting sign-in lockouts is for supervisors and managers
     ("accounts:lockouts", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "supervisor": 200, "manager": 200}, "get"),
     ("accounts:lockout_unlock", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "supervisor": 302, "manager": 302}, "post"),

@@ -71,6 +71,8 @@ def test_every_service_leaves_an_event(customer_factory, personas, fault_cause, 
          actor=personas.agent, body="Sorry; coupon attached")
     step("complaint_record_return_visit", "complaint_return_visit", services.complaint_record_return_visit,
          ticket=c, actor=personas.agent, outcome="satisfied", notes="OK")
+    step("ticket_change_first_inquiry_owner", "first_inquiry_changed", services.ticket_change_first_inquiry_owner,
+         ticket=c, owner=personas.agent, actor=personas.supervisor, reason="Front desk hand-over")
 
     # every writing service was walked
     assert _writing_services() <= walked, _writing_services() - walked

@@ -36,6 +36,10 @@ EVENT_LABELS = {
     "about_ticket": gettext_lazy("opened about an earlier ticket"),
     "status_link_revoked": gettext_lazy("replaced the customer's status link"),
     "status_link_sent": gettext_lazy("sent the customer their status link"),
+    # Issue 17: 首问责任制 and the green channel.
+    "first_inquiry": gettext_lazy("became the first-inquiry owner"),
+    "first_inquiry_changed": gettext_lazy("changed the first-inquiry owner"),
+    "key_account_no_manager": gettext_lazy("key-account fault: no active account manager to notify"),
 }
 # Events with no staff actor: what the customer did on the status page, and what they were sent.
 PORTAL_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages",
@@ -122,6 +126,8 @@ def event_change(ev, users):
         if ev.field == "description":
             return str(label)
         return f"{label}: {ev.before or '—'} → {ev.after or '—'}"
+    if ev.kind == "first_inquiry_changed":
+        return f"{(ev.before or {}).get('name') or _('nobody')} → {(ev.after or {}).get('name', '')}"
     if ev.kind == "created":
         return ev.after.get("number", "") if isinstance(ev.after, dict) else ""
     if ev.kind == "attachment":

@@ -91,14 +91,23 @@ class Command(BaseCommand):
             "search_customer": lambda i: f"{url}?status=&q={sample_customer[i % len(sample_customer)][:6]}",
             "search_number": lambda i: f"{url}?status=&q={some_numbers[i % len(some_numbers)]}",
             "queue_mine": lambda i: reverse("tickets:queue"),
+            # issue 17: key accounts first at equal urgency (both sorts), and "my first-inquiry tickets"
+            "queue_mine_priority": lambda i: reverse("tickets:queue") + "?tab=mine&sort=priority",
+            "queue_first_inquiry": lambda i: reverse("tickets:queue") + "?tab=first_inquiry",
             "detail": lambda i: reverse("tickets:detail", args=[bench_ids[rng.randrange(len(bench_ids))]]),
         }
         samples = {replies: self._sample_ticket(replies, cust_ids[0], me) for replies in (3, 50)}
         for replies, pk in samples.items():
             cases[f"detail_{replies}"] = lambda i, pk=pk: reverse("tickets:detail", args=[pk])
             cases[f"detail_{replies}+panels"] = lambda i, pk=pk: ("panels", reverse("tickets:detail", args=[pk]))
-        create_customers = cust_ids[:500]
+        # A key account's repair rings its account manager (or notes on the timeline that it has none):
+        # a fixed extra for those, so the two kinds of customer are timed as two cases.
+        key_ids = set(Customer.objects.filter(pk__in=cust_ids[:1000], is_key_account=True).values_list("pk", flat=True))
+        create_customers = [pk for pk in cust_ids[:1000] if pk not in key_ids][:500]
+        create_key = sorted(key_ids)[:500]
         cases["create"] = lambda i: ("create", create_customers[i % len(create_customers)])
+        if create_key:
+            cases["create_key_account"] = lambda i: ("create", create_key[i % len(create_key)])
         results = {}
         header = f"{'case':<22}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'cpu ms':>8}{'queries':>9}"
         self.stdout.write(header)
@@ -133,6 +142,12 @@ class Command(BaseCommand):
                 # (tickets.selectors.slice_page): the first query is the one whose plan matters.
                 qs = TicketFilter(qd, queryset=ticket_list_base()).qs.values_list("pk", flat=True)[:26]
                 self.stdout.write(f"\nEXPLAIN ANALYZE — {title} (the page's ids)")
+                self.stdout.write(qs.explain(analyze=True))
+            from tickets.selectors import queue_tickets
+
+            for tab in ("mine", "first_inquiry"):
+                qs = queue_tickets(user=me, tab=tab, sort="due").values_list("pk", flat=True)[:26]
+                self.stdout.write(f"\nEXPLAIN ANALYZE — queue tab {tab}, SLA due then key accounts (the page's ids)")
                 self.stdout.write(qs.explain(analyze=True))
         self.stdout.write("")
         self.stdout.write(json.dumps({"bench": "tickets", "vendor": connection.vendor, "tickets": n,
@@ -205,7 +220,7 @@ class Command(BaseCommand):
             Customer.objects.bulk_create([
                 Customer(name=f"{rng.choice('王李张刘陈杨黄赵吴周')}{rng.choice(['伟', '芳', '娜', '敏', '静', '强'])}"
                               f"{i:05d}" if i % 3 else f"Bench Customer {i:05d}",
-                         tier=tiers[i % 6], notes=NOTE)
+                         tier=tiers[i % 6], notes=NOTE, is_key_account=i % 20 == 0)
                 for i in range(start, stop)
             ], batch_size=batch)
             self.stderr.write(f"  customers {stop}/{count}")
@@ -218,6 +233,7 @@ class Command(BaseCommand):
         if have >= n:
             return 0
         creator = agents[0]
+        key_customers = set(Customer.objects.filter(pk__in=cust_ids, is_key_account=True).values_list("pk", flat=True))
         now = timezone.now()
         span = timedelta(days=3 * 365)
         ts_field = Ticket._meta.get_field("created_at")
@@ -237,11 +253,17 @@ class Command(BaseCommand):
                     status = rng.choice(STATUSES_NEW if recent else STATUSES_OLD)
                     assignee = None if (status == "new" and rng.random() < 0.6) else agents[rng.randrange(AGENTS)]
                     words = " ".join(rng.sample(WORDS, 3))
+                    # drawn in the same order as before issue 17, so a rerun builds the same rows
+                    priority = rng.choices([0, 1, 2, 3], weights=[3, 15, 70, 12])[0]
+                    channel = rng.choice(["phone", "walk_in", "email", "web"])
+                    customer_id = cust_ids[rng.randrange(len(cust_ids))]
                     tickets.append(Ticket(
                         number=f"{PREFIXES[kind]}-{YEAR}-{counters[kind].last:06d}", kind=kind, status=status,
-                        priority=rng.choices([0, 1, 2, 3], weights=[3, 15, 70, 12])[0],
-                        channel=rng.choice(["phone", "walk_in", "email", "web"]),
-                        customer_id=cust_ids[rng.randrange(len(cust_ids))],
+                        priority=priority, channel=channel, customer_id=customer_id,
+                        # the green channel's copy of the customer's flag (bench customers: every 20th), and the
+                        # first-inquiry owner spread over the agents (issue 17)
+                        is_key_account=customer_id in key_customers,
+                        first_inquiry_owner=agents[i % AGENTS],
                         subject=f"{words} unit-{i // 10:06d}"[:200],
                         assignee=assignee, team=None, created_by=creator, created_at=created, updated_at=created,
                         first_response_at=created + timedelta(hours=2) if status != "new" else None,
