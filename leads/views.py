@@ -155,7 +155,8 @@ def analysis(request):
     chart = None
     if result["by_reason"]:
         chart = charts._bar([f"{r['outcome']} · {r['reason']}" for r in result["by_reason"]],
-                            [(_("Confirmed"), [r["count"] for r in result["by_reason"]])], horizontal=True)
+                            [(_("Confirmed"), [r["count"] for r in result["by_reason"]])], horizontal=True,
+                            counts=True)
     query = request.GET.copy()
     query.pop("fmt", None)
     return render(request, "leads/analysis.html", {"form": form, "result": result, "chart": chart,

@@ -4,10 +4,13 @@ from django.utils.translation import gettext as _, pgettext
 PALETTE = ["#0d6efd", "#198754", "#ffc107", "#dc3545", "#6f42c1", "#20c997", "#fd7e14", "#6c757d"]
 
 
-def _bar(labels, datasets, *, horizontal=False, stacked=False, max_=None):
+def _bar(labels, datasets, *, horizontal=False, stacked=False, max_=None, counts=False):
+    """A Chart.js bar chart. `counts`: whole numbers only on the value axis (no 0.1 … 1.0 ticks for a count of 1)."""
     scale = {"beginAtZero": True}
     if max_ is not None:
         scale["max"] = max_
+    if counts:
+        scale["ticks"] = {"precision": 0}
     scales = {"x": {"stacked": stacked}, "y": {"stacked": stacked}}
     scales["x" if horizontal else "y"].update(scale)
     return {
