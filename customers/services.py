@@ -271,18 +271,24 @@ def customer_change_owner(*, customer: Customer, owner, changed_by, reason: str 
     (domain.md §2 第一接触原则: ownership changes only by a supervisor, and is logged)."""
     if not changed_by.has_perm("customers.change_ownership"):
         raise ValidationError(_("Only a supervisor can change a customer's owner."), code="forbidden")
+    return _customer_set_person(customer=customer, field="owner", person=owner, changed_by=changed_by,
+                                kind=CustomerEvent.Kind.OWNER_CHANGED, reason=reason)
+
+
+def _customer_set_person(*, customer: Customer, field: str, person, changed_by, kind: str, reason: str) -> Customer:
+    """Set the customer's owner or account manager under a row lock and log the change (before → after, the
+    reason) as a customer event; nothing when it is already that person."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        if customer.owner_id == (owner.pk if owner else None):
+        if getattr(customer, f"{field}_id") == (person.pk if person else None):
             return customer
-        before = str(customer.owner) if customer.owner_id else None
-        customer.owner = owner
-        customer.save(update_fields=["owner", "updated_at"])
+        before = str(getattr(customer, field)) if getattr(customer, f"{field}_id") else None
+        setattr(customer, field, person)
+        customer.save(update_fields=[field, "updated_at"])
         CustomerEvent.objects.create(
-            customer=customer,
-            actor=changed_by,
-            kind=CustomerEvent.Kind.OWNER_CHANGED,
-            data={"changes": {"owner": [before, str(owner) if owner else None]}, "reason": reason.strip()[:500]},
+            customer=customer, actor=changed_by, kind=kind,
+            data={"changes": {field: [before, str(person) if person else None]},
+                  "reason": (reason or "").strip()[:500]},
         )
     return customer
 
@@ -306,19 +312,8 @@ def customer_set_account_manager(*, customer: Customer, account_manager, changed
         raise ValidationError(_("Only a supervisor can change a customer's account manager."), code="forbidden")
     if account_manager is not None and not account_manager_candidates().filter(pk=account_manager.pk).exists():
         raise ValidationError(_("That person cannot be an account manager."), code="account_manager_invalid")
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        if customer.account_manager_id == (account_manager.pk if account_manager else None):
-            return customer
-        before = str(customer.account_manager) if customer.account_manager_id else None
-        customer.account_manager = account_manager
-        customer.save(update_fields=["account_manager", "updated_at"])
-        CustomerEvent.objects.create(
-            customer=customer, actor=changed_by, kind=CustomerEvent.Kind.ACCOUNT_MANAGER_CHANGED,
-            data={"changes": {"account_manager": [before, str(account_manager) if account_manager else None]},
-                  "reason": (reason or "").strip()[:500]},
-        )
-    return customer
+    return _customer_set_person(customer=customer, field="account_manager", person=account_manager,
+                                changed_by=changed_by, kind=CustomerEvent.Kind.ACCOUNT_MANAGER_CHANGED, reason=reason)
 
 
 def service_plan_can_edit(*, user, customer: Customer) -> bool:
