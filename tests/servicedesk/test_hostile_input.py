@@ -113,6 +113,20 @@ def world(personas, customer_factory, settings, tmp_path):
     plan_create(customer=customer, created_by=personas.supervisor, title="İ 😀 <b>chiller</b>", kind="months",
                 interval_months=1, start_on=now.date(), checklist="İ 😀\n<b>x</b>", skill=skill)
     visits_create_due(now=now, dispatch=False)
+    from contracts.models import ContractLevel  # issue 17: a contract with its reminders, a lead, an action
+    from contracts.services import contract_save, reminders_sweep
+    from improvement.services import action_create
+    from leads.services import lead_record
+
+    contract_save(by=personas.supervisor, customer=customer, level=ContractLevel.objects.order_by("pk").first(),
+                  start_date=now.date() - timedelta(days=300), end_date=now.date() + timedelta(days=5),
+                  price=Decimal("1200"), notes="İ 😀 <b>x</b>", assets=[asset])
+    reminders_sweep(now=now)
+    inquiry = ticket_create(customer=customer, kind="inquiry", subject="İ 😀 price?", created_by=personas.agent,
+                            assignee=personas.agent)
+    lead_record(ticket=inquiry, by=personas.agent, outcome="lost", reason="price", customer_words="İ 😀 <b>too dear</b>")
+    action_create(problem="İ 😀 <b>queue</b>", measure="İ 😀", owner=personas.agent, due_date=now.date(),
+                  by=personas.supervisor)
     personas.outsider  # noqa: B018 — created now, not mid-walk
     return {"ticket": ticket, "article": Article.objects.filter(visibility="public").first()}
 
