@@ -92,10 +92,13 @@ def ticket_create(
     team=None,
     assignee=None,
     now: datetime | None = None,
+    fault_alert: bool = True,
 ) -> Ticket:
     """Open a ticket with its number (SR-2026-000123) and tell the SLA clocks it started.
 
     Complaints get their handling form (Complaint row) at once: domain.md §3 "record at once".
+    `fault_alert=False`: a repair the department planned itself (a maintenance visit) is no fault the
+    customer reported, so a key account's manager is not alerted.
     """
     pinned = now is not None
     now = now or timezone.now()
@@ -143,7 +146,7 @@ def ticket_create(
             contact.ticket = ticket
             contact.save(update_fields=["ticket"])
         signals.ticket_opened.send(sender=Ticket, ticket=ticket, now=now)
-        if ticket.is_key_account and kind == Ticket.Kind.REPAIR:
+        if fault_alert and ticket.is_key_account and kind == Ticket.Kind.REPAIR:
             _key_account_fault_notify(ticket, actor=created_by)
     return ticket
 
@@ -191,6 +194,8 @@ def _claim_first_inquiry(locked: Ticket, *, actor, now: datetime, how: str) -> N
     people acting at once cannot both become it."""
     if locked.first_inquiry_owner_id is not None or is_system_account(actor):
         return
+    if not actor.has_perm("tickets.view_ticket"):
+        return  # a technician closing the work order resolves the ticket but never sees it: not its owner
     if Ticket.objects.filter(pk=locked.pk, first_inquiry_owner__isnull=True).update(first_inquiry_owner=actor) != 1:
         return
     locked.first_inquiry_owner = actor

@@ -401,6 +401,9 @@ def _do(name, ticket, request, form):
                                                expected_version=v)
         return _("Return visit recorded.")
     if name == "first_inquiry":
+        if d["owner"].pk == ticket.first_inquiry_owner_id:
+            return _("No change: %(name)s already owns the first inquiry.") % {
+                "name": d["owner"].get_full_name() or d["owner"].username}
         services.ticket_change_first_inquiry_owner(ticket=ticket, owner=d["owner"], actor=user, reason=d["reason"],
                                                    expected_version=v)
         return _("First-inquiry owner changed to %(name)s.") % {"name": d["owner"].get_full_name() or d["owner"].username}

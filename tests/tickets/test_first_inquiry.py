@@ -151,3 +151,19 @@ def test_migration_backfill_rule(ticket_factory, customer_factory, personas):
     backfill(apps, None)
     owners = dict(Ticket.objects.values_list("pk", "first_inquiry_owner"))
     assert owners == {by_person.pk: personas.frontdesk.pk, touched.pk: personas.agent.pk, untouched.pk: None}
+
+
+def test_a_technician_resolving_through_a_work_order_never_owns_the_first_inquiry(customer_factory, personas):
+    # given a portal ticket nobody at the desk has touched
+    portal = system_user(username="portal", display_name="网上服务")
+    t = services.ticket_create(customer=customer_factory(), kind="repair", subject="Leak", created_by=portal,
+                               channel="web", now=T0)
+    # when the technician's closed work order resolves it (dispatch resolves as the technician)
+    t = services.ticket_resolve(ticket=t, actor=personas.technician, solution="WO-1: replaced the valve",
+                                now=T0 + timedelta(hours=3))
+    # then the technician, who cannot open tickets, is not its owner; the next person with ticket access is
+    t.refresh_from_db()
+    assert t.status == Ticket.Status.RESOLVED and t.first_inquiry_owner is None
+    services.ticket_transition(ticket=t, to_status="closed", actor=personas.agent, now=T0 + timedelta(hours=4))
+    t.refresh_from_db()
+    assert t.first_inquiry_owner == personas.agent

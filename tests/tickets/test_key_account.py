@@ -103,3 +103,13 @@ def test_queue_key_account_order_comes_from_an_index(tab, index, ticket_factory,
         plan = "\n".join(r[0] for r in cur.fetchall())
     assert index in plan or "ticket_sla_due_idx" in plan, plan
     assert not re.search(r"^\s*(->\s+)?Sort\s+\(", plan, re.MULTILINE), plan
+
+
+def test_a_planned_repair_is_no_fault_alert(ticket_factory, customer_factory, personas):
+    # a maintenance visit the department planned (fault_alert=False) is not "the key account reported a fault"
+    c = customer_factory(name="Huaxin Hotel", is_key_account=True)
+    c.account_manager = personas.agent2
+    c.save(update_fields=["account_manager"])
+    ticket_factory(customer=c, kind="repair", subject="Planned maintenance", fault_alert=False)
+    assert not Notification.objects.filter(kind="key_account_fault").exists()
+    assert not TicketEvent.objects.filter(kind="key_account_no_manager").exists()
