@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.models import Skill
@@ -62,6 +65,13 @@ class PlanForm(forms.Form):
         self.fields["assets"].queryset = customer.assets.order_by("pk")
         if not self.fields["assets"].queryset.exists():
             del self.fields["assets"]
+
+    def clean_start_on(self):
+        value = self.cleaned_data["start_on"]
+        today = timezone.localdate()
+        if not today - timedelta(days=3660) <= value <= today + timedelta(days=3660):
+            raise forms.ValidationError(_("Give a date within ten years of today."), code="start_range")
+        return value
 
     def clean_month_days(self):
         try:

@@ -47,9 +47,10 @@ PLAN_FIELDS = ("title", "site", "kind", "interval_months", "month_days", "start_
 
 
 def _first_due(plan: MaintenancePlan, today: date) -> date:
-    """The first occurrence that is not in the past: a new plan (or a changed schedule) never creates
-    visits for dates gone by. Visits already created stay as they are."""
-    return plan.next_after(today - timedelta(days=1))
+    """The first occurrence after today: a new plan (or a changed schedule) never creates visits for dates
+    gone by, nor for today, whose visit window has begun (and a plan saved after the day's last sweep would
+    find its visit missed). Visits already created stay as they are."""
+    return plan.next_after(today)
 
 
 def _validate(plan: MaintenancePlan, assets) -> None:
@@ -154,7 +155,8 @@ def _order_visit(visit: MaintenanceVisit, plan: MaintenancePlan, *, user, now: d
                 customer=plan.customer, kind="repair", channel="phone", created_by=user,
                 subject=str(_("Planned maintenance %(date)s: %(title)s") % {
                     "date": visit.due_on.isoformat(), "title": plan.title})[:200],
-                description=_instructions(plan), asset=assets[0] if len(assets) == 1 else None, now=now)
+                description=_instructions(plan), asset=assets[0] if len(assets) == 1 else None, now=now,
+                fault_alert=False)
             wo = workorder_create(
                 ticket=ticket, created_by=user, skill=plan.skill, estimated_value=plan.estimated_value,
                 window_start=datetime.combine(visit.due_on, time(9), tzinfo=tz),
@@ -288,7 +290,9 @@ def visits_escalate_missed(*, now: datetime | None = None, batch: int = 100, max
             visits = list(qs[:batch])
             if not visits:
                 break
-            done = [v.pk for v in visits if v.work_order and v.work_order.status == WorkOrder.Status.CLOSED]
+            # signed off by the customer (done) is a visit made; closing it is a later office step
+            done = [v.pk for v in visits if v.work_order and v.work_order.status in (WorkOrder.Status.DONE,
+                                                                                     WorkOrder.Status.CLOSED)]
             late = [v for v in visits if v.pk not in done]
             MaintenanceVisit.objects.filter(pk__in=done).update(escalate_on=None)
             # compare-and-set per visit: only the run that flips escalated_at sends the bell

@@ -1,6 +1,8 @@
 """Pages of planned maintenance. Access: see maintenance/access.py and apps.py (who sees, who writes)."""
+from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -77,7 +79,8 @@ def plan_create(request):
     if not access.can_write_plan(request.user, customer):
         raise PermissionDenied
     form = PlanForm(request.POST or None, customer=customer,
-                    initial={"start_on": timezone.localdate(), "active": True, "estimated_value": 0})
+                    initial={"start_on": timezone.localdate() + timedelta(days=settings.MAINTENANCE_LEAD_DAYS),
+                             "active": True, "estimated_value": 0})
     if request.method == "POST" and form.is_valid():
         try:
             plan = services.plan_create(customer=customer, created_by=request.user, **form.service_kwargs())

@@ -151,6 +151,25 @@ def test_a_visit_whose_work_order_closed_does_not_escalate(account, plan_factory
     assert MaintenanceVisit.objects.get().escalate_on is None
 
 
+@pytest.mark.parametrize("status", ["done", "closed"])
+def test_a_visit_signed_off_by_the_customer_is_not_missed(account, plan_factory, technician, personas, status):
+    # signed off on the day (done) counts as made; closing the work order is a later office step
+    plan_factory(account, start_on=date(2026, 3, 5))
+    visits_create_due(now=NOW)
+    WorkOrder.objects.update(status=status, signed_at=NOW.replace(day=5, hour=16))
+    personas.supervisor
+    assert visits_escalate_missed(now=NOW.replace(day=6)) == 0
+    assert not Notification.objects.filter(kind="maintenance_missed").exists()
+
+
+def test_a_plan_starting_today_has_its_first_visit_tomorrow_at_the_earliest(account, plan_factory, technician):
+    # a plan saved on 2026-03-02 starting that day: today's visit window has begun, so the first is a month on
+    plan = plan_factory(account, start_on=NOW.date())
+    assert plan.next_due_on == date(2026, 4, 2)
+    visits_create_due(now=NOW)
+    assert not MaintenanceVisit.objects.filter(status="missed").exists()
+
+
 def test_downtime_missed_visits_escalate_once_each(account, plan_factory, personas):
     plan_factory(account, start_on=date(2026, 3, 5))
     later = NOW.replace(month=5, day=1)

@@ -95,6 +95,7 @@ def test_the_account_manager_creates_a_plan_and_sees_its_first_visit(client_for,
     ({"kind": "months", "interval_months": ""}, "interval_months"),
     ({"checklist": "  "}, "checklist"),
     ({"start_on": "2026-13-01"}, "start_on"),
+    ({"start_on": "9999-06-01"}, "start_on"),  # years past 9999 would overflow the schedule
     ({"kind": "hourly"}, "kind"),
 ])
 def test_bad_input_goes_back_on_the_form_in_both_languages(client_for, account, skill, over, field, settings):
