@@ -278,6 +278,16 @@ def reminder_done(*, reminder: Reminder, by, now: datetime | None = None) -> Rem
     return reminder
 
 
+def renewal_tasks_follow_account_manager(*, customer: Customer) -> int:
+    """A new account manager takes over the customer's open renewal tasks (or, when they may not open "My
+    renewals", the tasks wait unassigned under "No account manager" for the supervisors). One UPDATE."""
+    manager_id = customer.account_manager_id
+    if manager_id is not None and manager_id not in selectors.renewal_staff_ids():
+        manager_id = None
+    return (Reminder.objects.filter(customer_id=customer.pk, action=ReminderRule.Action.TASK, done_at__isnull=True)
+            .update(assignee_id=manager_id))
+
+
 # --- care greetings -------------------------------------------------------------------------------------
 def care_greetings_send(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict:
     """Today's greeting SMS to customers who agreed to one (``care_greetings``), once per customer and year

@@ -46,7 +46,10 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["region", "owner", "merged_into"]
     autocomplete_fields = ["merged_into"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["first_contact_by", "first_contact_at", "first_contact_channel", "merged_into", "created_at", "updated_at"]
+    # The key-account flag and the account manager change through the customer page's services (they keep the
+    # tickets' copy of the flag in step and log the change); the admin shows them only.
+    readonly_fields = ["first_contact_by", "first_contact_at", "first_contact_channel", "merged_into", "created_at", "updated_at",
+                       "is_key_account", "account_manager"]
     inlines = [CustomerPhoneInline, AssetInline]
     show_full_result_count = False  # 200k customers: no COUNT(*) on every list page
 

@@ -312,8 +312,14 @@ def customer_set_account_manager(*, customer: Customer, account_manager, changed
         raise ValidationError(_("Only a supervisor can change a customer's account manager."), code="forbidden")
     if account_manager is not None and not account_manager_candidates().filter(pk=account_manager.pk).exists():
         raise ValidationError(_("That person cannot be an account manager."), code="account_manager_invalid")
-    return _customer_set_person(customer=customer, field="account_manager", person=account_manager,
-                                changed_by=changed_by, kind=CustomerEvent.Kind.ACCOUNT_MANAGER_CHANGED, reason=reason)
+    with transaction.atomic():
+        customer = _customer_set_person(customer=customer, field="account_manager", person=account_manager,
+                                        changed_by=changed_by, kind=CustomerEvent.Kind.ACCOUNT_MANAGER_CHANGED,
+                                        reason=reason)
+        from contracts.services import renewal_tasks_follow_account_manager
+
+        renewal_tasks_follow_account_manager(customer=customer)
+    return customer
 
 
 def service_plan_can_edit(*, user, customer: Customer) -> bool:
@@ -418,7 +424,8 @@ def asset_update(*, asset: Asset, updated_by, **fields) -> Asset:
 # --- Merging duplicates -----------------------------------------------------------------------
 
 # Filled on the survivor from the duplicate when the survivor has none (nothing is lost).
-MERGE_FILL_FIELDS = ("email", "address", "region", "notes", "first_contact_by", "first_contact_at", "first_contact_channel", "owner")
+MERGE_FILL_FIELDS = ("email", "address", "region", "notes", "first_contact_by", "first_contact_at", "first_contact_channel", "owner",
+                     "account_manager", "care_date")
 
 
 def _reverse_foreign_keys():
@@ -463,6 +470,11 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, merged_by, now: d
         if survivor.merged_into_id or duplicate.merged_into_id:
             raise ValidationError(_("One of these customers has already been merged."), code="already_merged")
 
+        # A greeting sent to both this year is one greeting: the duplicate's would break (customer, year).
+        from contracts.models import CareGreeting
+
+        CareGreeting.objects.filter(customer=duplicate,
+                                    year__in=CareGreeting.objects.filter(customer=survivor).values("year")).delete()
         moved = {}
         try:
             with transaction.atomic():
@@ -490,6 +502,9 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, merged_by, now: d
         if duplicate.is_key_account and not survivor.is_key_account:
             survivor.is_key_account = True
             filled["is_key_account"] = True
+        if duplicate.care_greetings and not survivor.care_greetings:  # the customer's consent is kept
+            survivor.care_greetings = True
+            filled["care_greetings"] = True
         survivor.save()
         # The moved tickets take the survivor's flag (either customer's tickets may differ from it now).
         _key_account_changed(survivor)

@@ -164,3 +164,38 @@ def test_template_with_an_unknown_variable_is_refused():
     cfg.greeting_zh = "{nmae}您好"
     with pytest.raises(ValidationError, match="nmae"):
         cfg.full_clean()
+
+
+@time_machine.travel(at(2026, 11, 16), tick=False)
+def test_open_tasks_follow_a_new_account_manager(renewals, personas):
+    from customers.services import customer_set_account_manager
+
+    contract, _asset = renewals
+    customer = contract.customer
+    assert set(Reminder.objects.filter(action="task", done_at__isnull=True).values_list("assignee", flat=True)) == {
+        personas.agent.pk}
+    # the supervisor names agent2: the open tasks are theirs now
+    customer_set_account_manager(customer=customer, account_manager=personas.agent2, changed_by=personas.supervisor)
+    assert set(Reminder.objects.filter(action="task", done_at__isnull=True).values_list("assignee", flat=True)) == {
+        personas.agent2.pk}
+    # the front desk may be an account manager but cannot open My renewals: the tasks wait for the supervisors
+    customer_set_account_manager(customer=customer, account_manager=personas.frontdesk, changed_by=personas.supervisor)
+    assert set(Reminder.objects.filter(action="task", done_at__isnull=True).values_list("assignee", flat=True)) == {
+        None}
+
+
+def test_merging_keeps_the_account_manager_care_date_and_consent_and_one_greeting_a_year(customer_factory, personas):
+    from contracts.models import CareGreeting
+    from customers.services import customer_merge
+
+    survivor = customer_factory(name="王芳")
+    duplicate = customer_factory(name="王芳 (dup)")
+    Customer.objects.filter(pk=duplicate.pk).update(account_manager=personas.agent, care_date=date(1980, 5, 4),
+                                                    care_greetings=True)
+    for c in (survivor, duplicate):
+        CareGreeting.objects.create(customer=c, year=2026, outcome="queued", created_at=at(2026, 5, 4))
+    customer_merge(survivor=survivor, duplicate=Customer.objects.get(pk=duplicate.pk), merged_by=personas.supervisor)
+    survivor.refresh_from_db()
+    assert (survivor.account_manager, survivor.care_date, survivor.care_greetings) == (
+        personas.agent, date(1980, 5, 4), True)
+    assert CareGreeting.objects.filter(customer=survivor, year=2026).count() == 1
