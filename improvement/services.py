@@ -105,7 +105,7 @@ def action_update(*, action: ImprovementAction, by, problem: str, measure: str, 
         old_owner, old_due = locked.owner_id, locked.due_date
         locked.problem, locked.measure = (problem or "").strip(), (measure or "").strip()
         locked.owner, locked.due_date, locked.fault_cause, locked.updated_at = owner, due_date, fault_cause, now
-        if due_date > old_due:
+        if due_date > old_due or owner.pk != old_owner:  # a later date, or a new owner who was never told
             locked.overdue_notified_at = None
         locked.full_clean()
         locked.save()

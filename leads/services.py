@@ -81,7 +81,7 @@ def confirmers_for(recorder) -> list:
     User = get_user_model()
     sup = _team_supervisor_id(recorder)
     if sup and sup != recorder.pk:
-        found = list(User.objects.filter(pk=sup, is_active=True))
+        found = [u for u in User.objects.filter(pk=sup, is_active=True) if u.has_perm("leads.confirm_lead")]
         if found:
             return found
     return list(User.objects.filter(is_active=True, groups__name=roles.MANAGER).exclude(pk=recorder.pk).distinct())

@@ -123,3 +123,14 @@ def test_report_summary_lists_new_done_and_carried(personas):
 
 def _bounds(p):
     return {"start": p.start, "end": p.end, "first": p.first, "last": p.last}
+
+
+def test_a_new_owner_of_an_overdue_action_is_told_it_is_overdue(personas):
+    action = _action(personas, due_date=date(2026, 10, 25))
+    assert services.actions_overdue_notify(now=datetime(2026, 10, 26, 9, tzinfo=TZ)) == 1
+    Notification.objects.all().delete()
+    # same due date, another owner: they were never told it is overdue
+    services.action_update(action=action, by=personas.supervisor, problem=action.problem, measure=action.measure,
+                           owner=personas.agent2, due_date=date(2026, 10, 25))
+    assert services.actions_overdue_notify(now=datetime(2026, 10, 27, 9, tzinfo=TZ)) == 1
+    assert Notification.objects.filter(recipient=personas.agent2, kind="improvement_actions").count() == 2

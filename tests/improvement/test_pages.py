@@ -91,3 +91,18 @@ def test_out_of_range_dates_are_refused_not_a_500(client_for, personas):
     r = client.post("/improvement/new/", {"problem": "p", "measure": "m", "owner": personas.agent.pk,
                                           "due_date": "0001-01-01"})
     assert r.status_code == 200 and not ImprovementAction.objects.exists()
+
+
+def test_what_revealed_the_problem_is_shown_as_far_as_the_reader_may_see_it(client_for, personas, customer_factory):
+    from tickets.services import ticket_create
+
+    complaint = ticket_create(customer=customer_factory(), kind="complaint", subject="Rude engineer <i>x</i>",
+                              created_by=personas.frontdesk)
+    action = services.action_create(problem="Rude", measure="Training", owner=personas.technician,
+                                    due_date=date(2026, 12, 1), by=personas.manager, complaints=[complaint])
+    # the technician (no ticket access) sees the complaint's number, not its subject or a link it cannot open
+    page = client_for("technician").get(f"/improvement/{action.pk}/").content.decode()
+    assert complaint.number in page and "Rude engineer" not in page and f"/tickets/{complaint.pk}/" not in page
+    # an agent sees both and the link
+    page = client_for("agent").get(f"/improvement/{action.pk}/").content.decode()
+    assert "Rude engineer" in page and f"/tickets/{complaint.pk}/" in page

@@ -130,3 +130,11 @@ def test_rules_refuse_bad_outcomes(personas, make_ticket):
     with pytest.raises(ValidationError):
         _record(ticket, personas.supervisor)
     assert LeadOutcome.objects.count() == 1
+
+
+def test_a_team_supervisor_field_naming_someone_who_may_not_confirm_asks_the_managers(personas, team):
+    # the team's supervisor field points at an agent (moved out of the supervisors): the bell's page would be 403
+    team.supervisor = personas.agent2
+    team.save(update_fields=["supervisor"])
+    manager = personas.manager  # created on first use
+    assert services.confirmers_for(personas.agent) == [manager]
