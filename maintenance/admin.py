@@ -18,3 +18,6 @@ class MaintenanceVisitAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     raw_id_fields = ("plan", "ticket", "work_order")
     readonly_fields = ("created_at", "escalate_on", "escalated_at")
+
+    def has_add_permission(self, request):
+        return False  # a visit is one occurrence of a plan: only the sweep makes it (unique plan + date)
