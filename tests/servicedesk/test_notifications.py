@@ -102,7 +102,8 @@ def test_role_defaults_differ_where_sensible(personas):
     assert preferences.channels_for(personas.manager)["survey_low_score"] == "digest"
     assert preferences.channels_for(personas.supervisor)["survey_low_score"] == "both"
     assert preferences.channels_for(personas.technician)["job_offer"] == "both"
-    assert dict(preferences.kinds_for(personas.technician)).keys() == {"job_offer", "general"}
+    # a technician chooses for job offers, everything else, and the improvement actions they may own (issue 17)
+    assert dict(preferences.kinds_for(personas.technician)).keys() == {"job_offer", "general", "improvement_actions"}
 
 
 # 08:00 in the department's zone: "an hour later" must still be the same local day (run at 23:30
