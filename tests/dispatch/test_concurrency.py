@@ -1,37 +1,15 @@
 """Caps and stock hold when several dispatchers act at the same moment (PostgreSQL row locks)."""
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from dispatch import services
 from dispatch.models import Offer, PartUsage, StockLevel, WorkOrder
+from tests.concurrency import run_at_once
 from tests.dispatch.dispatch_helpers import NOW, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_at_once(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
 
 
 def test_six_dispatchers_never_push_a_technician_past_the_daily_cap(wo_factory, tech_factory):
@@ -43,7 +21,7 @@ def test_six_dispatchers_never_push_a_technician_past_the_daily_cap(wo_factory, 
     def dispatch(i):
         return services.workorder_auto_dispatch(work_order=orders[i], now=NOW)
 
-    results, errors = _run_at_once(6, dispatch)
+    results, errors = run_at_once(6, dispatch)
 
     # then exactly two jobs reached the technician; the others wait on the board, explained
     assert errors == []
@@ -74,7 +52,7 @@ def test_concurrent_part_use_never_makes_stock_negative(wo_factory, tech_factory
         wo, tech = orders[i]
         return services.part_use(work_order=wo, part=part, quantity=1, actor=tech.user, now=NOW)
 
-    results, errors = _run_at_once(5, take)
+    results, errors = run_at_once(5, take)
 
     # then three succeed, two are refused, and stock is exactly zero
     assert len(results) == 3
@@ -102,7 +80,7 @@ def test_concurrent_accept_and_expiry_sweep_settle_once(wo_factory, tech_factory
     late = NOW + timedelta(minutes=30)
 
     # when two sweeps run at the same moment
-    results, errors = _run_at_once(2, lambda i: services.offers_expire_due(now=late))
+    results, errors = run_at_once(2, lambda i: services.offers_expire_due(now=late))
 
     # then the offer expired exactly once
     assert errors == []

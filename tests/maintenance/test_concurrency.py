@@ -1,41 +1,19 @@
 """Two beats racing: one ticket and one work order per occurrence (PostgreSQL row locks + unique row)."""
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from dispatch.models import WorkOrder
 from maintenance.models import MaintenanceVisit
 from maintenance.services import visits_create_due, visits_escalate_missed
 from servicedesk.models import Notification
+from tests.concurrency import run_at_once
 from tests.maintenance.conftest import NOW
 from tickets.models import Ticket
 
 # SQLite has no row locks and serialises every writer: two threads cannot race there, so this runs on
 # PostgreSQL only (the (plan, due_on) unique constraint still holds on SQLite: see test_sweep).
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_at_once(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results, errors
 
 
 def test_two_racing_beats_create_one_work_order_per_occurrence(customer_factory, region, plan_factory, technician,
@@ -46,7 +24,7 @@ def test_two_racing_beats_create_one_work_order_per_occurrence(customer_factory,
     personas.supervisor
 
     # when two beats sweep at the same moment, in small batches
-    results, errors = _run_at_once(2, lambda i: visits_create_due(now=NOW, batch=2, dispatch=False))
+    results, errors = run_at_once(2, lambda i: visits_create_due(now=NOW, batch=2, dispatch=False))
 
     # then every occurrence has exactly one visit, one ticket and one work order
     assert errors == []
@@ -57,7 +35,7 @@ def test_two_racing_beats_create_one_work_order_per_occurrence(customer_factory,
     assert {v.plan_id for v in MaintenanceVisit.objects.all()} == {p.pk for p in plans}
 
     # and two racing escalations after the date send each bell once
-    results, errors = _run_at_once(2, lambda i: visits_escalate_missed(now=NOW.replace(day=6), batch=3))
+    results, errors = run_at_once(2, lambda i: visits_escalate_missed(now=NOW.replace(day=6), batch=3))
     assert errors == []
     assert sum(results) == 12
     assert Notification.objects.filter(kind="maintenance_missed", recipient=personas.supervisor).count() == 12
