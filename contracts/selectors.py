@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from customers.models import Asset, Customer
 
@@ -149,8 +149,12 @@ def care_customers(*, manager, today: date, ahead: int = CARE_DAYS_AHEAD, limit:
     shown_on = {(m, d): shown for shown, m, d in days}
     qs = Customer.objects.filter(_manager_filter(manager, "account_manager"), _care_q(days),
                                  care_date__isnull=False, merged_into__isnull=True)
+    # Cut in date order (the database sorts by the day's place in the window), so past the limit it is the
+    # furthest days that are left for the count, never today's.
+    place = Case(*[When(care_date__month=m, care_date__day=d, then=Value(i)) for i, (_shown, m, d) in enumerate(days)],
+                 output_field=IntegerField())
     found = list(qs.only("pk", "name", "kind", "care_date", "care_greetings", "account_manager_id")
-                 .order_by("pk")[:limit + 1])
+                 .annotate(care_place=place).order_by("care_place", "name", "pk")[:limit + 1])
     total = qs.count() if len(found) > limit else len(found)
     rows = [(shown_on[(c.care_date.month, c.care_date.day)], c) for c in found[:limit]]
     return sorted(rows, key=lambda r: (r[0], r[1].name, r[1].pk)), total
