@@ -1,6 +1,6 @@
 """Writes for reports: exports (logged, run in Celery) and scheduled emails (exactly once per period)."""
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -190,6 +190,7 @@ def subscription_create(*, user, frequency: str, sections: list[str], team=None,
 
 
 REPORT_MESSAGE = "report.email"
+SETTLE = timedelta(hours=1)
 
 
 def deliveries_send_due(*, now=None) -> int:
@@ -206,7 +207,10 @@ def deliveries_send_due(*, now=None) -> int:
     now = now or timezone.now()
     queued = 0
     subs = list(ReportSubscription.objects.filter(is_active=True).select_related("user", "team"))
-    periods = {frequency: last_complete_period(frequency, now) for frequency in {sub.frequency for sub in subs}}
+    # A period is reported once it has been over for SETTLE: the night jobs that close it (the 00:20
+    # carry-over of unfinished improvement actions, which the report's "problems and measures" lists)
+    # have run by then, whatever minute the hourly beat happens to tick.
+    periods = {frequency: last_complete_period(frequency, now - SETTLE) for frequency in {sub.frequency for sub in subs}}
     # One query for the deliveries already made and one for the subscribers' languages, however many
     # subscriptions there are (the beat runs this every hour; most hours everything is already sent).
     done = set(ReportDelivery.objects.filter(
@@ -234,7 +238,6 @@ def deliveries_send_due(*, now=None) -> int:
 
 
 def _grace(frequency):
-    from datetime import timedelta
 
     # A subscription made shortly after a period ended still gets that period's report.
     return {Frequency.DAY: timedelta(hours=12), Frequency.WEEK: timedelta(days=2)}.get(frequency, timedelta(days=5))

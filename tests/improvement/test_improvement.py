@@ -134,3 +134,29 @@ def test_a_new_owner_of_an_overdue_action_is_told_it_is_overdue(personas):
                            owner=personas.agent2, due_date=date(2026, 10, 25))
     assert services.actions_overdue_notify(now=datetime(2026, 10, 27, 9, tzinfo=TZ)) == 1
     assert Notification.objects.filter(recipient=personas.agent2, kind="improvement_actions").count() == 2
+
+
+def test_monthly_report_waits_for_the_night_carry_over(personas):
+    """The hourly report beat may tick at 00:05 on the 1st, before the 00:20 carry-over: the month is reported
+    only once it has been over for an hour, so its "carried over" list is complete."""
+    from django.core import mail
+
+    from reports.services import deliveries_send_due, subscription_create
+    from servicedesk.outbox import outbox_sweep
+
+    kept = _action(personas)
+    manager = personas.manager
+    manager.email = "gm@example.com"
+    manager.save()
+    subscription_create(user=manager, frequency="month", sections=["improvement"], created_by=manager, now=T0)
+    early = datetime(2026, 11, 1, 0, 5, tzinfo=TZ)
+    assert deliveries_send_due(now=early) == 0  # October is not reported yet
+    services.actions_carry_over(now=datetime(2026, 11, 1, 0, 20, tzinfo=TZ))
+    on_time = datetime(2026, 11, 1, 1, 5, tzinfo=TZ)
+    assert deliveries_send_due(now=on_time) == 1
+    outbox_sweep(now=on_time)
+    (msg,) = mail.outbox
+    assert "2026-10" in msg.subject or "October" in msg.subject
+    assert "1 carried over" in msg.body
+    carried = msg.body.split("Carried over to the next month:")[1]
+    assert kept.problem in carried and kept.problem in msg.alternatives[0][0]
