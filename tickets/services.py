@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from servicedesk.bulk import insert_many
 from servicedesk.numbering import next_in_sequence
 
@@ -109,6 +110,12 @@ def ticket_create(
                               code="customer_merged")
     with transaction.atomic():
         year = timezone.localtime(now).year
+        # The key-account copy is read under a row lock that customer_update's FOR UPDATE also takes:
+        # a flag flipped while this ticket is being opened either is seen here or, waiting for this
+        # commit, reaches this ticket through tickets_sync_key_account — never lost in between.
+        key_account = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
+                       .values_list("is_key_account", flat=True).first()
+                       if connection.features.has_select_for_update else customer.is_key_account)
         ticket = Ticket(
             number=_next_number(kind=kind, year=year),
             kind=kind,
@@ -123,7 +130,7 @@ def ticket_create(
             created_by=created_by,
             # Issue 17: the green channel's copy of the customer's flag, and 首问责任制 — a person who
             # opens the ticket owns the first inquiry; a system account (portal, mail, API) does not.
-            is_key_account=bool(customer.is_key_account),
+            is_key_account=bool(key_account),
             first_inquiry_owner=None if is_system_account(created_by) else created_by,
         )
         # The related rows are the caller's objects (no existence queries needed), the number is unique

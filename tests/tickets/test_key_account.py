@@ -113,3 +113,51 @@ def test_a_planned_repair_is_no_fault_alert(ticket_factory, customer_factory, pe
     ticket_factory(customer=c, kind="repair", subject="Planned maintenance", fault_alert=False)
     assert not Notification.objects.filter(kind="key_account_fault").exists()
     assert not TicketEvent.objects.filter(kind="key_account_no_manager").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_flag_flipped_while_a_ticket_is_opened_reaches_that_ticket(customer_factory, personas):
+    """The race: the customer becomes a key account (its tickets updated in bulk) while a ticket is being
+    opened from a customer object read before. The ticket must not keep the stale 'not a key account'."""
+    import threading
+    import time
+
+    from customers.models import Customer
+    from django.db import transaction
+    from tickets.services import ticket_create, tickets_sync_key_account
+
+    c = customer_factory(name="Huaxin")
+    stale = Customer.objects.get(pk=c.pk)  # what the intake form holds
+    locked, release, opened = threading.Event(), threading.Event(), {}
+
+    def flip():  # customer_update's steps, held open until the other thread is waiting
+        try:
+            with transaction.atomic():
+                row = Customer.objects.select_for_update().get(pk=c.pk)
+                row.is_key_account = True
+                row.save(update_fields=["is_key_account"])
+                tickets_sync_key_account(customer_id=c.pk, is_key_account=True)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def open_ticket():
+        try:
+            opened["ticket"] = ticket_create(customer=stale, kind="repair", channel="phone",
+                                             created_by=personas.frontdesk, subject="No heat")
+        finally:
+            connection.close()
+
+    t1 = threading.Thread(target=flip)
+    t1.start()
+    assert locked.wait(10)
+    t2 = threading.Thread(target=open_ticket)
+    t2.start()
+    time.sleep(0.5)
+    assert "ticket" not in opened  # waiting for the flag's transaction, not reading around it
+    release.set()
+    t1.join(10)
+    t2.join(10)
+    assert Ticket.objects.get(pk=opened["ticket"].pk).is_key_account is True
