@@ -107,6 +107,16 @@ def customer_create(request):
     return render(request, "customers/customer_form.html", {"form": form, "creating": True})
 
 
+def _inspections(user, customer) -> dict:
+    """The service plan's inspection schedule is the key account's maintenance plans (issue 17 §2, §6).
+    Imported lazily: maintenance depends on customers, not the reverse."""
+    from maintenance import access, selectors as maintenance_selectors
+
+    plans, more = maintenance_selectors.inspection_plans(customer_id=customer.pk)
+    return {"plans": plans, "more": more, "can_add": access.can_write_plan(user, customer),
+            "can_open": user.has_perm(access.VIEW) or access.is_account_manager(user, customer)}
+
+
 @perm_required("customers.view_customer")
 def customer_detail(request, pk):
     customer = _customer_or_survivor(pk)
@@ -118,7 +128,8 @@ def customer_detail(request, pk):
     page = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     context = {"customer": customer, "page": page, "today": today,
-               "can_edit_plan": customer.is_key_account and services.service_plan_can_edit(user=request.user, customer=customer)}
+               "can_edit_plan": customer.is_key_account and services.service_plan_can_edit(user=request.user, customer=customer),
+               "inspections": _inspections(request.user, customer) if customer.is_key_account else None}
     return render(request, "customers/customer_detail.html", context)
 
 

@@ -31,3 +31,14 @@ def plan_visits(*, plan: MaintenancePlan) -> QuerySet:
     """A plan's visits, latest first, with their ticket and work order (status, technician)."""
     return (MaintenanceVisit.objects.filter(plan=plan).order_by("-due_on", "-pk")
             .select_related("ticket", "work_order", "work_order__technician__user"))
+
+
+INSPECTIONS_SHOWN = 10
+
+
+def inspection_plans(*, customer_id: int) -> tuple[list[MaintenancePlan], bool]:
+    """A key account's inspection schedule (issue 17: the service plan's inspections are maintenance plans):
+    its active plans by next visit, at most INSPECTIONS_SHOWN, and whether there are more. One query."""
+    rows = list(MaintenancePlan.objects.filter(customer_id=customer_id, active=True)
+                .order_by("next_due_on", "pk")[:INSPECTIONS_SHOWN + 1])
+    return rows[:INSPECTIONS_SHOWN], len(rows) > INSPECTIONS_SHOWN
