@@ -46,8 +46,11 @@ def period_summary(*, start, end, first: date, last: date, limit: int = 50) -> d
                .select_related("owner").order_by("id")[:limit + 1])
     done = list(ImprovementAction.objects.filter(status=ImprovementAction.Status.DONE, done_at__gte=start,
                                                  done_at__lt=end).select_related("owner").order_by("id")[:limit + 1])
-    carried = list(ActionCarryOver.objects.filter(to_month__gt=first, to_month__lte=last + timedelta(days=1))
-                   .select_related("action", "action__owner").order_by("action_id", "from_month")[:limit + 1])
+    # An action carried at two month ends of a quarter is one unfinished action, counted and listed once.
+    carried_ids = (ActionCarryOver.objects.filter(to_month__gt=first, to_month__lte=last + timedelta(days=1))
+                   .values("action_id"))
+    carried = list(ImprovementAction.objects.filter(pk__in=carried_ids).select_related("owner")
+                   .order_by("id")[:limit + 1])
     def n(rows):
         return f"{limit}+" if len(rows) > limit else len(rows)
 
@@ -55,5 +58,5 @@ def period_summary(*, start, end, first: date, last: date, limit: int = 50) -> d
             "counts": format_lazy(_("Improvement actions: {new} new, {done} done, {carried} carried over to the next "
                                     "month."), new=n(new), done=n(done), carried=n(carried)),
             "lists": [(_("New"), new[:limit], len(new) > limit), (_("Done"), done[:limit], len(done) > limit),
-                      (_("Carried over to the next month"), [c.action for c in carried[:limit]],
+                      (_("Carried over to the next month"), carried[:limit],
                        len(carried) > limit)]}

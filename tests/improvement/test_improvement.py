@@ -160,3 +160,17 @@ def test_monthly_report_waits_for_the_night_carry_over(personas):
     assert "1 carried over" in msg.body
     carried = msg.body.split("Carried over to the next month:")[1]
     assert kept.problem in carried and kept.problem in msg.alternatives[0][0]
+
+
+def test_a_quarter_counts_an_action_carried_twice_once(personas):
+    from reports.periods import period_containing
+
+    kept = _action(personas)
+    services.actions_carry_over(now=datetime(2026, 12, 1, 1, tzinfo=TZ))  # Oct → Nov → Dec: two carry-overs
+    assert ActionCarryOver.objects.filter(action=kept).count() == 2
+    oct_, nov = period_containing("month", date(2026, 10, 1)), period_containing("month", date(2026, 11, 1))
+    bounds = {"start": oct_.start, "end": nov.end, "first": oct_.first, "last": nov.last}
+    s = selectors.period_summary(**bounds)
+    _new, _done, carried = (rows for _t, rows, _more in s["lists"])
+    assert [a.pk for a in carried] == [kept.pk]
+    assert "1 carried over" in str(s["counts"])
