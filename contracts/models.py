@@ -185,9 +185,12 @@ class Reminder(models.Model):
         verbose_name = _("renewal reminder")
         verbose_name_plural = _("renewal reminders")
         constraints = [
-            models.UniqueConstraint(fields=["rule", "contract", "ends_on"], condition=Q(contract__isnull=False),
+            # Also the index of the sweep's NOT EXISTS (contracts.services.due_targets_query): ordered like the
+            # due rows (end date, then id), so PostgreSQL can merge the window of contract_due_idx with this
+            # rule's reminders index-only, without a sort and without reading a reminder row.
+            models.UniqueConstraint(fields=["rule", "ends_on", "contract"], condition=Q(contract__isnull=False),
                                     name="reminder_once_per_contract"),
-            models.UniqueConstraint(fields=["rule", "asset", "ends_on"], condition=Q(asset__isnull=False),
+            models.UniqueConstraint(fields=["rule", "ends_on", "asset"], condition=Q(asset__isnull=False),
                                     name="reminder_once_per_asset"),
             models.CheckConstraint(condition=Q(contract__isnull=True, asset__isnull=False)
                                    | Q(contract__isnull=False, asset__isnull=True), name="reminder_one_target"),

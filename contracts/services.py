@@ -133,16 +133,20 @@ def due_targets_query(rule: ReminderRule, *, today: date, after: tuple | None = 
 
     "Not reminded yet" is decided in SQL (NOT EXISTS against the reminder's unique key), and only the key
     columns are read, so PostgreSQL answers from indexes alone — contract_due_idx (partial: not renewed) or
-    asset_warranty_end_idx for the range, reminder_once_per_contract / _per_asset for the anti-join: a run
-    with nothing new reads no contract, asset or reminder row. The rows to act on are read (and locked) by
+    asset_warranty_end_idx for the range, reminder_once_per_contract / _per_asset (rule, ends_on, target) for
+    the anti-join: a run with nothing new reads no contract, asset or reminder row. The rows to act on are read (and locked) by
     ``due_targets_lock``. Keyset ``after`` = (end date, pk) of the previous batch's last key."""
     horizon = today + timedelta(days=rule.days_before)
+    # The window is repeated on the reminders' side (implied by ends_on = the target's end, but the planner
+    # cannot know): the anti-join then reads this rule's reminders of the window only, from the unique index
+    # (rule, ends_on, target), never the reminders of contracts that ended long ago.
+    window = Q(rule=rule, ends_on__gte=today, ends_on__lte=horizon)
     if rule.target == ReminderRule.Target.CONTRACT:
-        done = Reminder.objects.filter(rule=rule, contract=OuterRef("pk"), ends_on=OuterRef("end_date"))
+        done = Reminder.objects.filter(window, contract=OuterRef("pk"), ends_on=OuterRef("end_date"))
         qs = ServiceContract.objects.filter(renewed_by__isnull=True, end_date__gte=today, end_date__lte=horizon)
         field = "end_date"
     else:
-        done = Reminder.objects.filter(rule=rule, asset=OuterRef("pk"), ends_on=OuterRef("warranty_end"))
+        done = Reminder.objects.filter(window, asset=OuterRef("pk"), ends_on=OuterRef("warranty_end"))
         day_after = ExpressionWrapper(OuterRef("warranty_end") + timedelta(days=1), output_field=DateField())
         qs = (Asset.objects.filter(warranty_end__gte=today, warranty_end__lte=horizon)
               .filter(~Exists(selectors.covering_contracts(day_after))))
