@@ -44,6 +44,11 @@ class ServiceContract(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
                                    related_name="+")
+    # The follow-on contract that renews this one (same customer, starts no later than the day after this one
+    # ends, ends later, covers at least the same assets): set by contracts.services.contract_save whenever a
+    # contract of the customer is saved. A renewed contract gets no further expiry reminders.
+    renewed_by = models.ForeignKey("self", verbose_name=_("renewed by"), on_delete=models.SET_NULL, null=True,
+                                   blank=True, editable=False, related_name="renews")
 
     class Meta:
         ordering = ["end_date", "pk"]
@@ -58,6 +63,9 @@ class ServiceContract(TimeStampedModel):
             # The reminder sweep's range "ends between today and today + offset" and the list's order.
             models.Index(fields=["end_date", "id"], name="contract_end_idx"),
             models.Index(fields=["customer", "end_date"], name="contract_customer_end_idx"),
+            # The reminder sweep's due query (contracts.services.due_targets_query): only contracts not renewed,
+            # read index-only by end date with the anti-join on reminder_once_per_contract.
+            models.Index(fields=["end_date", "id"], name="contract_due_idx", condition=Q(renewed_by__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_end_after_start",
@@ -71,7 +79,15 @@ class ServiceContract(TimeStampedModel):
 
     @property
     def number(self) -> str:
-        return f"SC-{self.pk or 0:06d}"
+        return self.number_of(self.pk)
+
+    @staticmethod
+    def number_of(pk: int | None) -> str:
+        return f"SC-{pk or 0:06d}"
+
+    @property
+    def renewed_by_number(self) -> str:
+        return self.number_of(self.renewed_by_id) if self.renewed_by_id else ""
 
     def status(self, today) -> str:
         """active / expiring (ends within EXPIRING_DAYS) / expired — the list's filter, as a pure method."""
@@ -82,6 +98,23 @@ class ServiceContract(TimeStampedModel):
         if (self.end_date - today).days <= expiring_days():
             return "expiring"
         return "active"
+
+
+def renewal_links(contracts: list[tuple], covered: dict[int, set]) -> dict[int, int | None]:
+    """Which contract renews which, for one customer's contracts ``(pk, start_date, end_date)`` and the assets
+    each covers: a contract is renewed by the earliest-starting other one that starts after it started and no
+    later than the day after it ends, ends later, and covers at least the same assets. Pure (no queries): the
+    service and the data migration share it. Returns {pk: renewing pk or None} for every contract given."""
+    from datetime import timedelta
+
+    out = {}
+    ordered = sorted(contracts, key=lambda c: (c[1], c[0]))
+    for pk, start, end in contracts:
+        mine = covered.get(pk, set())
+        out[pk] = next((n_pk for n_pk, n_start, n_end in ordered
+                        if n_pk != pk and start < n_start <= end + timedelta(days=1) and n_end > end
+                        and mine <= covered.get(n_pk, set())), None)
+    return out
 
 
 class ReminderRule(models.Model):
@@ -152,9 +185,12 @@ class Reminder(models.Model):
         verbose_name = _("renewal reminder")
         verbose_name_plural = _("renewal reminders")
         constraints = [
-            models.UniqueConstraint(fields=["rule", "contract", "ends_on"], condition=Q(contract__isnull=False),
+            # Also the index of the sweep's NOT EXISTS (contracts.services.due_targets_query): ordered like the
+            # due rows (end date, then id), so PostgreSQL can merge the window of contract_due_idx with this
+            # rule's reminders index-only, without a sort and without reading a reminder row.
+            models.UniqueConstraint(fields=["rule", "ends_on", "contract"], condition=Q(contract__isnull=False),
                                     name="reminder_once_per_contract"),
-            models.UniqueConstraint(fields=["rule", "asset", "ends_on"], condition=Q(asset__isnull=False),
+            models.UniqueConstraint(fields=["rule", "ends_on", "asset"], condition=Q(asset__isnull=False),
                                     name="reminder_once_per_asset"),
             models.CheckConstraint(condition=Q(contract__isnull=True, asset__isnull=False)
                                    | Q(contract__isnull=False, asset__isnull=True), name="reminder_one_target"),

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (Case, DateField, ExpressionWrapper, IntegerField, OuterRef, Prefetch, Q, QuerySet,
+                              Subquery, Value, When)
 
 from customers.models import Asset, Customer
 
@@ -95,17 +96,31 @@ def _manager_filter(manager, field: str) -> Q:
 
 
 def renewal_contracts(*, manager, today: date, days: int) -> QuerySet:
-    """Contracts of the manager's customers ending in [today, today + days] (contract_end_idx)."""
+    """Contracts of the manager's customers ending in [today, today + days] (contract_end_idx); a renewed one
+    carries ``renewed_by_id`` (shown as renewed: it gets no more reminders)."""
     return (ServiceContract.objects.filter(_manager_filter(manager, "customer__account_manager"),
                                            end_date__gte=today, end_date__lte=today + timedelta(days=days))
             .select_related("customer", "level").order_by("end_date", "pk"))
 
 
+def covering_contracts(day_after) -> QuerySet:
+    """Contract-asset rows (for the asset ``OuterRef("pk")``) whose contract is in force on ``day_after``, the
+    day after a warranty ends: such a warranty is covered (renewal page: "covered by"; no reminder)."""
+    return ServiceContract.assets.through.objects.filter(asset_id=OuterRef("pk"),
+                                                         servicecontract__start_date__lte=day_after,
+                                                         servicecontract__end_date__gte=day_after)
+
+
 def renewal_warranties(*, manager, today: date, days: int) -> QuerySet:
-    """Assets of the manager's customers whose warranty ends in [today, today + days] (asset_warranty_end_idx)."""
+    """Assets of the manager's customers whose warranty ends in [today, today + days] (asset_warranty_end_idx),
+    each with ``covered_by``: the contract in force the day after the warranty ends that covers the asset
+    (such a warranty needs no renewal and gets no reminder), else None."""
+    day_after = ExpressionWrapper(OuterRef("warranty_end") + timedelta(days=1), output_field=DateField())
+    covering = covering_contracts(day_after).order_by("servicecontract_id").values("servicecontract_id")[:1]
     return (Asset.objects.filter(_manager_filter(manager, "customer__account_manager"),
                                  warranty_end__gte=today, warranty_end__lte=today + timedelta(days=days),
                                  customer__merged_into__isnull=True)
+            .annotate(covered_by=Subquery(covering))
             .select_related("customer").order_by("warranty_end", "pk"))
 
 

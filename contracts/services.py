@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +22,7 @@ from servicedesk.once import insert_new
 from servicedesk.preferences import Message
 
 from . import selectors
-from .models import CareGreeting, ContractSettings, Reminder, ReminderRule, ServiceContract
+from .models import CareGreeting, ContractSettings, Reminder, ReminderRule, ServiceContract, renewal_links
 
 SWEEP_BATCH = 500
 SMS_KIND = "contracts.expiry_sms"
@@ -62,7 +62,30 @@ def contract_save(*, by, customer: Customer, level, start_date: date, end_date: 
     with transaction.atomic():
         obj.save()
         obj.assets.set(assets)
+        contracts_link_renewals(customer_id=customer.pk)
+    obj.refresh_from_db(fields=["renewed_by"])
     return obj
+
+
+def contracts_link_renewals(*, customer_id: int) -> int:
+    """Set ``renewed_by`` on the customer's contracts from their dates and assets (models.renewal_links): a
+    renewed contract gets no more expiry reminders, and one whose follow-on changed or went away is armed
+    again. Re-derived for the whole customer on every save (a customer has a handful of contracts): two
+    queries to read, one UPDATE per contract whose link changed. Returns how many changed."""
+    rows = list(ServiceContract.objects.filter(customer_id=customer_id)
+                .values_list("pk", "start_date", "end_date", "renewed_by_id"))
+    if not rows:
+        return 0
+    covered: dict[int, set] = {}
+    for contract_id, asset_id in ServiceContract.assets.through.objects.filter(
+            servicecontract__customer_id=customer_id).values_list("servicecontract_id", "asset_id"):
+        covered.setdefault(contract_id, set()).add(asset_id)
+    links = renewal_links([(pk, start, end) for pk, start, end, _r in rows], covered)
+    changed = 0
+    for pk, _start, _end, renewed_by in rows:
+        if links[pk] != renewed_by:
+            changed += ServiceContract.objects.filter(pk=pk).update(renewed_by_id=links[pk])
+    return changed
 
 
 # --- renewal reminders ----------------------------------------------------------------------------------
@@ -103,29 +126,55 @@ def _hold_for_quiet_hours(now: datetime) -> datetime | None:
 
 
 def due_targets_query(rule: ReminderRule, *, today: date, after: tuple | None = None, limit: int = SWEEP_BATCH):
-    """(queryset, end field) of the contracts (or assets) this rule is due for and has not reminded about:
-    end date in [today, today + days_before] — a late sweep still reminds until the end date, never after
-    it. Found through contract_end_idx / asset_warranty_end_idx; the unique index answers "already
-    reminded". Keyset ``after`` = (end date, pk) of the previous batch's last row."""
+    """(queryset of (end date, pk), end field) of the contracts (or assets) this rule is due for and has not
+    reminded about: end date in [today, today + days_before] — a late sweep still reminds until the end date,
+    never after it. Not due: a contract already renewed (``renewed_by``), and a warranty whose asset a contract
+    in force the day after the warranty ends already covers.
+
+    "Not reminded yet" is decided in SQL (NOT EXISTS against the reminder's unique key), and only the key
+    columns are read, so PostgreSQL answers from indexes alone — contract_due_idx (partial: not renewed) or
+    asset_warranty_end_idx for the range, reminder_once_per_contract / _per_asset (rule, ends_on, target) for
+    the anti-join: a run with nothing new reads no contract, asset or reminder row. The rows to act on are read (and locked) by
+    ``due_targets_lock``. Keyset ``after`` = (end date, pk) of the previous batch's last key."""
     horizon = today + timedelta(days=rule.days_before)
+    # The window is repeated on the reminders' side (implied by ends_on = the target's end, but the planner
+    # cannot know): the anti-join then reads this rule's reminders of the window only, from the unique index
+    # (rule, ends_on, target), never the reminders of contracts that ended long ago.
+    window = Q(rule=rule, ends_on__gte=today, ends_on__lte=horizon)
     if rule.target == ReminderRule.Target.CONTRACT:
-        done = Reminder.objects.filter(rule=rule, contract=OuterRef("pk"), ends_on=OuterRef("end_date"))
-        qs = ServiceContract.objects.filter(end_date__gte=today, end_date__lte=horizon)
+        done = Reminder.objects.filter(window, contract=OuterRef("pk"), ends_on=OuterRef("end_date"))
+        qs = ServiceContract.objects.filter(renewed_by__isnull=True, end_date__gte=today, end_date__lte=horizon)
         field = "end_date"
     else:
-        done = Reminder.objects.filter(rule=rule, asset=OuterRef("pk"), ends_on=OuterRef("warranty_end"))
-        qs = Asset.objects.filter(warranty_end__gte=today, warranty_end__lte=horizon)
+        done = Reminder.objects.filter(window, asset=OuterRef("pk"), ends_on=OuterRef("warranty_end"))
+        day_after = ExpressionWrapper(OuterRef("warranty_end") + timedelta(days=1), output_field=DateField())
+        qs = (Asset.objects.filter(warranty_end__gte=today, warranty_end__lte=horizon)
+              .filter(~Exists(selectors.covering_contracts(day_after))))
         field = "warranty_end"
     # No join here: the customers are read by id afterwards (_with_customers), so the planner has only the
     # end-date index to start from (SQLite started from the customers table when this joined them).
     qs = qs.filter(~Exists(done))
     if after is not None:
         qs = qs.filter(Q(**{f"{field}__gt": after[0]}) | Q(**{field: after[0], "pk__gt": after[1]}))
+    return qs.order_by(field, "pk").values_list(field, "pk")[:limit], field
+
+
+def due_targets_lock(rule: ReminderRule, *, pks: list[int], today: date) -> list:
+    """The due targets among ``pks`` (found by due_targets_query), read whole. On PostgreSQL locked with SKIP
+    LOCKED, so a parallel sweep skips the rows this one holds instead of waiting; the unique constraint still
+    decides if both read the same row before either locked it. The range and "not renewed" are checked again
+    (a row changed since the keys were read is left for the next run)."""
+    horizon = today + timedelta(days=rule.days_before)
+    if rule.target == ReminderRule.Target.CONTRACT:
+        qs = ServiceContract.objects.filter(pk__in=pks, renewed_by__isnull=True, end_date__gte=today,
+                                            end_date__lte=horizon)
+        field = "end_date"
+    else:
+        qs = Asset.objects.filter(pk__in=pks, warranty_end__gte=today, warranty_end__lte=horizon)
+        field = "warranty_end"
     if connection.vendor == "postgresql":
-        # A parallel sweep skips the rows this one holds instead of waiting; the unique constraint
-        # still decides if both read the same row before either locked it.
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return qs.order_by(field, "pk")[:limit], field
+    return list(qs.order_by(field, "pk"))
 
 
 def reminders_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict:
@@ -148,12 +197,12 @@ def reminders_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) ->
         after = None
         while True:
             with transaction.atomic():
-                qs, field = due_targets_query(rule, today=today, after=after, limit=batch)
-                found = list(qs)
-                if not found:
+                keys_qs, field = due_targets_query(rule, today=today, after=after, limit=batch)
+                keys = list(keys_qs)
+                if not keys:
                     break
-                last = found[-1]
-                after = (getattr(last, field), last.pk)
+                after = keys[-1]
+                found = due_targets_lock(rule, pks=[pk for _end, pk in keys], today=today)
                 # A merged customer's tombstone gets no reminders (its contracts are the survivor's business).
                 targets = _with_customers(found, phones=rule.action == ReminderRule.Action.SMS)
                 rows = []
@@ -183,7 +232,7 @@ def reminders_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) ->
                         fallback = selectors.fallback_recipients()
                     _ring(inserted, fallback=fallback or [])
                     counts[rule.action] += len(inserted)
-            if len(found) < batch:
+            if len(keys) < batch:
                 break
     return counts
 

@@ -137,6 +137,8 @@ def renewals(request):
                            request.GET.get("cpage"), per_page=20)
     warranties = slice_page(selectors.renewal_warranties(manager=manager, today=today, days=days),
                             request.GET.get("wpage"), per_page=20)
+    for a in warranties.object_list:
+        a.covered_number = ServiceContract.number_of(a.covered_by) if a.covered_by else ""
     return render(request, "contracts/renewals.html", {
         "filter_form": form, "manager": manager, "no_manager": manager == selectors.NO_MANAGER, "days": days,
         "tasks": tasks, "contracts": contracts, "warranties": warranties, "today": today,

@@ -37,6 +37,9 @@ class LeadOutcome(models.Model):
         PENDING = "pending", _("Waiting for the manager")
         RETURNED = "returned", _("Sent back")
         CONFIRMED = "confirmed", _("Confirmed")
+        # The ticket came back to life (reopened): the request is live again, so the outcome no longer counts.
+        # Kept with its history (LeadEvent "voided"); a new outcome may be recorded if it ends again.
+        VOIDED = "voided", _("Voided: the ticket was reopened")
 
     ticket = models.OneToOneField("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT,
                                   related_name="lead_outcome")
@@ -91,7 +94,9 @@ class LeadEvent(models.Model):
 
     outcome = models.ForeignKey(LeadOutcome, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: the system (e.g. a ticket reopened by an unsatisfied callback outcome voids the lead outcome)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
     at = models.DateTimeField(_("at"))
     detail = models.JSONField(_("details"), default=dict, blank=True)
 

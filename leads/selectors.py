@@ -22,7 +22,7 @@ def open_requests(*, user, mine: bool, number: str = "") -> QuerySet:
     """Inquiries and repair requests still open (or resolved, not yet closed) without a recorded outcome,
     newest first; with an unaccepted quote flagged (a quote refused is the typical lost lead)."""
     qs = (Ticket.objects.filter(kind__in=LEAD_KINDS, status__in=PICKABLE)
-          .exclude(Exists(LeadOutcome.objects.filter(ticket=OuterRef("pk")))))
+          .exclude(Exists(LeadOutcome.objects.filter(ticket=OuterRef("pk")).exclude(state=LeadOutcome.State.VOIDED))))
     if mine or not user.has_perm("leads.confirm_lead"):
         qs = qs.filter(Q(assignee=user) | Q(assignee__isnull=True, created_by=user))
     if number:

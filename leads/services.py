@@ -112,7 +112,8 @@ def lead_record(*, ticket: Ticket, by, outcome: str, reason: str, customer_words
     try:
         with transaction.atomic():
             current = Ticket.objects.select_for_update().get(pk=ticket.pk)
-            if LeadOutcome.objects.filter(ticket=current).exists():
+            earlier = LeadOutcome.objects.filter(ticket=current).first()
+            if earlier is not None and earlier.state != LeadOutcome.State.VOIDED:
                 raise ValidationError(_("This ticket already has a recorded outcome."))
             if current.status == S.RESOLVED:
                 target = S.CLOSED
@@ -122,13 +123,23 @@ def lead_record(*, ticket: Ticket, by, outcome: str, reason: str, customer_words
                 raise ValidationError(_("Ticket %(number)s is “%(status)s”: it cannot be closed or cancelled, so no "
                                         "outcome was recorded."),
                                       params={"number": current.number, "status": current.get_status_display()})
-            row = LeadOutcome.objects.create(ticket=current, outcome=outcome, reason=reason, customer_words=words,
-                                             product=product, recorded_by=by, recorded_at=now)
+            if earlier is None:
+                row = LeadOutcome.objects.create(ticket=current, outcome=outcome, reason=reason, customer_words=words,
+                                                 product=product, recorded_by=by, recorded_at=now)
+            else:
+                # One outcome per ticket: a voided one (the ticket was reopened, and has now ended again) is
+                # recorded afresh; its earlier life stays in its events.
+                row = earlier
+                row.outcome, row.reason, row.customer_words, row.product = outcome, reason, words, product
+                row.state, row.recorded_by, row.recorded_at = LeadOutcome.State.PENDING, by, now
+                row.confirmed_by = row.confirmed_at = None
+                row.returned_reason = ""
+                row.save()
             label = f"{row.get_outcome_display()}: {row.get_reason_display()} — {words}"[:500]
             ticket_transition(ticket=current, to_status=target, actor=by, now=now, reason=label)
             _event(row, action="recorded", actor=by, at=now,
-                   detail={"before": None, "after": LeadOutcome.State.PENDING, "outcome": outcome, "reason": reason,
-                           "ticket_status": target})
+                   detail={"before": earlier.state if earlier is not None else None, "after": LeadOutcome.State.PENDING,
+                           "outcome": outcome, "reason": reason, "ticket_status": target})
             _ask_confirmation(row, recorder=by)
     except IntegrityError:  # a second click recorded it meanwhile: the one-per-ticket constraint decides
         raise ValidationError(_("This ticket already has a recorded outcome.")) from None
@@ -194,3 +205,24 @@ def lead_return(*, outcome: LeadOutcome, by, reason: str, now: datetime | None =
                       reverse("leads:resubmit", args=[outcome.pk]))],
                     email=True, kind=LEADS_RETURNED, group=f"leads:{outcome.pk}")
     return outcome
+
+
+def lead_void_on_reopen(*, ticket: Ticket, old_status: str, new_status: str, actor, now: datetime) -> int:
+    """A ticket that comes back to life (closed or resolved → reopened, or any other way back into the open
+    statuses) is a live request again: its lead outcome — pending, sent back or confirmed — is voided and
+    stops counting in the loss analysis (selectors.confirmed reads confirmed rows only). The row and its
+    confirmations stay; a "voided" event says who (None: the system), when and what it was before.
+    Compare-and-set, in the ticket's transaction (tickets.signals.ticket_status_changed). Returns 0 or 1."""
+    if new_status not in Ticket.OPEN_STATUSES or old_status in Ticket.OPEN_STATUSES:
+        return 0
+    row = (LeadOutcome.objects.filter(ticket_id=ticket.pk).exclude(state=LeadOutcome.State.VOIDED)
+           .select_for_update().first())
+    if row is None:
+        return 0
+    before = row.state
+    if LeadOutcome.objects.filter(pk=row.pk, state=before).update(state=LeadOutcome.State.VOIDED) != 1:
+        return 0
+    _event(row, action="voided", actor=actor if getattr(actor, "pk", None) else None, at=now,
+           detail={"before": before, "after": LeadOutcome.State.VOIDED, "ticket_status": new_status,
+                   "ticket_status_before": old_status})
+    return 1

@@ -41,6 +41,9 @@ class Ticket(TimeStampedModel):
         CANCELLED = "cancelled", pgettext_lazy("ticket status", "Cancelled")
 
     OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING, Status.REOPENED)
+    # "My first-inquiry tickets" (首问责任制, issue 17): the owner follows the request "until it closes", so a
+    # resolved ticket (answered, not yet closed: the customer may still come back) stays in their tab.
+    FIRST_INQUIRY_STATUSES = (*OPEN_STATUSES, Status.RESOLVED)
 
     class Priority(models.IntegerChoices):
         # Integers so that "most urgent first" is a plain index-backed ORDER BY.
@@ -168,10 +171,11 @@ class Ticket(TimeStampedModel):
                 fields=["assignee", "-created_at", "-id"], name="ticket_open_assignee_new_idx",
                 condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
             ),
-            # "My first-inquiry tickets" (issue 17): the owner's open tickets, whoever works them now.
+            # "My first-inquiry tickets" (issue 17): the owner's tickets until they close (open and resolved,
+            # Ticket.FIRST_INQUIRY_STATUSES), whoever works them now.
             models.Index(
                 fields=["first_inquiry_owner", "sla_due_at", "-is_key_account"], name="ticket_first_inquiry_due_idx",
-                condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened"]),
+                condition=models.Q(status__in=["new", "acknowledged", "in_progress", "waiting", "reopened", "resolved"]),
             ),
             # The monthly report's closures per first-inquiry owner (reports.selectors).
             models.Index(fields=["closed_at", "first_inquiry_owner"], name="ticket_fio_closed_idx",

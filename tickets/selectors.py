@@ -74,15 +74,17 @@ QUEUE_SORTS = {
 
 
 def queue_tickets(*, user, tab: str, sort: str = "due") -> QuerySet:
-    """The agent's work queue: open tickets, the next SLA deadline first (or most urgent first, then oldest)."""
-    qs = ticket_list_base().filter(status__in=Ticket.OPEN_STATUSES)
+    """The agent's work queue: open tickets, the next SLA deadline first (or most urgent first, then oldest);
+    the first-inquiry tab also keeps resolved tickets (Ticket.FIRST_INQUIRY_STATUSES)."""
+    statuses = Ticket.FIRST_INQUIRY_STATUSES if tab == "first_inquiry" else Ticket.OPEN_STATUSES
+    qs = ticket_list_base().filter(status__in=statuses)
     if tab == "mine":
         qs = qs.filter(assignee=user)
     elif tab == "team":
         team_id = user_team_id(user)
         qs = qs.filter(team_id=team_id) if team_id else qs.none()
     elif tab == "first_inquiry":
-        # 首问责任制: the owner follows the request until it closes, whoever works it now.
+        # 首问责任制: the owner follows the request until it closes (resolved stays), whoever works it now.
         qs = qs.filter(first_inquiry_owner=user)
     else:
         qs = qs.filter(assignee__isnull=True)

@@ -203,3 +203,33 @@ def test_two_sweeps_racing_give_one_reminder(personas, customer_factory, level):
     assert Reminder.objects.filter(action="sms").count() == 30
     assert OutboxMessage.objects.filter(kind="contracts.expiry_sms").count() == 30
     assert Notification.objects.filter(kind="renewal_task").count() == 30
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_with_nothing_new_reads_index_keys_only(managed_customer, make_contract):
+    """Issue 17 §7: the daily sweep must not re-read the contracts it already reminded about. Their keys stay in
+    the rule's window until they end, so the due query is answered from indexes alone (contract_due_idx for the
+    range, reminder_once_per_contract for NOT EXISTS): no contract and no reminder row is fetched."""
+    from django.db import connection, transaction
+
+    from contracts.services import due_targets_query
+
+    for i in range(40):
+        make_contract(managed_customer, end=TODAY + timedelta(days=10 + i))
+    reminders_sweep(now=at(2026, 11, 16))
+    with connection.cursor() as cur:  # the visibility map, as autovacuum keeps it
+        cur.execute("VACUUM ANALYZE contracts_servicecontract")
+        cur.execute("VACUUM ANALYZE contracts_reminder")
+    rule = ReminderRule.objects.get(target="contract", action="task")
+    qs, _field = due_targets_query(rule, today=TODAY)
+    sql, params = qs.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "Index Only Scan using contract_due_idx" in plan, plan
+    assert "Index Only Scan using reminder_once_per_contract" in plan, plan
+    assert "Heap Fetches: 0" in plan and "Heap Fetches: 1" not in plan, plan
+    assert "rows=0 loops=1" in plan.splitlines()[0], plan

@@ -138,3 +138,49 @@ def test_a_team_supervisor_field_naming_someone_who_may_not_confirm_asks_the_man
     team.save(update_fields=["supervisor"])
     manager = personas.manager  # created on first use
     assert services.confirmers_for(personas.agent) == [manager]
+
+
+def test_a_reopened_ticket_voids_its_confirmed_outcome_and_it_stops_counting(personas, make_ticket):
+    from tickets.services import ticket_transition
+
+    # given a repair request resolved, recorded as lost (which closes it) and confirmed: it counts
+    ticket = make_ticket(kind="repair", product="Heater")
+    ticket_transition(ticket=ticket, to_status="resolved", actor=personas.agent, now=T0)
+    outcome = _record(ticket, personas.agent)
+    services.lead_confirm(outcome=outcome, by=personas.supervisor, now=T0 + timedelta(hours=2))
+    assert _counted() == 1
+    # when the customer comes back and the ticket is reopened
+    ticket.refresh_from_db()
+    ticket_transition(ticket=ticket, to_status="reopened", actor=personas.agent2, now=T0 + timedelta(days=1))
+    # then the outcome is voided, no longer counts, and keeps its history and confirmation
+    outcome.refresh_from_db()
+    assert outcome.state == LeadOutcome.State.VOIDED and outcome.confirmed_by == personas.supervisor
+    assert _counted() == 0
+    events = list(LeadEvent.objects.filter(outcome=outcome))
+    assert [e.action for e in events] == ["recorded", "confirmed", "voided"]
+    assert events[-1].actor == personas.agent2 and events[-1].detail["before"] == "confirmed"
+    # and the request is offered again in the open-requests picker
+    assert ticket in selectors.open_requests(user=personas.agent, mine=True)
+
+
+def test_a_voided_outcome_can_be_recorded_again_when_the_request_ends_again(personas, make_ticket):
+    from tickets.services import ticket_transition
+
+    ticket = make_ticket(kind="repair")
+    ticket_transition(ticket=ticket, to_status="resolved", actor=personas.agent, now=T0)
+    outcome = _record(ticket, personas.agent)  # pending, not yet confirmed
+    ticket.refresh_from_db()
+    ticket_transition(ticket=ticket, to_status="reopened", actor=None, now=T0 + timedelta(days=1))
+    outcome.refresh_from_db()
+    assert outcome.state == LeadOutcome.State.VOIDED
+    assert LeadEvent.objects.get(outcome=outcome, action="voided").actor is None  # the system reopened it
+    # the request ends again and is recorded again: the same row, pending once more, history kept
+    ticket.refresh_from_db()
+    ticket_transition(ticket=ticket, to_status="resolved", actor=personas.agent, now=T0 + timedelta(days=2))
+    again = services.lead_record(ticket=ticket, by=personas.agent, outcome="invalid", reason="not_planning",
+                                 customer_words="不买了", now=T0 + timedelta(days=2, hours=1))
+    assert again.pk == outcome.pk and again.state == LeadOutcome.State.PENDING and again.outcome == "invalid"
+    assert list(LeadEvent.objects.filter(outcome=outcome).values_list("action", flat=True)) == [
+        "recorded", "voided", "recorded"]
+    services.lead_confirm(outcome=again, by=personas.supervisor, now=T0 + timedelta(days=3))
+    assert _counted() == 1

@@ -60,9 +60,19 @@ def test_owner_survives_reassignment_and_sees_it_in_their_list_until_closed(tick
     # then the first-inquiry owner is still the front desk, and it is in their first-inquiry list
     assert t.first_inquiry_owner == personas.frontdesk
     assert list(selectors.queue_tickets(user=personas.frontdesk, tab="first_inquiry")) == [t]
-    # when it is resolved and closed it leaves the list
+    # when it is resolved it stays in the list ("until it closes"), but leaves the assignee's open queue
     services.ticket_resolve(ticket=t, actor=personas.agent2, solution="Fixed", fault_cause=None)
+    t.refresh_from_db()
+    assert list(selectors.queue_tickets(user=personas.frontdesk, tab="first_inquiry")) == [t]
+    assert list(selectors.queue_tickets(user=personas.agent2, tab="mine")) == []
+    # when it is closed it leaves the list
     services.ticket_transition(ticket=t, to_status="closed", actor=personas.agent2)
+    assert list(selectors.queue_tickets(user=personas.frontdesk, tab="first_inquiry")) == []
+
+
+def test_a_cancelled_ticket_leaves_the_first_inquiry_list(ticket_factory, personas):
+    t = ticket_factory(created_by=personas.frontdesk, assignee=personas.agent, now=T0)
+    services.ticket_transition(ticket=t, to_status="cancelled", actor=personas.agent, reason="Duplicate")
     assert list(selectors.queue_tickets(user=personas.frontdesk, tab="first_inquiry")) == []
 
 
