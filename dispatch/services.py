@@ -106,6 +106,7 @@ def workorder_create(
     address: str = "",
     region=None,
     now: datetime | None = None,
+    settings: DispatchSettings | None = None,
 ) -> WorkOrder:
     """A repair or installation ticket gets a 技术服务通知单: address and region from the customer/asset, warranty
     status from the asset on the day it is created, value tier from the manager's thresholds — except
@@ -131,7 +132,7 @@ def workorder_create(
         raise ValidationError(_("Enter the address of the visit."), code="address_required")
     if window_end < window_start:
         raise ValidationError(_("The visit window ends before it starts."), code="window_order")
-    settings = DispatchSettings.load()
+    settings = settings or DispatchSettings.load()  # a batch caller (the maintenance sweep) loads it once
     with transaction.atomic():
         wo = WorkOrder(
             number=_next_number(timezone.localtime(now).year),
@@ -151,13 +152,20 @@ def workorder_create(
             created_by=created_by,
             created_at=now,
         )
-        wo.full_clean()
+        # The related rows are the caller's objects and the number is unique by construction (the
+        # locked counter; the unique index stays the guarantee); the check constraints are what the
+        # checks above and the field validators hold (each would be a query): values only, as
+        # tickets.services.ticket_create does. The maintenance sweep opens thousands of these.
+        wo.full_clean(exclude=["ticket", "customer", "asset", "region", "skill", "technician", "created_by"],
+                      validate_unique=False, validate_constraints=False)
+        # A new work order has no escalation yet: its next check is the earliest of its schedule, stored
+        # with the row (what _refresh_next_check would compute in two more statements).
+        wo.next_check_at = min((due for _reason, _level, due in _schedule(wo)), default=None)
         wo.save()
         _event(wo, created_by, "created", now, number=wo.number, value=str(wo.estimated_value), tier=wo.value_tier,
                key_account=bool(customer.is_key_account))
         event_record(ticket=ticket, actor=created_by, kind="workorder_created", now=now,
                      after={"work_order": wo.number})
-        _refresh_next_check(wo)
     return wo
 
 
@@ -287,11 +295,12 @@ def _lock_wo(work_order) -> WorkOrder:
 
 
 def workorder_auto_dispatch(*, work_order: WorkOrder, actor=None, now: datetime | None = None,
-                            ignore_history: bool = False) -> DispatchDecision:
+                            ignore_history: bool = False, settings: DispatchSettings | None = None) -> DispatchDecision:
     """Offer the job to the best eligible technician and store why (公开公平公正); nobody → the board.
 
     ignore_history=True is the supervisor's "re-offer": technicians who declined or let the offer
-    expire become eligible again.
+    expire become eligible again. `settings`: a batch caller's copy (loaded once per batch); the caps
+    are still recounted under the technician's lock for each offer.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -299,7 +308,7 @@ def workorder_auto_dispatch(*, work_order: WorkOrder, actor=None, now: datetime 
         if wo.status != WS.UNASSIGNED:
             raise ValidationError(_("Work order %(number)s is not waiting for a technician."),
                                   code="not_unassigned", params={"number": wo.number})
-        settings = DispatchSettings.load()
+        settings = settings or DispatchSettings.load()
         ranking = dispatch_rank(work_order=wo, now=now, settings=settings, ignore_history=ignore_history)
         excluded, chosen, offer, chosen_tech = ranking["excluded"], None, None, None
         for candidate in ranking["eligible"]:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
@@ -128,6 +129,8 @@ class SweepResult:
 
 
 def _instructions(plan: MaintenancePlan) -> str:
+    """The checklist, skills and assets written on the ticket and the work order. Reads the plan's
+    assets and other skills through .all(): prefetched by _claim, so no query here."""
     lines = [_("Planned maintenance: %(title)s") % {"title": plan.title}, "", _("Checklist:")]
     lines += [f"{i}. {item}" for i, item in enumerate(plan.checklist_items(), start=1)]
     skills = [plan.skill, *plan.other_skills.all()]
@@ -141,41 +144,51 @@ def _instructions(plan: MaintenancePlan) -> str:
     return "\n".join(lines)[:4000]
 
 
-def _order_visit(visit: MaintenanceVisit, plan: MaintenancePlan, *, user, now: datetime) -> None:
-    """The visit's ticket (repair, opened by the maintenance account) and work order, in a savepoint:
-    a customer without a region or address gets a FAILED visit with the reason, not a stalled sweep."""
+def visit_window(due_on: date) -> tuple[datetime, datetime]:
+    """The visit's window on its day (09:00–17:00 local): the work order's window, and the moment the
+    ticket's SLA clocks start from (sla clocks_start(clocks_from=…))."""
+    tz = timezone.get_current_timezone()
+    return datetime.combine(due_on, time(9), tzinfo=tz), datetime.combine(due_on, time(17), tzinfo=tz)
+
+
+def _order_visit(visit: MaintenanceVisit, plan: MaintenancePlan, *, user, now: datetime,
+                 dispatch_settings=None) -> None:
+    """The visit's ticket (repair, opened by the maintenance account) and work order. The caller holds
+    the savepoint (one per visit): a ValidationError (a customer without a region or address) rolls
+    both back and the caller records a FAILED visit with the reason instead of stalling the sweep."""
     from dispatch.services import workorder_create
     from tickets.services import ticket_create
 
-    tz = timezone.get_current_timezone()
     assets = list(plan.assets.all())
-    try:
-        with transaction.atomic():
-            ticket = ticket_create(
-                customer=plan.customer, kind="repair", channel="phone", created_by=user,
-                subject=str(_("Planned maintenance %(date)s: %(title)s") % {
-                    "date": visit.due_on.isoformat(), "title": plan.title})[:200],
-                description=_instructions(plan), asset=assets[0] if len(assets) == 1 else None, now=now,
-                fault_alert=False)
-            wo = workorder_create(
-                ticket=ticket, created_by=user, skill=plan.skill, estimated_value=plan.estimated_value,
-                window_start=datetime.combine(visit.due_on, time(9), tzinfo=tz),
-                window_end=datetime.combine(visit.due_on, time(17), tzinfo=tz),
-                instructions=_instructions(plan), asset=assets[0] if len(assets) == 1 else None,
-                address=plan.site, now=now)
-    except ValidationError as exc:
-        visit.status = MaintenanceVisit.Status.FAILED
-        visit.problem = "; ".join(exc.messages)[:300]
-        return
+    asset = assets[0] if len(assets) == 1 else None
+    window_start, window_end = visit_window(visit.due_on)
+    instructions = _instructions(plan)
+    ticket = ticket_create(
+        customer=plan.customer, kind="repair", channel="phone", created_by=user,
+        subject=str(_("Planned maintenance %(date)s: %(title)s") % {
+            "date": visit.due_on.isoformat(), "title": plan.title})[:200],
+        description=instructions, asset=asset, now=now, fault_alert=False,
+        # Planned work is due from its visit, not from the day the planner opened it ahead: the clocks
+        # (first response, resolution) start at the window, so nothing warns or breaches before it.
+        clocks_from=window_start)
+    wo = workorder_create(
+        ticket=ticket, created_by=user, skill=plan.skill, estimated_value=plan.estimated_value,
+        window_start=window_start, window_end=window_end, instructions=instructions, asset=asset,
+        address=plan.site, now=now, settings=dispatch_settings)
     visit.ticket, visit.work_order, visit.status = ticket, wo, MaintenanceVisit.Status.ORDERED
 
 
 def _claim(horizon: date, batch: int) -> list[MaintenancePlan]:
+    """Lock the batch's due plans (SKIP LOCKED: a racing beat takes others) with everything each visit
+    reads — customer and region, skills, assets — in three queries for the batch."""
     qs = (MaintenancePlan.objects.filter(active=True, next_due_on__lte=horizon)
-          .order_by("next_due_on", "id").select_related("customer", "skill"))
+          .order_by("next_due_on", "id").select_related("customer__region", "skill"))
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return list(qs[:batch])
+    plans = list(qs[:batch])
+    # Prefetched after the lock (a prefetch on a FOR UPDATE query would lock the related rows too).
+    prefetch_related_objects(plans, "assets", "other_skills")
+    return plans
 
 
 def sweep_probe(*, now: datetime | None = None, batch: int = 50):
@@ -195,6 +208,8 @@ def visits_create_due(*, now: datetime | None = None, batch: int = 50, max_batch
     work order carrying the checklist and the skills; after commit each work order is dispatched by
     dispatch's own rules (caps included). Bounded: `batch` plans per transaction, `max_batches` per run.
     """
+    from dispatch.models import DispatchSettings
+
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     horizon = today + timedelta(days=lead_days())
@@ -206,12 +221,14 @@ def visits_create_due(*, now: datetime | None = None, batch: int = 50, max_batch
             plans = _claim(horizon, batch)
             if not plans:
                 break
+            dispatch_settings = DispatchSettings.load()  # once per batch (caps, value tiers)
             for plan in plans:
                 due = plan.next_due_on
                 for _n in range(MAX_OCCURRENCES_PER_PASS):
                     if due is None or due > horizon:
                         break
-                    visit = _visit_once(plan, due, today=today, user=user, now=now)
+                    visit = _visit_once(plan, due, today=today, user=user, now=now,
+                                        dispatch_settings=dispatch_settings)
                     if visit is not None:
                         if visit.status == MaintenanceVisit.Status.ORDERED:
                             result.ordered += 1
@@ -224,37 +241,51 @@ def visits_create_due(*, now: datetime | None = None, batch: int = 50, max_batch
                 # compare-and-set: only the run that read this next_due_on moves it
                 MaintenancePlan.objects.filter(pk=plan.pk, next_due_on=plan.next_due_on).update(
                     next_due_on=due, updated_at=now)
+        # After the batch's commit (this block is its transaction): each work order is offered by
+        # dispatch's own rules, its caps recounted under the technician's lock, one at a time.
         if dispatch:
-            result.dispatched += _dispatch(to_dispatch, now=now)
+            result.dispatched += _dispatch(to_dispatch, now=now, settings=dispatch_settings)
         if len(plans) < batch:
             break
     return result
 
 
-def _visit_once(plan, due: date, *, today: date, user, now: datetime) -> MaintenanceVisit | None:
-    """Insert the (plan, due_on) visit; None when it exists already (another run made it)."""
+def _visit_once(plan, due: date, *, today: date, user, now: datetime,
+                dispatch_settings=None) -> MaintenanceVisit | None:
+    """Insert the (plan, due_on) visit with its ticket and work order, in one savepoint; None when the
+    visit exists already (another run made it: the unique constraint refuses the insert, and the
+    savepoint takes this run's ticket and work order back with it)."""
     from django.db import IntegrityError
 
     visit = MaintenanceVisit(plan=plan, due_on=due, created_at=now, escalate_on=due + timedelta(days=1),
                              status=MaintenanceVisit.Status.MISSED)
+    if due >= today:
+        try:
+            with transaction.atomic():
+                _order_visit(visit, plan, user=user, now=now, dispatch_settings=dispatch_settings)
+                visit.save(force_insert=True)
+            return visit
+        except IntegrityError:
+            return None
+        except ValidationError as exc:
+            visit.status = MaintenanceVisit.Status.FAILED
+            visit.problem = "; ".join(exc.messages)[:300]
+            visit.ticket = visit.work_order = None
     try:
         with transaction.atomic():
             visit.save(force_insert=True)
-            if due >= today:
-                _order_visit(visit, plan, user=user, now=now)
-                visit.save(update_fields=["status", "ticket", "work_order", "problem"])
     except IntegrityError:
         return None
     return visit
 
 
-def _dispatch(work_orders, *, now: datetime) -> int:
+def _dispatch(work_orders, *, now: datetime, settings=None) -> int:
     from dispatch.services import workorder_auto_dispatch
 
     done = 0
     for wo in work_orders:
         try:
-            decision = workorder_auto_dispatch(work_order=wo, actor=None, now=now)
+            decision = workorder_auto_dispatch(work_order=wo, actor=None, now=now, settings=settings)
         except ValidationError:  # someone dispatched it by hand meanwhile
             continue
         except Exception:  # one bad work order must not stop the others; it waits on the board

@@ -104,7 +104,9 @@ def resume(clock: SLAClock, cal: WorkingCalendar | None, now: datetime) -> bool:
     if clock.paused_at is None or clock.stopped_at is not None:
         return False
     paused_since = clock.paused_at
-    clock.paused_total += between(clock, cal, paused_since, max(now, paused_since))
+    # A clock that starts later (planned work, clocks_from) counts only the pause after its start.
+    counted_from = max(paused_since, clock.started_at)
+    clock.paused_total += between(clock, cal, counted_from, max(now, counted_from))
     clock.paused_at = None
     compute_levels(clock, cal, only_after=paused_since)
     refresh_next_check(clock)
@@ -136,7 +138,8 @@ def restart(clock: SLAClock, cal: WorkingCalendar | None, now: datetime) -> bool
     if clock.stopped_at is None:
         return False
     stopped_since = clock.stopped_at
-    clock.paused_total += between(clock, cal, stopped_since, max(now, stopped_since))
+    counted_from = max(stopped_since, clock.started_at)  # stopped before a later start: see resume
+    clock.paused_total += between(clock, cal, counted_from, max(now, counted_from))
     clock.stopped_at = None
     clock.elapsed = None
     clock.met = False if clock.breached_at is not None else None

@@ -6,8 +6,8 @@ from . import services
 from .models import Target
 
 
-def on_ticket_opened(sender, *, ticket, now, **kwargs):
-    clocks = services.clocks_start(ticket=ticket, now=now)
+def on_ticket_opened(sender, *, ticket, now, clocks_from=None, **kwargs):
+    clocks = services.clocks_start(ticket=ticket, now=now, clocks_from=clocks_from)
     # The ticket was opened in this transaction: these are all its clocks. Receivers after this one (the
     # customer's acknowledgement reads the promised time) use them without a query (ticket_deadlines).
     ticket._sla_clocks_started = list(clocks or [])

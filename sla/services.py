@@ -85,10 +85,17 @@ def _new_clock(*, ticket, policy, target_row, calendar, cal, now) -> SLAClock:
     return clock
 
 
-def clocks_start(*, ticket, now: datetime | None = None, only_missing: bool = False) -> list[SLAClock]:
+def clocks_start(*, ticket, now: datetime | None = None, only_missing: bool = False,
+                 clocks_from: datetime | None = None) -> list[SLAClock]:
     """Start a clock for every target of the ticket's policy (domain.md §4: a ticket keeps the
-    targets it was opened under). Investigation and solution apply to complaints only."""
+    targets it was opened under). Investigation and solution apply to complaints only.
+
+    `clocks_from` (later than now): the clocks measure from then — planned work opened ahead of its
+    visit (maintenance) is due from the visit window, so every level moment, next_check_at and the
+    ticket's sla_due_at lie after it and the one definition of overdue/breached stays the clocks'."""
     now = now or timezone.now()
+    if clocks_from is not None and clocks_from > now:
+        now = clocks_from
     policy = policy_for_ticket(ticket)
     if policy is None:
         return []

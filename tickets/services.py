@@ -94,12 +94,16 @@ def ticket_create(
     assignee=None,
     now: datetime | None = None,
     fault_alert: bool = True,
+    clocks_from: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its number (SR-2026-000123) and tell the SLA clocks it started.
 
     Complaints get their handling form (Complaint row) at once: domain.md §3 "record at once".
     `fault_alert=False`: a repair the department planned itself (a maintenance visit) is no fault the
     customer reported, so a key account's manager is not alerted.
+    `clocks_from`: when the SLA clocks start, if later than the opening (a planned visit opened days
+    ahead is measured from its visit window, not from the day the planner made it); passed to the SLA
+    area with the ticket_opened signal.
     """
     pinned = now is not None
     now = now or timezone.now()
@@ -152,7 +156,7 @@ def ticket_create(
         if contact is not None:
             contact.ticket = ticket
             contact.save(update_fields=["ticket"])
-        signals.ticket_opened.send(sender=Ticket, ticket=ticket, now=now)
+        signals.ticket_opened.send(sender=Ticket, ticket=ticket, now=now, clocks_from=clocks_from)
         if fault_alert and ticket.is_key_account and kind == Ticket.Kind.REPAIR:
             _key_account_fault_notify(ticket, actor=created_by)
     return ticket
