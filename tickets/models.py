@@ -377,11 +377,17 @@ class ComplaintHandoff(models.Model):
         return self.state in self.OPEN_STATES
 
     def can_answer(self, user) -> bool:
-        """The head or a member of the department (no query when department.members is prefetched)."""
+        """The head or a member of the department. No query for the head, or when the selector already
+        looked the user up (tickets.selectors.complaint_handoffs sets known_members); else one."""
         if user is None or not user.is_authenticated or not user.is_active:
             return False
         department = self.department
-        return department.head_id == user.pk or any(m.pk == user.pk for m in department.members.all())
+        if department.head_id == user.pk:
+            return True
+        known = getattr(self, "known_members", {})
+        if user.pk in known:
+            return bool(known[user.pk])
+        return department.members.filter(pk=user.pk).exists()
 
 
 class TicketSettings(models.Model):

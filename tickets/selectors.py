@@ -333,13 +333,23 @@ def valid_staff_complaints_by_person(*, start: datetime, end: datetime, user_ids
 
 # --- Issue 17: departments that answer for complaints ------------------------------------------------
 
-def complaint_handoffs(*, ticket) -> QuerySet:
-    """A complaint's hand-offs, oldest first, with who did what and the department's people (2 queries)."""
-    from .models import ComplaintHandoff
+def complaint_handoffs(*, ticket, viewer=None) -> list:
+    """A complaint's hand-offs, oldest first, with who did what, in one query. With `viewer`, each also
+    knows whether the viewer is a member of its department (ComplaintHandoff.can_answer, no query)."""
+    from django.db.models import Exists, OuterRef
 
-    return (ComplaintHandoff.objects.filter(ticket_id=ticket.pk)
-            .select_related("department", "department__head", "handed_by", "responded_by", "findings_by")
-            .prefetch_related("department__members").order_by("handed_at", "id"))
+    from .models import ComplaintHandoff, Department
+
+    qs = (ComplaintHandoff.objects.filter(ticket_id=ticket.pk)
+          .select_related("department", "department__head", "handed_by", "responded_by", "findings_by")
+          .order_by("handed_at", "id"))
+    if viewer is None or not viewer.is_authenticated:
+        return list(qs)
+    member = Department.members.through.objects.filter(department_id=OuterRef("department_id"), user_id=viewer.pk)
+    handoffs = list(qs.annotate(viewer_is_member=Exists(member)))
+    for h in handoffs:
+        h.known_members = {viewer.pk: h.viewer_is_member}
+    return handoffs
 
 
 def department_member_can_open(*, user, ticket_id) -> bool:

@@ -230,22 +230,23 @@ def _actions(user, ticket, complaint):
             "complaint_return_visit": work and open_ and complaint.solution_sent_at is not None,
         })
         # Issue 17: the department's head and members answer the open hand-off (accept, refuse, findings).
-        handoff = _open_handoff(ticket)
+        handoff = _open_handoff(ticket, user)
         answer = open_ and handoff is not None and handoff.can_answer(user)
         pending = answer and handoff.state == ComplaintHandoff.State.PENDING
         a.update({"handoff_accept": pending, "handoff_refuse": pending, "handoff_findings": answer})
     return a
 
 
-def _handoffs(ticket) -> list:
-    """The complaint's hand-offs, oldest first (2 queries, once per request)."""
+def _handoffs(ticket, user) -> list:
+    """The complaint's hand-offs, oldest first (1 query, once per request)."""
     if not hasattr(ticket, "_handoffs"):
-        ticket._handoffs = list(selectors.complaint_handoffs(ticket=ticket)) if ticket.kind == Ticket.Kind.COMPLAINT else []
+        ticket._handoffs = (selectors.complaint_handoffs(ticket=ticket, viewer=user)
+                            if ticket.kind == Ticket.Kind.COMPLAINT else [])
     return ticket._handoffs
 
 
-def _open_handoff(ticket):
-    return next((h for h in _handoffs(ticket) if h.is_open), None)
+def _open_handoff(ticket, user):
+    return next((h for h in _handoffs(ticket, user) if h.is_open), None)
 
 
 def _ticket_access(view):
@@ -332,7 +333,7 @@ def _initial(name, ticket, complaint):
     if name == "first_inquiry":
         base["owner"] = ticket.first_inquiry_owner_id
     if name.startswith("handoff_"):
-        handoff = _open_handoff(ticket)
+        handoff = _open_handoff(ticket, None)
         base["handoff"] = handoff.pk if handoff else None
     if name == "complaint_classify" and complaint:
         base.update(category=complaint.category, department=complaint.department_id,
@@ -363,7 +364,7 @@ def _render_detail(request, ticket, bound=None, status=200):
         "reply_form": reply_form,
         "timeline": timeline, "timeline_users": users, "attachments": list(ticket.attachments.all()),
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
-        "handoffs": _handoffs(ticket) if complaint is not None else [],
+        "handoffs": _handoffs(ticket, request.user) if complaint is not None else [],
     }, status=status)
 
 
@@ -456,7 +457,7 @@ def _do(name, ticket, request, form):
                                                    expected_version=v)
         return _("First-inquiry owner changed to %(name)s.") % {"name": d["owner"].get_full_name() or d["owner"].username}
     if name.startswith("handoff_"):
-        handoff = _open_handoff(ticket)
+        handoff = _open_handoff(ticket, user)
         if handoff is None or handoff.pk != d["handoff"]:
             raise services.StaleTicket(_("This hand-off changed while you were looking at it (the supervisor named "
                                          "another department, or a colleague answered it). Nothing was saved."),
