@@ -976,7 +976,7 @@ def _notify_people(locked: Ticket, people, *, actor, text, params: dict, kind: s
 def _handoff_withdraw_open(locked: Ticket, *, actor, now: datetime) -> None:
     """The supervisor named another department (or none): the open hand-off is withdrawn, its clocks
     stop undecided. It stays in the history."""
-    for handoff in ComplaintHandoff.objects.select_for_update().filter(
+    for handoff in ComplaintHandoff.objects.select_for_update(of=("self",)).filter(
             ticket=locked, state__in=ComplaintHandoff.OPEN_STATES).select_related("department"):
         handoff.state = ComplaintHandoff.State.WITHDRAWN
         handoff.save(update_fields=["state"])
@@ -1014,7 +1014,7 @@ def _handoff_locked(handoff: ComplaintHandoff, *, actor, expected_version=None) 
     """Lock the ticket (then the hand-off: the ticket services' lock order) and check the actor answers
     for the department."""
     locked = _lock(handoff.ticket, expected_version)
-    current = (ComplaintHandoff.objects.select_for_update().select_related("department", "department__head")
+    current = (ComplaintHandoff.objects.select_for_update(of=("self",)).select_related("department", "department__head")
                .get(pk=handoff.pk))
     if not current.can_answer(actor):
         raise ValidationError(_("Only the head or a member of %(department)s can answer this hand-off."),
