@@ -22,5 +22,6 @@ class SlaConfig(AppConfig):
         ticket_signals.ticket_first_response.connect(receivers.on_first_response, dispatch_uid="sla.first_response")
         ticket_signals.ticket_changed.connect(receivers.on_ticket_changed, dispatch_uid="sla.changed")
         ticket_signals.complaint_milestone.connect(receivers.on_complaint_milestone, dispatch_uid="sla.milestone")
+        ticket_signals.complaint_handoff.connect(receivers.on_complaint_handoff, dispatch_uid="sla.handoff")
         receivers.connect_calendar_invalidation()
         receivers.connect_calendar_revision()

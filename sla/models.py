@@ -31,6 +31,16 @@ class Target(models.TextChoices):
     RESOLUTION = "resolution", _("Resolution")
     INVESTIGATION = "investigation", _("Complaint investigation")
     SOLUTION = "solution", _("Solution to customer")
+    # Issue 17: a complaint handed to a responsible department. These clocks are not policy targets:
+    # each hand-off (tickets.ComplaintHandoff) starts its own pair, timed by the department's own
+    # deadlines on the default business calendar (sla.services.clocks_start_handoff).
+    DEPT_ACCEPT = "dept_accept", _("Department accepts the complaint")
+    DEPT_FINDINGS = "dept_findings", _("Department reports its findings")
+
+
+# The targets a policy may carry (the department ones come from the department, per hand-off).
+DEPARTMENT_TARGETS = (Target.DEPT_ACCEPT, Target.DEPT_FINDINGS)
+POLICY_TARGET_CHOICES = [(value, label) for value, label in Target.choices if value not in DEPARTMENT_TARGETS]
 
 
 class ClockType(models.TextChoices):
@@ -238,7 +248,7 @@ class SLATarget(models.Model):
     """One target of a policy: e.g. first response within 24 h on the all-day clock."""
 
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")
-    target = models.CharField(_("target"), max_length=20, choices=Target.choices)
+    target = models.CharField(_("target"), max_length=20, choices=POLICY_TARGET_CHOICES)
     hours = models.DecimalField(
         _("allowed time (hours)"),
         max_digits=7,
@@ -302,6 +312,10 @@ class SLAClock(models.Model):
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks")
     target = models.CharField(_("target"), max_length=20, choices=Target.choices)
+    # Set for the department clocks (issue 17): one pair per hand-off, so a complaint handed to a
+    # department a second time gets fresh clocks (and its own exactly-once escalations).
+    handoff = models.ForeignKey("tickets.ComplaintHandoff", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="sla_clocks")
     policy = models.ForeignKey(SLAPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="clocks")
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # --- snapshot of the policy's target ---
@@ -331,7 +345,12 @@ class SLAClock(models.Model):
         verbose_name = _("SLA clock")
         verbose_name_plural = _("SLA clocks")
         permissions = [("view_dashboard", _("Can see the SLA dashboard"))]
-        constraints = [models.UniqueConstraint(fields=["ticket", "target"], name="sla_clock_one_per_target")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target"], condition=models.Q(handoff__isnull=True),
+                                    name="sla_clock_one_per_target"),
+            models.UniqueConstraint(fields=["handoff", "target"], condition=models.Q(handoff__isnull=False),
+                                    name="sla_clock_one_per_handoff_target"),
+        ]
         indexes = [
             # The sweep's only access path: rows that can still fire, earliest first.
             models.Index(fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="sla_clock_due_idx"),

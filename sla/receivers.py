@@ -33,6 +33,22 @@ def on_complaint_milestone(sender, *, ticket, milestone, now, **kwargs):
     services.clocks_on_complaint_milestone(ticket=ticket, milestone=milestone, now=now)
 
 
+def on_complaint_handoff(sender, *, ticket, handoff, event, now, **kwargs):
+    if event == "started":
+        services.clocks_start_handoff(handoff=handoff, now=now)
+    elif event == "accepted":
+        services.clocks_stop_handoff(handoff=handoff, now=now, targets=[Target.DEPT_ACCEPT], decide=True)
+    elif event == "findings":
+        # Findings may come without a separate acceptance: reporting them answers the hand-off too.
+        services.clocks_stop_handoff(handoff=handoff, now=now, targets=[Target.DEPT_ACCEPT, Target.DEPT_FINDINGS],
+                                     decide=True)
+    elif event == "refused":
+        services.clocks_stop_handoff(handoff=handoff, now=now, targets=[Target.DEPT_ACCEPT], decide=True)
+        services.clocks_stop_handoff(handoff=handoff, now=now, targets=[Target.DEPT_FINDINGS], decide=False)
+    elif event == "withdrawn":
+        services.clocks_stop_handoff(handoff=handoff, now=now, targets=None, decide=False)
+
+
 def _touch_calendar(sender, instance, **kwargs):
     from .calendars import calendar_touch
 

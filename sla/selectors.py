@@ -15,7 +15,7 @@ from servicedesk.businesstime import WorkingCalendar
 
 from . import rollup
 from .calendars import cached_working_calendar, default_calendar
-from .models import SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
+from .models import DEPARTMENT_TARGETS, SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
 
 
 def working_calendar(*, now: datetime | None = None) -> WorkingCalendar:
@@ -45,7 +45,9 @@ def ticket_deadlines(ticket) -> dict[str, datetime]:
     else:
         clocks = SLAClock.objects.filter(ticket_id=ticket.pk).only("target", "deadline", "ticket_id")
     order = list(Target.values)
-    return {c.target: c.deadline for c in sorted(clocks, key=lambda c: order.index(c.target))}
+    # The department clocks (one pair per hand-off, issue 17) are the department's, not the ticket's promise.
+    return {c.target: c.deadline for c in sorted(clocks, key=lambda c: order.index(c.target))
+            if c.target not in DEPARTMENT_TARGETS}
 
 
 def ticket_url(ticket) -> str:

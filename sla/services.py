@@ -25,7 +25,16 @@ from django.utils.translation import override
 from . import clocks as clockmath
 from . import rollup, signals
 from .calendars import cached_working_calendar, calendar_touch, default_calendar
-from .models import BusinessCalendar, ClockType, SLAClock, SLAEscalation, SLAPolicy, SLAPolicyChange, Target
+from .models import (
+    DEPARTMENT_TARGETS,
+    BusinessCalendar,
+    ClockType,
+    SLAClock,
+    SLAEscalation,
+    SLAPolicy,
+    SLAPolicyChange,
+    Target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +110,13 @@ def clocks_start(*, ticket, now: datetime | None = None, only_missing: bool = Fa
         return []
     calendar = _calendar_for(policy)
     cal = cached_working_calendar(calendar)
-    existing = set(SLAClock.objects.filter(ticket=ticket).values_list("target", flat=True)) if only_missing else set()
+    existing = (set(SLAClock.objects.filter(ticket=ticket, handoff__isnull=True).values_list("target", flat=True))
+                if only_missing else set())
     new = [
         _new_clock(ticket=ticket, policy=policy, target_row=t, calendar=calendar, cal=cal, now=now)
         for t in policy.targets.all()
-        if t.target not in existing and (ticket.kind == "complaint" or t.target not in COMPLAINT_ONLY_TARGETS)
+        if t.target not in existing and t.target not in DEPARTMENT_TARGETS
+        and (ticket.kind == "complaint" or t.target not in COMPLAINT_ONLY_TARGETS)
     ]
     # No savepoint: nothing here is caught and retried, and inside the ticket's own transaction (the
     # usual caller) a savepoint only costs two statements per ticket opened.
@@ -133,12 +144,15 @@ _CLOCK_STATE_FIELDS = [
 ]
 
 
-def _apply(*, ticket, now: datetime, targets=None, action) -> list[SLAClock]:
-    """Run `action(clock, cal)` on the ticket's clocks (locked), saving those it changed."""
+def _apply(*, ticket, now: datetime, targets=None, action, handoff_id: int | None = None) -> list[SLAClock]:
+    """Run `action(clock, cal)` on the ticket's clocks (locked), saving those it changed. With
+    `handoff_id`, only that hand-off's department clocks."""
     with transaction.atomic():
         qs = SLAClock.objects.select_for_update().filter(ticket_id=ticket.pk).order_by("pk")
         if targets is not None:
             qs = qs.filter(target__in=list(targets))
+        if handoff_id is not None:
+            qs = qs.filter(handoff_id=handoff_id)
         cache: dict = {}
         changed, before = [], []
         for clock in qs:
@@ -193,6 +207,48 @@ def clocks_on_status_change(*, ticket, old_status: str, new_status: str, now: da
         clocks_restart(ticket=ticket, now=now, targets=[Target.RESOLUTION])
 
 
+# --- department hand-offs (issue 17) -----------------------------------------------------------------
+
+DEPARTMENT_WARNING_PERCENT = 75
+DEPARTMENT_LEVEL2_MULTIPLIER = 2
+
+
+def clocks_start_handoff(*, handoff, now: datetime) -> list[SLAClock]:
+    """Start the two clocks of a complaint hand-off: accept it, and report findings, each within the
+    department's own working hours on the default business calendar (domain.md §3: the responsible
+    department must not pass the buck). The same sweep warns at 75 %, escalates at the deadline (to the
+    department head) and at twice it (level 2, to the managers), exactly once per hand-off."""
+    from decimal import Decimal
+
+    department = handoff.department
+    calendar = default_calendar()
+    cal = cached_working_calendar(calendar)
+    new = []
+    for target, hours in ((Target.DEPT_ACCEPT, department.accept_hours),
+                          (Target.DEPT_FINDINGS, department.findings_hours)):
+        clock = SLAClock(
+            ticket_id=handoff.ticket_id, handoff=handoff, target=target, policy=None, calendar=calendar,
+            duration=timedelta(seconds=int(Decimal(hours) * 3600)), clock=ClockType.BUSINESS,
+            warning_percent=DEPARTMENT_WARNING_PERCENT, level2_multiplier=Decimal(DEPARTMENT_LEVEL2_MULTIPLIER),
+            reassign_to_supervisor=False, started_at=now, deadline=now,
+        )
+        clockmath.compute_levels(clock, cal)
+        clockmath.refresh_next_check(clock)
+        new.append(clock)
+    with transaction.atomic(savepoint=False):
+        created = SLAClock.objects.bulk_create(new)
+        ticket_sla_due_refresh(ticket_ids=[handoff.ticket_id])
+    return created
+
+
+def clocks_stop_handoff(*, handoff, now: datetime, targets, decide: bool) -> list[SLAClock]:
+    """Stop a hand-off's clocks: accepted (accept clock, judged), findings reported (findings clock,
+    judged), refused (accept judged — a refusal is an answer — findings undecided), withdrawn (both
+    undecided)."""
+    return _apply(ticket=handoff.ticket, now=now, targets=targets, handoff_id=handoff.pk,
+                  action=lambda c, cal: clockmath.stop(c, cal, now, decide=decide))
+
+
 MILESTONE_TARGET = {"investigated": Target.INVESTIGATION, "solution_sent": Target.SOLUTION}
 
 
@@ -223,7 +279,7 @@ def policy_reapply(*, ticket, actor, reason: str = "", now: datetime | None = No
             raise ValidationError(_("No active SLA policy matches this ticket."), code="no_policy")
         calendar = _calendar_for(policy)
         cal = cached_working_calendar(calendar)
-        clocks = {c.target: c for c in SLAClock.objects.select_for_update().filter(ticket=locked)}
+        clocks = {c.target: c for c in SLAClock.objects.select_for_update().filter(ticket=locked, handoff__isnull=True)}
         before = {t: timezone.localtime(c.deadline).isoformat() for t, c in clocks.items()}
         changed, created, old_states = [], [], []
         for row in policy.targets.all():
@@ -321,6 +377,7 @@ class _Recipients:
         self._supervisors = None
         self._teams = None
         self._users = {}
+        self._handoffs = {}
         self.url_pattern = None
         self.texts = {}
 
@@ -343,6 +400,21 @@ class _Recipients:
 
     def _group(self, name):
         return list(get_user_model().objects.filter(groups__name=name, is_active=True).order_by("pk"))
+
+    def attach_handoffs(self, clocks) -> None:
+        """The departments of the batch's department clocks (issue 17): two queries per batch that
+        holds any, none otherwise."""
+        from tickets.models import ComplaintHandoff
+
+        missing = {c.handoff_id for c in clocks if c.handoff_id and c.handoff_id not in self._handoffs}
+        if missing:
+            for h in (ComplaintHandoff.objects.filter(pk__in=missing).select_related("department__head")
+                      .prefetch_related("department__members")):
+                self._handoffs[h.pk] = h
+
+    def department_of(self, clock):
+        handoff = self._handoffs.get(clock.handoff_id)
+        return handoff.department if handoff is not None else None
 
     @property
     def managers(self):
@@ -429,7 +501,16 @@ def _notify(level: str, clock: SLAClock, recipients: _Recipients, outbox: _Outbo
     supervisor), breach → the supervisor, level 2 → the managers."""
     ticket = clock.ticket
     url = _ticket_url(ticket, recipients)
-    if level == SLAEscalation.Level.WARNING:
+    department = recipients.department_of(clock) if clock.handoff_id else None
+    if department is not None and level != SLAEscalation.Level.LEVEL2:
+        # A department clock (issue 17): the warning goes to the department (head and members), the
+        # breach to its head; a department without a head escalates to the ticket's supervisor.
+        if level == SLAEscalation.Level.WARNING:
+            people = department.people()
+        else:
+            people = [department.head] if department.head_id and department.head.is_active else []
+        people = people or recipients.supervisor_of(ticket)
+    elif level == SLAEscalation.Level.WARNING:
         people = [ticket.assignee] if ticket.assignee_id else recipients.supervisor_of(ticket)
     elif level == SLAEscalation.Level.BREACH:
         people = recipients.supervisor_of(ticket)
@@ -508,6 +589,7 @@ def sweep_batch(*, now: datetime, batch_size: int, recipients: _Recipients, resu
             .select_for_update(skip_locked=True, of=("self",))
         }
         recipients.attach(tickets.values())
+        recipients.attach_handoffs(claimed)
         plans: list[tuple[SLAClock, list[tuple[int, datetime]]]] = []
         pushed: list[SLAClock] = []
         for clock in claimed:

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     Complaint,
+    ComplaintHandoff,
     Department,
     FaultCause,
     Ticket,
@@ -73,14 +74,47 @@ class FaultCauseAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "name_en", "is_active")
+    """Managers keep the departments (issue 17): names, head, members and the two deadlines."""
+
+    list_display = ("name", "name_en", "head", "accept_hours", "findings_hours", "is_active")
     list_editable = ("is_active",)
     search_fields = ("name", "name_en")
+    fields = ("name", "name_en", "is_active", "head", "members", "accept_hours", "findings_hours")
+    filter_horizontal = ("members",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "head":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "members":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(ComplaintHandoff)
+class ComplaintHandoffAdmin(admin.ModelAdmin):
+    """Read-only: hand-offs are made and answered on the ticket page (each one is history)."""
+
+    list_display = ("ticket", "department", "state", "handed_by", "handed_at", "responded_by", "responded_at")
+    list_filter = ("state", "department")
+    readonly_fields = [f.name for f in ComplaintHandoff._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TicketSettings)
 class TicketSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "reopen_window_days", "attachment_max_mb")
+    list_display = ("__str__", "reopen_window_days", "attachment_max_mb", "general_manager")
 
     def has_add_permission(self, request):
         return not TicketSettings.objects.exists()

@@ -21,7 +21,8 @@ class TicketsConfig(AppConfig):
         supervise = [*work, "tickets.reassign_ticket", "tickets.approve_complaint", "tickets.export_complaints"]
         manage = [*supervise, "tickets.view_ticketsettings", "tickets.change_ticketsettings",
                   "tickets.view_faultcause", "tickets.add_faultcause", "tickets.change_faultcause",
-                  "tickets.view_department", "tickets.add_department", "tickets.change_department"]
+                  "tickets.view_department", "tickets.add_department", "tickets.change_department",
+                  "tickets.view_complainthandoff"]
         roles.extend_role(roles.FRONT_DESK, desk)
         roles.extend_role(roles.AGENT, work)
         roles.extend_role(roles.SUPERVISOR, supervise)
@@ -35,3 +36,17 @@ class TicketsConfig(AppConfig):
         preferences.KINDS.setdefault(services.FIRST_INQUIRY_PROGRESS, (
             _("Progress on tickets I first took"), {roles.FRONT_DESK, roles.AGENT, roles.SUPERVISOR},
             preferences.NotificationChannel.BELL))
+
+        # Issue 17, departments that answer for complaints: a hand-off reaches the department's head and
+        # members (any staff role may be a member), a refusal or findings reach the supervisors, and
+        # every complaint's result reaches the general manager.
+        preferences.KINDS.setdefault(services.DEPARTMENT_HANDOFF, (
+            _("A complaint handed to my department"),
+            {roles.FRONT_DESK, roles.AGENT, roles.SUPERVISOR, roles.TECHNICIAN, roles.MANAGER},
+            preferences.NotificationChannel.BOTH))
+        preferences.KINDS.setdefault(services.DEPARTMENT_ANSWER, (
+            _("A department refused a complaint or reported its findings"),
+            {roles.AGENT, roles.SUPERVISOR, roles.MANAGER}, preferences.NotificationChannel.BOTH))
+        preferences.KINDS.setdefault(services.COMPLAINT_RESULT, (
+            _("The result of a complaint sent to the customer (general manager)"),
+            {roles.SUPERVISOR, roles.MANAGER}, preferences.NotificationChannel.BOTH))

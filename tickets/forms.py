@@ -243,6 +243,23 @@ class ComplaintReturnVisitForm(VersionedForm):
                             max_length=5000)
 
 
+class HandoffAcceptForm(VersionedForm):
+    """Accept the open hand-off (issue 17). The hand-off id makes sure the one seen is the one answered."""
+
+    handoff = params.IntegerField(widget=forms.HiddenInput)
+
+
+class HandoffRefuseForm(HandoffAcceptForm):
+    reason = forms.CharField(label=_("Why does your department not answer for this complaint?"),
+                             widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             error_messages={"required": _("Give a reason for refusing the complaint.")})
+
+
+class HandoffFindingsForm(HandoffAcceptForm):
+    findings = forms.CharField(label=_("What the department found"), widget=forms.Textarea(attrs={"rows": 3}),
+                               max_length=10000, error_messages={"required": _("Write down what the department found.")})
+
+
 class CustomerPickForm(forms.Form):
     q = forms.CharField(label=_("Find the customer"), max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": _("Name or phone")}))

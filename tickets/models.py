@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
@@ -267,17 +270,128 @@ class FaultCause(BilingualName, models.Model):
 
 
 class Department(BilingualName, models.Model):
-    """A responsible department a complaint is handed to (it must not pass the buck)."""
+    """A responsible department a complaint is handed to (domain.md §3: it must not pass the buck).
+
+    Issue 17: its members (staff) see the complaints handed to it and accept them, or refuse with a
+    reason that goes back to the supervisor; its head is told when a hand-off is not accepted in time.
+    The two deadlines are working hours on the default business calendar, counted from the hand-off.
+    """
 
     name = models.CharField(_("Chinese name"), max_length=120, unique=True)
     name_en = english_name_field(120)
     is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True,
+                                     related_name="departments",
+                                     help_text=_("Staff who answer for the complaints handed to this department."))
+    # The head counts as a member whether or not they are listed (Department.people, ComplaintHandoff.can_answer).
+    head = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("head"), on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="headed_departments",
+                             help_text=_("Told when a hand-off is not accepted or answered in time."))
+    accept_hours = models.DecimalField(
+        _("accept within (working hours)"), max_digits=6, decimal_places=2, default=Decimal("4"),
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("2000"))],
+        help_text=_("From the hand-off, on the business calendar: one working day is 8 hours."),
+    )
+    findings_hours = models.DecimalField(
+        _("report findings within (working hours)"), max_digits=6, decimal_places=2, default=Decimal("8"),
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("2000"))],
+        help_text=_("From the hand-off, on the business calendar (domain.md: investigate the same working day)."),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-        constraints = [unique_english_name("department")]
+        constraints = [
+            unique_english_name("department"),
+            models.CheckConstraint(condition=models.Q(accept_hours__gt=0, findings_hours__gt=0),
+                                   name="department_deadlines_positive"),
+        ]
+
+    def people(self) -> list:
+        """The active head and members (needs `members` prefetched to stay query-free)."""
+        people = {u.pk: u for u in self.members.all() if u.is_active}
+        if self.head_id and self.head.is_active:
+            people.setdefault(self.head_id, self.head)
+        return sorted(people.values(), key=lambda u: u.pk)
+
+
+class ComplaintHandoff(models.Model):
+    """One hand-off of a complaint to a responsible department (issue 17). Every hand-off is its own row:
+    a refused or withdrawn one stays in the complaint's history, and handing it again makes a new row.
+
+    pending → accepted → reported (findings); pending → refused (with a reason, back to the supervisor);
+    pending / accepted → withdrawn (the supervisor named another department). At most one is open
+    (pending or accepted) per complaint.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting acceptance")
+        ACCEPTED = "accepted", pgettext_lazy("hand-off", "Accepted")
+        REPORTED = "reported", _("Findings reported")
+        REFUSED = "refused", pgettext_lazy("hand-off", "Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    OPEN_STATES = (State.PENDING, State.ACCEPTED)
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="handoffs")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT,
+                                   related_name="handoffs")
+    handed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handed over by"), on_delete=models.PROTECT,
+                                  related_name="+")
+    handed_at = models.DateTimeField(_("handed over at"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("answered by"), on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    reason = models.TextField(_("reason for refusing"), max_length=2000, blank=True)
+    findings = models.TextField(_("department's findings"), max_length=10000, blank=True)
+    findings_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("findings by"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    findings_at = models.DateTimeField(_("findings at"), null=True, blank=True)
+    # A refusal waits for the supervisor until the complaint is handed to a department again: what the
+    # supervisors' "awaiting decision" page lists (partial index below).
+    awaiting_supervisor = models.BooleanField(_("back with the supervisor"), default=False)
+
+    class Meta:
+        ordering = ["handed_at", "id"]
+        verbose_name = _("complaint hand-off")
+        verbose_name_plural = _("complaint hand-offs")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=models.Q(state__in=["pending", "accepted"]),
+                                    name="handoff_one_open_per_complaint"),
+            models.CheckConstraint(condition=models.Q(state__in=["pending", "accepted", "reported", "refused",
+                                                                 "withdrawn"]), name="handoff_state_valid"),
+            models.CheckConstraint(condition=~models.Q(state="refused") | ~models.Q(reason=""),
+                                   name="handoff_refusal_has_reason"),
+        ]
+        indexes = [
+            # "My department's complaints": a department's hand-offs, newest first (pending first in Python).
+            models.Index(fields=["department", "-handed_at"], name="handoff_department_idx"),
+            models.Index(fields=["ticket", "handed_at"], name="handoff_ticket_idx"),
+            models.Index(fields=["handed_at"], condition=models.Q(awaiting_supervisor=True),
+                         name="handoff_refused_waiting_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} → {self.department_id} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    def can_answer(self, user) -> bool:
+        """The head or a member of the department. No query for the head, or when the selector already
+        looked the user up (tickets.selectors.complaint_handoffs sets known_members); else one."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return False
+        department = self.department
+        if department.head_id == user.pk:
+            return True
+        known = getattr(self, "known_members", {})
+        if user.pk in known:
+            return bool(known[user.pk])
+        return department.members.filter(pk=user.pk).exists()
 
 
 class TicketSettings(models.Model):
@@ -292,6 +406,13 @@ class TicketSettings(models.Model):
         help_text=_("A resolved or closed ticket may be reopened within this many days."),
     )
     attachment_max_mb = models.PositiveSmallIntegerField(_("largest attachment (MB)"), default=10)
+    # Issue 17: the result of every complaint is reported to the general manager as well as the customer.
+    general_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("general manager"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+        help_text=_("Told the result of every complaint when it is sent to the customer. Empty: every active user "
+                    "with the manager role."),
+    )
 
     class Meta:
         verbose_name = _("ticket settings")
@@ -299,6 +420,14 @@ class TicketSettings(models.Model):
 
     def __str__(self):
         return str(_("Ticket settings"))
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        gm = self.general_manager
+        if gm is not None and not (gm.is_active and gm.has_perm("tickets.view_ticket")):
+            raise ValidationError({"general_manager": _("The general manager must be an active user who can open "
+                                                        "tickets (the result links to the complaint).")})
 
     @classmethod
     def current(cls) -> "TicketSettings":

@@ -331,3 +331,71 @@ def valid_staff_complaints_by_person(*, start: datetime, end: datetime, user_ids
     if user_ids is not None:
         qs = qs.filter(staff_member_id__in=list(user_ids))
     return dict(qs.values("staff_member_id").annotate(n=Count("pk")).values_list("staff_member_id", "n"))
+
+
+# --- Issue 17: departments that answer for complaints ------------------------------------------------
+
+def complaint_handoffs(*, ticket, viewer=None) -> list:
+    """A complaint's hand-offs, oldest first, with who did what, in one query. With `viewer`, each also
+    knows whether the viewer is a member of its department (ComplaintHandoff.can_answer, no query)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import ComplaintHandoff, Department
+
+    qs = (ComplaintHandoff.objects.filter(ticket_id=ticket.pk)
+          .select_related("department", "department__head", "handed_by", "responded_by", "findings_by")
+          .order_by("handed_at", "id"))
+    if viewer is None or not viewer.is_authenticated:
+        return list(qs)
+    member = Department.members.through.objects.filter(department_id=OuterRef("department_id"), user_id=viewer.pk)
+    handoffs = list(qs.annotate(viewer_is_member=Exists(member)))
+    for h in handoffs:
+        h.known_members = {viewer.pk: h.viewer_is_member}
+    return handoffs
+
+
+def department_member_can_open(*, user, ticket_id) -> bool:
+    """A department's head or member may open a complaint handed to their department (one query)."""
+    from .models import ComplaintHandoff
+
+    return ComplaintHandoff.objects.filter(ticket_id=ticket_id).filter(
+        Q(department__members=user) | Q(department__head=user)).exists()
+
+
+def departments_of(*, user, all_departments: bool = False) -> list:
+    """The departments a user is head or member of (every active one with all_departments)."""
+    from .models import Department
+
+    qs = Department.objects.all() if all_departments else Department.objects.filter(
+        Q(members=user) | Q(head=user)).distinct()
+    return list(qs.filter(is_active=True).order_by("name")) if all_departments else list(qs.order_by("name"))
+
+
+def department_handoffs(*, departments, state: str = "") -> QuerySet:
+    """Hand-offs to these departments: awaiting acceptance first, then accepted, then the rest; newest
+    first within each (handoff_department_idx)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import ComplaintHandoff
+
+    S = ComplaintHandoff.State
+    qs = ComplaintHandoff.objects.filter(department_id__in=list(departments))
+    if state:
+        qs = qs.filter(state=state)
+    rank = Case(When(state=S.PENDING, then=Value(0)), When(state=S.ACCEPTED, then=Value(1)), default=Value(2),
+                output_field=IntegerField())
+    return (qs.select_related("ticket", "ticket__customer", "department", "handed_by", "responded_by")
+            .annotate(rank=rank).order_by("rank", "-handed_at", "-id"))
+
+
+def complaints_refused_by_departments(*, user) -> QuerySet:
+    """Refusals waiting for the supervisor (issue 17): the complaint has no responsible department until
+    the supervisor names one again. Same team rule as complaints_awaiting_decision."""
+    from .models import ComplaintHandoff
+
+    qs = (ComplaintHandoff.objects.filter(awaiting_supervisor=True)
+          .select_related("ticket", "ticket__customer", "department", "responded_by", "handed_by"))
+    if not user.is_superuser:
+        qs = qs.filter(Q(ticket__team__supervisor=user) | Q(ticket__team__isnull=True)
+                       | Q(ticket__team__supervisor__isnull=True))
+    return qs.order_by("handed_at", "id")

@@ -17,7 +17,16 @@ from servicedesk.bulk import insert_many
 from servicedesk.numbering import next_in_sequence
 
 from . import selectors, signals
-from .models import Complaint, Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketReply, TicketSettings
+from .models import (
+    Complaint,
+    ComplaintHandoff,
+    Ticket,
+    TicketAttachment,
+    TicketCounter,
+    TicketEvent,
+    TicketReply,
+    TicketSettings,
+)
 
 S = Ticket.Status
 
@@ -810,6 +819,8 @@ def complaint_update(*, ticket: Ticket, actor, category: str, department=None, s
         c.save()
         _save(locked, [], original=ticket)
         _complaint_event(locked, actor, "complaint_changed", before, after, now)
+        if before["department"] != after["department"]:
+            _complaint_department_changed(locked, c, actor=actor, now=now)
     return c
 
 
@@ -826,6 +837,7 @@ def complaint_record_investigation(*, ticket: Ticket, actor, findings: str, depa
                   "investigated_at": c.investigated_at.isoformat() if c.investigated_at else None}
         first = c.investigated_at is None
         c.findings = findings
+        handed = department is not None and department.pk != c.department_id
         if department is not None:
             c.department = department
         c.investigated_at = now
@@ -835,6 +847,8 @@ def complaint_record_investigation(*, ticket: Ticket, actor, findings: str, depa
         _complaint_event(locked, actor, "complaint_investigated", before,
                          {"findings": findings, "department": c.department_id, "investigated_at": now.isoformat()},
                          now)
+        if handed:
+            _complaint_department_changed(locked, c, actor=actor, now=now)
         _complaint_sync_stage(locked, c, actor=actor, now=now)
         if first:
             signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="investigated", now=now)
@@ -861,6 +875,7 @@ def complaint_decide(*, ticket: Ticket, actor, decision: str, remedy: str, depar
                   "staff_complaint_valid": c.staff_complaint_valid}
         c.decision = decision
         c.remedy = remedy
+        handed = department is not None and department.pk != c.department_id
         if department is not None:
             c.department = department
         if c.department_id is None:
@@ -873,6 +888,8 @@ def complaint_decide(*, ticket: Ticket, actor, decision: str, remedy: str, depar
         _complaint_event(locked, actor, "complaint_decided", before,
                          {"decision": decision, "remedy": remedy, "department": c.department_id,
                           "staff_complaint_valid": c.staff_complaint_valid}, now)
+        if handed:
+            _complaint_department_changed(locked, c, actor=actor, now=now)
         _complaint_sync_stage(locked, c, actor=actor, now=now)
     return c
 
@@ -897,6 +914,7 @@ def complaint_send_solution(*, ticket: Ticket, actor, body: str, client_token: s
             _complaint_event(locked, actor, "complaint_solution_sent", {"solution_sent_at": None},
                              {"solution_sent_at": now.isoformat(), "reply": reply.pk}, now)
             signals.complaint_milestone.send(sender=Ticket, ticket=locked, milestone="solution_sent", now=now)
+            _complaint_result_notify(locked, c, reply=reply, actor=actor)
         _complaint_sync_stage(locked, c, actor=actor, now=now)
     ticket.version = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
     return reply
@@ -936,3 +954,192 @@ def complaint_record_return_visit(*, ticket: Ticket, actor, outcome: str, notes:
                                          via_callback=via_callback)
         _complaint_sync_stage(locked, c, actor=actor, now=now)
     return c
+
+
+# --- Issue 17: departments that answer for complaints ------------------------------------------------
+
+DEPARTMENT_HANDOFF = "department_handoff"  # a complaint handed to my department (head and members)
+DEPARTMENT_ANSWER = "department_answer"  # a department refused a complaint or reported findings (supervisors)
+COMPLAINT_RESULT = "complaint_result"  # a complaint's result was sent to the customer (general manager)
+
+
+def _person(user) -> dict | None:
+    return {"user": user.pk, "name": user.get_full_name() or user.get_username()} if user is not None else None
+
+
+def _notify_people(locked: Ticket, people, *, actor, text, params: dict, kind: str) -> None:
+    from django.urls import reverse
+
+    from servicedesk.preferences import Message, Note
+    from servicedesk.services import notify_many
+
+    url = reverse("tickets:detail", args=[locked.pk])
+    message = Message(text, {"number": locked.number, "subject": locked.subject[:120], **params})
+    items, seen = [], set()
+    for user in people:
+        if user is None or not user.is_active or user.pk in seen or (actor is not None and user.pk == actor.pk):
+            continue
+        seen.add(user.pk)
+        items.append(Note(recipient=user, message=message, url=url, kind=kind, group=f"ticket:{locked.pk}"))
+    notify_many(items, email=True)
+
+
+def _handoff_withdraw_open(locked: Ticket, *, actor, now: datetime) -> None:
+    """The supervisor named another department (or none): the open hand-off is withdrawn, its clocks
+    stop undecided. It stays in the history."""
+    for handoff in ComplaintHandoff.objects.select_for_update(of=("self",)).filter(
+            ticket=locked, state__in=ComplaintHandoff.OPEN_STATES).select_related("department"):
+        handoff.state = ComplaintHandoff.State.WITHDRAWN
+        handoff.save(update_fields=["state"])
+        event_record(ticket=locked, actor=actor, kind="department_withdrawn", field="handoff",
+                     before={"handoff": handoff.pk, "department": handoff.department_id},
+                     after={"state": handoff.state}, now=now)
+        signals.complaint_handoff.send(sender=Ticket, ticket=locked, handoff=handoff, event="withdrawn", now=now)
+
+
+def _complaint_department_changed(locked: Ticket, c: Complaint, *, actor, now: datetime) -> ComplaintHandoff | None:
+    """Naming the responsible department hands the complaint to it (issue 17, domain.md §3): a new
+    hand-off row, its two SLA clocks (accept, report findings), a bell for the department's head and
+    members. An open hand-off to the department named before is withdrawn; an earlier refusal stops
+    waiting for the supervisor."""
+    _handoff_withdraw_open(locked, actor=actor, now=now)
+    ComplaintHandoff.objects.filter(ticket=locked, awaiting_supervisor=True).update(awaiting_supervisor=False)
+    if c.department_id is None:
+        return None
+    department = type(c.department).objects.select_related("head").prefetch_related("members").get(pk=c.department_id)
+    handoff = ComplaintHandoff.objects.create(ticket=locked, department=department, handed_by=actor, handed_at=now)
+    handoff.department = department
+    event_record(ticket=locked, actor=actor, kind="department_handoff", field="handoff",
+                 after={"handoff": handoff.pk, "department": department.pk, "name": str(department)}, now=now)
+    signals.complaint_handoff.send(sender=Ticket, ticket=locked, handoff=handoff, event="started", now=now)
+    from django.utils.translation import gettext_lazy
+
+    _notify_people(locked, department.people(), actor=actor, kind=DEPARTMENT_HANDOFF,
+                   text=gettext_lazy("Complaint %(number)s was handed to %(department)s: accept it or refuse it "
+                                     "with a reason. %(subject)s"),
+                   params={"department": department.display_name})
+    return handoff
+
+
+def _handoff_locked(handoff: ComplaintHandoff, *, actor, expected_version=None) -> tuple[Ticket, ComplaintHandoff]:
+    """Lock the ticket (then the hand-off: the ticket services' lock order) and check the actor answers
+    for the department."""
+    locked = _lock(handoff.ticket, expected_version)
+    current = (ComplaintHandoff.objects.select_for_update(of=("self",)).select_related("department", "department__head")
+               .get(pk=handoff.pk))
+    if not current.can_answer(actor):
+        raise ValidationError(_("Only the head or a member of %(department)s can answer this hand-off."),
+                              code="not_department_member", params={"department": current.department.display_name})
+    return locked, current
+
+
+def complaint_handoff_accept(*, handoff: ComplaintHandoff, actor, now: datetime | None = None,
+                             expected_version: int | None = None) -> ComplaintHandoff:
+    """The department accepts the complaint (issue 17): its accept clock stops, judged on time or late."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked, h = _handoff_locked(handoff, actor=actor, expected_version=expected_version)
+        if h.state != ComplaintHandoff.State.PENDING:
+            raise ValidationError(_("This hand-off is no longer awaiting acceptance (it is “%(state)s”)."),
+                                  code="handoff_not_pending", params={"state": h.get_state_display()})
+        h.state = ComplaintHandoff.State.ACCEPTED
+        h.responded_by, h.responded_at = actor, now
+        h.save(update_fields=["state", "responded_by", "responded_at"])
+        _save(locked, [], original=handoff.ticket)
+        event_record(ticket=locked, actor=actor, kind="department_accepted", field="handoff",
+                     before={"handoff": h.pk, "state": ComplaintHandoff.State.PENDING},
+                     after={"state": h.state, "department": h.department_id}, now=now)
+        signals.complaint_handoff.send(sender=Ticket, ticket=locked, handoff=h, event="accepted", now=now)
+    return h
+
+
+def complaint_handoff_refuse(*, handoff: ComplaintHandoff, actor, reason: str, now: datetime | None = None,
+                             expected_version: int | None = None) -> ComplaintHandoff:
+    """The department refuses, with a reason (domain.md §3: no silent pass-the-buck). The complaint goes
+    back to the supervisor: no responsible department any more, the hand-off waits on the supervisors'
+    "awaiting decision" page, and the supervisor who handed it over (and the team's supervisors) are told."""
+    from django.utils.translation import gettext_lazy
+
+    now = now or timezone.now()
+    reason = _require_text(reason, _("Give a reason for refusing the complaint."), "reason_required")[:2000]
+    with transaction.atomic():
+        locked, h = _handoff_locked(handoff, actor=actor, expected_version=expected_version)
+        if h.state != ComplaintHandoff.State.PENDING:
+            raise ValidationError(_("This hand-off is no longer awaiting acceptance (it is “%(state)s”)."),
+                                  code="handoff_not_pending", params={"state": h.get_state_display()})
+        h.state = ComplaintHandoff.State.REFUSED
+        h.responded_by, h.responded_at, h.reason = actor, now, reason
+        h.awaiting_supervisor = True
+        h.save(update_fields=["state", "responded_by", "responded_at", "reason", "awaiting_supervisor"])
+        Complaint.objects.filter(pk=locked.pk, department_id=h.department_id).update(department=None)
+        _save(locked, [], original=handoff.ticket)
+        event_record(ticket=locked, actor=actor, kind="department_refused", field="handoff",
+                     before={"handoff": h.pk, "state": ComplaintHandoff.State.PENDING, "department": h.department_id},
+                     after={"state": h.state, "department": None}, message=reason, now=now)
+        signals.complaint_handoff.send(sender=Ticket, ticket=locked, handoff=h, event="refused", now=now)
+        _notify_people(locked, [h.handed_by, *selectors.complaint_deciders(locked)], actor=actor,
+                       kind=DEPARTMENT_ANSWER,
+                       text=gettext_lazy("%(department)s refused complaint %(number)s: %(reason)s — name the "
+                                         "responsible department again."),
+                       params={"department": h.department.display_name, "reason": reason[:200]})
+    return h
+
+
+def complaint_handoff_report_findings(*, handoff: ComplaintHandoff, actor, findings: str,
+                                      now: datetime | None = None,
+                                      expected_version: int | None = None) -> ComplaintHandoff:
+    """The department reports what it found (its findings clock stops). Reporting on a hand-off not yet
+    accepted accepts it too. The supervisor who handed it over (and the team's supervisors) are told."""
+    from django.utils.translation import gettext_lazy
+
+    now = now or timezone.now()
+    findings = _require_text(findings, _("Write down what the department found."), "findings_required")[:10000]
+    with transaction.atomic():
+        locked, h = _handoff_locked(handoff, actor=actor, expected_version=expected_version)
+        if h.state not in ComplaintHandoff.OPEN_STATES:
+            raise ValidationError(_("This hand-off is “%(state)s”: findings can no longer be reported on it."),
+                                  code="handoff_closed", params={"state": h.get_state_display()})
+        before = {"handoff": h.pk, "state": h.state}
+        if h.state == ComplaintHandoff.State.PENDING:
+            h.responded_by, h.responded_at = actor, now
+        h.state = ComplaintHandoff.State.REPORTED
+        h.findings, h.findings_by, h.findings_at = findings, actor, now
+        h.save(update_fields=["state", "responded_by", "responded_at", "findings", "findings_by", "findings_at"])
+        _save(locked, [], original=handoff.ticket)
+        event_record(ticket=locked, actor=actor, kind="department_findings", field="handoff", before=before,
+                     after={"state": h.state, "department": h.department_id}, message=findings, now=now)
+        signals.complaint_handoff.send(sender=Ticket, ticket=locked, handoff=h, event="findings", now=now)
+        _notify_people(locked, [h.handed_by, *selectors.complaint_deciders(locked)], actor=actor,
+                       kind=DEPARTMENT_ANSWER,
+                       text=gettext_lazy("%(department)s reported its findings on complaint %(number)s."),
+                       params={"department": h.department.display_name})
+    return h
+
+
+def general_manager_recipients() -> list:
+    """Who hears every complaint's result (issue 17): the general manager named in the ticket settings
+    while they are active and can open tickets, else every active user with the manager role."""
+    from django.contrib.auth import get_user_model
+
+    from servicedesk import roles
+
+    gm = TicketSettings.current().general_manager
+    if gm is not None and gm.is_active and gm.has_perm("tickets.view_ticket"):
+        return [gm]
+    return list(get_user_model().objects.filter(groups__name=roles.MANAGER, is_active=True).order_by("pk"))
+
+
+def _complaint_result_notify(locked: Ticket, c: Complaint, *, reply: TicketReply, actor) -> None:
+    """The result goes to the general manager too (issue 17), saying what actually happened to the
+    customer's copy: queued by e-mail or SMS, or not sent (no address)."""
+    from django.utils.translation import gettext_lazy
+
+    params = {"customer": locked.customer.name[:120], "remedy": Complaint.Remedy(c.remedy).label if c.remedy else "—",
+              "decision": c.decision[:300], "to": reply.delivered_to}
+    if reply.delivery_status == TicketReply.Delivery.NO_EMAIL:
+        text = gettext_lazy("Result of complaint %(number)s recorded, but not sent to %(customer)s: no e-mail "
+                            "address or mobile number. Remedy: %(remedy)s. Decision: %(decision)s")
+    else:
+        text = gettext_lazy("Result of complaint %(number)s queued to be sent to %(customer)s (%(to)s). Remedy: "
+                            "%(remedy)s. Decision: %(decision)s")
+    _notify_people(locked, general_manager_recipients(), actor=actor, kind=COMPLAINT_RESULT, text=text, params=params)

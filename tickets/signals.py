@@ -23,3 +23,8 @@ ticket_changed = Signal()
 # "return_visit"), now; for "return_visit" also actor, outcome, notes and via_callback (True when the
 # callbacks area recorded it while completing its callback: receivers must not complete it again).
 complaint_milestone = Signal()
+
+# A complaint hand-off to a responsible department moved (issue 17). kwargs: ticket, handoff, event
+# ("started" | "accepted" | "refused" | "findings" | "withdrawn"), now. The SLA area starts and stops the
+# hand-off's department clocks from it.
+complaint_handoff = Signal()

@@ -16,5 +16,6 @@ urlpatterns = [
     path("complaints/", views.complaint_register, name="complaints"),
     path("complaints/export.csv", views.complaint_register_csv, name="complaints_csv"),
     path("complaints/export.xlsx", views.complaint_register_csv, {"fmt": "xlsx"}, name="complaints_xlsx"),
+    path("complaints/departments/", views.department_complaints, name="department_complaints"),
     path("complaints/awaiting-decision/", views.complaints_awaiting_decision, name="complaints_awaiting"),
 ]

@@ -31,6 +31,9 @@ from .forms import (
     FirstInquiryForm,
     ComplaintSolutionForm,
     CustomerPickForm,
+    HandoffAcceptForm,
+    HandoffFindingsForm,
+    HandoffRefuseForm,
     EditForm,
     PriorityForm,
     ReplyForm,
@@ -38,7 +41,7 @@ from .forms import (
     StatusForm,
     TicketCreateForm,
 )
-from .models import Complaint, Ticket
+from .models import Complaint, ComplaintHandoff, Ticket
 
 S = Ticket.Status
 
@@ -226,7 +229,43 @@ def _actions(user, ticket, complaint):
             "complaint_solution": work and open_ and complaint.decided_at is not None,
             "complaint_return_visit": work and open_ and complaint.solution_sent_at is not None,
         })
+        # Issue 17: the department's head and members answer the open hand-off (accept, refuse, findings).
+        handoff = _open_handoff(ticket, user)
+        answer = open_ and handoff is not None and handoff.can_answer(user)
+        pending = answer and handoff.state == ComplaintHandoff.State.PENDING
+        a.update({"handoff_accept": pending, "handoff_refuse": pending, "handoff_findings": answer})
     return a
+
+
+def _handoffs(ticket, user) -> list:
+    """The complaint's hand-offs, oldest first (1 query, once per request)."""
+    if not hasattr(ticket, "_handoffs"):
+        ticket._handoffs = (selectors.complaint_handoffs(ticket=ticket, viewer=user)
+                            if ticket.kind == Ticket.Kind.COMPLAINT else [])
+    return ticket._handoffs
+
+
+def _open_handoff(ticket, user):
+    return next((h for h in _handoffs(ticket, user) if h.is_open), None)
+
+
+def _ticket_access(view):
+    """Staff who can see tickets, and the members of a department a complaint was handed to (issue 17:
+    they open and answer it without seeing any other ticket). Anonymous → login; others → 403."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    @wraps(view)
+    def wrapped(request, pk, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.has_perm("tickets.view_ticket") and not selectors.department_member_can_open(
+                user=request.user, ticket_id=pk):
+            raise PermissionDenied
+        return view(request, pk, *args, **kwargs)
+
+    return wrapped
 
 
 FORMS = {
@@ -235,6 +274,7 @@ FORMS = {
     "complaint_classify": ComplaintClassifyForm, "complaint_investigate": ComplaintInvestigateForm,
     "complaint_decide": ComplaintDecideForm, "complaint_solution": ComplaintSolutionForm,
     "complaint_return_visit": ComplaintReturnVisitForm, "first_inquiry": FirstInquiryForm,
+    "handoff_accept": HandoffAcceptForm, "handoff_refuse": HandoffRefuseForm, "handoff_findings": HandoffFindingsForm,
 }
 
 
@@ -253,8 +293,13 @@ ACTION_META = {
     "attach": (gettext_lazy("Attach files"), "bi-paperclip", gettext_lazy("Upload")),
     "reply": (gettext_lazy("Reply or add a note"), "bi-reply", gettext_lazy("Send")),
     "first_inquiry": (gettext_lazy("Change the first-inquiry owner"), "bi-person-badge", gettext_lazy("Save")),
+    "handoff_accept": (gettext_lazy("Accept for my department"), "bi-box-arrow-in-down",
+                       gettext_lazy("Accept the complaint")),
+    "handoff_refuse": (gettext_lazy("Refuse, with a reason"), "bi-arrow-return-left", gettext_lazy("Refuse")),
+    "handoff_findings": (gettext_lazy("Report the department's findings"), "bi-journal-check",
+                         gettext_lazy("Report findings")),
 }
-PANEL_ORDER = ["status", "resolve", "assign", "priority", "complaint_classify", "complaint_investigate",
+PANEL_ORDER = ["handoff_accept", "handoff_refuse", "handoff_findings", "status", "resolve", "assign", "priority", "complaint_classify", "complaint_investigate",
                "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach", "first_inquiry"]
 
 
@@ -287,6 +332,9 @@ def _initial(name, ticket, complaint):
         base["assignee"] = ticket.assignee_id
     if name == "first_inquiry":
         base["owner"] = ticket.first_inquiry_owner_id
+    if name.startswith("handoff_"):
+        handoff = _open_handoff(ticket, None)
+        base["handoff"] = handoff.pk if handoff else None
     if name == "complaint_classify" and complaint:
         base.update(category=complaint.category, department=complaint.department_id,
                     staff_member=complaint.staff_member_id)
@@ -316,6 +364,7 @@ def _render_detail(request, ticket, bound=None, status=200):
         "reply_form": reply_form,
         "timeline": timeline, "timeline_users": users, "attachments": list(ticket.attachments.all()),
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
+        "handoffs": _handoffs(ticket, request.user) if complaint is not None else [],
     }, status=status)
 
 
@@ -328,7 +377,7 @@ def _load(pk):
     return get_object_or_404(qs, pk=pk)
 
 
-@perm_required("tickets.view_ticket")
+@_ticket_access
 def ticket_detail(request, pk):
     return _render_detail(request, _load(pk))
 
@@ -407,10 +456,26 @@ def _do(name, ticket, request, form):
         services.ticket_change_first_inquiry_owner(ticket=ticket, owner=d["owner"], actor=user, reason=d["reason"],
                                                    expected_version=v)
         return _("First-inquiry owner changed to %(name)s.") % {"name": d["owner"].get_full_name() or d["owner"].username}
+    if name.startswith("handoff_"):
+        handoff = _open_handoff(ticket, user)
+        if handoff is None or handoff.pk != d["handoff"]:
+            raise services.StaleTicket(_("This hand-off changed while you were looking at it (the supervisor named "
+                                         "another department, or a colleague answered it). Nothing was saved."),
+                                       code="stale")
+        if name == "handoff_accept":
+            services.complaint_handoff_accept(handoff=handoff, actor=user, expected_version=v)
+            return _("You accepted the complaint for %(department)s.") % {"department": handoff.department.display_name}
+        if name == "handoff_refuse":
+            services.complaint_handoff_refuse(handoff=handoff, actor=user, reason=d["reason"], expected_version=v)
+            return _("Complaint refused for %(department)s; it is back with the supervisor.") % {
+                "department": handoff.department.display_name}
+        services.complaint_handoff_report_findings(handoff=handoff, actor=user, findings=d["findings"],
+                                                   expected_version=v)
+        return _("Findings reported; the supervisor has been told.")
     raise AssertionError(name)
 
 
-@perm_required("tickets.view_ticket")
+@_ticket_access
 def ticket_action(request, pk, action):
     """One endpoint per action of the page; refused (403) when the page would not have offered it.
 
@@ -516,7 +581,9 @@ def complaints_awaiting_decision(request):
     """Supervisors: the complaints whose investigation is done and that wait for their decision."""
     page = selectors.slice_page(selectors.complaints_awaiting_decision(user=request.user), request.GET.get("page"),
                                 per_page=30)
-    return render(request, "tickets/complaints_awaiting.html", {"page": page, "query_string": "", "now": timezone.now()})
+    refused = list(selectors.complaints_refused_by_departments(user=request.user)[:100])
+    return render(request, "tickets/complaints_awaiting.html", {"page": page, "query_string": "", "now": timezone.now(),
+                                                                "refused": refused})
 
 
 @perm_required("tickets.view_complaint_register", "tickets.export_complaints")
@@ -549,3 +616,29 @@ def complaint_register_csv(request, fmt="csv"):
     ]
     name = exports.FileName.build(title=_("Complaint register"), slug="complaints", parts=parts, ext=fmt)
     return exports.response(table=table, fmt=exports.requested_format(fmt), filename=name)
+
+
+# --- Issue 17: my department's complaints ---------------------------------------------------------
+
+def department_complaints(request):
+    """The complaints handed to the departments the user is head or member of, hand-offs still awaiting
+    acceptance first. Supervisors and managers (approve_complaint) see every department's. Any signed-in
+    staff member may open it: it lists only what their departments were handed."""
+    from django.contrib.auth.views import redirect_to_login
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    see_all = request.user.has_perm("tickets.approve_complaint")
+    departments = selectors.departments_of(user=request.user, all_departments=see_all)
+    chosen = _int_or_none(request.GET.get("department"))
+    if chosen is not None and chosen not in {d.pk for d in departments}:
+        chosen = None
+    state = request.GET.get("state") if request.GET.get("state") in ComplaintHandoff.State.values else ""
+    qs = selectors.department_handoffs(departments=[chosen] if chosen else [d.pk for d in departments], state=state)
+    page = selectors.slice_page(qs, request.GET.get("page"), per_page=30)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "tickets/department_complaints.html", {
+        "page": page, "departments": departments, "chosen": chosen, "state": state, "see_all": see_all,
+        "states": ComplaintHandoff.State.choices, "query_string": params.urlencode(), "now": timezone.now(),
+    })

@@ -209,7 +209,7 @@ def _knowledge_review(ctx):
 
 
 # --- complaints (tickets/services.py, the hand-offs) ----------------------------------------------------
-@scenario("complaint", roles=("agent", "supervisor", "manager", "none"))
+@scenario("complaint", roles=("agent", "supervisor", "manager", "none"), kinds=("complaint", "complaint_result"))
 def _complaint(ctx):
     """Walk a complaint through every stage. role: who decides (supervisor or manager), or the agent's
     hand-offs; "none" = no assignee, so the decided complaint goes back to the deciders."""
@@ -352,6 +352,35 @@ def _first_inquiry_progress(ctx):
     t = ticket_create(customer=ctx.customer_factory(name="Sun Li"), kind="inquiry", subject="Opening hours",
                       created_by=owner, team=ctx.team, assignee=other, now=T0)
     ticket_transition(ticket=t, to_status="acknowledged", actor=other, now=T0 + timedelta(minutes=5))
+
+
+# --- departments that answer for complaints (tickets/services.py, issue 17) ------------------------------
+@scenario("department_handoff", roles=("technician", "agent", "supervisor", "manager"),
+          kinds=("department_handoff", "department_answer", "sla_warning", "sla_breach", "sla_level2"))
+def _department_handoff(ctx):
+    """A hand-off reaches the department's head and members (a technician or an agent: neither needs
+    the ticket lists to open it); its silence warns them, breaches to the head, level 2 to the managers;
+    a refusal and then findings go back to the supervisor."""
+    from sla.services import sla_sweep
+    from tickets import services
+    from tickets.models import ComplaintHandoff, Department
+
+    head = ctx.personas.agent if ctx.role == "agent" else ctx.personas.technician
+    department = Department.objects.create(name="质量部", name_en="Quality", head=head)
+    department.members.add(ctx.personas.technician2)
+    t = services.ticket_create(customer=ctx.customer_factory(name="Qian Yu"), kind="complaint",
+                               subject="Wrong part fitted", created_by=ctx.personas.frontdesk, team=ctx.team, now=T0)
+    services.complaint_update(ticket=t, actor=ctx.personas.supervisor, category="quality", department=department,
+                              now=T0 + timedelta(minutes=5))
+    sla_sweep(now=T0 + timedelta(days=3))  # warning, breach and level 2 of the department's clocks
+    first = ComplaintHandoff.objects.get(ticket=t)
+    services.complaint_handoff_refuse(handoff=first, actor=ctx.personas.technician2, reason="Not our line",
+                                      now=T0 + timedelta(days=3, minutes=5))
+    services.complaint_update(ticket=t, actor=ctx.personas.supervisor, category="quality", department=department,
+                              now=T0 + timedelta(days=3, minutes=10))
+    again = ComplaintHandoff.objects.filter(ticket=t).latest("id")
+    services.complaint_handoff_report_findings(handoff=again, actor=ctx.personas.technician2, findings="Wrong part.",
+                                               now=T0 + timedelta(days=3, minutes=20))
 
 
 # Progress news to a ticket's first-inquiry owner (issue 17) follows any status change someone else makes,

@@ -102,8 +102,10 @@ def test_role_defaults_differ_where_sensible(personas):
     assert preferences.channels_for(personas.manager)["survey_low_score"] == "digest"
     assert preferences.channels_for(personas.supervisor)["survey_low_score"] == "both"
     assert preferences.channels_for(personas.technician)["job_offer"] == "both"
-    # a technician chooses for job offers, everything else, and the improvement actions they may own (issue 17)
-    assert dict(preferences.kinds_for(personas.technician)).keys() == {"job_offer", "general", "improvement_actions"}
+    # a technician chooses for job offers, everything else, the improvement actions they may own and the
+    # complaints handed to a department they are a member of (issue 17)
+    assert dict(preferences.kinds_for(personas.technician)).keys() == {"job_offer", "general", "improvement_actions",
+                                                                       "department_handoff"}
 
 
 # 08:00 in the department's zone: "an hour later" must still be the same local day (run at 23:30

@@ -113,6 +113,8 @@ ROWS = [
     ("api:token_create", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     ("api:docs", no_kwargs, ANY_SIGNED_IN, "get"),
     ("api:schema", no_kwargs, ANY_SIGNED_IN, "get"),
+    # issue 17: "my department's complaints" — any signed-in staff member; it lists only their departments'
+    ("tickets:department_complaints", no_kwargs, ANY_SIGNED_IN, "get"),
 ]
 
 

@@ -63,8 +63,20 @@ def test_every_service_leaves_an_event(customer_factory, personas, fault_cause, 
     c = services.ticket_create(customer=customer, kind="complaint", subject="Late", created_by=personas.frontdesk)
     step("complaint_update", "complaint_changed", services.complaint_update, ticket=c, actor=personas.agent,
          category="timeliness", department=department, staff_member=personas.technician)
-    step("complaint_record_investigation", "complaint_investigated", services.complaint_record_investigation,
-         ticket=c, actor=personas.agent, findings="Technician was 3h late")
+    # issue 17: the department named is handed the complaint; it refuses, is handed it again, accepts, reports
+    from tickets.models import ComplaintHandoff
+
+    department.head = personas.technician
+    department.save()
+    step("complaint_handoff_refuse", "department_refused", services.complaint_handoff_refuse,
+         handoff=ComplaintHandoff.objects.get(ticket=c), actor=personas.technician, reason="Not ours")
+    step("complaint_record_investigation", "department_handoff", services.complaint_record_investigation,
+         ticket=c, actor=personas.agent, findings="Technician was 3h late", department=department)
+    handoff = ComplaintHandoff.objects.get(ticket=c, state="pending")
+    step("complaint_handoff_accept", "department_accepted", services.complaint_handoff_accept, handoff=handoff,
+         actor=personas.technician)
+    step("complaint_handoff_report_findings", "department_findings", services.complaint_handoff_report_findings,
+         handoff=handoff, actor=personas.technician, findings="Traffic jam; no call ahead")
     step("complaint_decide", "complaint_decided", services.complaint_decide, ticket=c, actor=personas.supervisor,
          decision="Apologise, coupon", remedy="compensation", staff_complaint_valid=True)
     step("complaint_send_solution", "complaint_solution_sent", services.complaint_send_solution, ticket=c,

@@ -40,6 +40,12 @@ EVENT_LABELS = {
     "first_inquiry": gettext_lazy("became the first-inquiry owner"),
     "first_inquiry_changed": gettext_lazy("changed the first-inquiry owner"),
     "key_account_no_manager": gettext_lazy("key-account fault: no active account manager to notify"),
+    # Issue 17: departments that answer for complaints.
+    "department_handoff": gettext_lazy("handed the complaint to a department"),
+    "department_accepted": gettext_lazy("accepted the complaint for the department"),
+    "department_refused": gettext_lazy("refused the complaint for the department"),
+    "department_findings": gettext_lazy("reported the department's findings"),
+    "department_withdrawn": gettext_lazy("withdrew the hand-off to a department"),
 }
 # Events with no staff actor: what the customer did on the status page, and what they were sent.
 PORTAL_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages",
@@ -126,6 +132,8 @@ def event_change(ev, users):
         if ev.field == "description":
             return str(label)
         return f"{label}: {ev.before or '—'} → {ev.after or '—'}"
+    if ev.kind == "department_handoff":
+        return (ev.after or {}).get("name", "")
     if ev.kind == "first_inquiry_changed":
         return f"{(ev.before or {}).get('name') or _('nobody')} → {(ev.after or {}).get('name', '')}"
     if ev.kind == "created":
