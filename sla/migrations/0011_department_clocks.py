@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('sla', '0010_key_account_policy'),
-        ('tickets', '0015_department_handoffs'),
+        ('tickets', '0016_department_handoffs'),
     ]
 
     operations = [

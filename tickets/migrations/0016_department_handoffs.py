@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0014_key_account_first_inquiry'),
+        ('tickets', '0015_first_inquiry_keeps_resolved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
