@@ -60,7 +60,7 @@ class CustomerTier(BilingualName, models.Model):
     )
     name = models.CharField(_("Chinese name"), max_length=50, unique=True)
     name_en = english_name_field(50)
-    applies_to = models.CharField(_("for"), max_length=12, choices=AppliesTo.choices, default=AppliesTo.BOTH)
+    applies_to = models.CharField(_("applies to"), max_length=12, choices=AppliesTo.choices, default=AppliesTo.BOTH)
     position = models.PositiveSmallIntegerField(
         _("position"), default=100, help_text=_("Lists, forms and reports show tiers in this order, lowest first."))
     is_active = models.BooleanField(

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('code', models.SlugField(help_text='Stored on customers, SLA policies and reports; it cannot be changed once saved.', max_length=10, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9_-]*$', 'Use lower-case letters, digits, - and _ only.')], verbose_name='code')),
                 ('name', models.CharField(max_length=50, unique=True, verbose_name='Chinese name')),
                 ('name_en', models.CharField(blank=True, help_text='Shown to staff who use English. Leave empty to show the Chinese name.', max_length=50, verbose_name='English name')),
-                ('applies_to', models.CharField(choices=[('both', 'People and organisations'), ('person', 'People only'), ('organisation', 'Organisations only')], default='both', max_length=12, verbose_name='for')),
+                ('applies_to', models.CharField(choices=[('both', 'People and organisations'), ('person', 'People only'), ('organisation', 'Organisations only')], default='both', max_length=12, verbose_name='applies to')),
                 ('position', models.PositiveSmallIntegerField(default=100, help_text='Lists, forms and reports show tiers in this order, lowest first.', verbose_name='position')),
                 ('is_active', models.BooleanField(default=True, help_text='Untick to retire the tier: it is no longer offered, customers who have it keep it.', verbose_name='active')),
                 ('is_default', models.BooleanField(default=False, help_text='New customers get this tier unless someone chooses another. One tier only.', verbose_name='default for new customers')),
