@@ -51,14 +51,18 @@ class CustomerSerializer(serializers.ModelSerializer):
     phones = PhoneSerializer(many=True, read_only=True)
     region = serializers.SerializerMethodField()
     open_tickets = serializers.SerializerMethodField()
+    tier_name = serializers.SerializerMethodField(help_text="The tier's name in the caller's language (Accept-Language)")
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "kind", "tier", "is_key_account", "email", "address", "region", "phones",
+        fields = ["id", "name", "kind", "tier", "tier_name", "is_key_account", "email", "address", "region", "phones",
                   "open_tickets", "is_verified", "preferred_language", "created_at", "updated_at"]
 
     def get_region(self, customer) -> str | None:
         return customer.region.code if customer.region_id else None
+
+    def get_tier_name(self, customer) -> str:
+        return customer.get_tier_display()
 
     def get_open_tickets(self, customer) -> int:
         return getattr(customer, "open_tickets", 0)
@@ -80,12 +84,40 @@ class CustomerCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX)
     phones = PhoneInputSerializer(many=True, min_length=1, max_length=10)
     kind = serializers.ChoiceField(choices=Customer.Kind.choices, default=Customer.Kind.PERSON)
-    tier = serializers.ChoiceField(choices=Customer.Tier.choices, default=Customer.Tier.BASIC)
+    tier = serializers.CharField(
+        max_length=10, required=False,
+        help_text="The code of an active customer tier meant for this kind of customer (`tier` of the tiers a "
+                  "manager keeps, e.g. `gold`; organisations also `1a`…`5b`). Omitted: the department's default tier.")
     is_key_account = serializers.BooleanField(default=False)
     email = serializers.EmailField(max_length=254, required=False, default="")
     address = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     notes = serializers.CharField(max_length=5000, required=False, default="", allow_blank=True)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
+
+
+    def validate_tier(self, code):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from customers.tiers import tier_check
+
+        try:  # the kind is checked in validate(); here: a tier that exists and is not retired
+            tier_check(code=code, kind="any")
+        except DjangoValidationError as e:
+            if e.message_dict["tier"] and e.error_dict["tier"][0].code != "tier_kind":
+                raise serializers.ValidationError(e.message_dict["tier"]) from e
+        return code
+
+    def validate(self, attrs):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from customers.tiers import tier_check
+
+        if attrs.get("tier"):
+            try:
+                tier_check(code=attrs["tier"], kind=attrs.get("kind") or Customer.Kind.PERSON)
+            except DjangoValidationError as e:
+                raise serializers.ValidationError(e.message_dict) from e
+        return attrs
 
 
 class CustomerQuerySerializer(serializers.Serializer):

@@ -1,7 +1,10 @@
 """Admin for the customers area: search, filters, and audit fields that cannot be edited."""
 from django.contrib import admin
 
-from .models import Asset, Contact, Customer, CustomerEvent, CustomerExport, CustomerPhone, Region
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Asset, Contact, Customer, CustomerEvent, CustomerExport, CustomerPhone, CustomerTier, Region
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,6 +27,69 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "code"]
 
 
+@admin.register(CustomerTier)
+class CustomerTierAdmin(admin.ModelAdmin):
+    """Managers add, rename (both languages), reorder and retire tiers (issue 17). The code is what customers,
+    SLA policies and reports store: fixed once saved. A tier is never deleted (old rows name it): retire it."""
+
+    list_display = ["position", "name", "name_en", "code", "applies_to", "is_active", "is_default"]
+    list_display_links = ["name"]
+    list_editable = ["position", "name_en", "is_active"]
+    list_filter = ["is_active", "applies_to"]
+    search_fields = ["name", "name_en", "code"]
+    ordering = ["position", "code"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The admin's customer form offers the tiers of the table and checks them like the customer page."""
+
+    tier = forms.ChoiceField(label=_("service tier"))
+
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .tiers import tier_choices
+
+        self.fields["tier"].choices = tier_choices(include=self.instance.tier if self.instance.pk else None)
+
+    def clean(self):
+        data = super().clean()
+        from django.core.exceptions import ValidationError
+
+        from .tiers import tier_check
+
+        if data.get("tier") and data.get("kind"):
+            try:
+                tier_check(code=data["tier"], kind=data["kind"],
+                           current=self.instance.tier if self.instance.pk else None,
+                           current_kind=self.instance.kind if self.instance.pk else None)
+            except ValidationError as e:
+                self.add_error("tier", e.message_dict["tier"])
+        return data
+
+
+class TierListFilter(admin.SimpleListFilter):
+    title = _("service tier")
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        from .tiers import tier_choices
+
+        return tier_choices(retired=True)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(tier=self.value()) if self.value() else queryset
+
+
 class CustomerPhoneInline(admin.TabularInline):
     model = CustomerPhone
     extra = 0
@@ -40,8 +106,9 @@ class AssetInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "tier", "is_key_account", "region", "owner", "first_contact_at", "merged_into"]
-    list_filter = ["kind", "tier", "is_key_account", "region", "first_contact_channel", ("merged_into", admin.EmptyFieldListFilter)]
+    form = CustomerAdminForm
+    list_display = ["name", "kind", "tier_name", "is_key_account", "region", "owner", "first_contact_at", "merged_into"]
+    list_filter = ["kind", TierListFilter, "is_key_account", "region", "first_contact_channel", ("merged_into", admin.EmptyFieldListFilter)]
     search_fields = ["name", "phones__national", "phones__number", "email"]
     list_select_related = ["region", "owner", "merged_into"]
     autocomplete_fields = ["merged_into"]
@@ -52,6 +119,10 @@ class CustomerAdmin(admin.ModelAdmin):
                        "is_key_account", "account_manager"]
     inlines = [CustomerPhoneInline, AssetInline]
     show_full_result_count = False  # 200k customers: no COUNT(*) on every list page
+
+    @admin.display(description=_("service tier"), ordering="tier")
+    def tier_name(self, customer):
+        return customer.get_tier_display()
 
 
 @admin.register(CustomerPhone)

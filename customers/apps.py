@@ -7,8 +7,24 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from django.core.signals import request_started
+        from django.db.models.signals import post_delete, post_save
+
         from servicedesk import roles
+
+        from .models import CustomerTier
+        from .tiers import tiers_forget
 
         # Per-person intake figures are staff performance: supervisors and managers only (domain.md §1).
         for role in (roles.SUPERVISOR, roles.MANAGER):
             roles.extend_role(role, ["customers.view_staff_intake"])
+        # Issue 17: managers add, rename, reorder and retire customer tiers in the administration, like the
+        # other lookups (fault causes, departments, contract levels). Nobody deletes one: retire it.
+        roles.extend_role(roles.MANAGER, ["customers.view_customertier", "customers.add_customertier",
+                                          "customers.change_customertier"])
+
+        # The tiers table is read once per request (customers.tiers): start each request afresh, and drop
+        # this process's copy as soon as a tier is saved here.
+        request_started.connect(tiers_forget, dispatch_uid="customers.tiers_forget.request")
+        post_save.connect(tiers_forget, sender=CustomerTier, dispatch_uid="customers.tiers_forget.save")
+        post_delete.connect(tiers_forget, sender=CustomerTier, dispatch_uid="customers.tiers_forget.delete")

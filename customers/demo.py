@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from servicedesk.lookups import demo_lookup
 
+ENTERPRISE_LEVELS = ["1a", "2a", "3a", "4a", "5a", "1b", "2b", "3b", "4b", "5b"]
+
 from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
 
 REGIONS = [  # code, Chinese name, English name, rural
@@ -49,6 +51,11 @@ def load(*, stdout, options):
             rng.choice(SURNAMES) + rng.choice(GIVEN)
         )
         tier = rng.choices(["diamond", "gold", "silver", "basic"], weights=[3, 10, 25, 62])[0]
+        is_key_account = is_org and tier in ("diamond", "gold")
+        if is_org and not is_key_account:
+            # Issue 17: organisations that are not key accounts show the enterprise levels 1A–5A, 1B–5B
+            # (derived from the index, not drawn: a rerun replays the same random sequence).
+            tier = ENTERPRISE_LEVELS[(i // 15) % len(ENTERPRISE_LEVELS)]
         address = f"{rng.randint(1, 300)} {rng.choice(['Jianguo Rd', 'Xueyuan Rd', '长安街', '中关村大街'])}"
         region = rng.choice(regions)
         channel = rng.choice([Channel.WALK_IN, Channel.PHONE, Channel.REFERRAL, Channel.WEB])
@@ -63,7 +70,7 @@ def load(*, stdout, options):
                 address=address,
                 region=region,
                 tier=tier,
-                is_key_account=is_org and tier in ("diamond", "gold"),
+                is_key_account=is_key_account,
                 first_contact_by=desk,
                 first_contact_at=first_contact_at,
                 first_contact_channel=channel,

@@ -29,6 +29,23 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_LOCAL, **kwargs)
 
 
+class TierField(forms.ChoiceField):
+    """The service tier: choices come from the tiers table (set by the form); any code passes here and is
+    checked against the table in the form's clean() / the service, which say what is wrong with it."""
+
+    def valid_value(self, value):
+        return True
+
+
+class TierFilterField(forms.ChoiceField):
+    """A tier filter of a list or report: every tier, retired ones too (old rows still have them)."""
+
+    def __init__(self, *, empty_label, **kwargs):
+        from .tiers import tier_choices
+
+        super().__init__(choices=lambda: [("", empty_label), *tier_choices(retired=True)], required=False, **kwargs)
+
+
 class CustomerForm(forms.Form):
     """Create or edit a customer: up to three phones, normalised to E.164 (default region CN)."""
 
@@ -46,7 +63,7 @@ class CustomerForm(forms.Form):
         help_text=_("How replies and complaint results reach the customer. If that way is not possible, the other is used."))
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False)
-    tier = forms.ChoiceField(label=_("Service tier"), choices=Customer.Tier.choices, initial=Customer.Tier.BASIC)
+    tier = TierField(label=_("Service tier"), help_text=_("Decides the SLA targets."))
     is_key_account = forms.BooleanField(label=_("Key account"), required=False)
     channel = forms.ChoiceField(label=_("First contact through"), choices=Channel.choices, initial=Channel.PHONE)
     notes = forms.CharField(label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -58,8 +75,21 @@ class CustomerForm(forms.Form):
     account_manager = forms.ModelChoiceField(label=_("Account manager"), queryset=get_user_model().objects.none(),
                                              required=False)
 
-    def __init__(self, *args, editing: bool = False, can_name_manager: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, can_name_manager: bool = False, customer: Customer | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        from .tiers import tier_choices, tier_default_code
+
+        # Active tiers meant for the customer's kind (issue 17: enterprise levels for organisations only),
+        # plus the tier the customer has now, even if it was retired since: keeping it is allowed.
+        self.customer = customer
+        kind = (self.data.get("kind") if self.is_bound else None) or self.initial.get("kind") or Customer.Kind.PERSON
+        if kind not in Customer.Kind.values:
+            kind = Customer.Kind.PERSON
+        current = customer.tier if customer is not None else None
+        self.fields["tier"].choices = tier_choices(kind=kind, include=current)
+        if not self.initial.get("tier"):
+            self.fields["tier"].initial = tier_default_code(kind)
         if editing:
             # First-contact attribution is recorded once, on creation (domain.md §2).
             del self.fields["channel"]
@@ -91,6 +121,19 @@ class CustomerForm(forms.Form):
         if not name:
             raise ValidationError(_("Enter the customer's name."), code="required")
         return name
+
+    def clean(self):
+        data = super().clean()
+        from .tiers import tier_check
+
+        if data.get("tier") and data.get("kind"):
+            try:
+                tier_check(code=data["tier"], kind=data["kind"],
+                           current=self.customer.tier if self.customer else None,
+                           current_kind=self.customer.kind if self.customer else None)
+            except ValidationError as e:
+                self.add_error(None if "tier" not in self.fields else "tier", e.message_dict["tier"])
+        return data
 
     def phone_inputs(self) -> list[PhoneInput]:
         return [
@@ -207,7 +250,7 @@ class MergeForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    tier = forms.ChoiceField(label=_("Service tier"), choices=[("", _("All tiers")), *Customer.Tier.choices], required=False)
+    tier = TierFilterField(label=_("Service tier"), empty_label=_("All tiers"))
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False, empty_label=_("All regions"))
     key_accounts = forms.BooleanField(label=_("Key accounts only"), required=False)
     fmt = forms.ChoiceField(label=_("File format"), choices=[("xlsx", _("Excel (.xlsx)")), ("csv", _("CSV"))],

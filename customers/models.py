@@ -1,6 +1,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import ExtractDay, ExtractMonth, Reverse, Upper
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
@@ -36,17 +37,73 @@ class Region(BilingualName, models.Model):
         constraints = [unique_english_name("region")]
 
 
+class CustomerTier(BilingualName, models.Model):
+    """A service tier (issue 17): data a manager edits, not a fixed list.
+
+    domain.md §2 "customer pyramid": a tier is set from revenue or value, not from how often they call;
+    it decides SLA targets (SLAPolicy.tier) and is a segment of the reports. Customers, SLA policies,
+    survey answers and the SLA rollup store the tier's ``code`` (a stable slug that never changes once
+    created), so renaming, reordering or retiring a tier rewrites no row. A retired tier is no longer
+    offered for new assignments; customers who have it keep it and still show its name. Tiers are never
+    deleted (the admin offers no delete): old rows keep their code, and the code its name.
+    """
+
+    class AppliesTo(models.TextChoices):
+        BOTH = "both", _("People and organisations")
+        PERSON = "person", _("People only")
+        ORGANISATION = "organisation", _("Organisations only")
+
+    code = models.SlugField(
+        _("code"), max_length=10, unique=True,
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", _("Use lower-case letters, digits, - and _ only."))],
+        help_text=_("Stored on customers, SLA policies and reports; it cannot be changed once saved."),
+    )
+    name = models.CharField(_("Chinese name"), max_length=50, unique=True)
+    name_en = english_name_field(50)
+    applies_to = models.CharField(_("applies to"), max_length=12, choices=AppliesTo.choices, default=AppliesTo.BOTH)
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=100, help_text=_("Lists, forms and reports show tiers in this order, lowest first."))
+    is_active = models.BooleanField(
+        _("active"), default=True,
+        help_text=_("Untick to retire the tier: it is no longer offered, customers who have it keep it."))
+    is_default = models.BooleanField(
+        _("default for new customers"), default=False,
+        help_text=_("New customers get this tier unless someone chooses another. One tier only."))
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("customer tier")
+        verbose_name_plural = _("customer tiers")
+        constraints = [
+            unique_english_name("customertier"),
+            models.CheckConstraint(condition=models.Q(applies_to__in=["both", "person", "organisation"]),
+                                   name="customertier_applies_to_valid"),
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="customertier_one_default",
+                                    violation_error_message=_("Another tier is already the default: untick it there first.")),
+            models.CheckConstraint(condition=models.Q(is_default=False) | models.Q(is_active=True),
+                                   name="customertier_default_active",
+                                   violation_error_message=_("The default tier cannot be retired: make another tier the default first.")),
+        ]
+
+    def applies_to_kind(self, kind: str) -> bool:
+        return self.applies_to == self.AppliesTo.BOTH or self.applies_to == kind
+
+
 class Customer(TimeStampedModel):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
         ORGANISATION = "organisation", _("Organisation")
 
-    class Tier(models.TextChoices):
-        # domain.md §2 "customer pyramid": set from revenue or value, not from how often they call.
-        DIAMOND = "diamond", _("Diamond")
-        GOLD = "gold", _("Gold")
-        SILVER = "silver", _("Silver")
-        BASIC = "basic", _("Basic")
+    class Tier:
+        """The codes of the tiers the department started with (rows of CustomerTier, installed by migration
+        customers 0015). Tiers are data: labels, order and the full list come from the table
+        (customers.tiers), never from here."""
+
+        DIAMOND = "diamond"
+        GOLD = "gold"
+        SILVER = "silver"
+        BASIC = "basic"
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=200)
@@ -55,7 +112,9 @@ class Customer(TimeStampedModel):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
     )
-    tier = models.CharField(_("service tier"), max_length=10, choices=Tier.choices, default=Tier.BASIC)
+    # A CustomerTier's code (not a foreign key: every query, index, policy match and rollup keeps reading the
+    # code as before; customers.tiers validates it against the table and gives its name in one query a request).
+    tier = models.CharField(_("service tier"), max_length=10, default=Tier.BASIC)
     is_key_account = models.BooleanField(_("key account"), default=False)
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
     preferred_language = models.CharField(
@@ -155,6 +214,12 @@ class Customer(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def get_tier_display(self) -> str:
+        """The tier's name in the reader's language (from the per-request table, no query per customer)."""
+        from .tiers import tier_label
+
+        return tier_label(self.tier)
 
     @property
     def service_plan_or_none(self):

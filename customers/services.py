@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from .models import Asset, Channel, Contact, Customer, CustomerEvent, CustomerPhone
 from .phones import normalise_phone
+from .tiers import tier_check, tier_default_code
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def customer_create(
     email: str = "",
     address: str = "",
     region=None,
-    tier: str = Customer.Tier.BASIC,
+    tier: str | None = None,
     is_key_account: bool = False,
     notes: str = "",
     preferred_language: str = "zh-hans",
@@ -61,6 +62,10 @@ def customer_create(
     entering the same caller at once: exactly one insert wins, the other gets DuplicatePhone.
     """
     now = now or timezone.now()
+    # Issue 17: the tier is a row of the tiers table, active and meant for this kind of customer;
+    # none given → the manager's default tier (customers.tiers.tier_default_code).
+    tier = tier or tier_default_code(kind)
+    tier_check(code=tier, kind=kind)
     normalised = []
     seen = set()
     for phone in phones:
@@ -201,6 +206,11 @@ def customer_update(
     changes = {}
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if "tier" in fields or "kind" in fields:
+            # A new tier must be active and meant for the customer's kind; the one they have stays theirs
+            # even if retired since (issue 17).
+            tier_check(code=fields.get("tier", customer.tier), kind=fields.get("kind", customer.kind),
+                       current=customer.tier, current_kind=customer.kind)
         for name, value in fields.items():
             before = getattr(customer, name)
             if before != value:

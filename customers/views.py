@@ -20,6 +20,7 @@ from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, 
 from .models import Asset, Customer
 from .phones import phone_display
 from .selectors import PHONE_LIKE_RE
+from .tiers import tier_label
 from .templatetags.customers_tags import ticket_url
 
 TIMELINE_PAGE_SIZE = 20
@@ -140,7 +141,7 @@ def customer_edit(request, pk):
         return redirect("customers:detail", pk=pk)
     can_name_manager = request.user.has_perm("customers.change_ownership")
     if request.method == "POST":
-        form = CustomerForm(request.POST, editing=True, can_name_manager=can_name_manager)
+        form = CustomerForm(request.POST, editing=True, can_name_manager=can_name_manager, customer=customer)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -156,7 +157,8 @@ def customer_edit(request, pk):
                 messages.success(request, _("Changes saved."))
                 return redirect("customers:detail", pk=customer.pk)
     else:
-        form = CustomerForm(initial=CustomerForm.initial_for(customer), editing=True, can_name_manager=can_name_manager)
+        form = CustomerForm(initial=CustomerForm.initial_for(customer), editing=True, can_name_manager=can_name_manager,
+                            customer=customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer, "creating": False})
 
 
@@ -370,7 +372,7 @@ def export(request):
                 c.get_first_contact_channel_display(),
             ] for c in qs.iterator(chunk_size=2000)),
         )
-        parts = [(data["tier"], exports.choice_label(Customer.Tier.choices, data["tier"])) if data["tier"] else ("", ""),
+        parts = [(data["tier"], tier_label(data["tier"])) if data["tier"] else ("", ""),
                  (region.code, str(region)) if region else ("", ""),
                  ("key-accounts", _("Key accounts")) if data["key_accounts"] else ("", ""),
                  exports.period_part(timezone.localdate())]

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.forms import TierFilterField
 from customers.models import Channel, Customer, Region
 from servicedesk import params
 from tickets.models import Ticket
@@ -136,8 +137,7 @@ class SatisfactionFilterForm(forms.Form):
     start = forms.ChoiceField(label=_("From month"), required=False)
     end = forms.ChoiceField(label=_("To month"), required=False)
     segment = forms.ChoiceField(label=_("Break down by"), choices=list(selectors.SEGMENTS.items()), required=False)
-    tier = forms.ChoiceField(label=_("Service tier"), choices=[("", _("All"))] + list(Customer.Tier.choices),
-                             required=False)
+    tier = TierFilterField(label=_("Service tier"), empty_label=_("All"))
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.all(), required=False,
                                     empty_label=_("All"))
     channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("All"))] + list(Channel.choices), required=False)

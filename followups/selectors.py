@@ -515,11 +515,13 @@ def _raw_segments(start: date, end: date, seg_field: str, filters: dict) -> list
 
 
 def _segment_labels(seg_field: str, keys: list) -> dict:
-    from customers.models import Channel, Customer, Region
+    from customers.models import Channel, Region
     from tickets.models import Ticket
 
     if seg_field == "tier":
-        return dict(Customer.Tier.choices)
+        from customers.tiers import tier_labels
+
+        return tier_labels()
     if seg_field == "channel":
         return dict(Channel.choices)
     if seg_field == "ticket_kind":

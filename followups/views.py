@@ -195,7 +195,8 @@ class CheapPage:
 @perm_required("followups.view_satisfaction", "followups.export_satisfaction")
 def satisfaction_export(request, fmt="csv"):
     """Every survey answer of the period and filters, as a file (servicedesk.exports: labels, safe cells)."""
-    from customers.models import Channel, Customer
+    from customers.models import Channel
+    from customers.tiers import tier_labels
     from tickets.models import Ticket
 
     now = timezone.now()
@@ -207,6 +208,7 @@ def satisfaction_export(request, fmt="csv"):
     def person(user):
         return (user.get_full_name() or user.username) if user else ""
 
+    tiers = tier_labels()  # tiers are data (issue 17): names read once, retired tiers included
     table = exports.Table(
         title=_("Survey answers"),
         headers=[_("Submitted"), _("Ticket"), _("Ticket kind"), _("Channel"), _("Service tier"), _("Region"), _("Agent"),
@@ -215,14 +217,14 @@ def satisfaction_export(request, fmt="csv"):
                  _("Comment")],
         rows=([
             r.submitted_at, r.ticket.number if r.ticket else "", exports.choice_label(Ticket.Kind.choices, r.ticket_kind),
-            exports.choice_label(Channel.choices, r.channel), exports.choice_label(Customer.Tier.choices, r.tier),
+            exports.choice_label(Channel.choices, r.channel), exports.choice_label(tiers, r.tier),
             str(r.region) if r.region else "", person(r.agent), person(r.technician),
             r.overall, r.reliability, r.responsiveness, r.assurance, r.empathy, r.tangibles, r.recommend, r.comment,
         ] for r in rows.iterator(chunk_size=2000)),
     )
     data = form.cleaned_data if form.is_valid() else {}
     parts = [exports.period_part(start, end, months=True)]
-    for key, choices in (("tier", Customer.Tier.choices), ("channel", Channel.choices), ("ticket_kind", Ticket.Kind.choices)):
+    for key, choices in (("tier", tiers), ("channel", Channel.choices), ("ticket_kind", Ticket.Kind.choices)):
         if filters.get(key):
             parts.append((filters[key], exports.choice_label(choices, filters[key])))
     if data.get("region"):

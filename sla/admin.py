@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .calendars import calendar_touch
+from .forms import PolicyForm
 from .models import BusinessCalendar, BusinessHours, CalendarDay, SLAClock, SLAEscalation, SLAPolicy, SLAPolicyChange, SLATarget
 
 
@@ -35,6 +36,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     list_display = ["name", "is_active", "order", "kind", "priority", "tier", "channel", "calendar"]
     list_filter = ["is_active", "kind", "tier"]
     inlines = [SLATargetInline]
+    form = PolicyForm  # offers the tiers of the table (issue 17), like the manager's policy page
 
 
 class SLAEscalationInline(admin.TabularInline):

@@ -5,7 +5,8 @@ from django.forms import inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
-from customers.models import Channel, Customer
+from customers.forms import TierFilterField
+from customers.models import Channel
 from servicedesk import params
 from servicedesk.models import Team
 from tickets.models import Ticket
@@ -42,7 +43,7 @@ class ClockListFilterForm(DashboardFilterForm):
     met = forms.ChoiceField(label=_("Result"), required=False,
                             choices=[("", _("Any")), ("yes", pgettext_lazy("clock state", "Met")), ("no", pgettext_lazy("clock state", "Missed"))])
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any kind")), *Ticket.Kind.choices])
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("Any tier")), *Customer.Tier.choices])
+    tier = TierFilterField(label=_("Tier"), empty_label=_("Any tier"))
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("Any channel")), *Channel.choices])
     agent = params.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -60,7 +61,7 @@ class PolicyForm(forms.ModelForm):
     kind = forms.ChoiceField(label=_("Ticket kind"), required=False, choices=[("", _("Any kind")), *Ticket.Kind.choices])
     priority = forms.TypedChoiceField(label=_("Priority"), required=False, coerce=int, empty_value=None,
                                       choices=[("", _("Any priority")), *Ticket.Priority.choices])
-    tier = forms.ChoiceField(label=_("Customer tier"), required=False, choices=[("", _("Any tier")), *Customer.Tier.choices])
+    tier = forms.ChoiceField(label=_("Customer tier"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("Any channel")), *Channel.choices])
 
     class Meta:
@@ -68,6 +69,14 @@ class PolicyForm(forms.ModelForm):
         fields = ["name", "is_active", "order", "kind", "priority", "tier", "channel", "key_account", "calendar",
                   "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from customers.tiers import tier_choices
+
+        # Tiers are data (issue 17): the active ones, plus the policy's own if it was retired since.
+        self.fields["tier"].choices = [("", _("Any tier")),
+                                       *tier_choices(include=self.instance.tier if self.instance.tier else None)]
 
 
 TargetFormSet = inlineformset_factory(

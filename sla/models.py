@@ -218,7 +218,8 @@ class SLAPolicy(TimeStampedModel):
     @property
     def criteria(self) -> list[str]:
         """The filled-in criteria as people read them (e.g. "Complaint", "Urgent", "Diamond")."""
-        from customers.models import Channel, Customer
+        from customers.models import Channel
+        from customers.tiers import tier_label
         from tickets.models import Ticket
 
         labels = []
@@ -227,7 +228,7 @@ class SLAPolicy(TimeStampedModel):
         if self.priority is not None:
             labels.append(dict(Ticket.Priority.choices).get(self.priority, self.priority))
         if self.tier:
-            labels.append(dict(Customer.Tier.choices).get(self.tier, self.tier))
+            labels.append(tier_label(self.tier))
         if self.channel:
             labels.append(dict(Channel.choices).get(self.channel, self.channel))
         if self.key_account:

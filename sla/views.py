@@ -98,10 +98,11 @@ def dashboard(request):
     agent_ids = {a for t in comp.values() for a in t["agent"] if a}
     agent_names = {u.pk: u.get_full_name() or u.get_username()
                    for u in get_user_model().objects.filter(pk__in=agent_ids)}
-    from customers.models import Channel, Customer
+    from customers.models import Channel
+    from customers.tiers import tier_labels
 
     labels = {
-        "kind": dict(Ticket.Kind.choices), "tier": dict(Customer.Tier.choices), "channel": dict(Channel.choices),
+        "kind": dict(Ticket.Kind.choices), "tier": tier_labels(), "channel": dict(Channel.choices),
         "team": team_names, "agent": agent_names,
     }
     dim_titles = {"kind": _("By kind"), "tier": _("By customer tier"), "agent": _("By agent"), "team": _("By team"),

@@ -49,6 +49,7 @@ DATA_MIGRATION_DEFAULTS = [
     ("assessment.migrations.0002_defaults", "load"),
     ("quality.migrations.0002_default_data", "forwards"),
     ("contracts.migrations.0002_defaults", "load"),
+    ("customers.migrations.0015_customer_tiers", "load"),
 ]
 
 
@@ -69,6 +70,17 @@ def _data_migration_defaults(request):
 
     for module, function in DATA_MIGRATION_DEFAULTS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _tiers_read_afresh():
+    """The tiers table is kept per thread for a request (customers.tiers): a test's rolled-back tiers must not
+    outlive it."""
+    from customers.tiers import tiers_forget
+
+    tiers_forget()
+    yield
+    tiers_forget()
 
 
 @pytest.fixture(autouse=True)

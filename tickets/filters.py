@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Channel, Customer
+from customers.models import Channel
 from servicedesk import params
 from servicedesk.widgets import FastSelect
 
@@ -18,6 +18,12 @@ OPEN = "open"
 
 def _local_midnight(day):
     return timezone.make_aware(datetime.combine(day, time.min))
+
+def _tier_choices():
+    from customers.tiers import tier_choices
+
+    return tier_choices(retired=True)  # tiers are data (issue 17); old tickets may have a retired one
+
 
 class DateFilter(django_filters.DateFilter):
     field_class = params.DateField  # 2000..2100: a day either side of 9999-12-31 overflows
@@ -44,7 +50,7 @@ class TicketFilter(django_filters.FilterSet):
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Ticket.Priority.choices,
                                            empty_label=_("Any priority"))
     tier = django_filters.ChoiceFilter(label=_("Customer tier"), field_name="customer__tier",
-                                       choices=Customer.Tier.choices, empty_label=_("Any tier"))
+                                       choices=_tier_choices, empty_label=_("Any tier"))
     assignee = django_filters.ModelChoiceFilter(label=_("Assignee"), queryset=ticket_workers(),
                                                 empty_label=_("Anyone"), null_label=_("Unassigned"))
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any channel"))

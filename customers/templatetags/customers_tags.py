@@ -8,6 +8,7 @@ from customers.models import Asset, Customer
 
 register = template.Library()
 
+# The department's first four tiers keep their colours; tiers a manager adds show plain.
 TIER_CLASSES = {
     Customer.Tier.DIAMOND: "text-bg-info",
     Customer.Tier.GOLD: "text-bg-warning",
@@ -42,6 +43,10 @@ def event_changes(event):
             try:
                 field = model._meta.get_field(name)
                 label, choices = field.verbose_name, dict(field.flatchoices or ())
+                if model is Customer and name == "tier":
+                    from customers.tiers import tier_labels
+
+                    choices = tier_labels()  # tiers are data (issue 17): their names, not the codes
                 break
             except FieldDoesNotExist:
                 continue

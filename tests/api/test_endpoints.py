@@ -229,3 +229,23 @@ def test_work_orders_by_ticket_and_by_id(api, ticket_factory, personas):
     assert one["number"] == order.number and one["ticket_number"] == ticket.number and one["technician"] is None
     assert api.get("/api/v1/workorders/").status_code == 400  # the ticket is required
     assert api.get("/api/v1/workorders/99999/").status_code == 404
+
+
+def test_customer_tiers_through_the_api(api):
+    # issue 17: tiers are data. An organisation gets an enterprise level, by its code, and its name comes back
+    response = api.post("/api/v1/customers/", {"name": "ACME", "kind": "organisation", "tier": "1a",
+                                               "phones": [{"number": "139 0000 2222"}]})
+    assert response.status_code == 201, response.content
+    assert (response.json()["tier"], response.json()["tier_name"]) == ("1a", "Enterprise 1A")
+    # a person is refused one; a retired tier and an unknown code are refused, all on the tier field
+    from customers.models import CustomerTier
+
+    CustomerTier.objects.filter(code="silver").update(is_active=False)
+    for tier, kind in (("1a", "person"), ("silver", "person"), ("nope", "person")):
+        response = api.post("/api/v1/customers/", {"name": "Li", "kind": kind, "tier": tier,
+                                                   "phones": [{"number": "139 0000 3333"}]})
+        assert response.status_code == 400, (tier, response.content)
+        assert set(response.json()["error"]["fields"]) == {"tier"}, tier
+    # no tier given: the department's default
+    response = api.post("/api/v1/customers/", {"name": "Wu", "phones": [{"number": "139 0000 4444"}]})
+    assert response.status_code == 201 and response.json()["tier"] == "basic"
