@@ -47,6 +47,16 @@ def load(*, stdout, options):
     causes = [demo_lookup(FaultCause, name_zh=zh, name_en=en, lookup={"code": code}, defaults={"sort_order": i})[0]
               for i, (zh, en, code) in enumerate(FAULT_CAUSES)]
     departments = [demo_lookup(Department, name_zh=zh, name_en=en)[0] for zh, en in DEPARTMENTS]
+    # Heads and members, so a complaint handed to a department reaches someone who can accept it (the demo
+    # login agent2 heads after-sales; the technician heads the installation team); the others have none,
+    # and their silence escalates to the supervisor.
+    technician = User.objects.filter(username="technician").first()
+    for department, head, members in ((departments[0], staff["agent2"], [staff["agent2"], staff["agent"]]),
+                                      (departments[1], technician, [technician] if technician else [])):
+        if head is not None and department.head_id is None:
+            department.head = head
+            department.save(update_fields=["head"])
+            department.members.add(*members)
     customers = list(Customer.objects.filter(merged_into__isnull=True).order_by("pk")[:200])
     if not customers:
         stdout.write("Tickets: no customers, skipped.")

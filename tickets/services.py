@@ -368,6 +368,10 @@ def _apply_transition(locked: Ticket, to_status: str, *, actor, now: datetime, r
         complaint = Complaint.objects.select_for_update().filter(ticket=locked).first()
         if complaint is not None:
             _complaint_sync_stage(locked, complaint, actor=actor, now=now)
+        if to_status in (S.RESOLVED, S.CLOSED, S.CANCELLED):
+            # A complaint that is settled (or cancelled) no longer waits on a department: its open hand-off is
+            # withdrawn and its clocks stop, so the department's list does not show it as awaiting acceptance.
+            _handoff_withdraw_open(locked, actor=actor, now=now)
     return locked
 
 

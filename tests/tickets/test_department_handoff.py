@@ -210,3 +210,14 @@ def test_a_named_general_manager_replaces_the_managers(world, personas, customer
     settings_row.general_manager = personas.technician
     with pytest.raises(ValidationError):
         settings_row.full_clean()
+
+
+def test_a_cancelled_complaint_no_longer_waits_on_its_department(world, personas):
+    handoff = hand_off(world, personas)
+    services.ticket_transition(ticket=world["ticket"], to_status=Ticket.Status.CANCELLED, actor=personas.supervisor,
+                               reason="Customer withdrew the complaint", now=MONDAY + timedelta(hours=1))
+    assert ComplaintHandoff.objects.get(pk=handoff.pk).state == "withdrawn"
+    assert all(c.stopped_at is not None for c in SLAClock.objects.filter(handoff=handoff))
+    with time_machine.travel(MONDAY + timedelta(days=3), tick=False):
+        sla_sweep(now=MONDAY + timedelta(days=3))
+    assert not SLAEscalation.objects.filter(clock__handoff=handoff).exists()
