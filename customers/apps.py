@@ -13,7 +13,7 @@ class CustomersConfig(AppConfig):
         from servicedesk import roles
 
         from .models import CustomerTier
-        from .tiers import tiers_forget
+        from .tiers import tiers_changed, tiers_check
 
         # Per-person intake figures are staff performance: supervisors and managers only (domain.md §1).
         for role in (roles.SUPERVISOR, roles.MANAGER):
@@ -23,8 +23,8 @@ class CustomersConfig(AppConfig):
         roles.extend_role(roles.MANAGER, ["customers.view_customertier", "customers.add_customertier",
                                           "customers.change_customertier"])
 
-        # The tiers table is read once per request (customers.tiers): start each request afresh, and drop
-        # this process's copy as soon as a tier is saved here.
-        request_started.connect(tiers_forget, dispatch_uid="customers.tiers_forget.request")
-        post_save.connect(tiers_forget, sender=CustomerTier, dispatch_uid="customers.tiers_forget.save")
-        post_delete.connect(tiers_forget, sender=CustomerTier, dispatch_uid="customers.tiers_forget.delete")
+        # The tiers table is kept per thread while the shared version token is unchanged (customers.tiers):
+        # each request checks the token (no query); saving or deleting a tier sets a new one.
+        request_started.connect(tiers_check, dispatch_uid="customers.tiers_check.request")
+        post_save.connect(tiers_changed, sender=CustomerTier, dispatch_uid="customers.tiers_changed.save")
+        post_delete.connect(tiers_changed, sender=CustomerTier, dispatch_uid="customers.tiers_changed.delete")

@@ -1,14 +1,18 @@
 """Customer tiers as data (issue 17): the table read once per request, labels, choices, the default, checks.
 
 Everything that shows a tier (lists, the customer page, SLA breakdowns, exports, CSAT by segment) asks
-here for its name, so a page of 50 customers costs one query for the tiers, not 50. The table is kept
-per thread and dropped at the start of every request, whenever a tier is saved in this process, and
-after ``MEMO_SECONDS`` (workers and commands that run longer than a request).
+here for its name, so a page of 50 customers costs one query for the tiers, not 50 — and usually none:
+the table is kept per thread across requests while a version token in the shared cache (Redis in
+production) says no tier changed. Saving or deleting a tier anywhere sets a new token (at once and again
+at commit), so every process re-reads the table at its next request. Without a usable cache the token is
+unknown and each request reads the table afresh; workers and commands, which run no requests, re-read it
+after ``MEMO_SECONDS``.
 """
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -20,9 +24,52 @@ MEMO_SECONDS = 30
 _memo = threading.local()
 
 
+VERSION_KEY = "customers:tiers:version"
+
+
 def tiers_forget(**_kwargs) -> None:
-    """Drop this thread's copy of the table (request start, a tier saved, tests)."""
+    """Drop this thread's copy of the table (tests; tiers_changed)."""
     _memo.rows = None
+
+
+def _shared_version() -> str | None:
+    """The shared token of the tiers table, set now if the cache has none; None when the cache fails."""
+    from django.core.cache import cache
+
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+            version = cache.get(VERSION_KEY)
+        return version
+    except Exception:  # noqa: BLE001 — a cache outage costs one query per request, never a stale name
+        return None
+
+
+def tiers_check(**_kwargs) -> None:
+    """Request start: keep this thread's copy only while the shared token is the one it was read under."""
+    if getattr(_memo, "rows", None) is None:
+        return
+    version = _shared_version()
+    if version is None or version != getattr(_memo, "version", None):
+        _memo.rows = None
+
+
+def tiers_changed(**_kwargs) -> None:
+    """A tier was saved or deleted: a new token for every process, now and once the transaction commits
+    (a process reading between the two sees the old rows under the first token, then the second)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def bump():
+        try:
+            cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        except Exception:  # noqa: BLE001 — without the cache nobody keeps a copy across requests
+            pass
+
+    _memo.rows = None
+    bump()
+    transaction.on_commit(bump)
 
 
 def _rows() -> dict:
@@ -31,8 +78,9 @@ def _rows() -> dict:
         return rows
     from .models import CustomerTier
 
+    version = _shared_version()  # read before the rows: a change in between leaves a stale token, not stale rows
     rows = {t.code: t for t in CustomerTier.objects.order_by("position", "code")}
-    _memo.rows, _memo.at = rows, time.monotonic()
+    _memo.rows, _memo.at, _memo.version = rows, time.monotonic(), version
     return rows
 
 

@@ -17,6 +17,17 @@ from tests.sla.slatime import at
 
 pytestmark = pytest.mark.django_db
 
+
+def _tier_save(code, **fields):
+    """Change a tier as the admin does (save(): every process re-reads the table at its next request)."""
+    from customers.models import CustomerTier
+
+    tier = CustomerTier.objects.get(code=code)
+    for name, value in fields.items():
+        setattr(tier, name, value)
+    tier.save()
+
+
 ADMIN = "/admin/customers/customertier/"
 
 
@@ -107,7 +118,7 @@ def test_manager_sees_the_tier_list(client, personas):
 def test_retired_tier_not_offered_but_still_shown(client_for, customer_factory):
     # given a gold customer, then gold retired
     customer = customer_factory(name="Old Gold", tier="gold")
-    CustomerTier.objects.filter(code="gold").update(is_active=False)
+    _tier_save("gold", is_active=False)
     client = client_for("frontdesk")
     # then the new-customer form does not offer it
     form = client.get(reverse("customers:create")).context["form"]
@@ -177,8 +188,8 @@ def test_unknown_code_is_a_clear_error_in_both_languages(client_for, customer_fa
 def test_new_customers_get_the_managers_default_tier(personas):
     c1 = customer_create(name="A", phones=[PhoneInput("13900000127")], created_by=personas.frontdesk)
     assert c1.tier == "basic"
-    CustomerTier.objects.filter(code="basic").update(is_default=False)
-    CustomerTier.objects.filter(code="silver").update(is_default=True)
+    _tier_save("basic", is_default=False)
+    _tier_save("silver", is_default=True)
     from customers.tiers import tiers_forget
 
     tiers_forget()
@@ -222,7 +233,7 @@ def test_rollup_and_dashboard_by_tier(client_for, personas, customer_factory):
     by_tier = compliance(month)["first_response"]["tier"]
     assert by_tier["1a"] == [2, 2] and by_tier["gold"] == [1, 1]
     # a rename changes the label, not the figures
-    CustomerTier.objects.filter(code="1a").update(name_en="Top enterprise")
+    _tier_save("1a", name_en="Top enterprise")
     with time_machine.travel(at(2026, 11, 24, 9), tick=False):
         response = client_for("supervisor").get(reverse("sla:dashboard"), {"start": "2026-11-01", "end": "2026-11-30"})
     rows = next(d for d in response.context["breakdown"] if d["key"] == "tier")["rows"]
@@ -233,7 +244,7 @@ def test_rollup_and_dashboard_by_tier(client_for, personas, customer_factory):
 def test_csat_segment_and_exports_use_the_names(client_for, customer_factory):
     from followups.selectors import _segment_labels
 
-    CustomerTier.objects.filter(code="silver").update(name_en="Silver star")
+    _tier_save("silver", name_en="Silver star")
     assert _segment_labels("tier", ["silver"])["silver"] == "Silver star"
     with translation.override("zh-hans"):
         assert _segment_labels("tier", ["silver"])["silver"] == "银"
@@ -253,3 +264,28 @@ def test_customer_search_reads_tiers_once(client_for, customer_factory, n, djang
     with django_assert_max_num_queries(8):
         body = client.get(reverse("customers:search"), {"q": "Zhang"}).content.decode()
     assert "Diamond" in body and "Gold" in body
+
+
+def test_the_tiers_table_is_not_read_again_until_a_tier_changes(client_for, customer_factory, personas):
+    """Pages show tier names without a query per request: the table is kept while the shared version token
+    is unchanged, and re-read at the next request after a tier is saved (here: renamed by a manager)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer = customer_factory(name="Tiered", tier="gold")
+    client = client_for("agent")
+    url = reverse("customers:detail", args=[customer.pk])
+
+    def tier_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(url).content.decode()
+        return sum("customers_customertier" in q["sql"] for q in ctx.captured_queries), body
+
+    tier_queries()
+    assert tier_queries()[0] == 0  # kept from the request before
+    gold = CustomerTier.objects.get(code="gold")
+    gold.name_en = "Gold Plus"
+    gold.save()
+    reads, body = tier_queries()
+    assert reads == 1 and "Gold Plus" in body
+    assert tier_queries()[0] == 0
