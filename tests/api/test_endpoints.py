@@ -11,17 +11,9 @@ from sla.models import SLAClock
 from tickets.models import Ticket, TicketEvent, TicketReply
 from tickets.services import ticket_reply
 
+from tests.customers.tiers import tier_save
+
 pytestmark = pytest.mark.django_db
-
-
-def _tier_save(code, **fields):
-    """Change a tier as the admin does (save(): every process re-reads the table at its next request)."""
-    from customers.models import CustomerTier
-
-    tier = CustomerTier.objects.get(code=code)
-    for name, value in fields.items():
-        setattr(tier, name, value)
-    tier.save()
 
 
 @pytest.mark.parametrize("typed", ["138 1234 5678", "+86 138-1234-5678", "13812345678", "008613812345678",
@@ -250,7 +242,7 @@ def test_customer_tiers_through_the_api(api):
     # a person is refused one; a retired tier and an unknown code are refused, all on the tier field
     from customers.models import CustomerTier
 
-    _tier_save("silver", is_active=False)
+    tier_save("silver", is_active=False)
     for tier, kind in (("1a", "person"), ("silver", "person"), ("nope", "person")):
         response = api.post("/api/v1/customers/", {"name": "Li", "kind": kind, "tier": tier,
                                                    "phones": [{"number": "139 0000 3333"}]})

@@ -13,19 +13,10 @@ from customers.models import Customer, CustomerTier
 from customers.services import PhoneInput, customer_create, customer_update
 from customers.tiers import tier_choices, tier_default_code, tier_label
 from sla.models import SLAPolicy, SLATarget
+from tests.customers.tiers import tier_save
 from tests.sla.slatime import at
 
 pytestmark = pytest.mark.django_db
-
-
-def _tier_save(code, **fields):
-    """Change a tier as the admin does (save(): every process re-reads the table at its next request)."""
-    from customers.models import CustomerTier
-
-    tier = CustomerTier.objects.get(code=code)
-    for name, value in fields.items():
-        setattr(tier, name, value)
-    tier.save()
 
 
 ADMIN = "/admin/customers/customertier/"
@@ -118,7 +109,7 @@ def test_manager_sees_the_tier_list(client, personas):
 def test_retired_tier_not_offered_but_still_shown(client_for, customer_factory):
     # given a gold customer, then gold retired
     customer = customer_factory(name="Old Gold", tier="gold")
-    _tier_save("gold", is_active=False)
+    tier_save("gold", is_active=False)
     client = client_for("frontdesk")
     # then the new-customer form does not offer it
     form = client.get(reverse("customers:create")).context["form"]
@@ -188,8 +179,8 @@ def test_unknown_code_is_a_clear_error_in_both_languages(client_for, customer_fa
 def test_new_customers_get_the_managers_default_tier(personas):
     c1 = customer_create(name="A", phones=[PhoneInput("13900000127")], created_by=personas.frontdesk)
     assert c1.tier == "basic"
-    _tier_save("basic", is_default=False)
-    _tier_save("silver", is_default=True)
+    tier_save("basic", is_default=False)
+    tier_save("silver", is_default=True)
     from customers.tiers import tiers_forget
 
     tiers_forget()
@@ -233,7 +224,7 @@ def test_rollup_and_dashboard_by_tier(client_for, personas, customer_factory):
     by_tier = compliance(month)["first_response"]["tier"]
     assert by_tier["1a"] == [2, 2] and by_tier["gold"] == [1, 1]
     # a rename changes the label, not the figures
-    _tier_save("1a", name_en="Top enterprise")
+    tier_save("1a", name_en="Top enterprise")
     with time_machine.travel(at(2026, 11, 24, 9), tick=False):
         response = client_for("supervisor").get(reverse("sla:dashboard"), {"start": "2026-11-01", "end": "2026-11-30"})
     rows = next(d for d in response.context["breakdown"] if d["key"] == "tier")["rows"]
@@ -244,7 +235,7 @@ def test_rollup_and_dashboard_by_tier(client_for, personas, customer_factory):
 def test_csat_segment_and_exports_use_the_names(client_for, customer_factory):
     from followups.selectors import _segment_labels
 
-    _tier_save("silver", name_en="Silver star")
+    tier_save("silver", name_en="Silver star")
     assert _segment_labels("tier", ["silver"])["silver"] == "Silver star"
     with translation.override("zh-hans"):
         assert _segment_labels("tier", ["silver"])["silver"] == "银"
