@@ -26,6 +26,12 @@ def register(*, month: date | None = None, status: str = "", owner_id: int | Non
     return qs.order_by("-month", "-id")
 
 
+def carry_over_pending(*, month: date) -> bool:
+    """Whether the month-end carry-over has still to run: an unfinished action left in a month before `month`
+    (the sweep's own probe, on the partial index of unfinished actions' month). The report e-mail waits for it."""
+    return ImprovementAction.objects.filter(status__in=UNFINISHED, month__lt=month).exists()
+
+
 def register_rows() -> QuerySet:
     return ImprovementAction.objects.select_related("owner", "fault_cause")
 

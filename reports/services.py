@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy
 from customers.models import Channel
 from servicedesk import exports
 from servicedesk.queue import enqueue_on_commit
+from improvement.selectors import carry_over_pending
 from tickets.models import Ticket
 
 from . import selectors
 from .models import Frequency, ReportDelivery, ReportExport, ReportExportDownload, ReportSubscription
-from .periods import Period, last_complete_period
+from .periods import Period, last_complete_period, local_today
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,6 @@ def subscription_create(*, user, frequency: str, sections: list[str], team=None,
 
 
 REPORT_MESSAGE = "report.email"
-SETTLE = timedelta(hours=1)
 
 
 def deliveries_send_due(*, now=None) -> int:
@@ -207,10 +207,11 @@ def deliveries_send_due(*, now=None) -> int:
     now = now or timezone.now()
     queued = 0
     subs = list(ReportSubscription.objects.filter(is_active=True).select_related("user", "team"))
-    # A period is reported once it has been over for SETTLE: the night jobs that close it (the 00:20
-    # carry-over of unfinished improvement actions, which the report's "problems and measures" lists)
-    # have run by then, whatever minute the hourly beat happens to tick.
-    periods = {frequency: last_complete_period(frequency, now - SETTLE) for frequency in {sub.frequency for sub in subs}}
+    periods = {frequency: last_complete_period(frequency, now) for frequency in {sub.frequency for sub in subs}}
+    # "Problems and measures" lists the actions carried over at month end: a report with that section waits
+    # (the next hourly tick) until the carry-over job has run, however late it runs (improvement.selectors).
+    carry_pending = any("improvement" in sub.sections for sub in subs) and carry_over_pending(
+        month=local_today(now).replace(day=1))
     # One query for the deliveries already made and one for the subscribers' languages, however many
     # subscriptions there are (the beat runs this every hour; most hours everything is already sent).
     done = set(ReportDelivery.objects.filter(
@@ -223,6 +224,8 @@ def deliveries_send_due(*, now=None) -> int:
             continue  # subscribed after that period: its first email is the next one
         if (sub.pk, period.start) in done:
             continue
+        if carry_pending and "improvement" in sub.sections:
+            continue  # queued at a later tick, once the carry-over has run
         try:
             with transaction.atomic():
                 delivery = ReportDelivery.objects.create(subscription=sub, period_start=period.start,

@@ -160,6 +160,8 @@ def test_monthly_report_waits_for_the_night_carry_over(personas):
     assert "1 carried over" in msg.body
     carried = msg.body.split("Carried over to the next month:")[1]
     assert kept.problem in carried and kept.problem in msg.alternatives[0][0]
+    # each list once, under its section: new and carried over (it is both), not repeated in the heading
+    assert msg.body.count(kept.problem) == 2 and msg.body.count("Carried over to the next month:") == 1
 
 
 def test_a_quarter_counts_an_action_carried_twice_once(personas):
