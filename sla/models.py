@@ -287,6 +287,10 @@ class SLATarget(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["policy", "target"], name="sla_target_one_per_policy"),
             models.CheckConstraint(condition=models.Q(hours__gt=0), name="sla_target_hours_positive"),
+            # a department's deadlines are the department's (Department.accept_hours, findings_hours), never a
+            # policy's: a policy target for them would start a ticket-level department clock
+            models.CheckConstraint(condition=~models.Q(target__in=[t.value for t in DEPARTMENT_TARGETS]),
+                                   name="sla_target_not_department"),
         ]
 
     def __str__(self):

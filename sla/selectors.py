@@ -15,7 +15,7 @@ from servicedesk.businesstime import WorkingCalendar
 
 from . import rollup
 from .calendars import cached_working_calendar, default_calendar
-from .models import DEPARTMENT_TARGETS, SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
+from .models import DEPARTMENT_TARGETS, POLICY_TARGET_CHOICES, SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
 
 
 def working_calendar(*, now: datetime | None = None) -> WorkingCalendar:
@@ -135,8 +135,10 @@ def _team_filter(qs, team_id, prefix="ticket__"):
 
 
 def clocks_at_risk(*, now: datetime, team_id: int | None = None):
-    """Running clocks past their warning moment or deadline, nearest deadline first (breached on top)."""
-    qs = SLAClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True).filter(
+    """Running clocks past their warning moment or deadline, nearest deadline first (breached on top).
+    The ticket's clocks only: a department's hand-off clocks are its own promise (DEPARTMENT_TARGETS,
+    escalated to its head; *My department's complaints* lists them), not the ticket's or its agent's."""
+    qs = SLAClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True, handoff__isnull=True).filter(
         Q(warning_at__lte=now) | Q(deadline__lte=now)
     )
     # ORDER BY deadline alone matches the partial index sla_clock_running_idx: the first rows of an
@@ -191,7 +193,7 @@ def clocks_due(*, start: date, end: date, now: datetime, team_id: int | None = N
     days) and counted (met or missed by now). The drill-down list and the tests use it; the figures
     themselves come from compliance_cells, which must always agree with it."""
     lo, hi = _local_bounds(start, end)
-    qs = SLAClock.objects.filter(deadline__gte=lo, deadline__lt=hi).filter(counted_q(now))
+    qs = SLAClock.objects.filter(deadline__gte=lo, deadline__lt=hi, handoff__isnull=True).filter(counted_q(now))
     if targets is not None:
         qs = qs.filter(target__in=list(targets))
     return _team_filter(qs, team_id)
@@ -206,8 +208,9 @@ def _unswept_missed(*, start: date, end: date, now: datetime, team_id=None):
     planner statistics, SQLite took `target IN (…)` for the selective term and read every clock of
     those targets through sla_clock_started_idx — 1.8 s instead of milliseconds at 200,000 clocks."""
     lo, hi = _local_bounds(start, end)
+    # Department hand-off clocks are not in the compliance figures (the rollup does not hold them either).
     qs = SLAClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True, met__isnull=True,
-                                 deadline__gte=lo, deadline__lt=hi).filter(deadline__lte=now)
+                                 deadline__gte=lo, deadline__lt=hi, handoff__isnull=True).filter(deadline__lte=now)
     return _team_filter(qs, team_id)
 
 
@@ -334,7 +337,7 @@ def rate(met: int, counted: int) -> dict:
 def compliance_summary(*, ranges: dict, now: datetime, team_id: int | None = None, targets=None) -> dict:
     """{range key: {target: rate(), "all": rate()}} for several (start, end) day ranges in the same
     two queries (e.g. a report period and the previous one)."""
-    targets = list(targets) if targets is not None else list(Target.values)
+    targets = list(targets) if targets is not None else [value for value, _label in POLICY_TARGET_CHOICES]
     lo = min(r[0] for r in ranges.values())
     hi = max(r[1] for r in ranges.values())
     cells = compliance_cells(start=lo, end=hi, now=now, team_id=team_id, targets=targets, by=("day", "target"))

@@ -133,7 +133,10 @@ def ticket_sla_due_refresh(*, ticket_ids) -> int:
 
     from tickets.models import Ticket
 
-    running = (SLAClock.objects.filter(ticket_id=OuterRef("pk"), stopped_at__isnull=True, paused_at__isnull=True)
+    # A department's hand-off clocks are the department's promise, not the ticket's (sla.selectors.ticket_deadlines
+    # leaves them out too): they never set the ticket's due time.
+    running = (SLAClock.objects.filter(ticket_id=OuterRef("pk"), stopped_at__isnull=True, paused_at__isnull=True,
+                                       handoff__isnull=True)
                .order_by("deadline").values("deadline")[:1])
     return Ticket.objects.filter(pk__in=list(ticket_ids)).update(sla_due_at=Subquery(running))
 

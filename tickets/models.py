@@ -364,9 +364,16 @@ class ComplaintHandoff(models.Model):
                                                                  "withdrawn"]), name="handoff_state_valid"),
             models.CheckConstraint(condition=~models.Q(state="refused") | ~models.Q(reason=""),
                                    name="handoff_refusal_has_reason"),
+            models.CheckConstraint(condition=~models.Q(state="reported")
+                                   | (~models.Q(findings="") & models.Q(findings_at__isnull=False)),
+                                   name="handoff_report_has_findings"),
+            # only a refusal waits for the supervisor
+            models.CheckConstraint(condition=models.Q(awaiting_supervisor=False) | models.Q(state="refused"),
+                                   name="handoff_waiting_only_refused"),
         ]
         indexes = [
-            # "My department's complaints": a department's hand-offs, newest first (pending first in Python).
+            # "My department's complaints": a department's hand-offs, newest first (the selector puts the pending
+            # ones first with a CASE, which sorts the department's rows: a department is handed few).
             models.Index(fields=["department", "-handed_at"], name="handoff_department_idx"),
             models.Index(fields=["ticket", "handed_at"], name="handoff_ticket_idx"),
             models.Index(fields=["handed_at"], condition=models.Q(awaiting_supervisor=True),

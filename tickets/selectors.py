@@ -263,10 +263,15 @@ def complaints_awaiting_decision(*, user) -> QuerySet:
     qs = (Complaint.objects.filter(stage=Complaint.Stage.AWAITING_DECISION)
           .select_related("ticket", "ticket__customer", "ticket__assignee", "ticket__team", "department",
                           "investigated_by", "staff_member"))
-    if not user.is_superuser:
-        qs = qs.filter(Q(ticket__team__supervisor=user) | Q(ticket__team__isnull=True)
-                       | Q(ticket__team__supervisor__isnull=True))
-    return qs.order_by("investigated_at", "ticket_id")
+    return _decider_scope(qs, user).order_by("investigated_at", "ticket_id")
+
+
+def _decider_scope(qs, user):
+    """Complaints (through `ticket__`) a supervisor decides on: their teams', and those of no supervised team."""
+    if user.is_superuser:
+        return qs
+    return qs.filter(Q(ticket__team__supervisor=user) | Q(ticket__team__isnull=True)
+                     | Q(ticket__team__supervisor__isnull=True))
 
 
 def complaint_register(*, filters: dict | None = None) -> QuerySet:
@@ -397,7 +402,4 @@ def complaints_refused_by_departments(*, user) -> QuerySet:
 
     qs = (ComplaintHandoff.objects.filter(awaiting_supervisor=True)
           .select_related("ticket", "ticket__customer", "department", "responded_by", "handed_by"))
-    if not user.is_superuser:
-        qs = qs.filter(Q(ticket__team__supervisor=user) | Q(ticket__team__isnull=True)
-                       | Q(ticket__team__supervisor__isnull=True))
-    return qs.order_by("handed_at", "id")
+    return _decider_scope(qs, user).order_by("handed_at", "id")

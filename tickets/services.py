@@ -126,9 +126,16 @@ def ticket_create(
         # The key-account copy is read under a row lock that customer_update's FOR UPDATE also takes:
         # a flag flipped while this ticket is being opened either is seen here or, waiting for this
         # commit, reaches this ticket through tickets_sync_key_account — never lost in between.
-        key_account = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
-                       .values_list("is_key_account", flat=True).first()
-                       if connection.features.has_select_for_update else customer.is_key_account)
+        if connection.features.has_select_for_update:
+            # ... and a merge (customer_merge locks the row FOR UPDATE) that committed while this waited is
+            # seen here: no ticket lands on the tombstone after its rows were moved.
+            key_account, merged_into = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
+                                        .values_list("is_key_account", "merged_into_id").first())
+            if merged_into:
+                raise ValidationError(_("This customer was merged into another one; open the ticket there."),
+                                      code="customer_merged")
+        else:
+            key_account = customer.is_key_account
         ticket = Ticket(
             number=_next_number(kind=kind, year=year),
             kind=kind,
@@ -359,6 +366,12 @@ def _apply_transition(locked: Ticket, to_status: str, *, actor, now: datetime, r
     event_record(ticket=locked, actor=actor, kind="status", field="status", before=old,
                  after=to_status if not after_extra else {"status": to_status, **after_extra},
                  message=(reason or "").strip(), now=now)
+    if locked.kind == Ticket.Kind.COMPLAINT and to_status in (S.RESOLVED, S.CLOSED, S.CANCELLED):
+        # A complaint that is settled (or cancelled) no longer waits on a department: its open hand-off is
+        # withdrawn, its clocks stopped undecided — before the status signal stops the ticket's own clocks,
+        # which would judge a department that never answered as "met" — and a refusal stops waiting for the
+        # supervisor (it leaves "Refused by a department").
+        _handoffs_settle(locked, actor=actor, now=now)
     signals.ticket_status_changed.send(
         sender=Ticket, ticket=locked, old_status=old, new_status=to_status, actor=actor, now=now
     )
@@ -368,10 +381,6 @@ def _apply_transition(locked: Ticket, to_status: str, *, actor, now: datetime, r
         complaint = Complaint.objects.select_for_update().filter(ticket=locked).first()
         if complaint is not None:
             _complaint_sync_stage(locked, complaint, actor=actor, now=now)
-        if to_status in (S.RESOLVED, S.CLOSED, S.CANCELLED):
-            # A complaint that is settled (or cancelled) no longer waits on a department: its open hand-off is
-            # withdrawn and its clocks stop, so the department's list does not show it as awaiting acceptance.
-            _handoff_withdraw_open(locked, actor=actor, now=now)
     return locked
 
 
@@ -773,11 +782,7 @@ def _complaint_handoff_notify(locked: Ticket, c: Complaint, *, new: str, actor) 
     Kind "complaint" (servicedesk/preferences.py KINDS): each recipient's channel choice for complaint
     hand-offs applies, and the text is written in the recipient's language, not the actor's.
     """
-    from django.urls import reverse
     from django.utils.translation import gettext_lazy
-
-    from servicedesk.preferences import Message, Note
-    from servicedesk.services import notify_many
 
     St = Complaint.Stage
     if new == St.AWAITING_DECISION:
@@ -794,16 +799,7 @@ def _complaint_handoff_notify(locked: Ticket, c: Complaint, *, new: str, actor) 
         text = gettext_lazy("Complaint %(number)s is closed after the return visit.")
     else:
         return
-    url = reverse("tickets:detail", args=[locked.pk])
-    message = Message(text, {"number": locked.number, "subject": locked.subject[:120]})
-    items = []
-    seen = set()
-    for user in recipients:
-        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
-            continue
-        seen.add(user.pk)
-        items.append(Note(recipient=user, message=message, url=url, kind="complaint", group=f"ticket:{locked.pk}"))
-    notify_many(items, email=True)
+    _notify_people(locked, recipients, actor=actor, text=text, params={}, kind="complaint")
 
 
 def complaint_update(*, ticket: Ticket, actor, category: str, department=None, staff_member=None,
@@ -967,11 +963,9 @@ DEPARTMENT_ANSWER = "department_answer"  # a department refused a complaint or r
 COMPLAINT_RESULT = "complaint_result"  # a complaint's result was sent to the customer (general manager)
 
 
-def _person(user) -> dict | None:
-    return {"user": user.pk, "name": user.get_full_name() or user.get_username()} if user is not None else None
-
-
 def _notify_people(locked: Ticket, people, *, actor, text, params: dict, kind: str) -> None:
+    """A bell (and e-mail, by each person's preference) about the ticket for each active person, once each,
+    never the one who acted."""
     from django.urls import reverse
 
     from servicedesk.preferences import Message, Note
@@ -1001,13 +995,19 @@ def _handoff_withdraw_open(locked: Ticket, *, actor, now: datetime) -> None:
         signals.complaint_handoff.send(sender=Ticket, ticket=locked, handoff=handoff, event="withdrawn", now=now)
 
 
+def _handoffs_settle(locked: Ticket, *, actor, now: datetime) -> None:
+    """Nothing waits on a department any more (another one is named, or the complaint ends): the open hand-off
+    is withdrawn and a refusal no longer waits for the supervisor."""
+    _handoff_withdraw_open(locked, actor=actor, now=now)
+    ComplaintHandoff.objects.filter(ticket=locked, awaiting_supervisor=True).update(awaiting_supervisor=False)
+
+
 def _complaint_department_changed(locked: Ticket, c: Complaint, *, actor, now: datetime) -> ComplaintHandoff | None:
     """Naming the responsible department hands the complaint to it (issue 17, domain.md §3): a new
     hand-off row, its two SLA clocks (accept, report findings), a bell for the department's head and
     members. An open hand-off to the department named before is withdrawn; an earlier refusal stops
     waiting for the supervisor."""
-    _handoff_withdraw_open(locked, actor=actor, now=now)
-    ComplaintHandoff.objects.filter(ticket=locked, awaiting_supervisor=True).update(awaiting_supervisor=False)
+    _handoffs_settle(locked, actor=actor, now=now)
     if c.department_id is None:
         return None
     department = type(c.department).objects.select_related("head").prefetch_related("members").get(pk=c.department_id)

@@ -3,6 +3,7 @@ import logging
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -525,7 +526,7 @@ def ticket_action(request, pk, action):
     return _render_detail(request, _load(pk), bound=(action, form), status=400)
 
 
-@perm_required("tickets.view_ticket")
+@_ticket_access  # the department a complaint was handed to reads its evidence too
 def attachment_download(request, pk, attachment_id):
     """Attachments are customer data: served only through this permission-checked view, never MEDIA_URL."""
     from django.http import FileResponse, Http404
@@ -576,14 +577,19 @@ def complaint_register(request):
     })
 
 
+REFUSED_SHOWN = 100  # oldest first: the refusals waiting longest are the ones shown
+
+
 @perm_required("tickets.approve_complaint")
 def complaints_awaiting_decision(request):
     """Supervisors: the complaints whose investigation is done and that wait for their decision."""
     page = selectors.slice_page(selectors.complaints_awaiting_decision(user=request.user), request.GET.get("page"),
                                 per_page=30)
-    refused = list(selectors.complaints_refused_by_departments(user=request.user)[:100])
+    refused = list(selectors.complaints_refused_by_departments(user=request.user)[:REFUSED_SHOWN + 1])
     return render(request, "tickets/complaints_awaiting.html", {"page": page, "query_string": "", "now": timezone.now(),
-                                                                "refused": refused})
+                                                                "refused": refused[:REFUSED_SHOWN],
+                                                                "refused_more": len(refused) > REFUSED_SHOWN,
+                                                                "refused_shown": REFUSED_SHOWN})
 
 
 @perm_required("tickets.view_complaint_register", "tickets.export_complaints")
@@ -620,14 +626,11 @@ def complaint_register_csv(request, fmt="csv"):
 
 # --- Issue 17: my department's complaints ---------------------------------------------------------
 
+@login_required
 def department_complaints(request):
     """The complaints handed to the departments the user is head or member of, hand-offs still awaiting
     acceptance first. Supervisors and managers (approve_complaint) see every department's. Any signed-in
     staff member may open it: it lists only what their departments were handed."""
-    from django.contrib.auth.views import redirect_to_login
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     see_all = request.user.has_perm("tickets.approve_complaint")
     departments = selectors.departments_of(user=request.user, all_departments=see_all)
     chosen = _int_or_none(request.GET.get("department"))

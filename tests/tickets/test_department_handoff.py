@@ -221,3 +221,40 @@ def test_a_cancelled_complaint_no_longer_waits_on_its_department(world, personas
     with time_machine.travel(MONDAY + timedelta(days=3), tick=False):
         sla_sweep(now=MONDAY + timedelta(days=3))
     assert not SLAEscalation.objects.filter(clock__handoff=handoff).exists()
+
+
+def test_resolving_a_complaint_leaves_an_unanswered_department_undecided_not_met(world, personas):
+    """The ticket's clocks are judged at resolution; the department's, which never answered, are withdrawn —
+    not counted as met because the complaint happened to resolve before their deadline."""
+    ticket = world["ticket"]
+    services.complaint_record_investigation(ticket=ticket, actor=personas.agent, findings="Confirmed", now=MONDAY)
+    services.complaint_decide(ticket=ticket, actor=personas.supervisor, decision="Apologise", remedy="apology",
+                              department=world["dept"], now=MONDAY + timedelta(minutes=30))
+    handoff = ComplaintHandoff.objects.get(ticket=ticket, state="pending")
+    services.ticket_resolve(ticket=ticket, actor=personas.agent, solution="Apologised",
+                            now=MONDAY + timedelta(hours=1))
+    assert ComplaintHandoff.objects.get(pk=handoff.pk).state == "withdrawn"
+    assert all(c.stopped_at and c.met is None for c in SLAClock.objects.filter(handoff=handoff))
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at is None or not SLAClock.objects.filter(handoff=handoff, deadline=ticket.sla_due_at).exists()
+
+
+def test_a_refusal_stops_waiting_for_the_supervisor_when_the_complaint_ends(world, personas):
+    handoff = hand_off(world, personas)
+    services.complaint_handoff_refuse(handoff=handoff, actor=personas.technician2, reason="Not ours",
+                                      now=MONDAY + timedelta(hours=1))
+    assert ComplaintHandoff.objects.get(pk=handoff.pk).awaiting_supervisor
+    services.ticket_transition(ticket=world["ticket"], to_status=Ticket.Status.CANCELLED, actor=personas.supervisor,
+                               reason="Customer withdrew", now=MONDAY + timedelta(hours=2))
+    assert not ComplaintHandoff.objects.get(pk=handoff.pk).awaiting_supervisor
+
+
+def test_the_ticket_due_time_is_the_tickets_own_not_the_departments(world, personas):
+    handoff = hand_off(world, personas)
+    ticket = Ticket.objects.get(pk=world["ticket"].pk)
+    department_deadlines = set(SLAClock.objects.filter(handoff=handoff).values_list("deadline", flat=True))
+    own = SLAClock.objects.filter(ticket=ticket, handoff__isnull=True, stopped_at__isnull=True,
+                                  paused_at__isnull=True).order_by("deadline").values_list("deadline", flat=True)
+    # the department must accept by 14:00, earlier than the ticket's own first deadline: that is not the ticket's
+    assert min(department_deadlines) < own.first()
+    assert ticket.sla_due_at == own.first()

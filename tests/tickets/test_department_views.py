@@ -151,3 +151,32 @@ def test_department_list_pending_first_and_fixed_queries(world, personas, client
     # the state filter and a department not one's own are handled
     assert client.get(url, {"state": "accepted", "department": "999999"}).status_code == 200
     assert client.get(url, {"state": "nonsense", "department": "x"}).status_code == 200
+
+
+def test_refusals_past_the_shown_number_are_said_not_cut_silently(world, personas, client_for, monkeypatch):
+    from tickets import views
+
+    for subject in ("First", "Second"):
+        ticket = world["complaint"](subject=subject)
+        services.complaint_handoff_refuse(handoff=ComplaintHandoff.objects.get(ticket=ticket),
+                                          actor=personas.technician, reason="Not ours")
+    url = reverse("tickets:complaints_awaiting")
+    body = client_for("supervisor").get(url).content.decode()
+    assert body.count("Not ours") == 2 and "oldest refusals are listed" not in body
+    monkeypatch.setattr(views, "REFUSED_SHOWN", 1)
+    body = client_for("supervisor").get(url).content.decode()
+    assert body.count("Not ours") == 1 and "Only the 1 oldest refusals are listed" in body
+
+
+def test_a_department_member_opens_the_complaints_attachments(world, personas, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ticket = world["complaint"]()
+    att = services.attachment_add(ticket=ticket, uploaded_by=personas.agent, content_type="text/plain",
+                                  file=SimpleUploadedFile("evidence.txt", b"what happened"))
+    url = reverse("tickets:attachment", args=[ticket.pk, att.pk])
+    assert client_for("technician").get(url).status_code == 200  # the department's head
+    other = world["complaint"](subject="Another", handed=False)
+    other_att = services.attachment_add(ticket=other, uploaded_by=personas.agent, content_type="text/plain",
+                                        file=SimpleUploadedFile("other.txt", b"not theirs"))
+    assert client_for("technician").get(reverse("tickets:attachment", args=[other.pk, other_att.pk])).status_code == 403
