@@ -56,13 +56,16 @@ def contract_save(*, by, customer: Customer, level, start_date: date, end_date: 
         _check_may_edit(customer=contract.customer, by=by)
     assets = _check_assets(customer=customer, assets=assets)
     obj = contract or ServiceContract(created_by=by)
+    old_customer_id = obj.customer_id if obj.pk else None
     obj.customer, obj.level, obj.start_date, obj.end_date, obj.price, obj.notes = (
         customer, level, start_date, end_date, price, notes)
     obj.full_clean()
     with transaction.atomic():
         obj.save()
         obj.assets.set(assets)
-        contracts_link_renewals(customer_id=customer.pk)
+        # the customer it left (if moved) loses a follow-on; the one it joined may gain one
+        for customer_id in {customer.pk, old_customer_id} - {None}:
+            contracts_link_renewals(customer_id=customer_id)
     obj.refresh_from_db(fields=["renewed_by"])
     return obj
 
@@ -71,7 +74,11 @@ def contracts_link_renewals(*, customer_id: int) -> int:
     """Set ``renewed_by`` on the customer's contracts from their dates and assets (models.renewal_links): a
     renewed contract gets no more expiry reminders, and one whose follow-on changed or went away is armed
     again. Re-derived for the whole customer on every save (a customer has a handful of contracts): two
-    queries to read, one UPDATE per contract whose link changed. Returns how many changed."""
+    queries to read, one UPDATE per contract whose link changed. Returns how many changed.
+
+    The customer's row is locked first (the lock order of customer_merge), so two saves for one customer
+    take turns: each derives the links from the other's committed contracts, never from a stale snapshot."""
+    list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
     rows = list(ServiceContract.objects.filter(customer_id=customer_id)
                 .values_list("pk", "start_date", "end_date", "renewed_by_id"))
     if not rows:
@@ -162,15 +169,17 @@ def due_targets_query(rule: ReminderRule, *, today: date, after: tuple | None = 
 def due_targets_lock(rule: ReminderRule, *, pks: list[int], today: date) -> list:
     """The due targets among ``pks`` (found by due_targets_query), read whole. On PostgreSQL locked with SKIP
     LOCKED, so a parallel sweep skips the rows this one holds instead of waiting; the unique constraint still
-    decides if both read the same row before either locked it. The range and "not renewed" are checked again
-    (a row changed since the keys were read is left for the next run)."""
+    decides if both read the same row before either locked it. The range and "not renewed" / "not covered by
+    a contract" are checked again (a row changed since the keys were read is left for the next run)."""
     horizon = today + timedelta(days=rule.days_before)
     if rule.target == ReminderRule.Target.CONTRACT:
         qs = ServiceContract.objects.filter(pk__in=pks, renewed_by__isnull=True, end_date__gte=today,
                                             end_date__lte=horizon)
         field = "end_date"
     else:
-        qs = Asset.objects.filter(pk__in=pks, warranty_end__gte=today, warranty_end__lte=horizon)
+        day_after = ExpressionWrapper(OuterRef("warranty_end") + timedelta(days=1), output_field=DateField())
+        qs = (Asset.objects.filter(pk__in=pks, warranty_end__gte=today, warranty_end__lte=horizon)
+              .filter(~Exists(selectors.covering_contracts(day_after))))
         field = "warranty_end"
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))

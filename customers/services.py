@@ -518,6 +518,11 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, merged_by, now: d
         survivor.save()
         # The moved tickets take the survivor's flag (either customer's tickets may differ from it now).
         _key_account_changed(survivor)
+        if moved.get("contracts.ServiceContract"):
+            # A moved contract may renew one of the survivor's, or be renewed by one: the links are re-derived.
+            from contracts.services import contracts_link_renewals
+
+            contracts_link_renewals(customer_id=survivor.pk)
         duplicate.merged_into = survivor
         duplicate.save(update_fields=["merged_into", "updated_at"])
 

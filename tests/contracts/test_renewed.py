@@ -111,3 +111,52 @@ def test_the_migration_rule_and_the_service_agree(managed_customer, make_contrac
     new = make_contract(managed_customer, start=old.end_date - timedelta(days=10), end=old.end_date + timedelta(days=90))
     assert ServiceContract.objects.get(pk=old.pk).renewed_by_id == new.pk
     assert ServiceContract.objects.get(pk=new.pk).renewed_by_id is None
+
+
+def test_a_follow_on_moved_to_another_customer_arms_the_old_contract_again(managed_customer, make_contract, personas,
+                                                                          level, customer_factory):
+    old = make_contract(managed_customer, end=TODAY + timedelta(days=5))
+    new = make_contract(managed_customer, start=old.end_date + timedelta(days=1), end=old.end_date + timedelta(days=365))
+    old.refresh_from_db()
+    assert old.renewed_by == new
+    # the follow-on was entered on the wrong customer: moving it leaves the old contract unrenewed
+    other = customer_factory(name="Other Co")
+    contract_save(by=personas.supervisor, customer=other, level=level, start_date=new.start_date,
+                  end_date=new.end_date, price=new.price, contract=new)
+    old.refresh_from_db()
+    assert old.renewed_by is None
+
+
+def test_merging_customers_links_a_moved_follow_on(managed_customer, make_contract, personas, customer_factory):
+    from customers.services import customer_merge
+
+    old = make_contract(managed_customer, end=TODAY + timedelta(days=5))
+    duplicate = customer_factory(name="Hua Industries Ltd")
+    new = make_contract(duplicate, start=old.end_date + timedelta(days=1), end=old.end_date + timedelta(days=365))
+    customer_merge(survivor=managed_customer, duplicate=duplicate, merged_by=personas.supervisor)
+    old.refresh_from_db()
+    assert old.renewed_by == new
+
+
+def test_an_admin_edit_keeps_the_renewal_links_true(managed_customer, make_contract, client, personas):
+    old = make_contract(managed_customer, end=TODAY + timedelta(days=5))
+    new = make_contract(managed_customer, start=old.end_date + timedelta(days=1), end=old.end_date + timedelta(days=365))
+    old.refresh_from_db()
+    assert old.renewed_by == new
+    # a manager moves the follow-on's start a month later in the admin: it no longer renews the old one
+    url = reverse("admin:contracts_servicecontract_change", args=[new.pk])
+    manager = personas.manager
+    manager.is_staff = True  # as the demo data has it for managers: the admin's door is open, permissions decide
+    manager.save()
+    client.force_login(manager)
+    page = client.get(url)
+    assert page.status_code == 200, (page.status_code, page.get("Location"))
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "assets"}
+    data.update(customer=managed_customer.pk, level=new.level_id, created_by=new.created_by_id,
+                start_date=(old.end_date + timedelta(days=31)).isoformat(), end_date=new.end_date.isoformat(),
+                price=str(new.price), notes="")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    old.refresh_from_db()
+    assert old.renewed_by is None
