@@ -100,24 +100,15 @@ class CustomerCreateSerializer(serializers.Serializer):
 
         from customers.tiers import tier_check
 
-        try:  # the kind is checked in validate(); here: a tier that exists and is not retired
+        # Here, beside the other fields' errors: a tier that exists and is not retired. Whether it fits the
+        # customer's kind is the service's check (customer_create), which the API answers as fields.tier too.
+        try:
             tier_check(code=code, kind="any")
         except DjangoValidationError as e:
-            if e.message_dict["tier"] and e.error_dict["tier"][0].code != "tier_kind":
-                raise serializers.ValidationError(e.message_dict["tier"]) from e
+            error = e.error_dict["tier"][0]
+            if error.code != "tier_kind":
+                raise serializers.ValidationError(e.message_dict["tier"], code=error.code) from e
         return code
-
-    def validate(self, attrs):
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        from customers.tiers import tier_check
-
-        if attrs.get("tier"):
-            try:
-                tier_check(code=attrs["tier"], kind=attrs.get("kind") or Customer.Kind.PERSON)
-            except DjangoValidationError as e:
-                raise serializers.ValidationError(e.message_dict) from e
-        return attrs
 
 
 class CustomerQuerySerializer(serializers.Serializer):

@@ -57,9 +57,11 @@ class CustomerAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .tiers import tier_choices
+        from .tiers import tier_choices, tier_default_code
 
         self.fields["tier"].choices = tier_choices(include=self.instance.tier if self.instance.pk else None)
+        if not self.instance.pk:  # the manager's default tier, as the customer page proposes, not the list's first
+            self.fields["tier"].initial = tier_default_code(self.initial.get("kind") or Customer.Kind.PERSON)
 
     def clean(self):
         data = super().clean()

@@ -7,9 +7,7 @@ from django.utils import timezone
 
 from servicedesk.lookups import demo_lookup
 
-ENTERPRISE_LEVELS = ["1a", "2a", "3a", "4a", "5a", "1b", "2b", "3b", "4b", "5b"]
-
-from .models import Asset, Channel, Contact, Customer, CustomerPhone, Region
+from .models import Asset, Channel, Contact, Customer, CustomerPhone, CustomerTier, Region
 
 REGIONS = [  # code, Chinese name, English name, rural
     ("chaoyang", "朝阳区", "Chaoyang", False),
@@ -40,6 +38,9 @@ def load(*, stdout, options):
     regions = [demo_lookup(Region, name_zh=zh, name_en=en, lookup={"code": c}, defaults={"is_rural": r})[0]
                for c, zh, en, r in REGIONS]
     existing = set(CustomerPhone.objects.values_list("national", flat=True))
+    # the organisations-only tiers the manager keeps (migration customers 0015 ships 1A–5A, 1B–5B)
+    enterprise_levels = list(CustomerTier.objects.filter(applies_to=CustomerTier.AppliesTo.ORGANISATION, is_active=True)
+                             .order_by("position", "code").values_list("code", flat=True))
     now = timezone.now()
     new_customers = []
     phones = []
@@ -52,10 +53,10 @@ def load(*, stdout, options):
         )
         tier = rng.choices(["diamond", "gold", "silver", "basic"], weights=[3, 10, 25, 62])[0]
         is_key_account = is_org and tier in ("diamond", "gold")
-        if is_org and not is_key_account:
+        if is_org and not is_key_account and enterprise_levels:
             # Issue 17: organisations that are not key accounts show the enterprise levels 1A–5A, 1B–5B
             # (derived from the index, not drawn: a rerun replays the same random sequence).
-            tier = ENTERPRISE_LEVELS[(i // 15) % len(ENTERPRISE_LEVELS)]
+            tier = enterprise_levels[(i // 15) % len(enterprise_levels)]
         address = f"{rng.randint(1, 300)} {rng.choice(['Jianguo Rd', 'Xueyuan Rd', '长安街', '中关村大街'])}"
         region = rng.choice(regions)
         channel = rng.choice([Channel.WALK_IN, Channel.PHONE, Channel.REFERRAL, Channel.WEB])

@@ -132,7 +132,7 @@ class CustomerForm(forms.Form):
                            current=self.customer.tier if self.customer else None,
                            current_kind=self.customer.kind if self.customer else None)
             except ValidationError as e:
-                self.add_error(None if "tier" not in self.fields else "tier", e.message_dict["tier"])
+                self.add_error("tier", e.message_dict["tier"])
         return data
 
     def phone_inputs(self) -> list[PhoneInput]:

@@ -136,6 +136,13 @@ def tier_default_code(kind: str = "person") -> str:
     return "basic"
 
 
+def plain_tier_codes() -> frozenset[str]:
+    """The tiers that need no badge in a busy list: what a new customer gets by default (person or organisation)."""
+    from .models import Customer
+
+    return frozenset(tier_default_code(kind) for kind in Customer.Kind.values)
+
+
 def tier_check(*, code: str, kind: str, current: str | None = None, current_kind: str | None = None) -> None:
     """Raise a ValidationError on ``tier`` unless `code` may be given to a customer of `kind`.
 

@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from customers.admin import TierListFilter
+from customers.tiers import tier_label
 
 from .calendars import calendar_touch
 from .forms import PolicyForm
@@ -33,10 +37,14 @@ class SLATargetInline(admin.TabularInline):
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "order", "kind", "priority", "tier", "channel", "calendar"]
-    list_filter = ["is_active", "kind", "tier"]
+    list_display = ["name", "is_active", "order", "kind", "priority", "tier_name", "channel", "calendar"]
+    list_filter = ["is_active", "kind", TierListFilter]  # by the tier's name, as the customer admin
     inlines = [SLATargetInline]
     form = PolicyForm  # offers the tiers of the table (issue 17), like the manager's policy page
+
+    @admin.display(description=_("customer tier"), ordering="tier")
+    def tier_name(self, policy):
+        return tier_label(policy.tier) if policy.tier else _("Any tier")
 
 
 class SLAEscalationInline(admin.TabularInline):

@@ -53,7 +53,7 @@ class Labels:
     dict of every choice, translating each label, on every call)."""
 
     def __init__(self):
-        from customers.tiers import tier_default_code, tier_labels
+        from customers.tiers import plain_tier_codes, tier_labels
         from tickets.models import Complaint, Ticket
 
         def table(choices):
@@ -62,7 +62,7 @@ class Labels:
         self.status, self.priority = table(Ticket.Status.choices), table(Ticket.Priority.choices)
         self.kind, self.stage = table(Ticket.Kind.choices), table(Complaint.Stage.choices)
         # Tiers are data (issue 17): one query per request for every row's tier name.
-        self.tier, self.plain_tier = tier_labels(), tier_default_code()
+        self.tier, self.plain_tiers = tier_labels(), plain_tier_codes()
         self.complaint_stage, self.unassigned = _("Complaint stage"), _("Unassigned")
         self.key_account, self.key_account_title = _("Key account"), _("Key account: green channel")
         self.first_inquiry = _("First inquiry")
@@ -102,7 +102,7 @@ def ticket_row_html(t, now, url: str, labels: Labels) -> SafeString:
     badges, due = _badges(t, labels), due_html(t, now)
     customer = t.customer
     tier = (format_html(' <span class="badge text-bg-light border">{}</span>', labels.tier.get(customer.tier, customer.tier))
-            if customer.tier != labels.plain_tier else "")
+            if customer.tier not in labels.plain_tiers else "")
     if t.assignee_id:
         who = format_html("{}", t.assignee.get_full_name() or t.assignee.username)
     else:
