@@ -115,7 +115,7 @@ def _inspections(user, customer) -> dict:
 
     plans, more = maintenance_selectors.inspection_plans(customer_id=customer.pk)
     return {"plans": plans, "more": more, "can_add": access.can_write_plan(user, customer),
-            "can_open": user.has_perm(access.VIEW) or access.is_account_manager(user, customer)}
+            "can_open": access.can_view_customer_plans(user, customer)}
 
 
 @perm_required("customers.view_customer")

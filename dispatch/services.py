@@ -160,7 +160,7 @@ def workorder_create(
                       validate_unique=False, validate_constraints=False)
         # A new work order has no escalation yet: its next check is the earliest of its schedule, stored
         # with the row (what _refresh_next_check would compute in two more statements).
-        wo.next_check_at = min((due for _reason, _level, due in _schedule(wo)), default=None)
+        wo.next_check_at = _next_check_at(wo, fired=frozenset())
         wo.save()
         _event(wo, created_by, "created", now, number=wo.number, value=str(wo.estimated_value), tier=wo.value_tier,
                key_account=bool(customer.is_key_account))
@@ -493,10 +493,14 @@ def _schedule(wo: WorkOrder) -> list[tuple[str, int, datetime]]:
     return entries
 
 
+def _next_check_at(wo: WorkOrder, *, fired) -> datetime | None:
+    """The earliest escalation of the schedule not yet fired ((reason, level) pairs in `fired`)."""
+    return min((due for reason, level, due in _schedule(wo) if (reason, level) not in fired), default=None)
+
+
 def _refresh_next_check(wo: WorkOrder) -> None:
     fired = set(Escalation.objects.filter(work_order=wo).values_list("reason", "level"))
-    pending = [due for reason, level, due in _schedule(wo) if (reason, level) not in fired]
-    wo.next_check_at = min(pending) if pending else None
+    wo.next_check_at = _next_check_at(wo, fired=fired)
     WorkOrder.objects.filter(pk=wo.pk).update(next_check_at=wo.next_check_at)
 
 

@@ -11,7 +11,9 @@ class LeadsConfig(AppConfig):
         from servicedesk import preferences, roles
         from tickets.signals import ticket_status_changed
 
-        ticket_status_changed.connect(_void_on_reopen, dispatch_uid="leads_void_on_reopen")
+        from . import services
+
+        ticket_status_changed.connect(services.on_ticket_status_changed, dispatch_uid="leads.ticket_status_changed")
 
         # Bells: the second confirmer's queue, and the handler's outcome sent back to correct.
         preferences.KINDS.setdefault("leads_to_confirm", (
@@ -26,12 +28,3 @@ class LeadsConfig(AppConfig):
         for role in (roles.SUPERVISOR, roles.MANAGER):
             roles.extend_role(role, ["leads.record_lead", "leads.confirm_lead", "leads.view_loss_analysis"])
 
-
-def _void_on_reopen(sender, *, ticket, old_status, new_status, actor=None, now=None, **kwargs):
-    """A reopened ticket's lead outcome stops counting (leads.services.lead_void_on_reopen)."""
-    from django.utils import timezone
-
-    from .services import lead_void_on_reopen
-
-    lead_void_on_reopen(ticket=ticket, old_status=old_status, new_status=new_status, actor=actor,
-                        now=now or timezone.now())

@@ -212,7 +212,7 @@ def lead_void_on_reopen(*, ticket: Ticket, old_status: str, new_status: str, act
     statuses) is a live request again: its lead outcome — pending, sent back or confirmed — is voided and
     stops counting in the loss analysis (selectors.confirmed reads confirmed rows only). The row and its
     confirmations stay; a "voided" event says who (None: the system), when and what it was before.
-    Compare-and-set, in the ticket's transaction (tickets.signals.ticket_status_changed). Returns 0 or 1."""
+    Under the row's lock, in the ticket's transaction (tickets.signals.ticket_status_changed). Returns 0 or 1."""
     if new_status not in Ticket.OPEN_STATUSES or old_status in Ticket.OPEN_STATUSES:
         return 0
     row = (LeadOutcome.objects.filter(ticket_id=ticket.pk).exclude(state=LeadOutcome.State.VOIDED)
@@ -220,9 +220,15 @@ def lead_void_on_reopen(*, ticket: Ticket, old_status: str, new_status: str, act
     if row is None:
         return 0
     before = row.state
-    if LeadOutcome.objects.filter(pk=row.pk, state=before).update(state=LeadOutcome.State.VOIDED) != 1:
-        return 0
+    row.state = LeadOutcome.State.VOIDED  # the row lock serialises a second void: it finds none left
+    row.save(update_fields=["state"])
     _event(row, action="voided", actor=actor if getattr(actor, "pk", None) else None, at=now,
            detail={"before": before, "after": LeadOutcome.State.VOIDED, "ticket_status": new_status,
                    "ticket_status_before": old_status})
     return 1
+
+
+def on_ticket_status_changed(sender, *, ticket, old_status, new_status, actor=None, now=None, **kwargs):
+    """tickets.signals.ticket_status_changed receiver: a reopened ticket's lead outcome stops counting."""
+    lead_void_on_reopen(ticket=ticket, old_status=old_status, new_status=new_status, actor=actor,
+                        now=now or timezone.now())

@@ -7,9 +7,13 @@ def is_account_manager(user, customer) -> bool:
     return user.is_authenticated and user.is_active and customer.account_manager_id == user.pk
 
 
-def can_view_plan(user, plan) -> bool:
+def can_view_customer_plans(user, customer) -> bool:
     """Agents, supervisors, managers; and the customer's account manager (their bell links here)."""
-    return user.has_perm(VIEW) or is_account_manager(user, plan.customer)
+    return user.has_perm(VIEW) or is_account_manager(user, customer)
+
+
+def can_view_plan(user, plan) -> bool:
+    return can_view_customer_plans(user, plan.customer)
 
 
 def can_write_plan(user, customer) -> bool:

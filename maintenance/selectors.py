@@ -2,6 +2,7 @@
 from datetime import date, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .models import MaintenancePlan, MaintenanceVisit
 
@@ -39,6 +40,5 @@ INSPECTIONS_SHOWN = 10
 def inspection_plans(*, customer_id: int) -> tuple[list[MaintenancePlan], bool]:
     """A key account's inspection schedule (issue 17: the service plan's inspections are maintenance plans):
     its active plans by next visit, at most INSPECTIONS_SHOWN, and whether there are more. One query."""
-    rows = list(MaintenancePlan.objects.filter(customer_id=customer_id, active=True)
-                .order_by("next_due_on", "pk")[:INSPECTIONS_SHOWN + 1])
+    rows = list(plans_list(customer_id=customer_id, today=timezone.localdate())[:INSPECTIONS_SHOWN + 1])
     return rows[:INSPECTIONS_SHOWN], len(rows) > INSPECTIONS_SHOWN

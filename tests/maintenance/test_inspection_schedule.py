@@ -30,11 +30,14 @@ def test_who_may_add_and_open(key_account, plan_factory, personas, client_for):
     assert create in agent_page and reverse("maintenance:detail", args=[plan.pk]) in agent_page
     # front desk sees the schedule but neither adds plans nor gets a link it could not open
     frontdesk = client_for("frontdesk").get(url)
-    if frontdesk.status_code == 200:
-        page = frontdesk.content.decode()
-        assert "Chiller inspection" in page and create not in page
-        assert reverse("maintenance:detail", args=[plan.pk]) not in page
-        assert client_for("frontdesk").get(reverse("maintenance:detail", args=[plan.pk])).status_code == 403
+    assert frontdesk.status_code == 200
+    page = frontdesk.content.decode()
+    assert "Chiller inspection" in page and create not in page
+    assert reverse("maintenance:detail", args=[plan.pk]) not in page
+    assert client_for("frontdesk").get(reverse("maintenance:detail", args=[plan.pk])).status_code == 403
+    # those who cannot open the customer see no schedule at all
+    for role in ("technician", "outsider"):
+        assert client_for(role).get(url).status_code == 403
 
 
 def test_not_a_key_account_no_schedule_and_the_empty_state(account, key_account, client_for):
