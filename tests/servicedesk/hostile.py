@@ -159,8 +159,17 @@ def hostile_queries(get_forms: GetForms | None = None):
             yield urlencode({**base, name: value})
 
 
+# A formset's management fields (the admin's inlines): a hostile count is probed by two values, a number
+# far past any cap (Django builds at most absolute_max forms) and text; with the other values they keep the
+# page's own counts, so those values reach the inline forms' fields instead of stopping at "ManagementForm
+# data is missing" — and the walk does not rebuild 2,000 inline forms three times per admin form.
+MANAGEMENT_FIELD = re.compile(r"-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$")
+COUNT_PROBES = {str(HUGE_ID), "İstanbul ß ﬁ 😀 e\u0301 Ａ"}
+
+
 def form_posts(forms, page_url):
-    """(url, data) pairs: every post form of the page with each hostile value in every field."""
+    """(url, data) pairs: every post form of the page with each hostile value in every field (a formset's
+    counts: see COUNT_PROBES)."""
     for form in forms:
         if form["method"] != "post" or not form["fields"]:
             continue
@@ -168,7 +177,8 @@ def form_posts(forms, page_url):
         if urlsplit(action).netloc:
             continue
         for value in HOSTILE_VALUES:
-            yield action, {name: value for name in form["fields"]}
+            yield action, {name: value if value in COUNT_PROBES or not MANAGEMENT_FIELD.search(name)
+                           else form["values"].get(name, value) for name in form["fields"]}
 
 
 def url_for(route: Route, resolve_kwarg, huge=False):

@@ -238,4 +238,5 @@ def test_every_url_as_every_role_with_hostile_input_never_answers_5xx(world, per
           f"(admin: anonymous + superuser), {len(H.HOSTILE_VALUES)} values; {counts['requests']} requests "
           f"({counts['posts']} POSTs) in {elapsed:.1f} s")
     assert len(site) >= 80 and len(admin_routes) >= 100, "the walk lost its URLs"
+    assert H.COUNT_PROBES <= set(H.HOSTILE_VALUES), "a formset count probe is no longer a hostile value"
     assert not failures, "\n".join(map(str, failures[:40])) + f"\n… {len(failures)} in all"
