@@ -61,7 +61,8 @@ class Labels:
 
         self.status, self.priority = table(Ticket.Status.choices), table(Ticket.Priority.choices)
         self.kind, self.stage = table(Ticket.Kind.choices), table(Complaint.Stage.choices)
-        # Tiers are data (issue 17): one query per request for every row's tier name.
+        # Tiers are data (issue 17): every row's tier name from customers.tiers' copy of the table (no query
+        # while no tier changed).
         self.tier, self.plain_tiers = tier_labels(), plain_tier_codes()
         self.complaint_stage, self.unassigned = _("Complaint stage"), _("Unassigned")
         self.key_account, self.key_account_title = _("Key account"), _("Key account: green channel")

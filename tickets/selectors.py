@@ -363,7 +363,9 @@ def department_member_can_open(*, user, ticket_id) -> bool:
     """A department's head or member may open a complaint handed to their department (one query)."""
     from .models import ComplaintHandoff
 
-    if not 0 < int(ticket_id) < 2**63:  # an id from the URL no row can have (SQLite overflows on it): no access
+    from servicedesk.params import id_param
+
+    if id_param(ticket_id) is None:  # an id from the URL no row can have (SQLite overflows on it): no access
         return False
     return ComplaintHandoff.objects.filter(ticket_id=ticket_id).filter(
         Q(department__members=user) | Q(department__head=user)).exists()

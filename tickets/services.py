@@ -81,6 +81,11 @@ def _save(locked: Ticket, fields: list[str], original: Ticket | None = None) -> 
     return locked
 
 
+def _customer_merged() -> ValidationError:
+    return ValidationError(_("This customer was merged into another one; open the ticket there."),
+                           code="customer_merged")
+
+
 def _require_text(value: str, message: str, code: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -119,8 +124,7 @@ def ticket_create(
     if asset is not None and asset.customer_id != customer.pk:
         raise ValidationError(_("That asset belongs to another customer."), code="asset_customer")
     if getattr(customer, "merged_into_id", None):
-        raise ValidationError(_("This customer was merged into another one; open the ticket there."),
-                              code="customer_merged")
+        raise _customer_merged()
     with transaction.atomic():
         year = timezone.localtime(now).year
         # The key-account copy is read under a row lock that customer_update's FOR UPDATE also takes:
@@ -132,8 +136,7 @@ def ticket_create(
             key_account, merged_into = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
                                         .values_list("is_key_account", "merged_into_id").first())
             if merged_into:
-                raise ValidationError(_("This customer was merged into another one; open the ticket there."),
-                                      code="customer_merged")
+                raise _customer_merged()
         else:
             key_account = customer.is_key_account
         ticket = Ticket(

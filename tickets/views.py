@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Contact, Customer
 from servicedesk import exports
+from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
@@ -633,7 +634,7 @@ def department_complaints(request):
     staff member may open it: it lists only what their departments were handed."""
     see_all = request.user.has_perm("tickets.approve_complaint")
     departments = selectors.departments_of(user=request.user, all_departments=see_all)
-    chosen = _int_or_none(request.GET.get("department"))
+    chosen = id_param(request.GET.get("department"))
     if chosen is not None and chosen not in {d.pk for d in departments}:
         chosen = None
     state = request.GET.get("state") if request.GET.get("state") in ComplaintHandoff.State.values else ""

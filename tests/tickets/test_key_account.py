@@ -161,3 +161,22 @@ def test_a_flag_flipped_while_a_ticket_is_opened_reaches_that_ticket(customer_fa
     t1.join(10)
     t2.join(10)
     assert Ticket.objects.get(pk=opened["ticket"].pk).is_key_account is True
+
+
+@pytest.mark.postgres
+def test_a_ticket_is_not_opened_on_a_customer_merged_since_it_was_read(customer_factory, personas):
+    """The intake form holds the duplicate read before a supervisor merged it: the ticket is refused under the
+    customer row lock (the lock customer_merge takes), not opened on the emptied duplicate."""
+    from django.core.exceptions import ValidationError
+
+    from customers.models import Customer
+    from tickets.services import ticket_create
+
+    survivor, duplicate = customer_factory(name="Huaxin"), customer_factory(name="Huaxin Ltd")
+    stale = Customer.objects.get(pk=duplicate.pk)
+    customer_merge(survivor=survivor, duplicate=duplicate, merged_by=personas.supervisor)
+    assert stale.merged_into_id is None  # what the form still holds
+    with pytest.raises(ValidationError) as refused:
+        ticket_create(customer=stale, kind="repair", channel="phone", created_by=personas.frontdesk, subject="No heat")
+    assert refused.value.code == "customer_merged"
+    assert not Ticket.objects.filter(customer=duplicate).exists()
