@@ -38,19 +38,14 @@ class ServiceContractAdmin(admin.ModelAdmin):
     search_fields = ["customer__name"]
     readonly_fields = ["renewed_by"]  # derived from the contracts' dates and assets, never typed
 
-    def save_model(self, request, obj, form, change):
-        obj._customer_before = (type(obj).objects.filter(pk=obj.pk).values_list("customer_id", flat=True).first()
-                                if change else None)
-        super().save_model(request, obj, form, change)
-
     def save_related(self, request, form, formsets, change):
-        """After the assets are saved: the renewal links of the customer (and of the one it left), as
-        contracts.services.contract_save does, so the reminder sweep's `renewed_by` stays true."""
+        """After the assets are saved: the renewal links of the customer (and of the one it left: the form's
+        initial customer), as contracts.services.contract_save does, so the reminder sweep's `renewed_by`
+        stays true."""
         from .services import contracts_link_renewals
 
         super().save_related(request, form, formsets, change)
-        obj = form.instance
-        for customer_id in {obj.customer_id, getattr(obj, "_customer_before", None)} - {None}:
+        for customer_id in {form.instance.customer_id, form.initial.get("customer") if change else None} - {None}:
             contracts_link_renewals(customer_id=customer_id)
 
 

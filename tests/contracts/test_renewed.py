@@ -138,13 +138,9 @@ def test_merging_customers_links_a_moved_follow_on(managed_customer, make_contra
     assert old.renewed_by == new
 
 
-def test_an_admin_edit_keeps_the_renewal_links_true(managed_customer, make_contract, client, personas):
-    old = make_contract(managed_customer, end=TODAY + timedelta(days=5))
-    new = make_contract(managed_customer, start=old.end_date + timedelta(days=1), end=old.end_date + timedelta(days=365))
-    old.refresh_from_db()
-    assert old.renewed_by == new
-    # a manager moves the follow-on's start a month later in the admin: it no longer renews the old one
-    url = reverse("admin:contracts_servicecontract_change", args=[new.pk])
+def _admin_save(client, personas, contract, **changes):
+    """Save `contract` through its admin change form as a manager, with `changes` over the form's values."""
+    url = reverse("admin:contracts_servicecontract_change", args=[contract.pk])
     manager = personas.manager
     manager.is_staff = True  # as the demo data has it for managers: the admin's door is open, permissions decide
     manager.save()
@@ -153,10 +149,31 @@ def test_an_admin_edit_keeps_the_renewal_links_true(managed_customer, make_contr
     assert page.status_code == 200, (page.status_code, page.get("Location"))
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "assets"}
-    data.update(customer=managed_customer.pk, level=new.level_id, created_by=new.created_by_id,
-                start_date=(old.end_date + timedelta(days=31)).isoformat(), end_date=new.end_date.isoformat(),
-                price=str(new.price), notes="")
-    response = client.post(url, data)
+    data.update(customer=contract.customer_id, level=contract.level_id, created_by=contract.created_by_id,
+                start_date=contract.start_date.isoformat(), end_date=contract.end_date.isoformat(),
+                price=str(contract.price), notes="")
+    data.update(changes)
+    return client.post(url, data)
+
+
+def test_an_admin_edit_keeps_the_renewal_links_true(managed_customer, make_contract, client, personas):
+    old = make_contract(managed_customer, end=TODAY + timedelta(days=5))
+    new = make_contract(managed_customer, start=old.end_date + timedelta(days=1), end=old.end_date + timedelta(days=365))
+    old.refresh_from_db()
+    assert old.renewed_by == new
+    # a manager moves the follow-on's start a month later in the admin: it no longer renews the old one
+    response = _admin_save(client, personas, new, start_date=(old.end_date + timedelta(days=31)).isoformat())
     assert response.status_code == 302, response.content.decode()[:2000]
     old.refresh_from_db()
     assert old.renewed_by is None
+
+
+def test_an_admin_move_to_another_customer_arms_the_old_contract_again(managed_customer, make_contract, client,
+                                                                      personas, customer_factory):
+    old = make_contract(managed_customer, end=TODAY + timedelta(days=5))
+    new = make_contract(managed_customer, start=old.end_date + timedelta(days=1), end=old.end_date + timedelta(days=365))
+    other = customer_factory(name="Other Co")
+    response = _admin_save(client, personas, new, customer=other.pk)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    old.refresh_from_db()
+    assert old.renewed_by is None  # re-derived for the customer the contract left
