@@ -15,6 +15,7 @@ HUGE_ID = 10**21  # 22 digits: past a 64-bit integer, which SQLite cannot even b
 # Deterministic hostile values: out-of-range dates and numbers, 22-digit ids, year 0, NUL bytes,
 # 10 kB strings, characters whose case mapping changes length, emoji, full-width digits.
 LONG = "x" * 10_000
+UNICODE = "İstanbul ß ﬁ 😀 e\u0301 Ａ"  # case mappings that change length, an emoji, a combining mark, full width
 HOSTILE_VALUES = [
     "9999-12-31",
     "0001-01-01",
@@ -22,7 +23,7 @@ HOSTILE_VALUES = [
     "9223372036854775808",  # 2**63: one past a 64-bit signed integer
     "0",
     "a\x00b",
-    "İstanbul ß ﬁ 😀 e\u0301 Ａ",
+    UNICODE,
     "１" + "０" * 21,  # full-width digits: str.isdigit() and int() accept them
     LONG,
 ]
@@ -164,7 +165,7 @@ def hostile_queries(get_forms: GetForms | None = None):
 # page's own counts, so those values reach the inline forms' fields instead of stopping at "ManagementForm
 # data is missing" — and the walk does not rebuild 2,000 inline forms three times per admin form.
 MANAGEMENT_FIELD = re.compile(r"-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$")
-COUNT_PROBES = {str(HUGE_ID), "İstanbul ß ﬁ 😀 e\u0301 Ａ"}
+COUNT_PROBES = {str(HUGE_ID), UNICODE}
 
 
 def form_posts(forms, page_url):
