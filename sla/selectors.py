@@ -15,7 +15,7 @@ from servicedesk.businesstime import WorkingCalendar
 
 from . import rollup
 from .calendars import cached_working_calendar, default_calendar
-from .models import DEPARTMENT_TARGETS, POLICY_TARGET_CHOICES, SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
+from .models import DEPARTMENT_TARGETS, SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
 
 
 def working_calendar(*, now: datetime | None = None) -> WorkingCalendar:
@@ -337,7 +337,7 @@ def rate(met: int, counted: int) -> dict:
 def compliance_summary(*, ranges: dict, now: datetime, team_id: int | None = None, targets=None) -> dict:
     """{range key: {target: rate(), "all": rate()}} for several (start, end) day ranges in the same
     two queries (e.g. a report period and the previous one)."""
-    targets = list(targets) if targets is not None else [value for value, _label in POLICY_TARGET_CHOICES]
+    targets = list(targets) if targets is not None else list(rollup.REPORTED_TARGETS)
     lo = min(r[0] for r in ranges.values())
     hi = max(r[1] for r in ranges.values())
     cells = compliance_cells(start=lo, end=hi, now=now, team_id=team_id, targets=targets, by=("day", "target"))
