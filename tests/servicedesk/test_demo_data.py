@@ -7,6 +7,15 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 
+def _this_morning():
+    """10:00 today, local: two loads minutes apart stay on one local day and in one month. The assessment and
+    quality demos are made per month and per day, so a load after local midnight rightly adds that day's (CI
+    once ran this test at 23:55 in Shanghai)."""
+    from datetime import datetime, time
+
+    return timezone.make_aware(datetime.combine(timezone.localdate(), time(10, 0)))
+
+
 def _row_counts():
     return {
         model._meta.label: model.objects.count()
@@ -25,7 +34,7 @@ def test_demo_data_loads_every_area_and_a_second_load_adds_nothing(settings, tmp
     settings.MEDIA_ROOT = tmp_path
     # The clock stands still: otherwise SLA escalations that fall due between the two loads
     # would (rightly) fire and look like duplicates.
-    with time_machine.travel(timezone.now(), tick=False):
+    with time_machine.travel(_this_morning(), tick=False):
         call_command("load_demo", customers=60, verbosity=0)
         first = _row_counts()
         # when
@@ -59,7 +68,7 @@ def test_a_second_load_after_real_work_answers_no_survey_and_changes_nothing(set
     settings.DEBUG = True
     settings.MEDIA_ROOT = tmp_path
     User = get_user_model()
-    with time_machine.travel(timezone.now(), tick=False) as clock:
+    with time_machine.travel(_this_morning(), tick=False) as clock:
         call_command("load_demo", customers=60, verbosity=0)
         # given real work after the first run: the technician finishes and closes his job
         clock.shift(600)
