@@ -84,7 +84,13 @@ def sync_roles_after_migrate(sender, **kwargs) -> None:
 def user_roles(user) -> list[str]:
     if not user.is_authenticated:
         return []
-    names = {g.name for g in user.groups.all()}
+    # The permission backend reads the group names with the permissions (accounts/backends.py); with
+    # the permissions not yet read, reading both now costs the one query the groups alone would.
+    if not hasattr(user, "_group_names_cache"):
+        user.get_all_permissions()
+    names = getattr(user, "_group_names_cache", None)
+    if names is None:  # another backend answered the permissions
+        names = {g.name for g in user.groups.all()}
     roles = [r for r in ROLE_ORDER if r in names]
     if user.is_superuser and MANAGER not in roles:
         roles.insert(0, MANAGER)
