@@ -166,3 +166,19 @@ def status_page(ticket: Ticket, *, now: datetime, language: str) -> StatusPage:
 
 def format_date(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def staff_status_link(ticket: Ticket) -> str:
+    """The status link the customer holds, for the ticket page's panel; "" while none was made. One
+    read, nothing created (opening the page must not mint a link nobody was sent)."""
+    from .models import TicketAccess
+    from .services import access_token, status_url
+
+    nonce = TicketAccess.objects.filter(ticket_id=ticket.pk).values_list("nonce", flat=True).first()
+    return status_url(access_token(ticket.pk, nonce)) if nonce is not None else ""
+
+
+def staff_link_panel(ticket: Ticket, user, *, note: str = "", tone: str = "success") -> dict:
+    """What the ticket page's status-link panel shows (portal/_ticket_link_panel.html)."""
+    return {"ticket": ticket, "link": staff_status_link(ticket), "note": note, "tone": tone,
+            "can_send": user.has_perm("tickets.work_ticket")}

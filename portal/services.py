@@ -54,17 +54,26 @@ def status_token(ticket: Ticket, *, now: datetime | None = None, new: bool = Fal
     if new:  # a ticket opened in this transaction has no link yet: one INSERT
         access = TicketAccess.objects.create(ticket_id=ticket.pk, nonce=secrets.token_urlsafe(12),
                                              created_at=now or timezone.now())
-        return f"{_b36(ticket.pk)}-{access.nonce}"
+        return access_token(ticket.pk, access.nonce)
     access = TicketAccess.objects.filter(ticket_id=ticket.pk).first()
     if access is None:
         access, _created = TicketAccess.objects.get_or_create(
             ticket_id=ticket.pk, defaults={"nonce": secrets.token_urlsafe(12), "created_at": now or timezone.now()})
-    return f"{_b36(ticket.pk)}-{access.nonce}"
+    return access_token(ticket.pk, access.nonce)
+
+
+def status_url(token: str) -> str:
+    """The full address of the status page for a token (SITE_URL + the page's path)."""
+    base = getattr(settings, "SITE_URL", "") or "http://127.0.0.1:8000"
+    return base.rstrip("/") + reverse("portal:status", args=[token])
+
+
+def access_token(ticket_pk: int, nonce: str) -> str:
+    return f"{_b36(ticket_pk)}-{nonce}"
 
 
 def status_link(ticket: Ticket, *, now: datetime | None = None, new: bool = False) -> str:
-    base = getattr(settings, "SITE_URL", "") or "http://127.0.0.1:8000"
-    return base.rstrip("/") + reverse("portal:status", args=[status_token(ticket, now=now, new=new)])
+    return status_url(status_token(ticket, now=now, new=new))
 
 
 def status_links_revoke(*, ticket: Ticket, actor, now: datetime | None = None) -> None:

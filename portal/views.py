@@ -122,14 +122,8 @@ def status(request, token):
 
 # --- the ticket page's panel (staff): the customer's status link -----------------------------------
 def _link_panel(request, ticket, *, note: str = "", tone: str = "success", status: int = 200):
-    from .models import TicketAccess
-
-    access = TicketAccess.objects.filter(ticket_id=ticket.pk).first()
-    link = services.status_link(ticket) if access is not None else ""
-    return render(request, "portal/_ticket_link_panel.html", {
-        "ticket": ticket, "link": link, "note": note, "tone": tone,
-        "can_send": request.user.has_perm("tickets.work_ticket"),
-    }, status=status)
+    return render(request, "portal/_ticket_link_panel.html",
+                  selectors.staff_link_panel(ticket, request.user, note=note, tone=tone), status=status)
 
 
 def _staff_ticket(pk):
