@@ -7,13 +7,10 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        from django.core.signals import request_started
-        from django.db.models.signals import post_delete, post_save
-
         from servicedesk import roles
 
         from .models import CustomerTier
-        from .tiers import tiers_changed, tiers_check
+        from .tiers import TABLE
 
         # Per-person intake figures are staff performance: supervisors and managers only (domain.md §1).
         for role in (roles.SUPERVISOR, roles.MANAGER):
@@ -24,7 +21,5 @@ class CustomersConfig(AppConfig):
                                           "customers.change_customertier"])
 
         # The tiers table is kept per thread while the shared version token is unchanged (customers.tiers):
-        # each request checks the token (no query); saving or deleting a tier sets a new one.
-        request_started.connect(tiers_check, dispatch_uid="customers.tiers_check.request")
-        post_save.connect(tiers_changed, sender=CustomerTier, dispatch_uid="customers.tiers_changed.save")
-        post_delete.connect(tiers_changed, sender=CustomerTier, dispatch_uid="customers.tiers_changed.delete")
+        # each request and task checks the token (no query); saving or deleting a tier sets a new one.
+        TABLE.connect(CustomerTier, uid="customers.tiers")

@@ -2,86 +2,33 @@
 
 Everything that shows a tier (lists, the customer page, SLA breakdowns, exports, CSAT by segment) asks
 here for its name, so a page of 50 customers costs one query for the tiers, not 50 — and usually none:
-the table is kept per thread across requests while a version token in the shared cache (Redis in
-production) says no tier changed. Saving or deleting a tier anywhere sets a new token (at once and again
-at commit), so every process re-reads the table at its next request. Without a usable cache the token is
-unknown and each request reads the table afresh; workers and commands, which run no requests, re-read it
-after ``MEMO_SECONDS``.
+the table is kept per thread across requests while a version token in the shared cache says no tier
+changed (servicedesk.shared_memo: saving or deleting a tier anywhere sets a new token, so every process
+re-reads the table at its next request).
 """
 from __future__ import annotations
-
-import threading
-import time
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from servicedesk.lookups import localized_name
-
-MEMO_SECONDS = 30
-
-_memo = threading.local()
-
+from servicedesk.shared_memo import SharedMemo
 
 VERSION_KEY = "customers:tiers:version"
 
 
-def tiers_forget(**_kwargs) -> None:
-    """Drop this thread's copy of the table (tests; tiers_changed)."""
-    _memo.rows = None
+def _load() -> dict:
+    from .models import CustomerTier
+
+    return {t.code: t for t in CustomerTier.objects.order_by("position", "code")}
 
 
-def _shared_version() -> str | None:
-    """The shared token of the tiers table, set now if the cache has none; None when the cache fails."""
-    from django.core.cache import cache
-
-    try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-            version = cache.get(VERSION_KEY)
-        return version
-    except Exception:  # noqa: BLE001 — a cache outage costs one query per request, never a stale name
-        return None
-
-
-def tiers_check(**_kwargs) -> None:
-    """Request start: keep this thread's copy only while the shared token is the one it was read under."""
-    if getattr(_memo, "rows", None) is None:
-        return
-    version = _shared_version()
-    if version is None or version != getattr(_memo, "version", None):
-        _memo.rows = None
-
-
-def tiers_changed(**_kwargs) -> None:
-    """A tier was saved or deleted: a new token for every process, now and once the transaction commits
-    (a process reading between the two sees the old rows under the first token, then the second)."""
-    from django.core.cache import cache
-    from django.db import transaction
-
-    def bump():
-        try:
-            cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-        except Exception:  # noqa: BLE001 — without the cache nobody keeps a copy across requests
-            pass
-
-    _memo.rows = None
-    bump()
-    transaction.on_commit(bump)
+TABLE = SharedMemo(VERSION_KEY, _load)
+tiers_forget = TABLE.forget  # drop this thread's copy (tests)
 
 
 def _rows() -> dict:
-    rows = getattr(_memo, "rows", None)
-    if rows is not None and time.monotonic() - _memo.at < MEMO_SECONDS:
-        return rows
-    from .models import CustomerTier
-
-    version = _shared_version()  # read before the rows: a change in between leaves a stale token, not stale rows
-    rows = {t.code: t for t in CustomerTier.objects.order_by("position", "code")}
-    _memo.rows, _memo.at, _memo.version = rows, time.monotonic(), version
-    return rows
+    return TABLE.get()
 
 
 def tiers_all() -> list:

@@ -24,4 +24,11 @@ class SlaConfig(AppConfig):
         ticket_signals.complaint_milestone.connect(receivers.on_complaint_milestone, dispatch_uid="sla.milestone")
         ticket_signals.complaint_handoff.connect(receivers.on_complaint_handoff, dispatch_uid="sla.handoff")
         receivers.connect_calendar_invalidation()
+        from .calendars import CALENDARS
+        from .models import BusinessCalendar, SLAPolicy, SLATarget
+        from .services import POLICIES
+
+        # Kept per thread across requests (servicedesk.shared_memo); renewed by any save, delete or bulk write.
+        POLICIES.connect(SLAPolicy, SLATarget, uid="sla.policies")
+        CALENDARS.connect(BusinessCalendar, uid="sla.calendars")
         receivers.connect_calendar_revision()

@@ -1,7 +1,10 @@
 """Business calendars from the database as pure WorkingCalendars, cached per process.
 
 Building one costs two small queries (hours, days); checking that the cached one is still current
-costs one (the calendar row and its `revision` token, which every change replaces). So callers may
+costs one (the calendar row and its `revision` token, which every change replaces). The calendar rows
+themselves are kept per thread too (CALENDARS, servicedesk.shared_memo): every change of a calendar, its
+hours or its days writes a new revision to its row, and every write to the calendars table renews the
+shared token, so checking that the cached one is current usually costs no query at all. So callers may
 ask for a calendar as often as they like: the sweep, each ticket opening, the dashboard.
 """
 from __future__ import annotations
@@ -10,6 +13,7 @@ import threading
 from django.utils import timezone
 
 from servicedesk.businesstime import WorkingCalendar
+from servicedesk.shared_memo import SharedMemo
 
 from .models import BusinessCalendar, BusinessHours, CalendarDay
 
@@ -41,9 +45,24 @@ def cached_working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
     return built
 
 
+def _load_calendars() -> dict[int, BusinessCalendar]:
+    return {c.pk: c for c in BusinessCalendar.objects.all()}
+
+
+# Every calendar row (a department has a handful), kept per thread while none changed. Shared objects:
+# read them, never change them.
+CALENDARS = SharedMemo("sla:calendars:version", _load_calendars)
+
+
+def calendar_row(pk: int | None) -> BusinessCalendar | None:
+    """The calendar row `pk`, with its current revision; None if there is no such calendar."""
+    return CALENDARS.get().get(pk) if pk is not None else None
+
+
 def default_calendar() -> BusinessCalendar:
     """The department's default calendar row; if none exists (fresh database), create the Chinese one."""
-    calendar = BusinessCalendar.objects.filter(is_default=True).first()
+    defaults = [c for c in CALENDARS.get().values() if c.is_default]
+    calendar = min(defaults, key=lambda c: c.name) if defaults else None
     if calendar is None:
         year = timezone.localdate().year
         calendar = china_calendar_install(years=[year, year + 1])

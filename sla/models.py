@@ -24,6 +24,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from servicedesk.models import TimeStampedModel
+from servicedesk.shared_memo import changes_queryset
+
+
+def _policies_memo():
+    from .services import POLICIES
+
+    return POLICIES
+
+
+PolicyQuerySet = changes_queryset(_policies_memo)  # bulk writes renew the kept policies (sla.services.POLICIES)
+
+
+def _calendars_memo():
+    from .calendars import CALENDARS
+
+    return CALENDARS
 
 
 class Target(models.TextChoices):
@@ -70,6 +86,7 @@ def validate_zone(value: str) -> None:
 class BusinessCalendar(TimeStampedModel):
     """The department's working time. Exactly one calendar is the default."""
 
+    objects = changes_queryset(_calendars_memo).as_manager()  # bulk writes renew sla.calendars.CALENDARS
     name = models.CharField(_("name"), max_length=100, unique=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_zone])
     is_default = models.BooleanField(_("default calendar"), default=False)
@@ -169,6 +186,7 @@ class SLAPolicy(TimeStampedModel):
       3. between equally specific policies, the lower **order** wins; then the older policy.
     """
 
+    objects = PolicyQuerySet.as_manager()
     name = models.CharField(_("name"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(
@@ -247,6 +265,8 @@ class SLAPolicy(TimeStampedModel):
 
 class SLATarget(models.Model):
     """One target of a policy: e.g. first response within 24 h on the all-day clock."""
+
+    objects = PolicyQuerySet.as_manager()
 
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")
     target = models.CharField(_("target"), max_length=20, choices=POLICY_TARGET_CHOICES)

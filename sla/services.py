@@ -22,9 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import override
 
+from servicedesk.shared_memo import SharedMemo
+
 from . import clocks as clockmath
 from . import rollup, signals
-from .calendars import cached_working_calendar, calendar_touch, default_calendar
+from .calendars import cached_working_calendar, calendar_row, calendar_touch, default_calendar
 from .models import (
     DEPARTMENT_TARGETS,
     BusinessCalendar,
@@ -57,8 +59,20 @@ def policy_match(*, policies, kind: str, priority: int, tier: str, channel: str,
     return min(candidates, key=lambda p: (-p.specificity, p.key_account != SLAPolicy.KeyAccount.YES, p.order, p.pk))
 
 
-def active_policies():
-    return list(SLAPolicy.objects.filter(is_active=True).prefetch_related("targets").select_related("calendar"))
+def _load_policies() -> list[SLAPolicy]:
+    return list(SLAPolicy.objects.filter(is_active=True).prefetch_related("targets"))
+
+
+# The active policies with their targets, kept per thread while no policy or target changed
+# (servicedesk.shared_memo): opening a ticket reads none of them. Their calendar comes from the kept
+# calendars (_calendar_for), never through policy.calendar: a calendar's row carries the revision its
+# working hours are checked against, and the calendars' memo is the one renewed when it changes.
+POLICIES = SharedMemo("sla:policies:version", _load_policies)
+
+
+def active_policies() -> list[SLAPolicy]:
+    """The active policies with their targets. Shared objects: read them, never change them."""
+    return POLICIES.get()
 
 
 def policy_for_ticket(ticket) -> SLAPolicy | None:
@@ -69,16 +83,19 @@ def policy_for_ticket(ticket) -> SLAPolicy | None:
 
 
 def _calendar_for(policy: SLAPolicy | None) -> BusinessCalendar:
+    """The policy's calendar row (from the kept calendars, never through the kept policy: its revision must be
+    current)."""
     if policy is not None and policy.calendar_id is not None:
-        return policy.calendar
+        calendar = calendar_row(policy.calendar_id)
+        if calendar is not None:
+            return calendar
     return default_calendar()
 
 
 def _working(calendar_id: int | None, cache: dict):
     """WorkingCalendar for a calendar id, memoised for one service call."""
     if calendar_id not in cache:
-        calendar = BusinessCalendar.objects.filter(pk=calendar_id).first() if calendar_id else None
-        cache[calendar_id] = cached_working_calendar(calendar or default_calendar())
+        cache[calendar_id] = cached_working_calendar(calendar_row(calendar_id) or default_calendar())
     return cache[calendar_id]
 
 

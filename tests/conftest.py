@@ -74,13 +74,18 @@ def _data_migration_defaults(request):
 
 @pytest.fixture(autouse=True)
 def _tiers_read_afresh():
-    """The tiers table is kept per thread for a request (customers.tiers): a test's rolled-back tiers must not
-    outlive it."""
+    """The tiers table, the SLA policies and calendars and the webhook subscriptions are kept per thread across requests (servicedesk.shared_memo): a
+    test's rolled-back rows must not outlive it."""
     from customers.tiers import tiers_forget
+    from sla.calendars import CALENDARS
+    from sla.services import POLICIES
+    from webhooks.services import SUBSCRIPTIONS
 
-    tiers_forget()
+    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget):
+        memo()
     yield
-    tiers_forget()
+    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget):
+        memo()
 
 
 @pytest.fixture(autouse=True)

@@ -23,5 +23,8 @@ class WebhooksConfig(AppConfig):
         workorder_closed.connect(services.on_workorder_closed, dispatch_uid="webhooks.workorder_closed")
         survey_answered.connect(services.on_survey_answered, dispatch_uid="webhooks.survey_answered")
         roles.extend_role(roles.MANAGER, ["webhooks.manage_webhooks"])
+        from .models import Webhook
+
+        services.SUBSCRIPTIONS.connect(Webhook, uid="webhooks.subscriptions")
         # The manager's "undeliverable messages" page names the kind in words.
         KIND_LABELS.setdefault(services.KIND, _("Webhook delivery"))

@@ -9,6 +9,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.shared_memo import changes_queryset
+
+
+def _subscriptions_memo():
+    from .services import SUBSCRIPTIONS
+
+    return SUBSCRIPTIONS
+
 
 class Event(models.TextChoices):
     TICKET_OPENED = "ticket.opened", _("Ticket opened")
@@ -28,6 +36,8 @@ def new_secret() -> str:
 
 
 class Webhook(models.Model):
+    objects = changes_queryset(_subscriptions_memo).as_manager()  # bulk writes renew services.SUBSCRIPTIONS
+
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500, help_text=_("http:// or https:// address that receives a POST per event."))
     # Space-separated event codes (Event). A plain column works the same on SQLite and PostgreSQL; the

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.models import OutboxMessage
 from servicedesk.outbox import Outgoing, outbox_add_many
+from servicedesk.shared_memo import SharedMemo
 
 from .delivery import AddressRefused, check_url
 from .models import TEST_EVENT, Event, Webhook, WebhookDelivery, new_secret
@@ -43,9 +44,19 @@ def payload(*, key: str, event: str, occurred_at: datetime, data: dict) -> str:
                       cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
-def subscribed(event: str) -> list[Webhook]:
-    """The active webhooks that want this event: one query (a department registers a handful)."""
-    return [w for w in Webhook.objects.filter(active=True).only("id", "events") if event in w.event_list]
+def _load_subscriptions() -> list[tuple[int, frozenset]]:
+    return [(w.pk, frozenset(w.event_list)) for w in Webhook.objects.filter(active=True).only("id", "events")
+            .order_by("name", "pk")]
+
+
+# (id, events) of every active webhook, kept per thread while no webhook changed (servicedesk.shared_memo):
+# a ticket opened or a sweep batch reads none (a department registers a handful).
+SUBSCRIPTIONS = SharedMemo("webhooks:subscriptions:version", _load_subscriptions)
+
+
+def subscribed(event: str) -> list[int]:
+    """The ids of the active webhooks that want this event."""
+    return [pk for pk, events in SUBSCRIPTIONS.get() if event in events]
 
 
 def events_emit(*, event: str, items: list[tuple[dict, datetime]], now: datetime | None = None) -> list[OutboxMessage]:
@@ -59,9 +70,9 @@ def events_emit(*, event: str, items: list[tuple[dict, datetime]], now: datetime
         return []
     outgoing = []
     for data, occurred_at in items:
-        for hook in hooks:
+        for hook_id in hooks:
             key = uuid.uuid4().hex
-            outgoing.append(Outgoing(kind=KIND, channel=OutboxMessage.Channel.WEBHOOK, to=str(hook.pk), subject=event,
+            outgoing.append(Outgoing(kind=KIND, channel=OutboxMessage.Channel.WEBHOOK, to=str(hook_id), subject=event,
                                      body=payload(key=key, event=event, occurred_at=occurred_at, data=data),
                                      idempotency_key=key))
     return outbox_add_many(outgoing, now=now)

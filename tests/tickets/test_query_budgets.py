@@ -88,10 +88,12 @@ def _diff(a, b):
 
 
 def test_staff_create_within_budget(client_for, customer_factory, personas, django_assert_max_num_queries):
-    """Issue 14: a staff POST opens the ticket — number, SLA clocks, timeline event — in ≤ 15 queries;
-    issue 15 adds the customer's acknowledgement: their phones, the status link, the outbox row and its
-    timeline entry (+4); issue 17 reads the customer's key-account flag under its row lock on PostgreSQL, so
-    a flag flipped at the same moment cannot be missed (+1)."""
+    """Issue 14: a staff POST opens the ticket — number, SLA clocks, timeline event — and writes the customer's
+    acknowledgement (issue 15: their phones, the status link, the outbox row and its timeline entry) in ≤ 15
+    queries, transaction statements included. The SLA policies, calendars and webhook subscriptions are kept
+    per thread (servicedesk.shared_memo); permissions and roles are one query (accounts.backends). On
+    PostgreSQL the customer's key-account flag is read again under its row lock (issue 17: a flag flipped at the
+    same moment cannot be missed), +1; SQLite's write lock covers it (its BEGIN IMMEDIATE is counted instead)."""
     import uuid
 
     client = client_for("frontdesk")
@@ -103,7 +105,7 @@ def test_staff_create_within_budget(client_for, customer_factory, personas, djan
                                  "subject": subject, "description": "E42", "client_token": uuid.uuid4().hex})
 
     post("warm-up")  # per-process caches (SLA calendar)
-    with django_assert_max_num_queries(15 + 4 + 1):
+    with django_assert_max_num_queries(15 + (connection.vendor == "postgresql")):
         response = post("Noise")
     ticket = Ticket.objects.get(subject="Noise")
     assert response.status_code == 302 and response["Location"] == reverse("tickets:created", args=[ticket.pk])

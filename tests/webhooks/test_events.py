@@ -49,8 +49,9 @@ def test_sla_breach_from_the_sweep_one_query_and_one_delivery_per_clock_and_webh
         with CaptureQueriesContext(connection) as ctx:
             result = sla_sweep()
     assert result.fired["breach"] == 4
-    # then one delivery per breached clock per webhook, found with one query of the webhooks table
-    assert sum("webhooks_webhook" in q["sql"] for q in ctx.captured_queries) == 1
+    # then one delivery per breached clock per webhook, the subscriptions read at most once (kept per thread
+    # while no webhook changes: here they were read for the openings)
+    assert sum("webhooks_webhook" in q["sql"] for q in ctx.captured_queries) <= 1
     rows = list(webhook_rows("sla.breached"))
     assert len(rows) == 8
     deliver(datetime(2026, 11, 24, 9, 0, 30, tzinfo=SH))
