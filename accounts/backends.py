@@ -10,9 +10,38 @@ servicedesk.roles.user_roles reads when it is there.
 """
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.db import connections, router
 from django.db.models import CharField, Value
 
 GROUP_ROW = "#group"  # the first column of a group-name row; no app label starts with "#"
+
+
+SENTINEL = -739_011_347  # stands for the user's id in the SQL compiled once (no user has a negative id)
+_compiled: dict[tuple[str, bool], tuple[str, tuple]] = {}
+
+
+def _union(user_id, superuser: bool):
+    fields = ("content_type__app_label", "codename")
+    groups = Group.objects.filter(user=user_id).annotate(
+        row=Value(GROUP_ROW, output_field=CharField())).values_list("row", "name").order_by()
+    if superuser:
+        return Permission.objects.values_list(*fields).order_by().union(groups, all=True)
+    own = Permission.objects.filter(user=user_id).values_list(*fields).order_by()
+    return own.union(Permission.objects.filter(group__user=user_id).values_list(*fields).order_by(), groups)
+
+
+def _rows(user_obj) -> list[tuple[str, str]]:
+    """The UNION's rows. Its SQL is compiled by the ORM once per process and database (building it took
+    ~0.7 ms, on every request): the user's id goes in where the sentinel stood."""
+    alias = router.db_for_read(Permission)
+    key = (alias, bool(user_obj.is_superuser))
+    if key not in _compiled:
+        sql, params = _union(SENTINEL, key[1]).query.get_compiler(using=alias).as_sql()
+        _compiled[key] = (sql, tuple(params))
+    sql, params = _compiled[key]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [user_obj.pk if p == SENTINEL else p for p in params])
+        return cursor.fetchall()
 
 
 class OneQueryModelBackend(ModelBackend):
@@ -20,17 +49,8 @@ class OneQueryModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            fields = ("content_type__app_label", "codename")
-            groups = Group.objects.filter(user=user_obj).annotate(
-                row=Value(GROUP_ROW, output_field=CharField())).values_list("row", "name").order_by()
-            if user_obj.is_superuser:
-                rows = Permission.objects.values_list(*fields).order_by().union(groups, all=True)
-            else:
-                own = Permission.objects.filter(user=user_obj).values_list(*fields).order_by()
-                rows = own.union(Permission.objects.filter(group__user=user_obj).values_list(*fields).order_by(),
-                                 groups)
             perms, names = set(), set()
-            for ct, name in rows:
+            for ct, name in _rows(user_obj):
                 if ct == GROUP_ROW:
                     names.add(name)
                 else:
