@@ -11,7 +11,7 @@ from servicedesk import params
 from servicedesk.widgets import FastSelect
 
 from .models import Ticket
-from .selectors import first_inquiry_candidates, ticket_search, ticket_workers
+from .selectors import ticket_search, ticket_staff_choices
 
 OPEN = "open"
 
@@ -51,12 +51,13 @@ class TicketFilter(django_filters.FilterSet):
                                            empty_label=_("Any priority"))
     tier = django_filters.ChoiceFilter(label=_("Customer tier"), field_name="customer__tier",
                                        choices=_tier_choices, empty_label=_("Any tier"))
-    assignee = django_filters.ModelChoiceFilter(label=_("Assignee"), queryset=ticket_workers(),
-                                                empty_label=_("Anyone"), null_label=_("Unassigned"))
+    # Staff choices: (pk, name) pairs from one query (ticket_staff_choices), set in __init__.
+    assignee = django_filters.ChoiceFilter(label=_("Assignee"), choices=[], empty_label=_("Anyone"),
+                                           null_label=_("Unassigned"))
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("Any channel"))
     # Issue 17: 首问责任制 and the green channel.
-    first_inquiry_owner = django_filters.ModelChoiceFilter(label=_("First-inquiry owner"),
-                                                           queryset=first_inquiry_candidates(), empty_label=_("Anyone"))
+    first_inquiry_owner = django_filters.ChoiceFilter(label=_("First-inquiry owner"), choices=[],
+                                                      empty_label=_("Anyone"))
     key_account = django_filters.ChoiceFilter(label=_("Key account"), field_name="is_key_account",
                                               choices=[("1", _("Key accounts")), ("0", _("Other customers"))],
                                               empty_label=_("Any customer"), method="filter_key_account")
@@ -80,8 +81,9 @@ class TicketFilter(django_filters.FilterSet):
             if not data.get("sort"):
                 data["sort"] = "-created"
         super().__init__(data, *args, **kwargs)
-        self.filters["assignee"].queryset = ticket_workers()
-        self.filters["first_inquiry_owner"].queryset = first_inquiry_candidates()
+        workers, owners = ticket_staff_choices()
+        self.filters["assignee"].extra["choices"] = workers
+        self.filters["first_inquiry_owner"].extra["choices"] = owners
         # Plain Bootstrap widgets (rendered without crispy: this form is on the busiest page).
         for name, fld in self.form.fields.items():
             if isinstance(fld.widget, forms.Select):

@@ -183,6 +183,35 @@ def first_inquiry_candidates():
             .distinct().order_by("first_name", "username"))
 
 
+def ticket_staff_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The ticket list's filter choices as (pk, name) pairs, in one query of (pk, username) rows: the
+    assignees (active users who may work tickets, as ticket_workers) and the first-inquiry owners (active
+    users who may see them, as first_inquiry_candidates), in the same order as those."""
+    from django.contrib.auth.models import Group
+    from django.db.models import Exists, OuterRef
+
+    User = get_user_model()
+
+    def holds(codename):
+        perm = Permission.objects.filter(content_type__app_label="tickets", codename=codename)
+        return (Exists(Group.objects.filter(user=OuterRef("pk"), permissions__in=perm)),
+                Exists(User.user_permissions.through.objects.filter(user=OuterRef("pk"), permission__in=perm)))
+
+    (work_g, work_u), (view_g, view_u) = holds("work_ticket"), holds("view_ticket")
+    rows = (User.objects.filter(is_active=True)
+            .annotate(work_g=work_g, work_u=work_u, view_g=view_g, view_u=view_u)
+            .filter(Q(work_g=True) | Q(work_u=True) | Q(view_g=True) | Q(view_u=True) | Q(is_superuser=True))
+            .order_by("first_name", "username")
+            .values_list("pk", User.USERNAME_FIELD, "work_g", "work_u", "view_g", "view_u", "is_superuser"))
+    workers, owners = [], []
+    for pk, username, wg, wu, vg, vu, superuser in rows:
+        if wg or wu or superuser:
+            workers.append((str(pk), username))
+        if vg or vu or superuser:
+            owners.append((str(pk), username))
+    return workers, owners
+
+
 @dataclass
 class TicketPage:
     ticket: Ticket

@@ -188,3 +188,27 @@ def test_postgres_open_list_reads_its_page_in_order_from_an_index(view, index, t
         plan = "\n".join(r[0] for r in cursor.fetchall())
     assert index in plan, plan
     assert not re.search(r"^\s*(->\s+)?(Incremental )?Sort\s+\(", plan, re.MULTILINE), plan
+
+
+def test_filter_staff_choices_are_the_workers_and_owners_in_one_query(personas, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from tickets.selectors import first_inquiry_candidates, ticket_staff_choices, ticket_workers
+
+    # given people of every role, one with work_ticket granted directly, an inactive agent and a superuser
+    for role in ("frontdesk", "agent", "agent2", "supervisor", "technician", "manager", "outsider"):
+        getattr(personas, role)
+    personas.outsider.user_permissions.add(Permission.objects.get(codename="work_ticket"),
+                                           Permission.objects.get(codename="view_ticket"))
+    personas.agent2.is_active = False
+    personas.agent2.save()
+    personas.technician.is_superuser = True
+    personas.technician.save()
+    # when the list's filter reads its choices
+    with django_assert_num_queries(1):
+        workers, owners = ticket_staff_choices()
+    # then they are the assignment choices and the first-inquiry candidates, in the same order
+    assert workers == [(str(u.pk), u.get_username()) for u in ticket_workers()]
+    assert owners == [(str(u.pk), u.get_username()) for u in first_inquiry_candidates()]
+    assert (str(personas.outsider.pk), "outsider") in workers and str(personas.agent2.pk) not in dict(owners)
+    assert str(personas.frontdesk.pk) in dict(owners) and str(personas.frontdesk.pk) not in dict(workers)
