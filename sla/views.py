@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -75,6 +76,13 @@ def _rate(cell):
     return {"met": met, "total": total, "missed": total - met, "pct": round(100 * met / total, 1) if total else None}
 
 
+def _cell(rate: dict, clock_list_url: str, query: str) -> dict:
+    """A breakdown cell: its rate, the link to the clocks behind it and its tooltip, made here rather than by
+    a URL tag and a translation block in each of the page's ~150 cells."""
+    return {**rate, "href": f"{clock_list_url}?{query}",
+            "title": _("%(met)s of %(total)s met") % {"met": rate["met"], "total": rate["total"]}}
+
+
 def _rows(clocks, now):
     return [{"clock": c, "url": selectors.ticket_url(c.ticket), **selectors.clock_state(c, now)} for c in clocks]
 
@@ -108,6 +116,7 @@ def dashboard(request):
     dim_titles = {"kind": _("By kind"), "tier": _("By customer tier"), "agent": _("By agent"), "team": _("By team"),
                   "channel": _("By channel")}
     targets, breakdown = [], []
+    clock_list_url = reverse("sla:clock_list")  # once, not once per breakdown cell
     for target in selectors.REPORTED_TARGETS:
         data = comp[target]
         targets.append({
@@ -127,10 +136,8 @@ def dashboard(request):
             extra = {dim: value} if value is not None else {"unassigned": 1}
             rows.append({
                 "label": labels[dim].get(value, _("Unassigned") if value is None else value),
-                "cells": [
-                    {**_rate(cells.get(t, [0, 0])), "query": filters.query(target=t, **extra)}
-                    for t in selectors.REPORTED_TARGETS
-                ],
+                "cells": [_cell(_rate(cells.get(t, [0, 0])), clock_list_url, filters.query(target=t, **extra))
+                          for t in selectors.REPORTED_TARGETS],
             })
         breakdown.append({"key": dim, "title": dim_titles[dim], "rows": rows[:10], "more": max(len(rows) - 10, 0)})
     chart = {
