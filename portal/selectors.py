@@ -171,10 +171,9 @@ def format_date(moment: datetime) -> str:
 def staff_status_link(ticket: Ticket) -> str:
     """The status link the customer holds, for the ticket page's panel; "" while none was made. One
     read, nothing created (opening the page must not mint a link nobody was sent)."""
-    from .models import TicketAccess
-    from .services import access_token, status_url
+    from .services import access_token, current_nonce, status_url
 
-    nonce = TicketAccess.objects.filter(ticket_id=ticket.pk).values_list("nonce", flat=True).first()
+    nonce = current_nonce(ticket.pk)
     return status_url(access_token(ticket.pk, nonce)) if nonce is not None else ""
 
 

@@ -55,11 +55,17 @@ def status_token(ticket: Ticket, *, now: datetime | None = None, new: bool = Fal
         access = TicketAccess.objects.create(ticket_id=ticket.pk, nonce=secrets.token_urlsafe(12),
                                              created_at=now or timezone.now())
         return access_token(ticket.pk, access.nonce)
-    access = TicketAccess.objects.filter(ticket_id=ticket.pk).first()
-    if access is None:
+    nonce = current_nonce(ticket.pk)
+    if nonce is None:
         access, _created = TicketAccess.objects.get_or_create(
             ticket_id=ticket.pk, defaults={"nonce": secrets.token_urlsafe(12), "created_at": now or timezone.now()})
-    return access_token(ticket.pk, access.nonce)
+        nonce = access.nonce
+    return access_token(ticket.pk, nonce)
+
+
+def current_nonce(ticket_pk: int) -> str | None:
+    """The secret of the ticket's live status link; None while no link was made. One read, nothing created."""
+    return TicketAccess.objects.filter(ticket_id=ticket_pk).values_list("nonce", flat=True).first()
 
 
 def status_url(token: str) -> str:

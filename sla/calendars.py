@@ -1,11 +1,10 @@
 """Business calendars from the database as pure WorkingCalendars, cached per process.
 
-Building one costs two small queries (hours, days); checking that the cached one is still current
-costs one (the calendar row and its `revision` token, which every change replaces). The calendar rows
-themselves are kept per thread too (CALENDARS, servicedesk.shared_memo): every change of a calendar, its
-hours or its days writes a new revision to its row, and every write to the calendars table renews the
-shared token, so checking that the cached one is current usually costs no query at all. So callers may
-ask for a calendar as often as they like: the sweep, each ticket opening, the dashboard.
+Building one costs two small queries (hours, days). It is checked against its calendar row's `revision`
+token, which every change of the calendar, its hours or its days replaces. The rows themselves are kept
+per thread (CALENDARS, servicedesk.shared_memo), and every write to the calendars table renews the memo's
+shared token, so the check usually costs no query at all. So callers may ask for a calendar as often as
+they like: the sweep, each ticket opening, the dashboard.
 """
 from __future__ import annotations
 

@@ -164,50 +164,51 @@ def slice_page(qs: QuerySet, page: str | int | None, per_page: int = 25, max_pag
     return SlicePage(object_list=found, number=number, has_next=len(ids) > per_page, per_page=per_page)
 
 
+def _holds(codename: str) -> Q:
+    """A user holds the tickets permission `codename`: through a group, directly, or as a superuser. The one
+    definition behind the assignment choices, the first-inquiry candidates and the list's filter choices
+    (EXISTS, not joins: no duplicate rows, no DISTINCT)."""
+    from django.contrib.auth.models import Group
+    from django.db.models import Exists, OuterRef
+
+    User = get_user_model()
+    perm = Permission.objects.filter(content_type__app_label="tickets", codename=codename)
+    return (Q(Exists(Group.objects.filter(user=OuterRef("pk"), permissions__in=perm)))
+            | Q(Exists(User.user_permissions.through.objects.filter(user=OuterRef("pk"), permission__in=perm)))
+            | Q(is_superuser=True))
+
+
+def _staff():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
 def ticket_workers():
     """Active users who may work tickets (assignment choices). One query."""
-    User = get_user_model()
-    perm = Permission.objects.filter(content_type__app_label="tickets", codename="work_ticket")
-    return (User.objects.filter(is_active=True)
-            .filter(Q(groups__permissions__in=perm) | Q(user_permissions__in=perm) | Q(is_superuser=True))
-            .distinct().order_by("first_name", "username"))
+    return _staff().filter(_holds("work_ticket"))
 
 
 def first_inquiry_candidates():
     """Who can own a first inquiry: active staff who can see tickets (front desk included, technicians and
     system accounts not — system accounts are inactive). One query."""
-    User = get_user_model()
-    perm = Permission.objects.filter(content_type__app_label="tickets", codename="view_ticket")
-    return (User.objects.filter(is_active=True)
-            .filter(Q(groups__permissions__in=perm) | Q(user_permissions__in=perm) | Q(is_superuser=True))
-            .distinct().order_by("first_name", "username"))
+    return _staff().filter(_holds("view_ticket"))
 
 
 def ticket_staff_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The ticket list's filter choices as (pk, name) pairs, in one query of (pk, username) rows: the
-    assignees (active users who may work tickets, as ticket_workers) and the first-inquiry owners (active
-    users who may see them, as first_inquiry_candidates), in the same order as those."""
-    from django.contrib.auth.models import Group
-    from django.db.models import Exists, OuterRef
+    """The ticket list's filter choices as (pk, username) pairs, both from one query: the assignees
+    (ticket_workers) and the first-inquiry owners (first_inquiry_candidates), in their order."""
+    from django.db.models import BooleanField, ExpressionWrapper
 
     User = get_user_model()
-
-    def holds(codename):
-        perm = Permission.objects.filter(content_type__app_label="tickets", codename=codename)
-        return (Exists(Group.objects.filter(user=OuterRef("pk"), permissions__in=perm)),
-                Exists(User.user_permissions.through.objects.filter(user=OuterRef("pk"), permission__in=perm)))
-
-    (work_g, work_u), (view_g, view_u) = holds("work_ticket"), holds("view_ticket")
-    rows = (User.objects.filter(is_active=True)
-            .annotate(work_g=work_g, work_u=work_u, view_g=view_g, view_u=view_u)
-            .filter(Q(work_g=True) | Q(work_u=True) | Q(view_g=True) | Q(view_u=True) | Q(is_superuser=True))
-            .order_by("first_name", "username")
-            .values_list("pk", User.USERNAME_FIELD, "work_g", "work_u", "view_g", "view_u", "is_superuser"))
+    works, sees = _holds("work_ticket"), _holds("view_ticket")
+    rows = (_staff().filter(works | sees)
+            .annotate(works=ExpressionWrapper(works, output_field=BooleanField()),
+                      sees=ExpressionWrapper(sees, output_field=BooleanField()))
+            .values_list("pk", User.USERNAME_FIELD, "works", "sees"))
     workers, owners = [], []
-    for pk, username, wg, wu, vg, vu, superuser in rows:
-        if wg or wu or superuser:
+    for pk, username, work, see in rows:
+        if work:
             workers.append((str(pk), username))
-        if vg or vu or superuser:
+        if see:
             owners.append((str(pk), username))
     return workers, owners
 
