@@ -209,6 +209,9 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Parallel test workers (pytest-xdist) share one cache: each keeps its own keys, so one worker's change
+# to a kept table (tiers, policies, tags…) does not make another's query-count test read it again.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 CELERY_DATA_DIR = VAR_DIR / "celery"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
