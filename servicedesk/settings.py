@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "maintenance",
     "leads",
     "improvement",
+    # Agent productivity (issue 19): canned replies and macros.
+    "macros",
     # The REST API's framework (api/): DRF, the OpenAPI schema from the same serializers, and the
     # Swagger UI's files served from our own static (no CDN; the CSP allows only 'self').
     "rest_framework",

@@ -62,6 +62,7 @@ for prefix, module in (
     ("maintenance/", "maintenance.urls"),
     ("leads/", "leads.urls"),
     ("improvement/", "improvement.urls"),
+    ("replies/", "macros.urls"),
 ):
     try:
         urlpatterns.append(path(prefix, include(module)))

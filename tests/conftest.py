@@ -79,12 +79,13 @@ def _tiers_read_afresh():
     from customers.tiers import tiers_forget
     from sla.calendars import CALENDARS
     from sla.services import POLICIES
+    from tickets.selectors import TAGS
     from webhooks.services import SUBSCRIPTIONS
 
-    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget):
+    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget, TAGS.forget):
         memo()
     yield
-    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget):
+    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget, TAGS.forget):
         memo()
 
 

@@ -13,16 +13,25 @@ class TicketsConfig(AppConfig):
 
         outbox.register(services.REPLY_MESSAGE, services.reply_delivery_marked)
 
+        from . import selectors
+        from .models import Tag
+
+        selectors.TAGS.connect(Tag, uid="tickets.tags")
+
         # Front desk opens tickets, reads them and answers the customer; it does not work or resolve
         # them and never decides complaints. Technicians get nothing here (they see work orders only).
-        desk = ["tickets.view_ticket", "tickets.add_ticket", "tickets.reply_ticket", "tickets.add_ticketattachment"]
+        desk = ["tickets.view_ticket", "tickets.add_ticket", "tickets.reply_ticket", "tickets.add_ticketattachment",
+                "tickets.tag_ticket"]
         work = [*desk, "tickets.change_ticket", "tickets.work_ticket", "tickets.view_complaint_register",
                 "tickets.view_complaint", "tickets.change_complaint"]
-        supervise = [*work, "tickets.reassign_ticket", "tickets.approve_complaint", "tickets.export_complaints"]
+        # Issue 19: everyone who opens or works tickets tags them from the managed list; supervisors may
+        # also add a new tag while tagging, and managers curate the list (rename, colour, retire).
+        supervise = [*work, "tickets.reassign_ticket", "tickets.approve_complaint", "tickets.export_complaints",
+                     "tickets.add_tag"]
         manage = [*supervise, "tickets.view_ticketsettings", "tickets.change_ticketsettings",
                   "tickets.view_faultcause", "tickets.add_faultcause", "tickets.change_faultcause",
                   "tickets.view_department", "tickets.add_department", "tickets.change_department",
-                  "tickets.view_complainthandoff"]
+                  "tickets.view_complainthandoff", "tickets.view_tag", "tickets.change_tag"]
         roles.extend_role(roles.FRONT_DESK, desk)
         roles.extend_role(roles.AGENT, work)
         roles.extend_role(roles.SUPERVISOR, supervise)

@@ -3,15 +3,15 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django.utils import timezone
 from django import forms
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel
 from servicedesk import params
 from servicedesk.widgets import FastSelect
 
-from .models import Ticket
-from .selectors import ticket_search, ticket_staff_choices
+from .models import Ticket, TicketTag
+from .selectors import tag_choices, ticket_search, ticket_staff_choices
 
 OPEN = "open"
 
@@ -61,6 +61,8 @@ class TicketFilter(django_filters.FilterSet):
     key_account = django_filters.ChoiceFilter(label=_("Key account"), field_name="is_key_account",
                                               choices=[("1", _("Key accounts")), ("0", _("Other customers"))],
                                               empty_label=_("Any customer"), method="filter_key_account")
+    # Issue 19: the managed tags (choices kept per thread: no query for the bar itself).
+    tag = django_filters.ChoiceFilter(label=_("Tag"), choices=[], empty_label=_("Any tag"), method="filter_tag")
     created_from = DateFilter(label=_("Opened from"), method="filter_created_from",
                                              widget=forms.DateInput(attrs={"type": "date"}))
     created_to = DateFilter(label=_("Opened until"), method="filter_created_to",
@@ -84,6 +86,7 @@ class TicketFilter(django_filters.FilterSet):
         workers, owners = ticket_staff_choices()
         self.filters["assignee"].extra["choices"] = workers
         self.filters["first_inquiry_owner"].extra["choices"] = owners
+        self.filters["tag"].extra["choices"] = tag_choices()
         # Plain Bootstrap widgets (rendered without crispy: this form is on the busiest page).
         for name, fld in self.form.fields.items():
             if isinstance(fld.widget, forms.Select):
@@ -94,6 +97,10 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_q(self, qs, name, value):
         return ticket_search(qs, value)
+
+    def filter_tag(self, qs, name, value):
+        # EXISTS on (tag, ticket) (tickettag_tag_ticket_idx): the list's order and plan stay the ticket's own.
+        return qs.filter(Exists(TicketTag.objects.filter(tag_id=int(value), ticket_id=OuterRef("pk"))))
 
     def filter_key_account(self, qs, name, value):
         return qs.filter(is_key_account=value == "1")

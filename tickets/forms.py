@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from customers.models import Channel
 from servicedesk import params
 
-from .models import Complaint, Department, FaultCause, Ticket, TicketSettings
+from .models import Complaint, Department, FaultCause, Tag, Ticket, TicketSettings
 from .uploads import check_upload
 
 
@@ -107,12 +107,20 @@ class ReplyForm(VersionedForm):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # Issue 19: the canned reply / macro chosen in the reply box; its actions run when this is sent.
+    macro = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
-    def clean_body(self):
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise ValidationError(_("Write something before sending."), code="required")
-        return body
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].required = False  # a macro of actions only sends no text
+
+    def clean(self):
+        data = super().clean()
+        body = (data.get("body") or "").strip()
+        data["body"] = body
+        if not body and not data.get("macro") and "body" not in self.errors:
+            self.add_error("body", ValidationError(_("Write something before sending."), code="required"))
+        return data
 
 
 class StatusForm(VersionedForm):
@@ -263,3 +271,37 @@ class HandoffFindingsForm(HandoffAcceptForm):
 class CustomerPickForm(forms.Form):
     q = forms.CharField(label=_("Find the customer"), max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": _("Name or phone")}))
+
+
+class TagsForm(VersionedForm):
+    """The ticket's tags (issue 19 item 4): pick from the managed list; new names if you may add tags."""
+
+    tags = forms.ModelMultipleChoiceField(label=_("Tags"), queryset=Tag.objects.none(), required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+    new_tags = forms.CharField(label=_("New tags"), required=False, max_length=200,
+                               help_text=_("Separate several with commas."))
+
+    def __init__(self, *args, can_create: bool = False, current=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The offered list, plus a retired tag the ticket still carries (so saving does not drop it).
+        self.fields["tags"].queryset = (Tag.objects.filter(active=True) | Tag.objects.filter(pk__in=list(current))
+                                        ).order_by("name")
+        if not can_create:
+            del self.fields["new_tags"]
+
+    def clean_new_tags(self):
+        from .services import tag_name_clean
+
+        raw = self.cleaned_data.get("new_tags", "").replace("，", ",")
+        return [tag_name_clean(p) for p in raw.split(",") if p.strip()]
+
+
+class TagEditForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name", "colour", "active"]
+
+    def clean_name(self):
+        from .services import tag_name_clean
+
+        return tag_name_clean(self.cleaned_data["name"])

@@ -3,11 +3,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
 from servicedesk.lookups import BilingualName, english_name_field, unique_english_name
 from servicedesk.models import TimeStampedModel
+from servicedesk.shared_memo import changes_queryset
 
 
 class Ticket(TimeStampedModel):
@@ -122,6 +124,14 @@ class Ticket(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("first-inquiry owner"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="first_inquiry_tickets", editable=False,
     )
+
+    # Issue 19 item 4: labels agents put on tickets (a managed list; see Tag).
+    tags = models.ManyToManyField("tickets.Tag", through="tickets.TicketTag", related_name="tickets", blank=True,
+                                  verbose_name=_("tags"))
+    # The same tags as ids, kept by tickets.services.ticket_set_tags in the same transaction as the
+    # TicketTag rows: the ticket page and the list show them (names and colours from the per-thread tag
+    # table) without a query of their own; TicketTag stays what filters and counts read.
+    tag_ids = models.JSONField(_("tag ids"), default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -616,3 +626,69 @@ class Complaint(models.Model):
         current = self.STAGE_ORDER.index(self.stage)
         return [(st.value, st.label, "done" if i < current else "current" if i == current else "todo")
                 for i, st in enumerate(self.STAGE_ORDER)]
+
+
+def _tags_memo():
+    from .selectors import TAGS
+
+    return TAGS
+
+
+class Tag(models.Model):
+    """A label on tickets (issue 19 item 4): "billing", "installation", "VIP follow-up"…
+
+    The list is managed: staff who may tag (tickets.tag_ticket) choose from it; those who also hold
+    tickets.add_tag may add a new one while tagging (free tagging), and managers edit or retire tags.
+    A retired tag stays on the tickets that carry it (and in the filters and counts) but is offered no more.
+    """
+
+    class Colour(models.TextChoices):
+        GREY = "secondary", _("grey")
+        BLUE = "primary", _("blue")
+        GREEN = "success", _("green")
+        RED = "danger", _("red")
+        YELLOW = "warning", _("yellow")
+        CYAN = "info", _("cyan")
+
+    objects = changes_queryset(_tags_memo).as_manager()  # bulk writes renew selectors.TAGS
+
+    name = models.CharField(_("name"), max_length=40)
+    colour = models.CharField(_("colour"), max_length=10, choices=Colour.choices, default=Colour.GREY)
+    active = models.BooleanField(_("offered for tagging"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            # "Billing" and "billing" are one tag: the database refuses the second, on SQLite and PostgreSQL.
+            models.UniqueConstraint(Lower("name"), name="tag_name_ci_uniq",
+                                    violation_error_message=_("There is already a tag with this name.")),
+        ]
+        permissions = [("tag_ticket", _("Can put tags on tickets and take them off"))]
+
+    def __str__(self):
+        return self.name
+
+
+class TicketTag(models.Model):
+    """One tag on one ticket: who put it there and when (the timeline has the event too)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ticket_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="ticket_tags")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    added_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        verbose_name = _("ticket tag")
+        verbose_name_plural = _("ticket tags")
+        constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="tickettag_ticket_tag_uniq")]
+        # The list's tag filter is EXISTS (tag = t AND ticket = outer ticket); the tags page counts per tag.
+        indexes = [models.Index(fields=["tag", "ticket"], name="tickettag_tag_ticket_idx")]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.tag_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -12,6 +12,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer
+from servicedesk.shared_memo import SharedMemo
 
 from .models import Complaint, Ticket, TicketEvent, TicketReply
 
@@ -435,3 +436,41 @@ def complaints_refused_by_departments(*, user) -> QuerySet:
     qs = (ComplaintHandoff.objects.filter(awaiting_supervisor=True)
           .select_related("ticket", "ticket__customer", "department", "responded_by", "handed_by"))
     return _decider_scope(qs, user).order_by("handed_at", "id")
+
+
+# --- Tags (issue 19 item 4) --------------------------------------------------------------------------
+def _load_tags() -> list[tuple[int, str, str, bool]]:
+    from .models import Tag
+
+    return list(Tag.objects.order_by("name").values_list("pk", "name", "colour", "active"))
+
+
+# The managed list is read by every ticket list's filter bar: kept per thread while no tag changes
+# (servicedesk.shared_memo), so the busiest page pays no query for it.
+TAGS = SharedMemo("tickets:tags:version", _load_tags)
+
+
+def tags_of(ticket: Ticket) -> list[dict]:
+    """The ticket's tags by name, with colours, from its tag_ids and the per-thread table (no query)."""
+    wanted = set(ticket.tag_ids or ())
+    return [{"pk": pk, "name": name, "colour": colour, "active": active}
+            for pk, name, colour, active in TAGS.get() if pk in wanted]
+
+
+def tag_choices() -> list[tuple[str, str]]:
+    """Every tag, retired ones too (old tickets carry them), as the filter's (pk, name) choices."""
+    return [(str(pk), name) for pk, name, _colour, _active in TAGS.get()]
+
+
+def tag_counts(*, now, days: int = 30) -> list:
+    """Per tag: tickets open now and tickets opened in the last ``days`` days (one grouped query)."""
+    from django.db.models import Count, Q
+
+    from .models import Tag
+
+    since = now - timedelta(days=days)
+    return list(Tag.objects.annotate(
+        open_now=Count("ticket_tags", filter=Q(ticket_tags__ticket__status__in=Ticket.OPEN_STATUSES)),
+        recent=Count("ticket_tags", filter=Q(ticket_tags__ticket__created_at__gte=since)),
+        total=Count("ticket_tags"),
+    ).order_by("-open_now", "name"))

@@ -26,6 +26,8 @@ from .models import (
     TicketEvent,
     TicketReply,
     TicketSettings,
+    TicketTag,
+    Tag,
 )
 
 S = Ticket.Status
@@ -1150,3 +1152,94 @@ def _complaint_result_notify(locked: Ticket, c: Complaint, *, reply: TicketReply
         text = gettext_lazy("Result of complaint %(number)s queued to be sent to %(customer)s (%(to)s). Remedy: "
                             "%(remedy)s. Decision: %(decision)s")
     _notify_people(locked, general_manager_recipients(), actor=actor, kind=COMPLAINT_RESULT, text=text, params=params)
+
+
+# --- Tags (issue 19 item 4) -------------------------------------------------------------------------
+TAG_NAME_MAX = 40
+
+
+def tag_name_clean(name: str) -> str:
+    """One spelling of a tag: spaces collapsed, no commas (the tag box splits on them), at most 40."""
+    name = " ".join((name or "").replace(",", " ").replace("，", " ").split())
+    if not name:
+        raise ValidationError(_("A tag needs a name."), code="tag_empty")
+    if len(name) > TAG_NAME_MAX:
+        raise ValidationError(_("A tag's name is at most %(n)d characters."), code="tag_long",
+                              params={"n": TAG_NAME_MAX})
+    return name
+
+
+def tag_create(*, name: str, actor, colour: str = Tag.Colour.GREY, now: datetime | None = None) -> Tag:
+    """A new tag for the managed list; the same name in other letter case is the existing tag, returned."""
+    now = now or timezone.now()
+    if actor is not None and not actor.has_perm("tickets.add_tag"):
+        raise ValidationError(_("Only staff allowed to add tags can create a new one; choose one from the list."),
+                              code="tag_create_forbidden")
+    name = tag_name_clean(name)
+    existing = Tag.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name, colour=colour, created_by=actor, created_at=now)
+    except IntegrityError:  # someone created it a moment ago (the database's case-insensitive unique)
+        return Tag.objects.get(name__iexact=name)
+
+
+def tag_save(*, tag: Tag, actor, now: datetime | None = None) -> Tag:
+    """A manager adds or edits a tag (name, colour, offered or retired). Names are unique whatever the case."""
+    if not actor.has_perm("tickets.change_tag") or (tag.pk is None and not actor.has_perm("tickets.add_tag")):
+        raise ValidationError(_("Only a manager can edit the list of tags."), code="tag_forbidden")
+    tag.name = tag_name_clean(tag.name)
+    if Tag.objects.filter(name__iexact=tag.name).exclude(pk=tag.pk).exists():
+        raise ValidationError(_("There is already a tag called “%(name)s”."), code="tag_taken",
+                              params={"name": tag.name})
+    if tag.pk is None:
+        tag.created_by, tag.created_at = actor, now or timezone.now()
+    try:
+        with transaction.atomic():
+            tag.save()
+    except IntegrityError:
+        raise ValidationError(_("There is already a tag called “%(name)s”."), code="tag_taken",
+                              params={"name": tag.name}) from None
+    return tag
+
+
+def ticket_set_tags(*, ticket: Ticket, tags, actor, new_names=(), now: datetime | None = None,
+                    only_add: bool = False) -> tuple[list[Tag], list[Tag]]:
+    """Make the ticket's tags exactly ``tags`` (plus ``new_names``, created if the actor may add tags).
+
+    ``only_add`` keeps the tags already there (a macro adds, it never takes a colleague's tag off).
+    Returns (added, removed); one "tags" event on the timeline when anything changed. The ticket's
+    version is not bumped: a tag never conflicts with what a colleague is typing.
+    """
+    now = now or timezone.now()
+    if actor is not None and not actor.has_perm("tickets.tag_ticket"):
+        raise ValidationError(_("You cannot change this ticket's tags."), code="tag_forbidden")
+    wanted = {t.pk: t for t in tags}
+    for name in new_names:
+        tag = tag_create(name=name, actor=actor, now=now)
+        wanted[tag.pk] = tag
+    with transaction.atomic():
+        Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk").first()  # one edit at a time
+        current = {tt.tag_id: tt.tag for tt in TicketTag.objects.filter(ticket=ticket).select_related("tag")}
+        # A retired tag may stay where it is, but is not put on a ticket anew.
+        added = [t for pk, t in wanted.items() if pk not in current and t.active]
+        removed = [] if only_add else [t for pk, t in current.items() if pk not in wanted]
+        if not added and not removed:
+            return [], []
+        if removed:
+            TicketTag.objects.filter(ticket=ticket, tag__in=[t.pk for t in removed]).delete()
+        if added:
+            TicketTag.objects.bulk_create([TicketTag(ticket=ticket, tag=t, added_by=actor, added_at=now)
+                                           for t in added], ignore_conflicts=True)
+        ids = sorted((set(current) - {t.pk for t in removed}) | {t.pk for t in added})
+        Ticket.objects.filter(pk=ticket.pk).update(tag_ids=ids)
+        ticket.tag_ids = ids
+        before = sorted(t.name for t in current.values())
+        after = sorted({t.name for pk, t in current.items() if t not in removed} | {t.name for t in added},
+                       key=str)
+        event_record(ticket=ticket, actor=actor, kind="tags", field="tags", before=before, after=after, now=now,
+                     message="")
+    ticket.__dict__.pop("_prefetched_objects_cache", None)
+    return added, removed

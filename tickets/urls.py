@@ -9,8 +9,10 @@ urlpatterns = [
     path("queue/", views.ticket_queue, name="queue"),
     # Opened from the front desk / customer page: ?customer=<id>&contact=<id> pre-fill the form.
     path("new/", views.ticket_create, name="create"),
+    path("tags/", views.tag_list, name="tags"),
     path("<int:pk>/created/", views.ticket_created, name="created"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("<int:pk>/presence/", views.ticket_presence, name="presence"),
     path("<int:pk>/files/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
     path("complaints/", views.complaint_register, name="complaints"),

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -41,9 +41,10 @@ from .forms import (
     ReplyForm,
     ResolveForm,
     StatusForm,
+    TagsForm,
     TicketCreateForm,
 )
-from .models import Complaint, ComplaintHandoff, Ticket
+from .models import Complaint, ComplaintHandoff, Ticket, TicketReply
 
 S = Ticket.Status
 
@@ -221,6 +222,8 @@ def _actions(user, ticket, complaint):
         "attach": user.has_perm("tickets.add_ticketattachment") and open_,
         # 首问责任制: the owner changes only by a supervisor's logged decision.
         "first_inquiry": user.has_perm("tickets.reassign_ticket") and open_,
+        # Issue 19: tags classify closed tickets too (reports count them afterwards).
+        "tags": user.has_perm("tickets.tag_ticket"),
     }
     if complaint is not None:
         a.update({
@@ -277,6 +280,7 @@ FORMS = {
     "complaint_decide": ComplaintDecideForm, "complaint_solution": ComplaintSolutionForm,
     "complaint_return_visit": ComplaintReturnVisitForm, "first_inquiry": FirstInquiryForm,
     "handoff_accept": HandoffAcceptForm, "handoff_refuse": HandoffRefuseForm, "handoff_findings": HandoffFindingsForm,
+    "tags": TagsForm,
 }
 
 
@@ -295,13 +299,14 @@ ACTION_META = {
     "attach": (gettext_lazy("Attach files"), "bi-paperclip", gettext_lazy("Upload")),
     "reply": (gettext_lazy("Reply or add a note"), "bi-reply", gettext_lazy("Send")),
     "first_inquiry": (gettext_lazy("Change the first-inquiry owner"), "bi-person-badge", gettext_lazy("Save")),
+    "tags": (gettext_lazy("Tags"), "bi-tags", gettext_lazy("Save tags")),
     "handoff_accept": (gettext_lazy("Accept for my department"), "bi-box-arrow-in-down",
                        gettext_lazy("Accept the complaint")),
     "handoff_refuse": (gettext_lazy("Refuse, with a reason"), "bi-arrow-return-left", gettext_lazy("Refuse")),
     "handoff_findings": (gettext_lazy("Report the department's findings"), "bi-journal-check",
                          gettext_lazy("Report findings")),
 }
-PANEL_ORDER = ["handoff_accept", "handoff_refuse", "handoff_findings", "status", "resolve", "assign", "priority", "complaint_classify", "complaint_investigate",
+PANEL_ORDER = ["handoff_accept", "handoff_refuse", "handoff_findings", "status", "resolve", "assign", "priority", "tags", "complaint_classify", "complaint_investigate",
                "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach", "first_inquiry"]
 
 
@@ -318,6 +323,8 @@ def _form_kwargs(name, ticket, actions, ctx):
         return {"staff": selectors.complaint_staff_choices()}
     if name == "first_inquiry":
         return {"staff": selectors.first_inquiry_candidates()}
+    if name == "tags":
+        return {"can_create": ctx["user"].has_perm("tickets.add_tag"), "current": list(ticket.tag_ids or ())}
     return {}
 
 
@@ -334,6 +341,8 @@ def _initial(name, ticket, complaint):
         base["assignee"] = ticket.assignee_id
     if name == "first_inquiry":
         base["owner"] = ticket.first_inquiry_owner_id
+    if name == "tags":
+        base["tags"] = list(ticket.tag_ids or ())
     if name.startswith("handoff_"):
         handoff = _open_handoff(ticket, None)
         base["handoff"] = handoff.pk if handoff else None
@@ -367,6 +376,9 @@ def _render_detail(request, ticket, bound=None, status=200):
         "timeline": timeline, "timeline_users": users, "attachments": list(ticket.attachments.all()),
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
         "handoffs": _handoffs(ticket, request.user) if complaint is not None else [],
+        "tags": selectors.tags_of(ticket),
+        # The newest reply this page shows: the heartbeat warns of any reply after it (collision warning).
+        "last_reply_id": max((e[2] for e in timeline if e[0] == "reply"), default=0),
     }, status=status)
 
 
@@ -400,6 +412,8 @@ def _do(name, ticket, request, form):
     d = form.cleaned_data
     user = request.user
     v = d["version"]
+    if name == "reply" and d.get("macro"):
+        return _apply_macro(ticket, user, d)
     if name == "reply":
         reply = services.ticket_reply(ticket=ticket, author=user, body=d["body"], public=d["public"],
                                       client_token=d.get("client_token"), expected_version=v)
@@ -458,6 +472,13 @@ def _do(name, ticket, request, form):
         services.ticket_change_first_inquiry_owner(ticket=ticket, owner=d["owner"], actor=user, reason=d["reason"],
                                                    expected_version=v)
         return _("First-inquiry owner changed to %(name)s.") % {"name": d["owner"].get_full_name() or d["owner"].username}
+    if name == "tags":
+        added, removed = services.ticket_set_tags(ticket=ticket, tags=d["tags"], new_names=d.get("new_tags") or [],
+                                                  actor=user)
+        if not added and not removed:
+            return _("Tags unchanged.")
+        return _("Tags saved: %(changes)s.") % {
+            "changes": ", ".join([f"+{t.name}" for t in added] + [f"−{t.name}" for t in removed])}
     if name.startswith("handoff_"):
         handoff = _open_handoff(ticket, user)
         if handoff is None or handoff.pk != d["handoff"]:
@@ -477,6 +498,36 @@ def _do(name, ticket, request, form):
     raise AssertionError(name)
 
 
+def _apply_macro(ticket, user, d) -> str:
+    """Send the reply box with the canned reply / macro chosen in it (issue 19): the text as edited, then
+    the macro's actions, in one transaction (macros.services.macro_apply). Says what was done."""
+    from macros import selectors as macro_selectors, services as macro_services
+
+    macro = macro_selectors.macros_for(user).filter(pk=d["macro"]).first()
+    if macro is None:
+        raise ValidationError(_("This canned reply is no longer available to you. Nothing was sent."),
+                              code="macro_gone")
+    done = macro_services.macro_apply(ticket=ticket, macro=macro, actor=user, body=d["body"], public=d["public"],
+                                      client_token=d.get("client_token"), expected_version=d["version"])
+    parts = []
+    if done["reply"] is not None:
+        parts.append(_delivery_message(done["reply"]) if done["reply"].public else _("Internal note added."))
+    applied = []
+    if done["status"]:
+        applied.append(_("status → %(s)s") % {"s": S(done["status"]).label})
+    if done["priority"] is not None:  # 0 is urgent
+        applied.append(_("priority → %(p)s") % {"p": Ticket.Priority(done["priority"]).label})
+    if done["assignee"] is not None:
+        applied.append(_("assigned to %(name)s") % {"name": done["assignee"].get_full_name()
+                                                    or done["assignee"].get_username()})
+    applied += [f"+{name}" for name in done["tags"]]
+    if applied:
+        parts.append(_("Macro “%(name)s” applied: %(changes)s.") % {"name": macro.name, "changes": ", ".join(applied)})
+    elif done["reply"] is None:
+        parts.append(_("Macro “%(name)s”: nothing to change, the ticket already matched it.") % {"name": macro.name})
+    return " ".join(parts)
+
+
 @_ticket_access
 def ticket_action(request, pk, action):
     """One endpoint per action of the page; refused (403) when the page would not have offered it.
@@ -493,7 +544,7 @@ def ticket_action(request, pk, action):
     if not actions.get(action):
         raise PermissionDenied
     if request.method == "GET":
-        ctx = {"workers": selectors.ticket_workers()}
+        ctx = {"workers": selectors.ticket_workers(), "user": request.user}
         form = FORMS[action](initial=_initial(action, ticket, complaint), prefix=action,
                              **_form_kwargs(action, ticket, actions, ctx))
         return render(request, "tickets/_action_form_body.html", {
@@ -507,7 +558,7 @@ def ticket_action(request, pk, action):
         else:
             messages.success(request, _("You took this ticket."))
         return redirect("tickets:detail", pk=ticket.pk)
-    ctx = {"workers": selectors.ticket_workers()}
+    ctx = {"workers": selectors.ticket_workers(), "user": request.user}
     form = FORMS[action](request.POST, request.FILES, prefix=action, **_form_kwargs(action, ticket, actions, ctx))
     if form.is_valid():
         try:
@@ -646,3 +697,55 @@ def department_complaints(request):
         "page": page, "departments": departments, "chosen": chosen, "state": state, "see_all": see_all,
         "states": ComplaintHandoff.State.choices, "query_string": params.urlencode(), "now": timezone.now(),
     })
+
+
+# --- Tags (issue 19 item 4) ---------------------------------------------------------------------------
+@perm_required("tickets.view_ticket")
+def tag_list(request):
+    """Each tag with its tickets open now and opened in the last 30 days (links into the list); managers
+    add, rename, recolour and retire tags here."""
+    from .forms import TagEditForm
+    from .models import Tag
+
+    can_manage = request.user.has_perm("tickets.change_tag")
+    form = None
+    if can_manage:
+        edit = None
+        if request.GET.get("edit"):
+            edit_pk = id_param(request.GET.get("edit"))
+            if edit_pk is None:
+                raise Http404
+            edit = get_object_or_404(Tag, pk=edit_pk)
+        form = TagEditForm(request.POST or None, instance=edit)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    tag = services.tag_save(tag=form.save(commit=False), actor=request.user)
+                except ValidationError as e:
+                    form.add_error(None, e)
+                else:
+                    messages.success(request, _("Tag “%(name)s” saved.") % {"name": tag.name})
+                    return redirect("tickets:tags")
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(request, "tickets/tags.html", {
+        "tags": selectors.tag_counts(now=timezone.now()), "form": form, "can_manage": can_manage,
+    }, status=400 if form is not None and form.is_bound else 200)
+
+
+# --- Collision warning (issue 19 item 6) ------------------------------------------------------------
+@_ticket_access
+@require_POST
+def ticket_presence(request, pk):
+    """The ticket page's heartbeat (htmx, every 5 s): who else is here and writing, and whether a reply
+    arrived since this page was loaded — then sending asks first (the form's data-confirm)."""
+    from .presence import presence_touch
+
+    state = request.POST.get("state", "viewing")
+    others = presence_touch(ticket_id=pk, user=request.user, state=state)
+    if state == "leave":
+        return HttpResponse(status=204)
+    seen = id_param(request.POST.get("seen")) or 0
+    newer = (TicketReply.objects.filter(ticket_id=pk, id__gt=seen).exclude(author=request.user)
+             .select_related("author").order_by("-id").first())
+    return render(request, "tickets/_presence.html", {"others": others, "newer": newer, "ticket_pk": pk})

@@ -115,6 +115,11 @@ ROWS = [
     ("api:schema", no_kwargs, ANY_SIGNED_IN, "get"),
     # issue 17: "my department's complaints" — any signed-in staff member; it lists only their departments'
     ("tickets:department_complaints", no_kwargs, ANY_SIGNED_IN, "get"),
+    # issue 19: tags — everyone who sees tickets reads the counts (managers also curate the list there);
+    # canned replies — everyone who answers customers keeps their own (technicians and outsiders do not)
+    ("tickets:tags", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
+    ("macros:list", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
+    ("macros:create", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
 ]
 
 

@@ -86,6 +86,11 @@ def test_every_service_leaves_an_event(customer_factory, personas, fault_cause, 
     step("ticket_change_first_inquiry_owner", "first_inquiry_changed", services.ticket_change_first_inquiry_owner,
          ticket=c, owner=personas.agent, actor=personas.supervisor, reason="Front desk hand-over")
 
+    from tickets.models import Tag
+
+    tag = Tag.objects.create(name="timeline", created_at=c.created_at)
+    step("ticket_set_tags", "tags", services.ticket_set_tags, ticket=c, tags=[tag], actor=personas.agent)
+
     # every writing service was walked
     assert _writing_services() <= walked, _writing_services() - walked
     # and every event these services wrote names its actor (people did all of these) and has before/after

@@ -46,6 +46,8 @@ EVENT_LABELS = {
     "department_refused": gettext_lazy("refused the complaint for the department"),
     "department_findings": gettext_lazy("reported the department's findings"),
     "department_withdrawn": gettext_lazy("withdrew the hand-off to a department"),
+    # Issue 19.
+    "tags": gettext_lazy("changed the tags"),
 }
 # Events with no staff actor: what the customer did on the status page, and what they were sent.
 PORTAL_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages",
@@ -132,6 +134,10 @@ def event_change(ev, users):
         if ev.field == "description":
             return str(label)
         return f"{label}: {ev.before or '—'} → {ev.after or '—'}"
+    if ev.kind == "tags" and isinstance(ev.before, list) and isinstance(ev.after, list):
+        added = [f"+{n}" for n in ev.after if n not in ev.before]
+        removed = [f"−{n}" for n in ev.before if n not in ev.after]
+        return " ".join(added + removed)
     if ev.kind == "department_handoff":
         return (ev.after or {}).get("name", "")
     if ev.kind == "first_inquiry_changed":
