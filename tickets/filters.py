@@ -43,7 +43,8 @@ SORT_CHOICES = [("-created", _("Newest first")), ("created", _("Oldest first")),
 
 class TicketFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q",
-                                  widget=forms.TextInput(attrs={"placeholder": _("Number, subject or customer")}))
+                                  widget=forms.TextInput(attrs={"placeholder": _("Number, subject or customer"),
+                                                                         "data-shortcut-search": ""}))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=STATUS_CHOICES, method="filter_status",
                                          empty_label=_("Any status"))
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Ticket.Kind.choices, empty_label=_("Any kind"))
