@@ -43,6 +43,10 @@ app.conf.beat_schedule = {
     # failed and backed off (1, 2, 4 … 60 min). The shortest back-off is a minute, hence the interval;
     # an idle tick is one probe of the partial index outbox_due_idx.
     "outbox-sweep": {"task": "servicedesk.tasks.outbox_sweep_task", "schedule": MINUTE, "options": {"expires": MINUTE}},
+    # Bulk changes to tickets (issue 19): every minute. A large one runs in the task queued when it was
+    # asked for; this finishes one whose task was never queued (broker down) or died with its worker,
+    # from its cursor. An idle tick is one probe of the partial index on unfinished rows.
+    "tickets-bulk-resume": {"task": "tickets.bulk_actions_resume", "schedule": MINUTE, "options": {"expires": MINUTE}},
     # E-mail intake (mailin): every minute, so a customer's mail becomes a ticket within about a minute
     # (the first-response clock starts at the ticket). Each mailbox is claimed with a lease, so a slow
     # poll that overlaps the next tick is skipped, not run twice; the Message-ID keeps it exactly once.

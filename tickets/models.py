@@ -692,3 +692,52 @@ class TicketTag(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.tag_id}"
+
+
+class BulkAction(models.Model):
+    """One bulk change to many tickets (issue 19 item 2): what was asked, the tickets, how far it got,
+    what changed (with the value before, so it can be undone), and what was refused and why.
+
+    Each ticket goes through the same service as the ticket page (state machine, permissions, events);
+    the cursor ``position`` advances in the same transaction as the tickets it covers, so a crash or a
+    second runner never applies a ticket twice. An undo is a bulk action of its own (``undo_of``).
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGN = "assign", _("Assign")
+        STATUS = "status", _("Change status")
+        PRIORITY = "priority", _("Change priority")
+        TAG = "tag", _("Add a tag")
+        MACRO = "macro", _("Apply a macro")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting to start")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("action"), max_length=10, choices=Kind.choices)
+    params = models.JSONField(_("parameters"), default=dict)
+    ticket_ids = models.JSONField(_("tickets"), default=list)
+    total = models.PositiveIntegerField(_("tickets"), default=0)
+    position = models.PositiveIntegerField(_("processed"), default=0)
+    unchanged = models.PositiveIntegerField(_("already so"), default=0)
+    changed = models.JSONField(_("changed"), default=list)   # [{"id", "before", "after"}]
+    refused = models.JSONField(_("refused"), default=list)   # [{"id", "number", "reason"}]
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    undo_of = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by")
+    created_at = models.DateTimeField(_("started at"))
+    touched_at = models.DateTimeField(_("last progress"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk change")
+        verbose_name_plural = _("bulk changes")
+        constraints = [models.CheckConstraint(condition=models.Q(position__lte=models.F("total")),
+                                              name="bulkaction_position_le_total")]
+        # The resume sweep reads unfinished rows only.
+        indexes = [models.Index(fields=["touched_at"], name="bulkaction_unfinished_idx",
+                                condition=~models.Q(state="done"))]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind}"

@@ -99,7 +99,7 @@ def _badges(t, labels: Labels) -> SafeString:
     )
 
 
-def ticket_row_html(t, now, url: str, labels: Labels) -> SafeString:
+def ticket_row_html(t, now, url: str, labels: Labels, selectable: bool = False) -> SafeString:
     badges, due = _badges(t, labels), due_html(t, now)
     customer = t.customer
     tier = (format_html(' <span class="badge text-bg-light border">{}</span>', labels.tier.get(customer.tier, customer.tier))
@@ -114,8 +114,12 @@ def ticket_row_html(t, now, url: str, labels: Labels) -> SafeString:
         team += format_html('<div class="small text-body-secondary first-inquiry" title="{}"><i class="bi bi-person-badge"></i> {}</div>',
                             labels.first_inquiry, owner.get_full_name() or owner.username)
     subject = t.subject if len(t.subject) <= 70 else t.subject[:69] + "…"  # truncatechars:70
+    # Issue 19: a checkbox for bulk changes; it belongs to the bulk bar's form (#bulk-form).
+    pick = format_html('<td class="text-center"><input class="form-check-input" type="checkbox" name="ids" value="{}" '
+                       'form="bulk-form" aria-label="{}"></td>', t.pk,
+                       _("Select %(number)s") % {"number": t.number}) if selectable else ""
     return format_html(
-        "<tr>"
+        "<tr>{pick}"
         '<td class="text-nowrap"><i class="bi {kind_icon} text-body-secondary" title="{kind}"></i> '
         '<a href="{url}" class="fw-semibold">{number}</a></td>'
         '<td><a href="{url}" class="text-body text-decoration-none">{subject}</a>'
@@ -129,14 +133,14 @@ def ticket_row_html(t, now, url: str, labels: Labels) -> SafeString:
         "</tr>",
         kind_icon=KIND_ICONS.get(t.kind, "bi-ticket"), kind=labels.kind.get(t.kind, t.kind), url=url, number=t.number,
         subject=subject, customer=customer.name, badges=badges, due=due, tier=tier, who=who, team=team,
-        opened=_stamp(t.created_at), age=timesince(t.created_at, now),
+        opened=_stamp(t.created_at), age=timesince(t.created_at, now), pick=pick,
     )
 
 
-def ticket_rows_html(tickets, now) -> SafeString:
+def ticket_rows_html(tickets, now, selectable: bool = False) -> SafeString:
     """All rows of a page; the detail URL reversed once and filled in per ticket."""
     sentinel = 987654321
     pattern, labels = reverse("tickets:detail", args=[sentinel]), Labels()
     return format_html_join("\n", "{}", (
-        (ticket_row_html(t, now, pattern.replace(str(sentinel), str(t.pk)), labels),) for t in tickets
+        (ticket_row_html(t, now, pattern.replace(str(sentinel), str(t.pk)), labels, selectable),) for t in tickets
     ))

@@ -479,6 +479,10 @@ def ticket_set_priority(*, ticket: Ticket, priority: int, actor, reason: str = "
         old = locked.priority
         if old == priority:
             return locked
+        if actor is not None and locked.status in (S.CLOSED, S.CANCELLED):
+            # As the ticket page offers no priority then: a bulk change or a macro must not either.
+            raise ValidationError(_("A closed or cancelled ticket's priority does not change."),
+                                  code="priority_closed")
         locked.priority = priority
         _save(locked, ["priority"], original=ticket)
         event_record(ticket=locked, actor=actor, kind="priority", field="priority", before=old, after=priority,

@@ -10,6 +10,10 @@ urlpatterns = [
     # Opened from the front desk / customer page: ?customer=<id>&contact=<id> pre-fill the form.
     path("new/", views.ticket_create, name="create"),
     path("tags/", views.tag_list, name="tags"),
+    path("bulk/", views.ticket_bulk, name="bulk"),
+    path("bulk/bar/", views.ticket_bulk_bar, name="bulk_bar"),
+    path("bulk/<int:pk>/", views.ticket_bulk_detail, name="bulk_detail"),
+    path("bulk/<int:pk>/undo/", views.ticket_bulk_undo, name="bulk_undo"),
     path("<int:pk>/created/", views.ticket_created, name="created"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/presence/", views.ticket_presence, name="presence"),

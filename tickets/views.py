@@ -1,6 +1,7 @@
 """Thin views: form → service → message + redirect. Each action the page offers is its own POST."""
 import logging
 import uuid
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Contact, Customer
 from servicedesk import exports
-from servicedesk.params import id_param
+from servicedesk.params import id_param, next_url
 from servicedesk.permissions import perm_required
 
 from . import selectors, services
@@ -197,7 +198,9 @@ def ticket_list(request):
     page = selectors.slice_page(flt.qs, request.GET.get("page"), rows=selectors.ticket_list_base)
     params = request.GET.copy()
     params.pop("page", None)
-    context = {"filter": flt, "page": page, "query_string": params.urlencode(), "now": timezone.now()}
+    selectable = request.user.has_perm("tickets.work_ticket") or request.user.has_perm("tickets.tag_ticket")
+    context = {"filter": flt, "page": page, "query_string": params.urlencode(), "now": timezone.now(),
+               "selectable": selectable}
     if request.htmx and request.htmx.target == "ticket-results":
         return render(request, "tickets/_list_results.html", context)
     return render(request, "tickets/list.html", context)
@@ -749,3 +752,102 @@ def ticket_presence(request, pk):
     newer = (TicketReply.objects.filter(ticket_id=pk, id__gt=seen).exclude(author=request.user)
              .select_related("author").order_by("-id").first())
     return render(request, "tickets/_presence.html", {"others": others, "newer": newer, "ticket_pk": pk})
+
+
+# --- Bulk changes (issue 19 item 2) ------------------------------------------------------------------
+def _bulk_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The bulk bar's "what to do", grouped; only what this person may do."""
+    from .selectors import TAGS
+
+    groups = []
+    if user.has_perm("tickets.work_ticket"):
+        groups.append((_("Assign to"), [(f"assign:{u.pk}", u.get_full_name() or u.username)
+                                        for u in selectors.ticket_workers()]))
+        groups.append((_("Status"), [(f"status:{v}", label) for v, label in Ticket.Status.choices
+                                     if v not in (S.NEW, S.REOPENED)]))
+        groups.append((_("Priority"), [(f"priority:{v}", label) for v, label in Ticket.Priority.choices]))
+    if user.has_perm("tickets.tag_ticket"):
+        groups.append((_("Add a tag"), [(f"tag:{pk}", name) for pk, name, _c, active in TAGS.get() if active]))
+    if user.has_perm("tickets.work_ticket"):
+        from macros.selectors import macros_for
+
+        groups.append((_("Apply a macro"), [(f"macro:{m.pk}", m.name) for m in macros_for(user).order_by("name")]))
+    return [(label, options) for label, options in groups if options]
+
+
+@perm_required("tickets.view_ticket")
+def ticket_bulk_bar(request):
+    """The list's bulk bar (htmx, loaded when the first ticket is ticked or the button pressed)."""
+    if not (request.user.has_perm("tickets.work_ticket") or request.user.has_perm("tickets.tag_ticket")):
+        raise PermissionDenied
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "tickets/_bulk_bar.html", {"choices": _bulk_choices(request.user),
+                                                      "query": query.urlencode()})
+
+
+@require_POST
+@perm_required("tickets.view_ticket")
+def ticket_bulk(request):
+    """Start a bulk change: the ticked tickets, or every ticket matching the list's filter."""
+    from django.http import QueryDict
+
+    from . import bulk
+
+    query = request.POST.get("query", "")
+    back = reverse("tickets:list") + (f"?{query}" if query else "")
+    kind, _sep, value = request.POST.get("action", "").partition(":")
+    params = {{"assign": "assignee", "status": "status", "priority": "priority", "tag": "tag",
+               "macro": "macro"}.get(kind, "value"): value, "reason": request.POST.get("reason", "")}
+    if request.POST.get("scope") == "all":
+        flt = TicketFilter(QueryDict(query), queryset=selectors.ticket_list_base())
+        ids = list(flt.qs.values_list("pk", flat=True)[:bulk.MAX_TICKETS + 1])
+    else:
+        ids = [i for i in (id_param(v) for v in request.POST.getlist("ids")) if i]
+    try:
+        job = bulk.bulk_start(actor=request.user, kind=kind, params=params, ticket_ids=ids)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect(back)
+    return redirect(reverse("tickets:bulk_detail", args=[job.pk]) + (f"?back={quote(back)}"))
+
+
+def _bulk_for(request, pk):
+    from .models import BulkAction
+
+    job = get_object_or_404(BulkAction.objects.select_related("actor", "undo_of"), pk=pk)
+    if job.actor_id != request.user.pk and not request.user.has_perm("tickets.reassign_ticket"):
+        raise PermissionDenied
+    return job
+
+
+@perm_required("tickets.view_ticket")
+def ticket_bulk_detail(request, pk):
+    """A bulk change: progress while it runs, then what changed and what was refused, with Undo."""
+    from .models import BulkAction
+
+    job = _bulk_for(request, pk)
+    refused_ids = [r["id"] for r in job.refused]
+    context = {"job": job, "back": next_url(request, request.GET.get("back"), "tickets:list"),
+               "percent": int(100 * job.position / job.total) if job.total else 100,
+               "undone_by": BulkAction.objects.filter(undo_of=job).first(),
+               "can_undo": (job.state == BulkAction.State.DONE and not job.undo_of_id and job.kind != "macro"
+                            and bool(job.changed)),
+               "refused": job.refused, "refused_ids": refused_ids}
+    if request.htmx and request.htmx.target == "bulk-progress":
+        return render(request, "tickets/_bulk_progress.html", context)
+    return render(request, "tickets/bulk_detail.html", context)
+
+
+@require_POST
+@perm_required("tickets.view_ticket")
+def ticket_bulk_undo(request, pk):
+    from . import bulk
+
+    job = _bulk_for(request, pk)
+    try:
+        undo = bulk.bulk_undo(bulk=job, actor=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect("tickets:bulk_detail", pk=job.pk)
+    return redirect("tickets:bulk_detail", pk=undo.pk)

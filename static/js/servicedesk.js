@@ -36,3 +36,17 @@ document.addEventListener("submit", function (event) {
     form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) { b.disabled = true; });
   }, 0);
 });
+// <input type="checkbox" data-select-all> ticks or clears every "ids" checkbox of its table (bulk changes).
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.dataset || box.dataset.selectAll === undefined) return;
+  box.closest("table").querySelectorAll("input[name=ids]").forEach(function (c) { c.checked = box.checked; });
+});
+// The bulk bar acts on the list as filtered now (the filter updates the address without a reload).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.id !== "bulk-form") return;
+  var params = new URLSearchParams(location.search);
+  params.delete("page");
+  form.querySelector("input[name=query]").value = params.toString();
+}, true);

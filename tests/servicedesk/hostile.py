@@ -200,7 +200,9 @@ def _first(label):
 PK_MODELS = {
     "customers:asset_edit": "customers.Asset",
     "customers:": "customers.Customer",
+    "tickets:bulk_": "tickets.BulkAction",
     "tickets:": "tickets.Ticket",
+    "macros:": "macros.Macro",
     "sla:policy": "sla.SLAPolicy",
     "sla:calendar": "sla.BusinessCalendar",
     "dispatch:offer_": "dispatch.Offer",

@@ -127,6 +127,18 @@ def world(personas, customer_factory, settings, tmp_path):
     lead_record(ticket=inquiry, by=personas.agent, outcome="lost", reason="price", customer_words="İ 😀 <b>too dear</b>")
     action_create(problem="İ 😀 <b>queue</b>", measure="İ 😀", owner=personas.agent, due_date=now.date(),
                   by=personas.supervisor)
+    # issue 19: a tag, canned replies (shared and personal, with a tag to add), a bulk change
+    from macros.models import Macro
+    from macros.services import macro_save
+    from tickets.bulk import bulk_start
+    from tickets.services import tag_create, ticket_set_tags
+
+    tag = tag_create(name="İ 😀 <b>tag</b>", actor=personas.manager)
+    ticket_set_tags(ticket=ticket, tags=[tag], actor=personas.agent)
+    macro_save(macro=Macro(name="İ 😀 <b>shared</b>", text_zh="{greeting} 😀 <b>x</b>", set_priority=1),
+               actor=personas.manager, tags=[tag], shared=True)
+    macro_save(macro=Macro(name="İ mine", text_en="{name} <script>x</script>"), actor=personas.agent)
+    bulk_start(actor=personas.supervisor, kind="priority", params={"priority": 1}, ticket_ids=[ticket.pk])
     personas.outsider  # noqa: B018 — created now, not mid-walk
     return {"ticket": ticket, "article": Article.objects.filter(visibility="public").first()}
 

@@ -70,9 +70,9 @@ FIELD_LABELS = {
 
 
 @register.simple_tag
-def ticket_rows(page, now):
+def ticket_rows(page, now, selectable=False):
     """The rows of a ticket list or queue page (tickets/rows.py: rendered in Python, issue 14)."""
-    return ticket_rows_html(page, now)
+    return ticket_rows_html(page, now, selectable)
 
 
 @register.filter
