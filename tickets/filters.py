@@ -75,7 +75,7 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields = []
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, staff_choices=None, **kwargs):
         data = data.copy() if data is not None else None
         if data is not None:
             # The default view is the open tickets, newest first; "status=" (blank) means any.
@@ -84,7 +84,7 @@ class TicketFilter(django_filters.FilterSet):
             if not data.get("sort"):
                 data["sort"] = "-created"
         super().__init__(data, *args, **kwargs)
-        workers, owners = ticket_staff_choices()
+        workers, owners = staff_choices or ticket_staff_choices()
         self.filters["assignee"].extra["choices"] = workers
         self.filters["first_inquiry_owner"].extra["choices"] = owners
         self.filters["tag"].extra["choices"] = tag_choices()

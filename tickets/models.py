@@ -741,3 +741,29 @@ class BulkAction(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.kind}"
+
+
+class SavedView(models.Model):
+    """A ticket list's filters and sort saved under a name (issue 19 item 3): a person's own, or their
+    team's (made by a supervisor). Shown as tabs above the list, each with a capped live count."""
+
+    name = models.CharField(_("name"), max_length=60)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="saved_views")
+    team = models.ForeignKey("servicedesk.Team", verbose_name=_("team"), on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="saved_views")
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(owner__isnull=True) ^ models.Q(team__isnull=True),
+                                   name="savedview_owner_xor_team"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -474,3 +474,35 @@ def tag_counts(*, now, days: int = 30) -> list:
         recent=Count("ticket_tags", filter=Q(ticket_tags__ticket__created_at__gte=since)),
         total=Count("ticket_tags"),
     ).order_by("-open_now", "name"))
+
+
+# --- Saved views (issue 19 item 3) -------------------------------------------------------------------
+VIEW_COUNT_CAP = 99  # a tab says "99+" beyond this: no COUNT(*) over the table, ever
+VIEWS_PER_PERSON = 20
+
+
+def saved_views_for(user) -> QuerySet:
+    """The person's own views and their teams' (the team they are in, the teams they supervise). One query."""
+    from servicedesk.models import StaffProfile, Team
+
+    from .models import SavedView
+
+    teams = Q(team__in=StaffProfile.objects.filter(user=user.pk, team__isnull=False).values("team")) | Q(
+        team__in=Team.objects.filter(supervisor=user.pk).values("pk"))
+    return SavedView.objects.filter(Q(owner=user.pk) | teams).order_by("team_id", "name", "id")
+
+
+def saved_view_counts(views) -> dict[int, str]:
+    """Each view's tickets, counted up to the cap ("99+" beyond): one capped query per view, plus one for
+    the filter bar's staff choices shared by all."""
+    from django.http import QueryDict
+
+    from .filters import TicketFilter
+
+    choices = ticket_staff_choices()
+    out = {}
+    for view in views:
+        flt = TicketFilter(QueryDict(view.query), queryset=ticket_list_base(), staff_choices=choices)
+        n = len(flt.qs.order_by().values_list("pk", flat=True)[:VIEW_COUNT_CAP + 1])
+        out[view.pk] = f"{VIEW_COUNT_CAP}+" if n > VIEW_COUNT_CAP else str(n)
+    return out

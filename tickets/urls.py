@@ -10,6 +10,9 @@ urlpatterns = [
     # Opened from the front desk / customer page: ?customer=<id>&contact=<id> pre-fill the form.
     path("new/", views.ticket_create, name="create"),
     path("tags/", views.tag_list, name="tags"),
+    path("views/counts/", views.saved_view_counts, name="view_counts"),
+    path("views/save/", views.saved_view_save, name="view_save"),
+    path("views/<int:pk>/delete/", views.saved_view_delete, name="view_delete"),
     path("bulk/", views.ticket_bulk, name="bulk"),
     path("bulk/bar/", views.ticket_bulk_bar, name="bulk_bar"),
     path("bulk/<int:pk>/", views.ticket_bulk_detail, name="bulk_detail"),

@@ -199,8 +199,12 @@ def ticket_list(request):
     params = request.GET.copy()
     params.pop("page", None)
     selectable = request.user.has_perm("tickets.work_ticket") or request.user.has_perm("tickets.tag_ticket")
-    context = {"filter": flt, "page": page, "query_string": params.urlencode(), "now": timezone.now(),
+    query = params.urlencode()
+    context = {"filter": flt, "page": page, "query_string": query, "now": timezone.now(),
                "selectable": selectable}
+    if not (request.htmx and request.htmx.target == "ticket-results"):
+        context["views"] = list(selectors.saved_views_for(request.user))
+        context["can_share_view"] = request.user.has_perm("tickets.reassign_ticket")
     if request.htmx and request.htmx.target == "ticket-results":
         return render(request, "tickets/_list_results.html", context)
     return render(request, "tickets/list.html", context)
@@ -851,3 +855,68 @@ def ticket_bulk_undo(request, pk):
         messages.error(request, " ".join(e.messages))
         return redirect("tickets:bulk_detail", pk=job.pk)
     return redirect("tickets:bulk_detail", pk=undo.pk)
+
+
+# --- Saved views (issue 19 item 3) --------------------------------------------------------------------
+def _my_team(user):
+    """The team a supervisor shares views with: the one they supervise, else the one they are in."""
+    from servicedesk.models import Team
+
+    team = Team.objects.filter(supervisor=user.pk).order_by("pk").first()
+    if team is None:
+        profile = getattr(user, "profile", None)
+        team = getattr(profile, "team", None) if profile is not None else None
+    return team
+
+
+@perm_required("tickets.view_ticket")
+def saved_view_counts(request):
+    """The tabs' counts (htmx, after the page): capped, swapped into each tab out of band."""
+    views = list(selectors.saved_views_for(request.user))
+    return render(request, "tickets/_view_counts.html", {"counts": selectors.saved_view_counts(views).items()})
+
+
+@require_POST
+@perm_required("tickets.view_ticket")
+def saved_view_save(request):
+    from django.http import QueryDict
+
+    from .models import SavedView
+
+    name = " ".join(request.POST.get("name", "").split())[:60]
+    query = QueryDict(request.POST.get("query", ""), mutable=True)
+    query.pop("page", None)
+    back = reverse("tickets:list") + (f"?{query.urlencode()}" if query else "")
+    if not name:
+        messages.error(request, _("Give the view a name."))
+        return redirect(back)
+    team = None
+    if request.POST.get("share") == "1":
+        if not request.user.has_perm("tickets.reassign_ticket"):
+            raise PermissionDenied
+        team = _my_team(request.user)
+        if team is None:
+            messages.error(request, _("You lead no team and are in none: nothing to share the view with."))
+            return redirect(back)
+    if team is None and SavedView.objects.filter(owner=request.user).count() >= selectors.VIEWS_PER_PERSON:
+        messages.error(request, _("You have %(n)d saved views already: delete one first.") % {
+            "n": selectors.VIEWS_PER_PERSON})
+        return redirect(back)
+    SavedView.objects.create(name=name, owner=None if team else request.user, team=team,
+                             query=query.urlencode()[:1000], created_by=request.user, created_at=timezone.now())
+    messages.success(request, (_("View “%(name)s” saved for %(team)s.") % {"name": name, "team": team.display_name})
+                     if team else _("View “%(name)s” saved.") % {"name": name})
+    return redirect(back)
+
+
+@require_POST
+@perm_required("tickets.view_ticket")
+def saved_view_delete(request, pk):
+    from .models import SavedView
+
+    view = get_object_or_404(selectors.saved_views_for(request.user), pk=pk)
+    if view.owner_id != request.user.pk and not request.user.has_perm("tickets.reassign_ticket"):
+        raise PermissionDenied
+    SavedView.objects.filter(pk=view.pk).delete()
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
+    return redirect("tickets:list")

@@ -45,7 +45,7 @@ document.addEventListener("change", function (event) {
 // The bulk bar acts on the list as filtered now (the filter updates the address without a reload).
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if (form.id !== "bulk-form") return;
+  if (form.id !== "bulk-form" && form.id !== "view-save-form") return;
   var params = new URLSearchParams(location.search);
   params.delete("page");
   form.querySelector("input[name=query]").value = params.toString();

@@ -121,6 +121,7 @@ ROWS = [
     ("macros:list", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
     ("macros:create", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
     # bulk changes: whoever works or tags tickets gets the bar (front desk: tags only)
+    ("tickets:view_counts", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
     ("tickets:bulk_bar", no_kwargs, {**{r: 200 for r in PERSONAS if r}, "technician": 403, "outsider": 403}, "get"),
 ]
 
