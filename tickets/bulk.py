@@ -34,13 +34,15 @@ def _reason(bulk: BulkAction) -> str:
 
 def _check(*, actor, kind: str, params: dict) -> dict:
     """Refuse a bulk action the actor may not do at all, or one with a missing or unknown value."""
+    from servicedesk.params import id_param
+
     User = get_user_model()
     if kind in (K.ASSIGN, K.STATUS, K.PRIORITY, K.MACRO) and not actor.has_perm("tickets.work_ticket"):
         raise ValidationError(_("Your role cannot change tickets in bulk."), code="bulk_forbidden")
     if kind == K.TAG and not actor.has_perm("tickets.tag_ticket"):
         raise ValidationError(_("You cannot change tickets' tags."), code="bulk_forbidden")
     if kind == K.ASSIGN:
-        assignee = User.objects.filter(pk=params.get("assignee"), is_active=True).first()
+        assignee = User.objects.filter(pk=id_param(params.get("assignee")), is_active=True).first()
         if assignee is None or not assignee.has_perm("tickets.work_ticket"):
             raise ValidationError(_("Choose someone who works tickets."), code="bulk_assignee")
         return {"assignee": assignee.pk}
@@ -61,14 +63,14 @@ def _check(*, actor, kind: str, params: dict) -> dict:
             raise ValidationError(_("Choose a priority."), code="bulk_priority")
         return {"priority": priority}
     if kind == K.TAG:
-        tag = Tag.objects.filter(pk=params.get("tag"), active=True).first()
+        tag = Tag.objects.filter(pk=id_param(params.get("tag")), active=True).first()
         if tag is None:
             raise ValidationError(_("Choose a tag."), code="bulk_tag")
         return {"tag": tag.pk}
     if kind == K.MACRO:
         from macros.selectors import macros_for
 
-        macro = macros_for(actor).filter(pk=params.get("macro")).first()
+        macro = macros_for(actor).filter(pk=id_param(params.get("macro"))).first()
         if macro is None:
             raise ValidationError(_("Choose a canned reply or macro."), code="bulk_macro")
         return {"macro": macro.pk}

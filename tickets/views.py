@@ -805,6 +805,10 @@ def ticket_bulk(request):
                "macro": "macro"}.get(kind, "value"): value, "reason": request.POST.get("reason", "")}
     if request.POST.get("scope") == "all":
         flt = TicketFilter(QueryDict(query), queryset=selectors.ticket_list_base())
+        if not flt.is_valid():  # a broken filter is not "no filter": never widen a bulk change by mistake
+            messages.error(request, _("The list's filter has errors: correct it, then choose the tickets again. "
+                                      "Nothing was changed."))
+            return redirect(back)
         ids = list(flt.qs.values_list("pk", flat=True)[:bulk.MAX_TICKETS + 1])
     else:
         ids = [i for i in (id_param(v) for v in request.POST.getlist("ids")) if i]

@@ -192,3 +192,22 @@ def test_the_list_page_bulk_bar_and_the_result_page(client_for, ticket_factory, 
     assert client_for("agent2").get(reverse("tickets:bulk_detail", args=[job.pk])).status_code == 403
     assert client_for("technician").get(reverse("tickets:bulk_bar")).status_code == 403
     assert client_for("technician").post(reverse("tickets:bulk"), {}).status_code == 403
+
+
+@pytest.mark.parametrize("action", ["assign:x", "tag:9999999999999999999999", "macro:-1", "priority:x", "status:nope",
+                                    "assign:", ":", "tag:1e3"])
+def test_bad_bulk_input_is_a_message_not_a_500(client_for, ticket_factory, action):
+    t = ticket_factory()
+    r = client_for("supervisor").post(reverse("tickets:bulk"), {"action": action, "scope": "selected",
+                                                                "ids": [str(t.pk)]}, follow=True)
+    assert r.status_code == 200 and not BulkAction.objects.exists()
+
+
+def test_every_matching_ticket_with_a_broken_filter_changes_nothing_wrongly(client_for, ticket_factory):
+    calm = ticket_factory(priority=Ticket.Priority.LOW)
+    r = client_for("supervisor").post(reverse("tickets:bulk"), {
+        "action": f"priority:{Ticket.Priority.URGENT}", "scope": "all",
+        "query": "priority=zzz&created_from=9999-99-99&assignee=%00"}, follow=True)
+    assert "Nothing was changed." in r.content.decode()  # back on the list, which shows the filter errors
+    # an invalid filter is not "no filter": the bulk change is refused, not widened to every ticket
+    assert Ticket.objects.get(pk=calm.pk).priority == Ticket.Priority.LOW and not BulkAction.objects.exists()
