@@ -108,7 +108,9 @@ def ticket_row_html(t, now, url: str, labels: Labels, selectable: bool = False) 
         who = format_html("{}", t.assignee.get_full_name() or t.assignee.username)
     else:
         who = format_html('<span class="text-body-secondary">{}</span>', labels.unassigned)
-    team = format_html('<div class="small text-body-secondary">{}</div>', t.team.display_name) if t.team_id else ""
+    # SafeString on both sides: "" + SafeString is a plain str, which format_html would escape (the first-
+    # inquiry line showed as markup on every ticket without a team).
+    team = format_html('<div class="small text-body-secondary">{}</div>', t.team.display_name) if t.team_id else mark_safe("")
     if t.first_inquiry_owner_id and t.first_inquiry_owner_id != t.assignee_id:
         owner = t.first_inquiry_owner
         team += format_html('<div class="small text-body-secondary first-inquiry" title="{}"><i class="bi bi-person-badge"></i> {}</div>',

@@ -212,3 +212,14 @@ def test_filter_staff_choices_are_the_workers_and_owners_in_one_query(personas, 
     assert owners == [(str(u.pk), u.get_username()) for u in first_inquiry_candidates()]
     assert (str(personas.outsider.pk), "outsider") in workers and str(personas.agent2.pk) not in dict(owners)
     assert str(personas.frontdesk.pk) in dict(owners) and str(personas.frontdesk.pk) not in dict(workers)
+
+
+
+def test_first_inquiry_line_is_markup_on_a_ticket_without_a_team(ticket_factory, personas):
+    # given an unassigned ticket with no team, opened by the front desk (its first-inquiry owner)
+    ticket = ticket_factory(subject="No team yet")
+    ticket.refresh_from_db()
+    assert ticket.team_id is None and ticket.first_inquiry_owner_id == personas.frontdesk.pk
+    html = _row(ticket, timezone.now())
+    # then the owner's line is a line, not escaped markup shown as text
+    assert '<div class="small text-body-secondary first-inquiry"' in html and "&lt;div" not in html
