@@ -7,21 +7,9 @@ from playwright.sync_api import expect
 from tickets.models import Ticket
 from tickets.services import ticket_create
 
+from ..keyboard import focused, sign_in_by_keyboard as sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username):
-    page.goto(live_server.url + "/login/")
-    page.locator("input[name=username]").focus()
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type("pw")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def focused(page, selector) -> bool:
-    return page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector)
 
 
 def test_an_agent_works_the_list_by_keyboard(browser, live_server, personas, customer_factory):
