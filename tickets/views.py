@@ -375,6 +375,14 @@ def _render_detail(request, ticket, bound=None, status=200):
     if actions.get("reply"):
         reply_form = bound[1] if bound and bound[0] == "reply" else ReplyForm(
             initial=_initial("reply", ticket, complaint), prefix="reply")
+    # A reply sent with a canned reply came back with an error: its chip names it again (one read, on
+    # this path only).
+    chosen_macro = ""
+    if bound and bound[0] == "reply" and id_param(bound[1].data.get("reply-macro")):
+        from macros.selectors import macros_for
+
+        chosen_macro = (macros_for(request.user).filter(pk=id_param(bound[1].data.get("reply-macro")))
+                        .values_list("name", flat=True).first() or "")
     today = timezone.localdate()
     return render(request, "tickets/detail.html", {
         "ticket": ticket, "complaint": complaint, "actions": actions, "panels": panels,
@@ -384,6 +392,7 @@ def _render_detail(request, ticket, bound=None, status=200):
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
         "handoffs": _handoffs(ticket, request.user) if complaint is not None else [],
         "tags": selectors.tags_of(ticket),
+        "chosen_macro": chosen_macro,
         # The newest reply this page shows: the heartbeat warns of any reply after it (collision warning).
         "last_reply_id": max((e[2] for e in timeline if e[0] == "reply"), default=0),
     }, status=status)

@@ -144,7 +144,7 @@
     body.focus();
   });
   if (hidden.value) {  // the form came back with an error: the choice is still there
-    chipText.textContent = strings.cannedLabel.replace("“{name}”", "#" + hidden.value);
+    chipText.textContent = strings.cannedLabel.replace("{name}", strings.chosen || "#" + hidden.value);
     chip.classList.remove("d-none");
   }
 })();

@@ -176,6 +176,12 @@ def test_sending_the_reply_box_with_a_macro_from_the_ticket_page(client_for, tic
         "reply-version": ticket.version, "reply-body": "Keep me", "reply-public": "1", "reply-macro": other.pk})
     assert r.status_code == 400 and "no longer available to you" in r.content.decode()
     assert "Keep me" in r.content.decode()
+    assert 'data-chosen=""' in r.content.decode()  # not one of mine: its name is not shown either
+    # a stale page with my macro: the text, the macro and its name come back
+    r = client.post(reverse("tickets:action", args=[ticket.pk, "reply"]), {
+        "reply-version": ticket.version - 1, "reply-body": "Again", "reply-public": "1", "reply-macro": macro.pk})
+    assert r.status_code == 409 and 'data-chosen="Parts ordered"' in r.content.decode()
+    assert f'name="reply-macro" value="{macro.pk}"' in r.content.decode()
     # an empty box without a macro is still refused
     r = client.post(reverse("tickets:action", args=[ticket.pk, "reply"]), {
         "reply-version": ticket.version, "reply-body": "  ", "reply-public": "1"})
