@@ -23,7 +23,9 @@ class TicketsConfig(AppConfig):
         desk = ["tickets.view_ticket", "tickets.add_ticket", "tickets.reply_ticket", "tickets.add_ticketattachment",
                 "tickets.tag_ticket"]
         work = [*desk, "tickets.change_ticket", "tickets.work_ticket", "tickets.view_complaint_register",
-                "tickets.view_complaint", "tickets.change_complaint"]
+                "tickets.view_complaint", "tickets.change_complaint",
+                # Issue 19: whoever works tickets merges a customer's duplicate into the one that goes on.
+                "tickets.merge_ticket"]
         # Issue 19: everyone who opens or works tickets tags them from the managed list; supervisors may
         # also add a new tag while tagging, and managers curate the list (rename, colour, retire).
         supervise = [*work, "tickets.reassign_ticket", "tickets.approve_complaint", "tickets.export_complaints",

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
@@ -294,6 +295,58 @@ class TagsForm(VersionedForm):
 
         raw = self.cleaned_data.get("new_tags", "").replace("，", ",")
         return [tag_name_clean(p) for p in raw.split(",") if p.strip()]
+
+
+class MergeForm(VersionedForm):
+    """Merge this ticket into another open ticket of the same customer and kind (issue 19 item 7)."""
+
+    into = forms.TypedChoiceField(label=_("Merge this ticket into"), coerce=int, widget=forms.RadioSelect,
+                                  error_messages={"required": _("Choose the ticket that goes on."),
+                                                  "invalid_choice": _("That ticket can no longer be chosen: "
+                                                                      "it was closed or merged meanwhile.")})
+    confirm = forms.BooleanField(label=_("Cancel this ticket and move everything on it to the chosen one"),
+                                 error_messages={"required": _("Tick the box to confirm the merge.")})
+
+    def __init__(self, *args, candidates=(), more: bool = False, preview: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].choices = [
+            (t.pk, f"{t.number} · {t.subject} ({t.get_status_display()}, {timezone.localtime(t.created_at):%Y-%m-%d})")
+            for t in candidates]
+        if more:
+            self.fields["into"].help_text = _("The %(n)s newest are shown.") % {"n": len(candidates)}
+        self.fields["confirm"].help_text = preview
+
+
+class LinkForm(VersionedForm):
+    """Link another ticket to this one (issue 19 item 7): the same fault, or parent and child."""
+
+    number = forms.CharField(label=_("Ticket number"), max_length=20,
+                             widget=forms.TextInput(attrs={"placeholder": "SR-2026-000123", "autocomplete": "off"}))
+    role = forms.ChoiceField(label=_("It is"), initial="related", widget=forms.RadioSelect, choices=[
+        ("related", _("related to this ticket (the same fault)")),
+        ("child", _("a child of this ticket")),
+        ("parent", _("the parent of this ticket")),
+    ])
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.other = None
+
+    def clean_number(self):
+        number = self.cleaned_data["number"].strip().upper()
+        other = Ticket.objects.filter(number=number).only("pk", "number").first()
+        if other is None:
+            raise forms.ValidationError(_("No ticket has the number %(number)s."), params={"number": number},
+                                        code="no_ticket")
+        if self.ticket is not None and other.pk == self.ticket.pk:
+            raise forms.ValidationError(_("A ticket cannot be linked to itself."), code="self_link")
+        self.other = other
+        return number
+
+
+class UnlinkForm(VersionedForm):
+    link = params.IntegerField(widget=forms.HiddenInput)
 
 
 class TagEditForm(forms.ModelForm):

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Greatest, Least, Lower
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
@@ -132,6 +132,13 @@ class Ticket(TimeStampedModel):
     # TicketTag rows: the ticket page and the list show them (names and colours from the per-thread tag
     # table) without a query of their own; TicketTag stays what filters and counts read.
     tag_ids = models.JSONField(_("tag ids"), default=list, blank=True, editable=False)
+    # Issue 19 item 7: a duplicate merged into another ticket of the same customer is cancelled and points
+    # here; its replies, events, files, SLA clocks and work orders are on the survivor (tickets.merge).
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="merged_from", editable=False)
+    # True while the ticket has links to other tickets (TicketLink), kept by tickets.merge in the link's
+    # transaction: the ticket page reads the links only then (no query for the many tickets without).
+    has_links = models.BooleanField(_("has links"), default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -151,6 +158,7 @@ class Ticket(TimeStampedModel):
             ("approve_complaint", _("Can approve complaint handling decisions")),
             ("view_complaint_register", _("Can see the complaint register")),
             ("export_complaints", _("Can export the complaint register")),
+            ("merge_ticket", _("Can merge duplicate tickets of a customer")),
         ]
         indexes = [
             models.Index(fields=["-created_at"], name="ticket_created_idx"),
@@ -692,6 +700,47 @@ class TicketTag(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.tag_id}"
+
+
+class TicketLink(models.Model):
+    """Two related tickets (issue 19 item 7), shown on both: the same fault, or a parent and its child
+    (e.g. an outage and each customer's report of it). One link per pair, whichever way it was made."""
+
+    class Kind(models.TextChoices):
+        RELATED = "related", _("Related")
+        PARENT = "parent", _("Parent and child")
+
+    # For PARENT, from_ticket is the parent.
+    from_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.RELATED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("linked at"))
+
+    class Meta:
+        verbose_name = _("ticket link")
+        verbose_name_plural = _("ticket links")
+        constraints = [
+            # One link per pair, in either direction: the database holds it, not the form.
+            models.UniqueConstraint(Least("from_ticket", "to_ticket"), Greatest("from_ticket", "to_ticket"),
+                                    name="ticketlink_pair_uniq"),
+            models.CheckConstraint(condition=~models.Q(from_ticket=models.F("to_ticket")), name="ticketlink_not_self"),
+        ]
+
+    # What the other ticket is to a given end of the link.
+    ROLE_RELATED, ROLE_CHILD, ROLE_PARENT = "related", "child", "parent"
+
+    def __str__(self):
+        return f"{self.from_ticket_id} {self.kind} {self.to_ticket_id}"
+
+    def role_for(self, ticket_id: int) -> str:
+        """What the other ticket is to ``ticket_id``: related, its child, or its parent."""
+        if self.kind == self.Kind.RELATED:
+            return self.ROLE_RELATED
+        return self.ROLE_CHILD if self.from_ticket_id == ticket_id else self.ROLE_PARENT
+
+    def other(self, ticket_id: int):
+        return self.to_ticket if self.from_ticket_id == ticket_id else self.from_ticket
 
 
 class BulkAction(models.Model):

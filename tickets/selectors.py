@@ -457,6 +457,21 @@ def tags_of(ticket: Ticket) -> list[dict]:
             for pk, name, colour, active in TAGS.get() if pk in wanted]
 
 
+def ticket_links(ticket: Ticket) -> list[dict]:
+    """The ticket's links (issue 19 item 7), oldest first: each with what the other ticket is to this one
+    (related, child, parent) and the other ticket's number, subject and status. No query for a ticket
+    without links (Ticket.has_links); one otherwise, however many."""
+    from .models import TicketLink
+
+    if not ticket.has_links:
+        return []
+    cols = ["kind", "from_ticket_id", "to_ticket_id"] + [f"{end}__{c}" for end in ("from_ticket", "to_ticket")
+                                                         for c in ("number", "subject", "status", "kind")]
+    links = (TicketLink.objects.filter(Q(from_ticket_id=ticket.pk) | Q(to_ticket_id=ticket.pk))
+             .select_related("from_ticket", "to_ticket").only(*cols).order_by("pk"))
+    return [{"id": link.pk, "role": link.role_for(ticket.pk), "other": link.other(ticket.pk)} for link in links]
+
+
 def tag_choices() -> list[tuple[str, str]]:
     """Every tag, retired ones too (old tickets carry them), as the filter's (pk, name) choices."""
     return [(str(pk), name) for pk, name, _colour, _active in TAGS.get()]

@@ -38,12 +38,15 @@ from .forms import (
     HandoffFindingsForm,
     HandoffRefuseForm,
     EditForm,
+    LinkForm,
+    MergeForm,
     PriorityForm,
     ReplyForm,
     ResolveForm,
     StatusForm,
     TagsForm,
     TicketCreateForm,
+    UnlinkForm,
 )
 from .models import Complaint, ComplaintHandoff, Ticket, TicketReply
 
@@ -231,6 +234,11 @@ def _actions(user, ticket, complaint):
         "first_inquiry": user.has_perm("tickets.reassign_ticket") and open_,
         # Issue 19: tags classify closed tickets too (reports count them afterwards).
         "tags": user.has_perm("tickets.tag_ticket"),
+        # Issue 19 item 7: links on any ticket; a merge takes an open ticket not merged before.
+        "link": work,
+        "unlink": work,
+        "merge": user.has_perm("tickets.merge_ticket") and ticket.status in Ticket.OPEN_STATUSES
+        and not ticket.merged_into_id,
     }
     if complaint is not None:
         a.update({
@@ -287,7 +295,7 @@ FORMS = {
     "complaint_decide": ComplaintDecideForm, "complaint_solution": ComplaintSolutionForm,
     "complaint_return_visit": ComplaintReturnVisitForm, "first_inquiry": FirstInquiryForm,
     "handoff_accept": HandoffAcceptForm, "handoff_refuse": HandoffRefuseForm, "handoff_findings": HandoffFindingsForm,
-    "tags": TagsForm,
+    "tags": TagsForm, "link": LinkForm, "unlink": UnlinkForm, "merge": MergeForm,
 }
 
 
@@ -307,6 +315,8 @@ ACTION_META = {
     "reply": (gettext_lazy("Reply or add a note"), "bi-reply", gettext_lazy("Send")),
     "first_inquiry": (gettext_lazy("Change the first-inquiry owner"), "bi-person-badge", gettext_lazy("Save")),
     "tags": (gettext_lazy("Tags"), "bi-tags", gettext_lazy("Save tags")),
+    "link": (gettext_lazy("Link a ticket"), "bi-link-45deg", gettext_lazy("Link")),
+    "merge": (gettext_lazy("Merge into another ticket"), "bi-union", gettext_lazy("Merge")),
     "handoff_accept": (gettext_lazy("Accept for my department"), "bi-box-arrow-in-down",
                        gettext_lazy("Accept the complaint")),
     "handoff_refuse": (gettext_lazy("Refuse, with a reason"), "bi-arrow-return-left", gettext_lazy("Refuse")),
@@ -314,7 +324,7 @@ ACTION_META = {
                          gettext_lazy("Report findings")),
 }
 PANEL_ORDER = ["handoff_accept", "handoff_refuse", "handoff_findings", "status", "resolve", "assign", "priority", "tags", "complaint_classify", "complaint_investigate",
-               "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach", "first_inquiry"]
+               "complaint_decide", "complaint_solution", "complaint_return_visit", "edit", "attach", "first_inquiry", "link", "merge"]
 
 
 def _form_kwargs(name, ticket, actions, ctx):
@@ -332,7 +342,26 @@ def _form_kwargs(name, ticket, actions, ctx):
         return {"staff": selectors.first_inquiry_candidates()}
     if name == "tags":
         return {"can_create": ctx["user"].has_perm("tickets.add_tag"), "current": list(ticket.tag_ids or ())}
+    if name == "link":
+        return {"ticket": ticket}
+    if name == "merge":
+        from . import merge
+
+        candidates, more = merge.merge_candidates(ticket=ticket)
+        return {"candidates": candidates, "more": more, "preview": _merge_preview_text(ticket)}
     return {}
+
+
+def _merge_preview_text(ticket) -> str:
+    """The dry run of a merge, in words: what would move from this ticket."""
+    from . import merge
+
+    counts = merge.merge_preview(ticket=ticket)
+    clocks = _("SLA clocks: a target the other ticket has no clock for moves there; this ticket's other clocks "
+               "stop with it (a breach stays a breach).")
+    if not counts:
+        return _("Nothing is attached to this ticket yet: only its number remains, pointing to the other one.") + " " + clocks
+    return _("Moves: %(what)s.") % {"what": ", ".join(f"{n} × {label}" for label, n in counts.items())} + " " + clocks
 
 
 def _initial(name, ticket, complaint):
@@ -392,6 +421,7 @@ def _render_detail(request, ticket, bound=None, status=200):
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
         "handoffs": _handoffs(ticket, request.user) if complaint is not None else [],
         "tags": selectors.tags_of(ticket),
+        "links": selectors.ticket_links(ticket),
         "chosen_macro": chosen_macro,
         # The newest reply this page shows: the heartbeat warns of any reply after it (collision warning).
         "last_reply_id": max((e[2] for e in timeline if e[0] == "reply"), default=0),
@@ -402,7 +432,7 @@ def _load(pk):
     qs = Ticket.objects.select_related(
         "customer", "customer__region", "asset", "assignee", "team", "created_by", "fault_cause",
         "complaint", "complaint__department", "complaint__decided_by", "complaint__investigated_by",
-        "complaint__staff_member", "complaint__return_visit_by", "first_inquiry_owner",
+        "complaint__staff_member", "complaint__return_visit_by", "first_inquiry_owner", "merged_into",
     ).prefetch_related("customer__phones")
     return get_object_or_404(qs, pk=pk)
 
@@ -495,6 +525,28 @@ def _do(name, ticket, request, form):
             return _("Tags unchanged.")
         return _("Tags saved: %(changes)s.") % {
             "changes": ", ".join([f"+{t.name}" for t in added] + [f"−{t.name}" for t in removed])}
+    if name == "link":
+        from . import merge
+
+        merge.ticket_link(ticket=ticket, other=form.other, role=d["role"], actor=user)
+        return _("Linked to %(number)s.") % {"number": form.other.number}
+    if name == "unlink":
+        from . import merge
+
+        other = merge.ticket_unlink(ticket=ticket, link_id=d["link"], actor=user)
+        return _("Link to %(number)s removed.") % {"number": other.number}
+    if name == "merge":
+        from . import merge
+
+        survivor = Ticket.objects.get(pk=d["into"])
+        summary = merge.ticket_merge(survivor=survivor, duplicate=ticket, actor=user, expected_version=v)
+        moved = ", ".join(f"{n} × {label}" for label, n in summary["moved"].items()) or _("nothing")
+        msg = _("%(dup)s merged into %(survivor)s and cancelled. Moved: %(moved)s.") % {
+            "dup": ticket.number, "survivor": survivor.number, "moved": moved}
+        if summary["kept"]:
+            msg += " " + _("Kept on %(dup)s (the other ticket has its own): %(kept)s.") % {
+                "dup": ticket.number, "kept": ", ".join(f"{n} × {label}" for label, n in summary["kept"].items())}
+        return msg, survivor.pk
     if name.startswith("handoff_"):
         handoff = _open_handoff(ticket, user)
         if handoff is None or handoff.pk != d["handoff"]:
@@ -589,8 +641,11 @@ def ticket_action(request, pk, action):
         except ValidationError as e:
             form.add_error(None, e)
         else:
+            go_to = ticket.pk
+            if isinstance(msg, tuple):  # a merge goes on to the ticket that survives
+                msg, go_to = msg
             messages.success(request, msg)
-            return redirect("tickets:detail", pk=ticket.pk)
+            return redirect("tickets:detail", pk=go_to)
     return _render_detail(request, _load(pk), bound=(action, form), status=400)
 
 

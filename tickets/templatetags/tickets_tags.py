@@ -48,6 +48,13 @@ EVENT_LABELS = {
     "department_withdrawn": gettext_lazy("withdrew the hand-off to a department"),
     # Issue 19.
     "tags": gettext_lazy("changed the tags"),
+    "merged": gettext_lazy("merged a duplicate into this ticket"),
+    "merged_into": gettext_lazy("merged this ticket into"),
+    "linked": gettext_lazy("linked a ticket"),
+    "unlinked": gettext_lazy("removed a link"),
+}
+LINK_ROLES = {
+    "related": gettext_lazy("related"), "child": gettext_lazy("child"), "parent": gettext_lazy("parent"),
 }
 # Events with no staff actor: what the customer did on the status page, and what they were sent.
 PORTAL_EVENTS = {"customer_reply", "customer_callback_request", "customer_confirmed", "customer_stopped_messages",
@@ -138,6 +145,10 @@ def event_change(ev, users):
         added = [f"+{n}" for n in ev.after if n not in ev.before]
         removed = [f"−{n}" for n in ev.before if n not in ev.after]
         return " ".join(added + removed)
+    if ev.kind in ("merged", "merged_into") and isinstance(ev.after, dict):
+        return ev.after.get("number", "")
+    if ev.kind in ("linked", "unlinked") and isinstance(ev.after, dict):
+        return f"{ev.after.get('number', '')} ({LINK_ROLES.get(ev.after.get('role'), '')})"
     if ev.kind == "department_handoff":
         return (ev.after or {}).get("name", "")
     if ev.kind == "first_inquiry_changed":
@@ -169,6 +180,11 @@ def resolution_text(ev):
         parts = [localized_name(ev.after.get("fault_cause"), ev.after.get("fault_cause_en")), ev.after.get("solution") or ""]
         return " · ".join(p for p in parts if p)
     return ""
+
+
+@register.filter
+def link_role(role):
+    return LINK_ROLES.get(role, role)
 
 
 @register.filter
