@@ -263,7 +263,7 @@ def test_merge_from_the_ticket_page(pair, client_for, personas):
     client = client_for("agent")
     url = reverse("tickets:action", args=[dup.pk, "merge"])
     panel = client.get(url).content.decode()
-    assert survivor.number in panel and "Moves:" in panel  # the candidates and the dry run
+    assert survivor.number in panel and "Moves: " in panel and "SLA clocks:" in panel  # the candidates, the dry run
     # not confirmed → nothing happens, the reason is shown
     response = client.post(url, {"merge-version": dup.version, "merge-into": survivor.pk})
     assert response.status_code == 400 and "Tick the box to confirm the merge." in response.content.decode()
