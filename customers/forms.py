@@ -1,4 +1,6 @@
 """Forms of the front desk. They validate input and shape it for the services; the services save."""
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -255,6 +257,45 @@ class ExportForm(forms.Form):
     key_accounts = forms.BooleanField(label=_("Key accounts only"), required=False)
     fmt = forms.ChoiceField(label=_("File format"), choices=[("xlsx", _("Excel (.xlsx)")), ("csv", _("CSV"))],
                             initial="xlsx", required=False, widget=forms.RadioSelect)
+
+
+class AccessLogForm(forms.Form):
+    """Filters of the personal-data access log (issue 19 item 10): one customer or one person, a date range."""
+
+    customer = forms.IntegerField(label=_("Customer ID"), required=False, min_value=1, max_value=2**63 - 1)
+    user = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False, empty_label=_("Everyone"))
+    action = forms.ChoiceField(label=_("What"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from .models import PersonalDataAccess
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        self.fields["action"].choices = [("", _("Everything")), *PersonalDataAccess.Action.choices]
+
+    @staticmethod
+    def defaults() -> dict:
+        today = timezone.localdate()
+        return {"customer": None, "user": None, "action": "", "date_from": today - timedelta(days=30), "date_to": today}
+
+    def clean(self):
+        data = super().clean()
+        d = self.defaults()
+        data["date_from"] = data.get("date_from") or d["date_from"]
+        data["date_to"] = data.get("date_to") or d["date_to"]
+        if data.get("customer"):
+            customer = Customer.objects.filter(pk=data["customer"]).only("pk", "name").first()
+            if customer is None:
+                self.add_error("customer", _("No customer has this ID."))
+            data["customer"] = customer
+        if data["date_from"] > data["date_to"]:
+            self.add_error(None, forms.ValidationError(_("The start date is after the end date."), code="range"))
+        return data
 
 
 class ServicePlanForm(forms.Form):

@@ -196,6 +196,9 @@ class Customer(TimeStampedModel):
             ("merge_customer", _("Can merge duplicate customers")),
             ("change_ownership", _("Can change a customer's owner")),
             ("export_customer", _("Can export customer data")),
+            # Issue 19 (PIPL, need to know): full mobile numbers and addresses in lists, reports and exports;
+            # without it they are masked there (138****5678), one logged click from the full value.
+            ("view_personal_data", _("Can see full phone numbers and addresses in lists, reports and exports")),
             ("view_intake_stats", _("Can see front-desk intake tallies")),
             # domain.md §1: the front desk must not see other staff's performance.
             ("view_staff_intake", _("Can see each staff member's intake")),
@@ -418,6 +421,39 @@ class CustomerExport(models.Model):
 
     def __str__(self):
         return f"{self.exported_by} {self.created_at:%Y-%m-%d %H:%M} ({self.row_count})"
+
+
+class PersonalDataAccess(models.Model):
+    """Who saw a customer's personal data, when and where (issue 19 item 10, PIPL): every view of the
+    customer's record (its page, a ticket's page, a work order, a callback), every click that reveals a
+    masked number or address, and every export row. A manager answers "who looked at this customer"
+    from it for any date range (customers:access_log). Written by customers.privacy only."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        REVEAL_PHONE = "reveal_phone", _("revealed a phone number")
+        REVEAL_ADDRESS = "reveal_address", _("revealed the address")
+        EXPORT = "export", _("exported")
+
+    at = models.DateTimeField(_("at"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=pgettext_lazy("personal data access", "by"),
+                             on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(_("what"), max_length=16, choices=Action.choices)
+    place = models.CharField(_("where"), max_length=20)
+    ref = models.CharField(_("reference"), max_length=40, blank=True)  # a ticket or work order number, an export id
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [
+            models.Index(fields=["customer", "-at"], name="pda_customer_at_idx"),
+            models.Index(fields=["user", "-at"], name="pda_user_at_idx"),
+            models.Index(fields=["-at"], name="pda_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.action} {self.customer_id}"
 
 
 class ServicePlan(TimeStampedModel):

@@ -483,3 +483,25 @@ def contact_handling_by_person(*, start: datetime, end: datetime, user_ids=None)
             seconds = float(total) / 1_000_000
         out[r["handled_by_id"]] = {"handled": r["handled"], "timed": r["timed"], "seconds": seconds}
     return out
+
+
+def personal_data_accesses(*, customer=None, user=None, action: str = "", date_from, date_to):
+    """The access log (issue 19 item 10), newest first: who saw whose personal data, where and when, in
+    the department's days date_from..date_to. Read through (customer, at) or (user, at) or (at)."""
+    from datetime import datetime, time, timedelta
+
+    from .models import PersonalDataAccess
+
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(date_from, time.min, tzinfo=tz)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+    qs = PersonalDataAccess.objects.filter(at__gte=start, at__lt=end)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    if user is not None:
+        qs = qs.filter(user=user)
+    if action:
+        qs = qs.filter(action=action)
+    return qs.select_related("user", "customer").only(
+        "at", "action", "place", "ref", "customer__name", "customer__merged_into", "user__username",
+        "user__first_name", "user__last_name").order_by("-at", "-id")

@@ -20,4 +20,6 @@ urlpatterns = [
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("tallies/", views.tallies, name="tallies"),
     path("export/", views.export, name="export"),
+    path("<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("access-log/", views.access_log, name="access_log"),
 ]

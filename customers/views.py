@@ -15,7 +15,7 @@ from servicedesk import exports
 from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .forms import AssetForm, ContactForm, CustomerForm, ExportForm, MergeForm, OwnerForm, ServicePlanForm, ServicePlanItemFormSet
 from .models import Asset, Customer
 from .phones import phone_display
@@ -126,6 +126,7 @@ def customer_detail(request, pk):
         messages.info(request, _("%(old)s was merged into %(new)s.") % {"old": customer.name, "new": survivor.name})
         return redirect("customers:detail", pk=survivor.pk)
     customer = selectors.customer_detail(pk=pk)
+    privacy.record_view(user=request.user, customer_id=customer.pk, place="customer_page")
     page = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     context = {"customer": customer, "page": page, "today": today,
@@ -360,14 +361,22 @@ def export(request):
         region = data["region"]
         qs = selectors.customers_for_export(tier=data["tier"], region_id=region.pk if region else None, key_accounts=data["key_accounts"])
         filters = {"tier": data["tier"], "region": region.code if region else "", "key_accounts": data["key_accounts"]}
-        services.customer_export_record(exported_by=request.user, filters=filters, row_count=qs.count())
+        record = services.customer_export_record(exported_by=request.user, filters=filters, row_count=qs.count())
+        # PIPL (issue 19): full numbers and addresses only for those who may see personal data in bulk;
+        # every customer in the file is in the access log ("who looked at this customer").
+        full = privacy.sees_full(request.user, "export")
+        show_phone = phone_display if full else privacy.mask_phone
+        show_address = (lambda a: a) if full else privacy.mask_address
+        privacy.record_export(user=request.user, customer_ids=qs.values_list("pk", flat=True).iterator(chunk_size=2000),
+                              ref=f"export #{record.pk}")
         table = exports.Table(
             title=_("Customers"),
             headers=[_("ID"), _("Kind"), _("Name"), _("Phone numbers"), _("Email"), _("Address"), _("Region"),
                      _("Service tier"), _("Key account"), _("Owner"), _("First contact"), _("First contact channel")],
             rows=([
-                c.pk, c.get_kind_display(), c.name, " / ".join(phone_display(p.number) for p in c.phones.all()), c.email,
-                c.address, str(c.region) if c.region else "", c.get_tier_display(), c.is_key_account,
+                c.pk, c.get_kind_display(), c.name, " / ".join(show_phone(p.number) for p in c.phones.all()),
+                c.email if full else privacy.mask_email(c.email),
+                show_address(c.address), str(c.region) if c.region else "", c.get_tier_display(), c.is_key_account,
                 (c.owner.get_full_name() or c.owner.username) if c.owner else "", c.first_contact_at,
                 c.get_first_contact_channel_display(),
             ] for c in qs.iterator(chunk_size=2000)),
@@ -410,3 +419,59 @@ def service_plan_edit(request, pk):
         initial = [{"kind": i.kind, "title": i.title, "details": i.details} for i in plan.items.all()] if plan else []
         items = ServicePlanItemFormSet(initial=initial, prefix="items")
     return render(request, "customers/service_plan_form.html", {"form": form, "items": items, "customer": customer})
+
+
+# --- Personal data (issue 19, PIPL) ----------------------------------------------------------------
+
+@perm_required("customers.view_customer")
+def reveal(request, pk):
+    """One click on a masked number or address: the full value, and a line in the access log."""
+    from django.http import HttpResponse, HttpResponseNotAllowed
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    customer = get_object_or_404(Customer.objects.only("pk", "address"), pk=pk)
+    what = "address" if request.GET.get("what") == "address" else "phone"
+    place = request.GET.get("place", "")
+    if place not in privacy.PLACE_LABELS:
+        place = "search"
+    ref = (request.GET.get("ref") or "")[:40]
+    if what == "address":
+        value = customer.address
+        html = format_html("<span>{}</span>", value)
+    elif request.GET.get("call"):
+        # a call from this customer, in the call list: the number they called from
+        from telephony.models import Call
+
+        if not request.user.has_perm("telephony.view_call"):
+            raise PermissionDenied
+        number = (Call.objects.filter(pk=id_param(request.GET.get("call")), customer=customer)
+                  .values_list("caller_e164", flat=True).first())
+        if not number:
+            raise Http404
+        html = format_html('<a href="tel:{}">{}</a>', number, phone_display(number))
+    else:
+        phone = customer.phones.filter(pk=id_param(request.GET.get("phone"))).first()
+        if phone is None:
+            raise Http404
+        html = format_html('<a href="tel:{}">{}</a>', phone.number, phone_display(phone.number))
+    privacy.record_reveal(user=request.user, customer_id=customer.pk, what=what, place=place, ref=ref)
+    return HttpResponse(html)
+
+
+@perm_required("customers.view_personaldataaccess")
+def access_log(request):
+    """Who looked at a customer's personal data, and when: the customer page's record views, reveals and
+    exports, for a date range, optionally one customer or one person (issue 19 item 10)."""
+    from .forms import AccessLogForm
+
+    form = AccessLogForm(request.GET or None)
+    rows = selectors.personal_data_accesses(**(form.cleaned_data if form.is_valid() else AccessLogForm.defaults()))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.place_label = privacy.PLACE_LABELS.get(row.place, row.place)
+    customer = form.cleaned_data.get("customer") if form.is_valid() else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "customers/access_log.html", {"form": form, "page": page, "customer": customer,
+                                                         "query_string": query.urlencode()})

@@ -47,8 +47,15 @@ def _detail_context(request, wo: WorkOrder, **bound) -> dict:
     decisions = [(d, explain.render(d)) for d in wo.decisions.all()]
     pending = next((o for o in wo.offers.all() if o.answer == Offer.Answer.PENDING), None)
     quote = getattr(wo, "quote", None) if hasattr(wo, "quote") else None
+    from customers import privacy
+
+    # PIPL (issue 19): the technician has the customer's number and address on their own open job only.
+    pii_full = privacy.job_shows_full(user, wo)
+    if pii_full:
+        privacy.record_view(user=user, customer_id=wo.customer_id, place="work_order", ref=wo.number)
     return {
         "wo": wo,
+        "pii_full": pii_full,
         "customer_phone": next(iter(wo.customer.phones.all()), None),
         "pending_offer": pending,
         "my_offer": pending if pending and pending.technician.user_id == user.pk else None,

@@ -95,6 +95,9 @@ def callback_detail(request, pk):
                     messages.success(request, _("Callback recorded."))
                 return redirect("followups:callbacks")
     phones = list(cb.customer.phones.all())
+    from customers.privacy import record_view
+
+    record_view(user=request.user, customer_id=cb.customer_id, place="callback", ref=f"#{cb.pk}")
     return render(request, "followups/callback_detail.html", {
         "cb": cb, "form": form, "phones": phones, "cancel_form": CallbackCancelForm(),
         "attempts": list(cb.attempt_rows.all()),

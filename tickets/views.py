@@ -413,6 +413,9 @@ def _render_detail(request, ticket, bound=None, status=200):
         chosen_macro = (macros_for(request.user).filter(pk=id_param(bound[1].data.get("reply-macro")))
                         .values_list("name", flat=True).first() or "")
     today = timezone.localdate()
+    from customers.privacy import record_view
+
+    record_view(user=request.user, customer_id=ticket.customer_id, place="ticket_page", ref=ticket.number)
     return render(request, "tickets/detail.html", {
         "ticket": ticket, "complaint": complaint, "actions": actions, "panels": panels,
         "bound_name": bound[0] if bound else "", "bound_form": bound[1] if bound else None,

@@ -72,8 +72,20 @@ def test_several_matches_are_listed_masked_with_region(callers, client_for, regi
     assert "Create customer" not in body
 
 
-def test_a_single_match_shows_the_whole_number(callers, client_for):
-    body = client_for("frontdesk").get(reverse("customers:search"), {"q": "34817"}, headers={"HX-Request": "true"}).content.decode()
+def test_a_single_match_shows_the_number_masked_and_the_customer_page_in_full(callers, client_for):
+    """Issue 19 (PIPL): a search result is a list, so the front desk sees 135 **** 4817; the row opens the
+    customer's page, which shows it whole (and logs the view). A manager sees it whole in the list."""
+    from customers.models import PersonalDataAccess
+
+    client = client_for("frontdesk")
+    body = client.get(reverse("customers:search"), {"q": "34817"}, headers={"HX-Request": "true"}).content.decode()
+    assert "135 **** 4817" in body and "135 7263 4817" not in body
+    page = client.get(reverse("customers:detail", args=[callers["zhang"].pk])).content.decode()
+    assert "135 7263 4817" in page
+    row = PersonalDataAccess.objects.get()
+    assert (row.action, row.place, row.customer_id) == ("view", "customer_page", callers["zhang"].pk)
+    body = client_for("manager").get(reverse("customers:search"), {"q": "34817"},
+                                     headers={"HX-Request": "true"}).content.decode()
     assert "135 7263 4817" in body and "****" not in body
 
 

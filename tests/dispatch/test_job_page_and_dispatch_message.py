@@ -28,7 +28,12 @@ def test_job_page_shows_the_reason_for_the_visit(job, client_for):
     # technicians may not open tickets (domain.md §1): the number is shown, not linked
     assert reverse("tickets:detail", args=[job.ticket_id]) not in body
     assert job.ticket.number in body
-    # the customer's number in the one on-screen format
+    # an offer not yet accepted shows the customer's number and address masked (issue 19, PIPL) ...
+    assert "139 **** 0001" in body and "139 0000 0001" not in body and "tel:" not in body
+    # ... and the accepted job in full, in the one on-screen format
+    offer = job.offers.get()
+    services.offer_accept(offer=offer, user=offer.technician.user)
+    body = client_for("technician").get(reverse("dispatch:workorder", args=[job.pk])).content.decode()
     assert "139 0000 0001</a>" in body
 
 

@@ -114,8 +114,11 @@ def test_phone_flow_through_the_pages(mine, client_for, part):
     client = client_for("technician")
     offer = Offer.objects.get(work_order=mine)
     page = client.get(reverse("dispatch:my_jobs")).content.decode()
-    assert mine.number in page and "geo:0,0?q=" in page
+    # the offer shows the area, not the door (issue 19, PIPL); the accepted job the full address and a map
+    assert mine.number in page and "geo:0,0?q=" not in page and "****" in page
     assert client.post(reverse("dispatch:offer_accept", args=[offer.pk])).status_code == 302
+    page = client.get(reverse("dispatch:my_jobs")).content.decode()
+    assert "geo:0,0?q=" in page
     detail = client.get(reverse("dispatch:workorder", args=[mine.pk])).content.decode()
     assert "tel:+86" in detail and "I have arrived" in detail
     for name in ("arrive", "start"):

@@ -325,3 +325,28 @@ def test_extensions_are_unique_among_staff(personas, desk):
         at_desk(agent, "8001")
     at_desk(personas.agent, "")
     at_desk(personas.agent2, "")  # many people without an extension is fine
+
+
+def test_the_call_list_masks_numbers_and_reveals_one_with_a_logged_click(desk, client_for, customer_factory):
+    """Issue 19 (PIPL): a list, so the supervisor sees 138 **** 5678; the eye reveals the number the customer
+    called from and the click is in the access log. The call's own page shows it in full."""
+    from customers.models import PersonalDataAccess
+
+    customer = customer_factory(name="王芳", phone="13812345678")
+    known = services.call_ringing(call_id="m-1", caller="13812345678", extension="8001", at=T0)
+    services.call_ringing(call_id="m-2", caller="13900001111", extension="8001", at=T0)  # nobody we know
+    client = client_for("supervisor")
+    body = client.get(reverse("telephony:list")).content.decode()
+    assert "138 **** 5678" in body and "139 **** 1111" in body
+    assert "138 1234 5678" not in body and "139 0000 1111" not in body
+    reveal = reverse("customers:reveal", args=[customer.pk]) + f"?what=phone&place=call_list&ref=&call={known.pk}"
+    assert reveal.replace("&", "&amp;") in body
+    shown = client.post(reveal).content.decode()
+    assert "138 1234 5678" in shown
+    row = PersonalDataAccess.objects.get()
+    assert (row.user.username, row.customer_id, row.action, row.place) == ("supervisor", customer.pk,
+                                                                          "reveal_phone", "call_list")
+    # a call id of someone else's call reveals nothing
+    other = customer_factory(name="李雷")
+    assert client.post(reverse("customers:reveal", args=[other.pk]) + f"?what=phone&call={known.pk}").status_code == 404
+    assert "138 1234 5678" in client.get(reverse("telephony:log", args=[known.pk])).content.decode()
