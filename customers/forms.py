@@ -298,6 +298,14 @@ class AccessLogForm(forms.Form):
         return data
 
 
+class EraseForm(forms.Form):
+    reason = forms.CharField(label=_("The person's request"), max_length=500,
+                             help_text=_("When and how they asked (e.g. letter of 3 March, ref. 2026-17)."),
+                             error_messages={"required": _("Say how the person asked for the erasure.")})
+    confirm = forms.BooleanField(label=_("Erase this person's personal data now; it cannot be undone"),
+                                 error_messages={"required": _("Tick the box to confirm the erasure.")})
+
+
 class ServicePlanForm(forms.Form):
     summary = forms.CharField(label=_("Plan"), max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
 

@@ -187,6 +187,9 @@ class Customer(TimeStampedModel):
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Issue 19 (PIPL): set when the person's data was erased on their request (customers.subject); the row
+    # stays, anonymised, so the tickets and figures that count it stay too.
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -199,6 +202,7 @@ class Customer(TimeStampedModel):
             # Issue 19 (PIPL, need to know): full mobile numbers and addresses in lists, reports and exports;
             # without it they are masked there (138****5678), one logged click from the full value.
             ("view_personal_data", _("Can see full phone numbers and addresses in lists, reports and exports")),
+            ("handle_subject_request", _("Can export or erase a person's data on their request")),
             ("view_intake_stats", _("Can see front-desk intake tallies")),
             # domain.md §1: the front desk must not see other staff's performance.
             ("view_staff_intake", _("Can see each staff member's intake")),
@@ -454,6 +458,31 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.action} {self.customer_id}"
+
+
+class SubjectRequest(models.Model):
+    """A person's request about their own data, as carried out (issue 19 item 11): a copy of everything
+    held about them, or its erasure. The summary holds counts per table and column — never the data."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("copy of their data")
+        ERASE = "erase", _("erasure")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("request"), max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("carried out by"), on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(_("at"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data request")
+        verbose_name_plural = _("personal data requests")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d}"
 
 
 class ServicePlan(TimeStampedModel):

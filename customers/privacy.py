@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -112,17 +111,29 @@ def _now(now=None):
     return now or timezone.now()
 
 
+# Views written recently by this process: (user, customer, place, ref) → when. Per process, so several
+# web processes may each write one row for the same minute — more rows, never fewer.
+_RECENT: dict[tuple, float] = {}
+_RECENT_MAX = 20_000
+
+
 def record_view(*, user, customer_id: int, place: str, ref: str = "", now=None) -> bool:
     """Log that ``user`` saw ``customer_id``'s record in ``place``. The same person re-opening the same
     page within VIEW_WINDOW seconds is one entry (a busy agent refreshes a ticket dozens of times). Returns
     whether a row was written."""
     if not getattr(user, "is_authenticated", False) or not customer_id:
         return False
-    key = f"pda:{user.pk}:{customer_id}:{place}:{ref}"
-    if not cache.add(key, 1, VIEW_WINDOW):
+    at = _now(now)
+    key = (user.pk, customer_id, place, ref)
+    seen = _RECENT.get(key)
+    stamp = at.timestamp()
+    if seen is not None and 0 <= stamp - seen < VIEW_WINDOW:
         return False
-    PersonalDataAccess.objects.create(at=_now(now), user=user, customer_id=customer_id, action=A.VIEW,
-                                      place=place, ref=ref[:40])
+    if len(_RECENT) >= _RECENT_MAX:
+        _RECENT.clear()
+    PersonalDataAccess.objects.create(at=at, user=user, customer_id=customer_id, action=A.VIEW, place=place,
+                                      ref=ref[:40])
+    _RECENT[key] = stamp
     return True
 
 

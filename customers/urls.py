@@ -22,4 +22,5 @@ urlpatterns = [
     path("export/", views.export, name="export"),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
     path("access-log/", views.access_log, name="access_log"),
+    path("<int:pk>/personal-data/", views.subject_request, name="subject"),
 ]

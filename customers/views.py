@@ -475,3 +475,37 @@ def access_log(request):
     query.pop("page", None)
     return render(request, "customers/access_log.html", {"form": form, "page": page, "customer": customer,
                                                          "query_string": query.urlencode()})
+
+
+@perm_required("customers.view_customer", "customers.handle_subject_request")
+def subject_request(request, pk):
+    """A person's request about their data (issue 19 item 11): download everything held about them, or erase
+    it — the page shows the dry run (what would change, per table) before the manager confirms."""
+    from django.http import HttpResponse
+
+    from . import subject
+    from .forms import EraseForm
+
+    customer = get_object_or_404(Customer, pk=pk)
+    if customer.merged_into_id:
+        return redirect("customers:subject", pk=selectors.customer_survivor(customer).pk)
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("do") == "export":
+        data = subject.subject_export(customer=customer, actor=request.user)
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-personal-data.zip"'
+        return response
+    if request.method == "POST" and form.is_valid():
+        summary = subject.subject_erase(customer=customer, actor=request.user, reason=form.cleaned_data["reason"],
+                                        dry_run=False)
+        messages.success(request, _("Personal data erased: %(values)s values in %(columns)s columns, %(phones)s phone "
+                                    "numbers and %(files)s files. Tickets, callbacks and surveys stay, anonymised, so "
+                                    "the figures are unchanged.") % {
+            "values": sum(summary["fields"].values()), "columns": len(summary["fields"]),
+            "phones": summary["phones"], "files": summary["files"]})
+        return redirect("customers:detail", pk=customer.pk)
+    preview = None if customer.erased_at else subject.subject_erase(customer=customer, actor=request.user,
+                                                                    reason="", dry_run=True)
+    rows = sorted(preview["fields"].items()) if preview else []
+    return render(request, "customers/subject.html", {"customer": customer, "form": form, "preview": preview,
+                                                      "rows": rows, "values": sum(n for _k, n in rows)})

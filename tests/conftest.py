@@ -75,17 +75,19 @@ def _data_migration_defaults(request):
 @pytest.fixture(autouse=True)
 def _tiers_read_afresh():
     """The tiers table, the SLA policies and calendars and the webhook subscriptions are kept per thread across requests (servicedesk.shared_memo): a
-    test's rolled-back rows must not outlive it."""
+    test's rolled-back rows must not outlive it. Nor may the access log's recent views (customers.privacy)."""
     from customers.tiers import tiers_forget
     from sla.calendars import CALENDARS
     from sla.services import POLICIES
     from tickets.selectors import TAGS
     from webhooks.services import SUBSCRIPTIONS
 
-    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget, TAGS.forget):
+    from customers.privacy import _RECENT
+
+    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget, TAGS.forget, _RECENT.clear):
         memo()
     yield
-    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget, TAGS.forget):
+    for memo in (tiers_forget, POLICIES.forget, CALENDARS.forget, SUBSCRIPTIONS.forget, TAGS.forget, _RECENT.clear):
         memo()
 
 

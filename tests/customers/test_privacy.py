@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 
 from customers import privacy
@@ -17,13 +16,6 @@ from tests.tickets.conftest import ticket_factory  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_view_window():
-    cache.clear()  # record_view's once-per-window keys
-    yield
-    cache.clear()
 
 
 @pytest.mark.parametrize("raw, masked", [

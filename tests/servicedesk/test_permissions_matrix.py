@@ -101,6 +101,12 @@ ROWS = [
     ("customers:contact_create", no_kwargs, DESK, "get"),
     ("customers:tallies", no_kwargs, {**DESK, "agent": 403}, "get"),
     ("customers:export", no_kwargs, SUPERVISION, "get"),
+    # issue 19 (PIPL): a reveal is a POST by anyone who opens customers (no phone named here: 404); the
+    # access log and a person's data requests are the managers'
+    ("customers:reveal", customer_pk, {**{r: 404 for r, c in DESK.items() if c == 200}, "technician": 403,
+                                       "outsider": 403}, "post"),
+    ("customers:access_log", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("customers:subject", customer_pk, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     # issue 17: a key account's service plan — its account manager (none here), supervisors, managers
     ("customers:service_plan", customer_pk, SUPERVISION, "get"),
     # accounts: lifting sign-in lockouts is for supervisors and managers
