@@ -298,6 +298,14 @@ class AccessLogForm(forms.Form):
         return data
 
 
+class RetentionForm(forms.ModelForm):
+    class Meta:
+        from .models import RetentionPolicy
+
+        model = RetentionPolicy
+        fields = ["ticket_years", "file_months", "access_log_months"]
+
+
 class EraseForm(forms.Form):
     reason = forms.CharField(label=_("The person's request"), max_length=500,
                              help_text=_("When and how they asked (e.g. letter of 3 March, ref. 2026-17)."),

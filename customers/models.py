@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import ExtractDay, ExtractMonth, Reverse, Upper
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
@@ -483,6 +483,62 @@ class SubjectRequest(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class RetentionPolicy(models.Model):
+    """How long personal data is kept (issue 19 item 12, PIPL §19): one row, set by a manager. Empty = kept."""
+
+    ticket_years = models.PositiveSmallIntegerField(
+        _("personal details in closed tickets, years"), null=True, blank=True, default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Names, numbers, e-mail and addresses in a ticket's text, replies and files are removed this "
+                    "long after it closed (or was cancelled). The ticket and its figures stay."))
+    file_months = models.PositiveSmallIntegerField(
+        _("photos, attachments and call recordings, months"), null=True, blank=True, default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(360)],
+        help_text=_("Ticket attachments and work-order photos are deleted, and call recording links removed, this "
+                    "long after they were made."))
+    access_log_months = models.PositiveSmallIntegerField(
+        _("access log, months"), null=True, blank=True, default=36,
+        validators=[MinValueValidator(6), MaxValueValidator(360)],
+        help_text=_("Entries of the personal data access log older than this are deleted."))
+    updated_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policy")
+        permissions = [("manage_retention", _("Can set how long personal data is kept"))]
+
+    @classmethod
+    def current(cls) -> "RetentionPolicy":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class RetentionRun(models.Model):
+    """One month's retention run (issue 19 item 12): unique per month, so two beats — or a beat and a
+    retry — run it once. Its counters move in the same transaction as each batch they count; a run that
+    stopped part-way (time budget, crash) is continued by the next daily tick from where it is."""
+
+    month = models.DateField(_("month"), unique=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    tickets = models.PositiveIntegerField(_("tickets cleared"), default=0)
+    files = models.PositiveIntegerField(_("files deleted"), default=0)
+    recordings = models.PositiveIntegerField(_("recording links removed"), default=0)
+    access_logs = models.PositiveIntegerField(_("access log entries deleted"), default=0)
+    policy = models.JSONField(_("policy applied"), default=dict)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
 
 
 class ServicePlan(TimeStampedModel):

@@ -64,15 +64,20 @@ def _fks_to(target) -> list[tuple[type, models.Field]]:
 def related_rows(customer: Customer) -> dict[type, set]:
     """{model: {pk}} of every row about this customer, up to DEPTH foreign keys away (the customer row
     itself included). One query per foreign key per level."""
+    return rows_under(Customer, [customer.pk], depth=DEPTH)
+
+
+def rows_under(root_model, root_pks, *, depth: int) -> dict[type, set]:
+    """{model: {pk}}: the root rows and every row pointing at them, up to ``depth`` foreign keys away."""
     found: dict[type, set] = defaultdict(set)
-    found[Customer].add(customer.pk)
-    frontier = {Customer: {customer.pk}}
-    for _level in range(DEPTH):
+    found[root_model] |= set(root_pks)
+    frontier = {root_model: set(root_pks)}
+    for _level in range(depth):
         nxt: dict[type, set] = defaultdict(set)
         for target, pks in frontier.items():
             for model, f in _fks_to(target):
-                if model is Customer:
-                    continue  # merged_into: other customers are not this person
+                if model is Customer or (model is root_model and target is root_model):
+                    continue  # merged_into: other customers (tickets) are not this person (ticket)
                 for chunk in _chunks(sorted(pks)):
                     ids = set(model._base_manager.filter(**{f"{f.attname}__in": chunk}).values_list("pk", flat=True))
                     new = ids - found[model]
@@ -189,9 +194,14 @@ def _json_needles(term: str) -> list[str]:
     return [term] if escaped == term else [term, escaped]
 
 
-def _plan(customer: Customer, related: dict[type, set]):
-    """Every change the erasure makes: [(model, pk, {field: new value})], files to delete, counts."""
+def _plan(customer: Customer, related: dict[type, set], *, everywhere: bool = True):
+    """Every change the erasure makes: [(model, pk, {field: new value})], files to delete, counts.
+    ``everywhere=False`` keeps to the rows in ``related`` (retention: one old ticket's rows)."""
     unique, personal = identifiers(customer, related)
+    return plan_changes(related, unique, personal, everywhere=everywhere)
+
+
+def plan_changes(related: dict[type, set], unique: list[str], personal: list[str], *, everywhere: bool):
     changes = []
     counts: dict[str, int] = defaultdict(int)
     files = []
@@ -202,6 +212,8 @@ def _plan(customer: Customer, related: dict[type, set]):
         if not text_cols and not json_cols and not _file_columns(model):
             continue
         mine = related.get(model, set())
+        if not everywhere and not mine:
+            continue
         rows: dict = {}
         # Anywhere: rows holding one of the person's unique identifiers (one scan per table).
         cond = Q()
@@ -216,7 +228,7 @@ def _plan(customer: Customer, related: dict[type, set]):
             for term in unique:
                 for needle in _json_needles(term):
                     cond |= Q(**{f"{alias}__contains": needle})
-        if cond:
+        if cond and everywhere:
             for obj in qs.annotate(**annotations).filter(cond).iterator(chunk_size=500):
                 rows[obj.pk] = obj
         holding = set(rows)  # rows that hold one of the person's numbers or e-mail: about them too

@@ -23,4 +23,5 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
     path("access-log/", views.access_log, name="access_log"),
     path("<int:pk>/personal-data/", views.subject_request, name="subject"),
+    path("retention/", views.retention, name="retention"),
 ]

@@ -509,3 +509,24 @@ def subject_request(request, pk):
     rows = sorted(preview["fields"].items()) if preview else []
     return render(request, "customers/subject.html", {"customer": customer, "form": form, "preview": preview,
                                                       "rows": rows, "values": sum(n for _k, n in rows)})
+
+
+@perm_required("customers.manage_retention")
+def retention(request):
+    """How long personal data is kept (issue 19 item 12): the manager's policy, what is due now, and the
+    monthly runs with what each removed."""
+    from . import retention as service
+    from .forms import RetentionForm
+    from .models import RetentionPolicy, RetentionRun
+
+    policy = RetentionPolicy.current()
+    form = RetentionForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.updated_at, saved.updated_by = timezone.now(), request.user
+        saved.save()
+        messages.success(request, _("Retention saved. The next run applies it (hourly at :50; once a month)."))
+        return redirect("customers:retention")
+    runs = Paginator(RetentionRun.objects.all(), 24).get_page(request.GET.get("page"))
+    return render(request, "customers/retention.html", {"form": form, "policy": policy, "page": runs,
+                                                        "due": service.due_counts(), "cap": 10_000})

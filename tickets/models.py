@@ -139,6 +139,10 @@ class Ticket(TimeStampedModel):
     # True while the ticket has links to other tickets (TicketLink), kept by tickets.merge in the link's
     # transaction: the ticket page reads the links only then (no query for the many tickets without).
     has_links = models.BooleanField(_("has links"), default=False, db_default=False, editable=False)
+    # Issue 19 item 12 (PIPL retention): when the personal details in this closed ticket's text and files were
+    # removed by the retention job (customers.retention); the ticket and its figures stay.
+    personal_data_removed_at = models.DateTimeField(_("personal details removed at"), null=True, blank=True,
+                                                    editable=False)
 
     class Meta:
         verbose_name = _("ticket")

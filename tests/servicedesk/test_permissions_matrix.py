@@ -107,6 +107,7 @@ ROWS = [
                                        "outsider": 403}, "post"),
     ("customers:access_log", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     ("customers:subject", customer_pk, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("customers:retention", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     # issue 17: a key account's service plan — its account manager (none here), supervisors, managers
     ("customers:service_plan", customer_pk, SUPERVISION, "get"),
     # accounts: lifting sign-in lockouts is for supervisors and managers
