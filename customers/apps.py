@@ -21,7 +21,8 @@ class CustomersConfig(AppConfig):
                                           "customers.change_customertier"])
         # Issue 19 (PIPL): managers see personal data in bulk (lists, reports, exports) and the access log.
         roles.extend_role(roles.MANAGER, ["customers.view_personal_data", "customers.view_personaldataaccess",
-                                          "customers.handle_subject_request", "customers.manage_retention"])
+                                          "customers.handle_subject_request", "customers.manage_retention",
+                                          "customers.import_customers"])
 
         # The tiers table is kept per thread while the shared version token is unchanged (customers.tiers):
         # each request and task checks the token (no query); saving or deleting a tier sets a new one.

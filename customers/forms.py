@@ -298,6 +298,48 @@ class AccessLogForm(forms.Form):
         return data
 
 
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Customer file (.csv or .xlsx)"),
+                           help_text=_("One customer per row, with a header row. CSV in UTF-8 or GB18030 (as Excel saves it)."))
+
+    def clean_file(self):
+        from .importer import check_upload
+
+        f = self.cleaned_data["file"]
+        check_upload(f)
+        return f
+
+
+class ImportMappingForm(forms.Form):
+    """Which column of the file holds each of our fields (issue 19 item 8)."""
+
+    def __init__(self, *args, headers=(), initial_mapping=None, **kwargs):
+        from .importer import TARGETS
+
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— not in the file —"))] + [(str(i), h or f"#{i + 1}") for i, h in enumerate(headers)]
+        for key, (label, required, _names) in TARGETS.items():
+            initial = (initial_mapping or {}).get(key)
+            self.fields[key] = forms.ChoiceField(label=label, choices=choices, required=required,
+                                                 initial="" if initial is None else str(initial),
+                                                 error_messages={"required": _("Choose the column that holds this.")})
+
+    def mapping(self) -> dict:
+        return {k: int(v) for k, v in self.cleaned_data.items() if v not in ("", None)}
+
+    def clean(self):
+        data = super().clean()
+        used: dict[str, str] = {}
+        for key, value in list(data.items()):
+            if value in ("", None):
+                continue
+            if value in used:
+                self.add_error(key, _("This column is already used for “%(other)s”.") % {
+                    "other": self.fields[used[value]].label})
+            used[value] = key
+        return data
+
+
 class RetentionForm(forms.ModelForm):
     class Meta:
         from .models import RetentionPolicy

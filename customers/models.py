@@ -485,6 +485,72 @@ class SubjectRequest(models.Model):
         return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d}"
 
 
+class CustomerImport(models.Model):
+    """A customer file being imported (issue 19 item 8): uploaded, columns mapped, checked row by row (dry
+    run), then imported in the background in batches of IMPORT_BATCH rows, each all-or-nothing. The cursor
+    (``position``) moves in the same transaction as the batch it covers, so a crash or a second worker
+    never imports a row twice; the issues of every row are ImportIssue rows, downloadable as the log."""
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("columns to map")
+        CHECKING = "checking", _("checking the rows")
+        CHECKED = "checked", _("checked: ready to import")
+        IMPORTING = "importing", _("importing")
+        DONE = "done", _("done")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    headers = models.JSONField(_("columns"), default=list)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.UPLOADED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"))
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    valid = models.PositiveIntegerField(_("rows to import"), default=0)
+    duplicates = models.PositiveIntegerField(_("already on file"), default=0)
+    invalid = models.PositiveIntegerField(_("rows with errors"), default=0)
+    position = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_customers = models.PositiveIntegerField(_("customers created"), default=0)
+    created_assets = models.PositiveIntegerField(_("assets created"), default=0)
+    failed = models.PositiveIntegerField(_("rows in failed batches"), default=0)
+    touched_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+        ordering = ["-created_at"]
+        permissions = [("import_customers", _("Can import customers from a file"))]
+        indexes = [models.Index(fields=["touched_at"], name="customerimport_active_idx",
+                                condition=models.Q(state__in=["checking", "importing"]))]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ImportIssue(models.Model):
+    """One row of an import that was not imported as it stood, and why (issue 19 item 8)."""
+
+    class Kind(models.TextChoices):
+        ERROR = "error", _("error")
+        DUPLICATE = "duplicate", _("already on file")
+        FAILED = "failed", _("batch not imported")
+
+    customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="issues")
+    row = models.PositiveIntegerField(_("row"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    column = models.CharField(_("column"), max_length=100, blank=True)
+    message = models.CharField(_("reason"), max_length=300)
+    existing = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("import issue")
+        verbose_name_plural = _("import issues")
+        ordering = ["customer_import", "row", "id"]
+        indexes = [models.Index(fields=["customer_import", "row"], name="importissue_import_row_idx")]
+
+
 class RetentionPolicy(models.Model):
     """How long personal data is kept (issue 19 item 12, PIPL §19): one row, set by a manager. Empty = kept."""
 

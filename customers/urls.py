@@ -24,4 +24,8 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("<int:pk>/personal-data/", views.subject_request, name="subject"),
     path("retention/", views.retention, name="retention"),
+    path("imports/", views.import_list, name="imports"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/status/", views.import_status, name="import_status"),
+    path("imports/<int:pk>/log.csv", views.import_log, name="import_log"),
 ]

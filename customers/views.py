@@ -530,3 +530,90 @@ def retention(request):
     runs = Paginator(RetentionRun.objects.all(), 24).get_page(request.GET.get("page"))
     return render(request, "customers/retention.html", {"form": form, "policy": policy, "page": runs,
                                                         "due": service.due_counts(), "cap": 10_000})
+
+
+# --- Importing customers (issue 19 item 8) -------------------------------------------------------------
+
+@perm_required("customers.import_customers")
+def import_list(request):
+    from .forms import ImportUploadForm
+    from .importer import import_start
+    from .models import CustomerImport
+
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imp = import_start(f=form.cleaned_data["file"], actor=request.user)
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            return redirect("customers:import_detail", pk=imp.pk)
+    page = Paginator(CustomerImport.objects.select_related("created_by"), 20).get_page(request.GET.get("page"))
+    return render(request, "customers/import_list.html", {"form": form, "page": page})
+
+
+def _import_for(request, pk):
+    from .models import CustomerImport
+
+    return get_object_or_404(CustomerImport.objects.select_related("created_by"), pk=pk)
+
+
+@perm_required("customers.import_customers")
+def import_detail(request, pk):
+    """Map the columns, check every row (dry run), then import; the page follows the progress."""
+    from servicedesk.queue import enqueue_on_commit
+
+    from .forms import ImportMappingForm
+    from .models import CustomerImport, ImportIssue
+    from .tasks import import_check_task, import_run_task
+
+    imp = _import_for(request, pk)
+    S = CustomerImport.State
+    form = None
+    if imp.state in (S.UPLOADED, S.CHECKED):
+        form = ImportMappingForm(request.POST if request.POST.get("do") == "check" else None, headers=imp.headers,
+                                 initial_mapping=imp.mapping)
+    if request.method == "POST":
+        do = request.POST.get("do")
+        if do == "check" and form is not None and form.is_valid():
+            with transaction.atomic():
+                CustomerImport.objects.filter(pk=imp.pk).update(mapping=form.mapping(), state=S.CHECKING, checked=0,
+                                                                touched_at=timezone.now())
+                enqueue_on_commit(import_check_task, imp.pk)
+            messages.info(request, _("Checking every row. Nothing is imported yet."))
+            return redirect("customers:import_detail", pk=imp.pk)
+        if do == "import" and imp.state == S.CHECKED:
+            if not imp.valid:
+                messages.error(request, _("No row can be imported: correct the file and upload it again."))
+            else:
+                with transaction.atomic():
+                    CustomerImport.objects.filter(pk=imp.pk).update(touched_at=timezone.now())
+                    enqueue_on_commit(import_run_task, imp.pk)
+                messages.info(request, _("Importing %(n)s rows in the background.") % {"n": imp.valid})
+                return redirect("customers:import_detail", pk=imp.pk)
+    issues = Paginator(ImportIssue.objects.filter(customer_import=imp).select_related("existing")
+                       .order_by("row", "id"), 50).get_page(request.GET.get("page"))
+    return render(request, "customers/import_detail.html", {"imp": imp, "form": form, "page": issues, "S": S})
+
+
+@perm_required("customers.import_customers")
+def import_status(request, pk):
+    """The progress panel, polled by htmx while a check or an import runs."""
+    from .models import CustomerImport
+
+    imp = _import_for(request, pk)
+    response = render(request, "customers/_import_status.html", {"imp": imp, "S": CustomerImport.State})
+    if imp.state not in (CustomerImport.State.CHECKING, CustomerImport.State.IMPORTING):
+        response["HX-Refresh"] = "true"  # finished: the whole page shows the outcome and its rows
+    return response
+
+
+@perm_required("customers.import_customers")
+def import_log(request, pk):
+    from .importer import import_log_headers, import_log_rows
+
+    imp = _import_for(request, pk)
+    table = exports.Table(title=_("Import log"), headers=import_log_headers(), rows=import_log_rows(imp))
+    name = exports.FileName.build(title=_("Import log"), slug="import-log", parts=[(str(imp.pk), str(imp.pk))],
+                                  ext="csv")
+    return exports.response(table=table, fmt="csv", filename=name)

@@ -155,6 +155,10 @@ app.conf.beat_schedule = {
         "task": "maintenance.tasks.maintenance_sweep_task", "schedule": crontab(minute=20, hour="6-18"),
         "options": {"expires": HOUR},
     },
+    # Customer imports (issue 19 item 8): every minute. A check or an import runs in the task queued when it
+    # was asked for; this continues one whose task was never queued (broker down) or died with its worker,
+    # from its cursor (a row is never imported twice). An idle tick is one probe of a partial index.
+    "customers-imports-resume": {"task": "customers.imports_resume", "schedule": MINUTE, "options": {"expires": MINUTE}},
     # Retention of personal data (issue 19 item 12): the run is monthly — one RetentionRun row per month —
     # but the tick is hourly at :50, each tick working 45 s in bounded batches, so a large month is
     # finished over some hours without a long transaction, and a month whose first tick was missed starts

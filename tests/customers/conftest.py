@@ -39,3 +39,9 @@ def _fast_personas(settings, monkeypatch):
             original()
 
     monkeypatch.setattr(roles, "sync_roles", sync_once)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Imported files, attachments and photos go to a throw-away folder, not the var directory.
+    settings.MEDIA_ROOT = tmp_path / "media"

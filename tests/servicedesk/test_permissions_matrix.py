@@ -56,6 +56,16 @@ class World:
         return self._once("customer", lambda: self.customer_factory(name="Matrix Customer"))
 
     @property
+    def customer_import(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from customers.importer import import_start
+
+        return self._once("import", lambda: import_start(
+            f=SimpleUploadedFile("c.csv", "姓名,电话\n王芳,13812345678\n".encode(), "text/csv"),
+            actor=self.personas.manager))
+
+    @property
     def asset(self):
         from customers.services import asset_create
 
@@ -75,6 +85,10 @@ def customer_pk(world):
 
 def asset_pk(world):
     return {"pk": world.asset.pk}
+
+
+def import_pk(world):
+    return {"pk": world.customer_import.pk}
 
 
 ANY_SIGNED_IN = {r: 200 for r in PERSONAS if r}
@@ -108,6 +122,10 @@ ROWS = [
     ("customers:access_log", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     ("customers:subject", customer_pk, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     ("customers:retention", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("customers:imports", no_kwargs, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("customers:import_detail", import_pk, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("customers:import_status", import_pk, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
+    ("customers:import_log", import_pk, {**{r: 403 for r in PERSONAS if r}, "manager": 200}, "get"),
     # issue 17: a key account's service plan — its account manager (none here), supervisors, managers
     ("customers:service_plan", customer_pk, SUPERVISION, "get"),
     # accounts: lifting sign-in lockouts is for supervisors and managers
