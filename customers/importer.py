@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy, pgettext
 
 from .models import (
-    Asset, Channel, Customer, CustomerEvent, CustomerImport, CustomerPhone, ImportIssue, Region,
+    Asset, Customer, CustomerEvent, CustomerImport, CustomerPhone, ImportIssue, Region,
 )
 
 logger = logging.getLogger(__name__)
@@ -354,8 +354,9 @@ def _insert(imp: CustomerImport, rows: list[Row], now: datetime) -> tuple[int, i
     actor = imp.created_by
     customers = [Customer(kind=r.values["kind"], name=r.values["name"], email=r.values["email"],
                           address=r.values["address"], region_id=r.values["region_id"], tier=r.values["tier"],
-                          notes=r.values["notes"], first_contact_by=actor, first_contact_at=now,
-                          first_contact_channel=Channel.MARKETING, owner=actor, created_at=now, updated_at=now)
+                          notes=r.values["notes"], created_at=now, updated_at=now)
+                 # First contact and owner stay empty: an imported customer was met before, by someone and
+                 # somehow this file does not say; the "created" event records the import and its row.
                  for r in rows]
     Customer.objects.bulk_create(customers)
     phones, events, assets, contracts = [], [], [], []

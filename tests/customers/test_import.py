@@ -187,6 +187,9 @@ def test_the_pages_from_upload_to_log(file_with_problems, client_for, django_cap
         client.post(url, {"do": "import"})
     imp.refresh_from_db()
     assert imp.state == "done" and imp.created_customers == 2
+    wang = Customer.objects.get(name="王芳")
+    assert wang.first_contact_at is None and wang.owner is None  # not invented: the file does not say
+    assert client.get(reverse("customers:detail", args=[wang.pk])).status_code == 200
     log = b"".join(client.get(reverse("customers:import_log", args=[imp.pk])).streaming_content).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(log)))
     assert lines[0] == ["Row", "Outcome", "Column", "Reason", "Customer on file"]

@@ -2,20 +2,15 @@
 the file, uploads it again and imports it. Screenshots at 1366 px (English) and 360 px (Chinese)."""
 import csv
 import io
-import os
 
 import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer
 
+from ..pages import shot, signed_in_page
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SHOTS_DIR", "/tmp/shots/import")
-
-
-def shot(page, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
 def _file(tmp_path, name, rows):
@@ -33,16 +28,8 @@ def test_manager_imports_a_file_with_errors_and_fixes_them(browser, live_server,
     settings.MEDIA_ROOT = tmp_path / "media"
     personas.manager
     customer_factory(name="老客户", phone="13900000001")
-    for lang, locale, width, prefix in (("en", "en-US", 1366, "A"), ("zh-hans", "zh-CN", 360, "B")):
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
-        context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(live_server.url + "/login/")
-        page.fill("input[name=username]", "manager")
-        page.fill("input[name=password]", "pw")
-        with page.expect_navigation():
-            page.click("main form button[type=submit]")
+    for lang, width, prefix in (("en", 1366, "A"), ("zh-hans", 360, "B")):
+        page = signed_in_page(browser, live_server, "manager", lang=lang, width=width)
         base = 13812340000 + (0 if prefix == "A" else 100)
         bad = _file(tmp_path, f"{prefix}-customers.csv", [
             [f"{prefix}王芳", str(base + 1), "北京市朝阳区建国路88号", "空调", "2025-06-01"],
@@ -61,7 +48,7 @@ def test_manager_imports_a_file_with_errors_and_fixes_them(browser, live_server,
         expect(issues).to_contain_text("12345")
         expect(issues).to_contain_text("2025-13-01")
         expect(page.locator("#import-counts")).to_contain_text("1")
-        shot(page, f"import-checked-{width}-{lang}.png")
+        shot(page, "import", f"import-checked-{width}-{lang}.png")
 
         # the manager fixes the two rows in the file and uploads it again
         fixed = _file(tmp_path, f"{prefix}-customers-fixed.csv", [
@@ -79,6 +66,6 @@ def test_manager_imports_a_file_with_errors_and_fixes_them(browser, live_server,
             page.locator("#import-run").click()
         expect(page.locator("#import-state")).to_have_text("done" if lang == "en" else "已完成")
         expect(page.locator("#import-created")).to_have_text("3")
-        shot(page, f"import-done-{width}-{lang}.png")
+        shot(page, "import", f"import-done-{width}-{lang}.png")
         assert Customer.objects.filter(name__startswith=prefix).count() == 3
-        context.close()
+        page.context.close()
