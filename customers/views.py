@@ -489,13 +489,14 @@ def subject_request(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     if customer.merged_into_id:
         return redirect("customers:subject", pk=selectors.customer_survivor(customer).pk)
-    form = EraseForm(request.POST or None)
-    if request.method == "POST" and request.POST.get("do") == "export":
+    do = request.POST.get("do") if request.method == "POST" else None
+    form = EraseForm(request.POST if do == "erase" else None)
+    if do == "export":
         data = subject.subject_export(customer=customer, actor=request.user)
         response = HttpResponse(data, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-personal-data.zip"'
         return response
-    if request.method == "POST" and form.is_valid():
+    if do == "erase" and not customer.erased_at and form.is_valid():
         summary = subject.subject_erase(customer=customer, actor=request.user, reason=form.cleaned_data["reason"],
                                         dry_run=False)
         messages.success(request, _("Personal data erased: %(values)s values in %(columns)s columns, %(phones)s phone "
@@ -504,8 +505,10 @@ def subject_request(request, pk):
             "values": sum(summary["fields"].values()), "columns": len(summary["fields"]),
             "phones": summary["phones"], "files": summary["files"]})
         return redirect("customers:detail", pk=customer.pk)
-    preview = None if customer.erased_at else subject.subject_erase(customer=customer, actor=request.user,
-                                                                    reason="", dry_run=True)
+    # The dry run reads every text column of every table for the person's numbers (about 2 s at 200,000
+    # tickets on PostgreSQL): on request, and again before a refused erasure, never on simply opening the page.
+    preview = None if customer.erased_at or do not in ("preview", "erase") else subject.subject_erase(
+        customer=customer, actor=request.user, reason="", dry_run=True)
     rows = sorted(preview["fields"].items()) if preview else []
     return render(request, "customers/subject.html", {"customer": customer, "form": form, "preview": preview,
                                                       "rows": rows, "values": sum(n for _k, n in rows)})

@@ -151,13 +151,16 @@ def test_the_request_page_dry_run_then_erase(person, client_for):
     assert client_for("supervisor").get(url).status_code == 403
     client = client_for("manager")
     page = client.get(url).content.decode()
-    assert "tickets.Ticket.description" in page and 'id="erase-summary"' in page
-    refused = client.post(url, {"reason": ""})
+    assert 'id="subject-preview"' in page and 'id="erase-summary"' not in page  # the dry run only on request
+    page = client.post(url, {"do": "preview"}).content.decode()
+    assert "tickets.Ticket.description" in page and 'id="erase-summary"' in page and "errorlist" not in page
+    assert "invalid-feedback" not in page
+    refused = client.post(url, {"do": "erase", "reason": ""})
     assert refused.status_code == 200 and "Say how the person asked for the erasure." in refused.content.decode()
     assert Customer.objects.get(pk=customer.pk).erased_at is None
     download = client.post(url, {"do": "export"})
     assert download["Content-Type"] == "application/zip"
-    done = client.post(url, {"reason": "letter", "confirm": "on"})
+    done = client.post(url, {"do": "erase", "reason": "letter", "confirm": "on"})
     assert done.status_code == 302
     page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "Personal data erased" in page and NAME not in page
