@@ -61,10 +61,15 @@ def _fks_to(target) -> list[tuple[type, models.Field]]:
     return out
 
 
+def person_records(customer: Customer) -> list[int]:
+    """The customer and every duplicate merged into them (tombstones): one person, several rows."""
+    return [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
+
+
 def related_rows(customer: Customer) -> dict[type, set]:
-    """{model: {pk}} of every row about this customer, up to DEPTH foreign keys away (the customer row
-    itself included). One query per foreign key per level."""
-    return rows_under(Customer, [customer.pk], depth=DEPTH)
+    """{model: {pk}} of every row about this customer, up to DEPTH foreign keys away (the customer row and
+    its merged duplicates included). One query per foreign key per level."""
+    return rows_under(Customer, person_records(customer), depth=DEPTH)
 
 
 def rows_under(root_model, root_pks, *, depth: int) -> dict[type, set]:
@@ -142,9 +147,9 @@ def identifiers(customer: Customer, related: dict[type, set] | None = None) -> t
         unique |= _phone_forms(p.number)
     if related:
         unique |= _harvest_phones(related)
-    if customer.email:
-        unique.add(customer.email)
-    personal = {customer.name, customer.address}
+    records = list(Customer.objects.filter(pk__in=person_records(customer)).values_list("name", "email", "address"))
+    unique |= {email for _n, email, _a in records if email}
+    personal = {customer.name, customer.address, *(n for n, _e, _a in records), *(a for _n, _e, a in records)}
     from .models import Contact
 
     personal |= set(Contact.objects.filter(customer=customer).exclude(caller_name="")
@@ -281,12 +286,15 @@ def subject_erase(*, customer: Customer, actor, reason: str, dry_run: bool = Tru
         if dry_run:
             return summary
         for model, pk, new in changes:
-            if model is Customer:
+            if model is Customer and pk in set(person_records(customer)):
                 continue  # written below, with the marker
             model._base_manager.filter(pk=pk).update(**new)
         CustomerPhone.objects.filter(customer=customer).delete()
         Customer.objects.filter(pk=customer.pk).update(
             name=f"{ERASED} #{customer.pk}", erased_at=now, updated_at=now, **PERSONAL_FIELDS)
+        for pk in person_records(customer)[1:]:  # merged duplicates: the same person's older records
+            Customer.objects.filter(pk=pk).update(name=f"{ERASED} #{pk}", erased_at=now, updated_at=now,
+                                                  **PERSONAL_FIELDS)
         SubjectRequest.objects.create(customer=customer, kind=SubjectRequest.Kind.ERASE, actor=actor, at=now,
                                       reason=reason.strip()[:500], summary=summary)
 

@@ -34,6 +34,11 @@ def person(customer_factory, ticket_factory, personas, settings, tmp_path):
     from dispatch.services import workorder_create
 
     c = customer_factory(name=NAME, phone="13900001111", email=EMAIL, address=ADDRESS)
+    # an older record of the same person, merged into this one: its name, e-mail and address stay on it
+    from customers.services import customer_merge
+
+    old = customer_factory(name="欧阳娜", phone="13500005555", email="nana.old@example.com", address="上海市徐汇区漕溪路1号")
+    customer_merge(survivor=c, duplicate=old, merged_by=personas.supervisor)
     customer_update(customer=c, updated_by=personas.frontdesk, phones=[PhoneInput(MOBILE), PhoneInput(LANDLINE)])
     Contact.objects.create(customer=c, caller_name="欧阳先生", caller_phone="13700002222", notes=f"{NAME} 来电",
                            handled_by=personas.frontdesk, started_at=timezone.now())
@@ -53,7 +58,8 @@ def person(customer_factory, ticket_factory, personas, settings, tmp_path):
 
 def _needles():
     out = {NAME, "欧阳先生", EMAIL, ADDRESS, "+8613812345678", "13812345678", "138 1234 5678", "+861062750817",
-           "62750817", "13900001111", "13700002222"}
+           "62750817", "13900001111", "13700002222", "欧阳娜", "nana.old@example.com", "上海市徐汇区漕溪路1号",
+           "13500005555"}
     # JSON columns on SQLite keep non-ASCII as \\uXXXX escapes: look for those too
     return out | {json.dumps(n)[1:-1] for n in out}
 
