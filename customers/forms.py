@@ -265,8 +265,8 @@ class AccessLogForm(forms.Form):
     customer = forms.IntegerField(label=_("Customer ID"), required=False, min_value=1, max_value=2**63 - 1)
     user = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False, empty_label=_("Everyone"))
     action = forms.ChoiceField(label=_("What"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = params.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = params.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         from django.contrib.auth import get_user_model

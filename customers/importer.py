@@ -183,12 +183,16 @@ class _Lookups:
 
 
 def _date(text: str):
+    """A date as people write it (2026-03-01, 2026/3/1, 20260301), inside the department's date window."""
+    from servicedesk.params import DATE_MAX, DATE_MIN
+
     text = text.strip().replace("/", "-").replace(".", "-")
     for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y%m%d"):
         try:
-            return datetime.strptime(text, fmt).date()
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        return day if DATE_MIN <= day <= DATE_MAX else None
     return None
 
 

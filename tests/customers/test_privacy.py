@@ -145,6 +145,9 @@ def test_the_access_log_answers_who_looked_at_a_customer(client_for, customer_fa
     bad = client.get(url, {"customer": "999999", "date_from": "2026-12-01", "date_to": "2026-11-01"})
     assert bad.status_code == 200 and "No customer has this ID." in bad.content.decode()
     assert "The start date is after the end date." in bad.content.decode()
+    for far in ("0001-01-01", "9999-12-31"):  # found by the hostile-input walk: a message, not a 500
+        response = client.get(url, {"date_from": far, "date_to": far})
+        assert response.status_code == 200 and "Enter a date between" in response.content.decode()
     zh = client.get(url, {"customer": wang.pk, "date_from": "2026-11-01", "date_to": "2026-11-30"},
                     HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "查看" in zh or "访问" in zh
