@@ -86,8 +86,11 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) {
         if (mine !== seq) return;
-        loading = false;
         draw(data);
+        // Typed on since this was asked (the search for that waits out its 150 ms): this list is not
+        // the one an Enter pressed meanwhile meant — keep waiting for it.
+        if (q !== search.value) return;
+        loading = false;
         // Enter pressed while the list for what was typed was still coming: choose from that list.
         if (enterWhenLoaded) { enterWhenLoaded = false; if (active >= 0) choose(active); }
       })
