@@ -447,6 +447,31 @@ def import_run(*, import_id: int, time_budget: float = 600.0) -> CustomerImport:
     return imp
 
 
+def import_check_queue(*, imp: CustomerImport, mapping: dict) -> None:
+    """Save the column mapping and queue the dry run (after commit: nothing queued for a rolled-back save)."""
+    from servicedesk.queue import enqueue_on_commit
+
+    from .tasks import import_check_task
+
+    with transaction.atomic():
+        CustomerImport.objects.filter(pk=imp.pk).update(mapping=mapping, state=CustomerImport.State.CHECKING,
+                                                        checked=0, touched_at=timezone.now())
+        enqueue_on_commit(import_check_task, imp.pk)
+
+
+def import_run_queue(*, imp: CustomerImport) -> None:
+    """Queue the import of a checked file; refused when no row can be imported."""
+    from servicedesk.queue import enqueue_on_commit
+
+    from .tasks import import_run_task
+
+    if imp.state != CustomerImport.State.CHECKED or not imp.valid:
+        raise ValidationError(_("No row can be imported: correct the file and upload it again."), code="nothing")
+    with transaction.atomic():
+        CustomerImport.objects.filter(pk=imp.pk).update(touched_at=timezone.now())
+        enqueue_on_commit(import_run_task, imp.pk)
+
+
 def imports_resume(*, stale_seconds: int = 120) -> int:
     """Beat's safety net: continue checks and imports whose task was never queued or died with its worker."""
     from datetime import timedelta

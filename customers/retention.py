@@ -104,12 +104,10 @@ def _tickets_batch(run, cut, now) -> int:
             if not tickets:
                 continue
             files = []
-            people: dict = {}
             from .models import Customer
 
+            people = Customer.objects.in_bulk({t.customer_id for t in tickets})  # one read for the batch
             for t in tickets:
-                if t.customer_id not in people:
-                    people[t.customer_id] = Customer.objects.get(pk=t.customer_id)
                 scope = rows_under(Ticket, [t.pk], depth=2)
                 # the customer's numbers today and any number written in this ticket's rows
                 unique, personal = identifiers(people[t.customer_id], scope)
@@ -185,15 +183,11 @@ def _claim(now: datetime) -> RetentionRun | None:
             "ticket_years": policy.ticket_years, "file_months": policy.file_months,
             "access_log_months": policy.access_log_months}})
     won = (RetentionRun.objects.filter(pk=run.pk, finished_at__isnull=True)
-           .filter(models_q_lease_free(now)).update(lease_until=now + LEASE))
+           .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(lease_until=now + LEASE))
     if not won:
         return None
     run.refresh_from_db()
     return run
-
-
-def models_q_lease_free(now):
-    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
 
 
 def retention_run(*, now: datetime | None = None, time_budget: float = 45.0) -> RetentionRun | None:

@@ -564,11 +564,9 @@ def _import_for(request, pk):
 @perm_required("customers.import_customers")
 def import_detail(request, pk):
     """Map the columns, check every row (dry run), then import; the page follows the progress."""
-    from servicedesk.queue import enqueue_on_commit
-
     from .forms import ImportMappingForm
+    from .importer import import_check_queue, import_run_queue
     from .models import CustomerImport, ImportIssue
-    from .tasks import import_check_task, import_run_task
 
     imp = _import_for(request, pk)
     S = CustomerImport.State
@@ -579,19 +577,15 @@ def import_detail(request, pk):
     if request.method == "POST":
         do = request.POST.get("do")
         if do == "check" and form is not None and form.is_valid():
-            with transaction.atomic():
-                CustomerImport.objects.filter(pk=imp.pk).update(mapping=form.mapping(), state=S.CHECKING, checked=0,
-                                                                touched_at=timezone.now())
-                enqueue_on_commit(import_check_task, imp.pk)
+            import_check_queue(imp=imp, mapping=form.mapping())
             messages.info(request, _("Checking every row. Nothing is imported yet."))
             return redirect("customers:import_detail", pk=imp.pk)
         if do == "import" and imp.state == S.CHECKED:
-            if not imp.valid:
-                messages.error(request, _("No row can be imported: correct the file and upload it again."))
+            try:
+                import_run_queue(imp=imp)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
             else:
-                with transaction.atomic():
-                    CustomerImport.objects.filter(pk=imp.pk).update(touched_at=timezone.now())
-                    enqueue_on_commit(import_run_task, imp.pk)
                 messages.info(request, _("Importing %(n)s rows in the background.") % {"n": imp.valid})
                 return redirect("customers:import_detail", pk=imp.pk)
     issues = Paginator(ImportIssue.objects.filter(customer_import=imp).select_related("existing")

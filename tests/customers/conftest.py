@@ -1,6 +1,8 @@
 """Fixtures for the customers area."""
 import pytest
 
+from tests.tickets.conftest import ticket_factory  # noqa: F401  (the tickets' fixture, for customers' tests)
+
 
 @pytest.fixture
 def region(db):

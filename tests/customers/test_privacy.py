@@ -12,7 +12,6 @@ from django.urls import reverse
 from customers import privacy
 from customers.models import PersonalDataAccess
 from customers.services import customer_merge
-from tests.tickets.conftest import ticket_factory  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")

@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from customers import privacy, retention
 from customers.models import PersonalDataAccess, RetentionPolicy, RetentionRun
-from tests.tickets.conftest import ticket_factory  # noqa: F401  (a fixture)
 from tickets.models import Ticket, TicketAttachment, TicketReply
 from tickets.services import attachment_add, ticket_reply, ticket_resolve, ticket_transition
 

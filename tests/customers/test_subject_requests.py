@@ -15,7 +15,6 @@ from django.utils import timezone
 from customers import subject
 from customers.models import Contact, Customer, CustomerPhone, PersonalDataAccess, SubjectRequest
 from customers.services import PhoneInput, customer_update
-from tests.tickets.conftest import ticket_factory  # noqa: F401  (a fixture)
 from tickets.services import attachment_add, ticket_reply
 
 pytestmark = pytest.mark.django_db

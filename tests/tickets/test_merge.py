@@ -15,7 +15,7 @@ from customers.models import Contact
 from dispatch.models import Skill, WorkOrder
 from sla.models import SLAClock
 from tickets import merge
-from tickets.models import Tag, Ticket, TicketEvent, TicketLink, TicketReply, TicketTag
+from tickets.models import Ticket, TicketEvent, TicketLink, TicketReply, TicketTag
 from tickets.services import attachment_add, tag_create, ticket_reply, ticket_set_tags, ticket_transition
 
 pytestmark = pytest.mark.django_db
