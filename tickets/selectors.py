@@ -194,19 +194,26 @@ def first_inquiry_candidates():
     return _staff().filter(_holds("view_ticket"))
 
 
-def ticket_staff_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The ticket list's filter choices as (pk, username) pairs, both from one query: the assignees
-    (ticket_workers) and the first-inquiry owners (first_inquiry_candidates), in their order."""
+def _staff_choices_query():
     from django.db.models import BooleanField, ExpressionWrapper
 
-    User = get_user_model()
     works, sees = _holds("work_ticket"), _holds("view_ticket")
-    rows = (_staff().filter(works | sees)
+    return (_staff().filter(works | sees)
             .annotate(works=ExpressionWrapper(works, output_field=BooleanField()),
                       sees=ExpressionWrapper(sees, output_field=BooleanField()))
-            .values_list("pk", User.USERNAME_FIELD, "works", "sees"))
+            .values_list("pk", get_user_model().USERNAME_FIELD, "works", "sees"))
+
+
+def ticket_staff_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The ticket list's filter choices as (pk, username) pairs, both from one query: the assignees
+    (ticket_workers) and the first-inquiry owners (first_inquiry_candidates), in their order. Read on
+    every list page; its SQL has no per-call values and is compiled once per process (the ORM's build
+    cost ~1 ms a page, the query itself a tenth of that)."""
+    from servicedesk.compiled import compiled_rows
+
+    User = get_user_model()
     workers, owners = [], []
-    for pk, username, work, see in rows:
+    for pk, username, work, see in compiled_rows("tickets.staff_choices", User, _staff_choices_query):
         if work:
             workers.append((str(pk), username))
         if see:

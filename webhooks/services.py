@@ -8,6 +8,7 @@ active webhooks, and with subscribers one bulk INSERT (servicedesk/outbox.py).
 """
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -59,14 +60,19 @@ def subscribed(event: str) -> list[int]:
     return [pk for pk, events in SUBSCRIPTIONS.get() if event in events]
 
 
-def events_emit(*, event: str, items: list[tuple[dict, datetime]], now: datetime | None = None) -> list[OutboxMessage]:
+def events_emit(*, event: str, items: Callable[[], list[tuple[dict, datetime]]],
+                now: datetime | None = None) -> list[OutboxMessage]:
     """Write one delivery per (item, subscribed webhook) into the outbox, in the caller's transaction.
 
-    ``items`` are (data, occurred_at) pairs: one for a ticket opened, one per breached clock of a sweep
-    batch. Set-based (style.md §16): one SELECT, one bulk INSERT, whatever the number of items.
+    ``items()`` gives (data, occurred_at) pairs: one for a ticket opened, one per breached clock of a sweep
+    batch. It is called only when a webhook wants the event: with none (most departments) a sweep batch
+    builds no payloads. Set-based (style.md §16): one SELECT, one bulk INSERT, whatever the number of items.
     """
     hooks = subscribed(event)
-    if not hooks or not items:
+    if not hooks:
+        return []
+    items = items()
+    if not items:
         return []
     outgoing = []
     for data, occurred_at in items:
@@ -81,40 +87,44 @@ def events_emit(*, event: str, items: list[tuple[dict, datetime]], now: datetime
 # --- receivers (connected in apps.py) ----------------------------------------------------------------
 def on_ticket_opened(sender, *, ticket, now=None, **kwargs) -> None:
     now = now or timezone.now()
-    events_emit(event=Event.TICKET_OPENED, items=[({"ticket": ticket_data(ticket)}, now)], now=now)
+    events_emit(event=Event.TICKET_OPENED, items=lambda: [({"ticket": ticket_data(ticket)}, now)], now=now)
 
 
 def on_ticket_status_changed(sender, *, ticket, old_status, new_status, actor=None, now=None, **kwargs) -> None:
     now = now or timezone.now()
-    data = {"ticket": ticket_data(ticket), "old_status": old_status, "new_status": new_status,
-            "actor": actor.get_username() if actor is not None else None}
-    events_emit(event=Event.TICKET_STATUS_CHANGED, items=[(data, now)], now=now)
+    events_emit(event=Event.TICKET_STATUS_CHANGED, items=lambda: [(
+        {"ticket": ticket_data(ticket), "old_status": old_status, "new_status": new_status,
+         "actor": actor.get_username() if actor is not None else None}, now)], now=now)
 
 
 def on_clocks_breached(sender, *, clocks, now=None, **kwargs) -> None:
     now = now or timezone.now()
-    items = [({"ticket": ticket_data(c.ticket), "target": c.target, "deadline": _iso(c.deadline),
-               "breached_at": _iso(c.breached_at)}, c.breached_at or now) for c in clocks]
-    events_emit(event=Event.SLA_BREACHED, items=items, now=now)
+    events_emit(event=Event.SLA_BREACHED, items=lambda: [
+        ({"ticket": ticket_data(c.ticket), "target": c.target, "deadline": _iso(c.deadline),
+          "breached_at": _iso(c.breached_at)}, c.breached_at or now) for c in clocks], now=now)
 
 
 def on_workorder_closed(sender, *, work_order, now=None, **kwargs) -> None:
     now = now or timezone.now()
     wo = work_order
-    data = {"work_order": {"id": wo.pk, "number": wo.number, "status": wo.status,
-                           "technician_id": wo.technician_id, "closed_at": _iso(wo.closed_at or now)},
-            "ticket": ticket_data(wo.ticket)}
-    events_emit(event=Event.WORKORDER_CLOSED, items=[(data, now)], now=now)
+    events_emit(event=Event.WORKORDER_CLOSED, items=lambda: [(
+        {"work_order": {"id": wo.pk, "number": wo.number, "status": wo.status,
+                        "technician_id": wo.technician_id, "closed_at": _iso(wo.closed_at or now)},
+         "ticket": ticket_data(wo.ticket)}, now)], now=now)
 
 
 def on_survey_answered(sender, *, response, now=None, **kwargs) -> None:
     now = now or timezone.now()
     r = response
-    survey = {"id": r.pk, "overall": r.overall, "reliability": r.reliability, "responsiveness": r.responsiveness,
-              "assurance": r.assurance, "empathy": r.empathy, "tangibles": r.tangibles, "recommend": r.recommend,
-              "comment": r.comment, "submitted_at": _iso(r.submitted_at), "work_order_id": r.invitation.work_order_id}
-    data = {"survey": survey, "ticket": ticket_data(r.ticket) if r.ticket_id else None}
-    events_emit(event=Event.SURVEY_ANSWERED, items=[(data, now)], now=now)
+
+    def items():
+        survey = {"id": r.pk, "overall": r.overall, "reliability": r.reliability, "responsiveness": r.responsiveness,
+                  "assurance": r.assurance, "empathy": r.empathy, "tangibles": r.tangibles, "recommend": r.recommend,
+                  "comment": r.comment, "submitted_at": _iso(r.submitted_at),
+                  "work_order_id": r.invitation.work_order_id}
+        return [({"survey": survey, "ticket": ticket_data(r.ticket) if r.ticket_id else None}, now)]
+
+    events_emit(event=Event.SURVEY_ANSWERED, items=items, now=now)
 
 
 # --- the manager's actions ---------------------------------------------------------------------------

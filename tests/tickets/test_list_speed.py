@@ -223,3 +223,21 @@ def test_first_inquiry_line_is_markup_on_a_ticket_without_a_team(ticket_factory,
     html = _row(ticket, timezone.now())
     # then the owner's line is a line, not escaped markup shown as text
     assert '<div class="small text-body-secondary first-inquiry"' in html and "&lt;div" not in html
+
+
+def test_filter_staff_choices_compiled_once_still_read_the_people_of_now(personas, django_assert_num_queries):
+    """The SQL is kept after the first call (servicedesk.compiled), the rows never: a person given the right
+    after the first list page is a choice on the next."""
+    from django.contrib.auth.models import Permission
+
+    from tickets.selectors import ticket_staff_choices
+
+    outsider = str(personas.outsider.pk)
+    workers, _owners = ticket_staff_choices()
+    assert outsider not in dict(workers)
+    # when the outsider is given work_ticket directly
+    personas.outsider.user_permissions.add(Permission.objects.get(codename="work_ticket"))
+    # then the next read, one query and no new compile, names them
+    with django_assert_num_queries(1):
+        workers, _owners = ticket_staff_choices()
+    assert outsider in dict(workers)
