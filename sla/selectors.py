@@ -286,10 +286,13 @@ class UnsweptMissed:
         live = _unswept_missed(start=self.start, end=self.end, now=self.now, team_id=self.team_id)
         live = live.annotate(day=_local_day("deadline", self.start, self.end))
         fields = {k: ("day" if k == "day" else _LIVE_FIELDS[k]) for k in grain}
+        names = list(fields.values())
+        at = {k: names.index(fields[k]) for k in fields}
+        width = len(names)
         return [
-            (tuple((row[fields[k]] if row[fields[k]] is not None else _EMPTY.get(k)) if k in fields else None
-                   for k in self.GRAIN), row["n"])
-            for row in live.values(*fields.values()).annotate(n=Count("id")).order_by()
+            (tuple((row[at[k]] if row[at[k]] is not None else _EMPTY.get(k)) if k in at else None
+                   for k in self.GRAIN), row[width])
+            for row in live.values(*names).annotate(n=Count("id")).order_by().values_list(*names, "n")
         ]
 
 
@@ -309,12 +312,16 @@ def compliance_cells(*, start: date, end: date, now: datetime, team_id: int | No
     if team_id:
         qs = qs.filter(team=team_id)
     cells: dict[tuple, list[int]] = {}
-    rows = qs.values(*[_CELL_FIELDS[k] for k in by]).annotate(n=Sum("decided"), m=Sum("met")).order_by()
+    fields = [_CELL_FIELDS[k] for k in by]
+    # Tuples, not dicts: the dashboard's grain is thousands of groups a month.
+    rows = qs.values(*fields).annotate(n=Sum("decided"), m=Sum("met")).order_by().values_list(*fields, "n", "m")
+    width = len(fields)
     for row in rows:
-        if row["n"]:
-            cell = cells.setdefault(tuple(row[_CELL_FIELDS[k]] for k in by), [0, 0])
-            cell[0] += row["m"]
-            cell[1] += row["n"]
+        n = row[width]
+        if n:
+            cell = cells.setdefault(row[:width], [0, 0])
+            cell[0] += row[width + 1]
+            cell[1] += n
     if live is None or not live.covers(start, end, now, team_id) or not (live.has_fine or live.needs_fine(by)):
         # Nothing fine read yet and none needed: a read of just this span is the cheaper one.
         live = UnsweptMissed(start=start, end=end, now=now, team_id=team_id)
