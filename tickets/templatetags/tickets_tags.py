@@ -190,3 +190,84 @@ def link_role(role):
 @register.filter
 def filesize_kb(value):
     return f"{max(1, round(value / 1024))} KB"
+
+
+# --- The ticket page's timeline, rendered in Python (issue 14) -----------------------------------------
+# Each entry through the template engine cost ~0.15 ms (a dozen tags and filters): a 50-reply ticket spent
+# more on its timeline than on everything else. Same markup as the loop it replaced, same msgids, every
+# value escaped by format_html.
+
+_DELIVERY_DANGER = ("failed", "gave_up", "no_email")
+
+
+def _event_html(at: str, ev, users, customer_name: str):
+    from django.utils.html import format_html
+
+    if ev.actor_id and ev.actor is not None:
+        who = ev.actor.get_full_name() or ev.actor.username
+    elif ev.kind[:9] == "customer_":
+        who = f"{_('Customer')} {customer_name}"
+    else:
+        who = _("System")
+    change = event_change(ev, users)
+    resolution = resolution_text(ev)
+    return format_html(
+        '<li class="small"><span class="text-body-secondary">{}</span> <strong>{}</strong> {}{}{}{}</li>',
+        at, who, event_label(ev),
+        format_html(': <span class="text-body-emphasis">{}</span>', change) if change else "",
+        format_html('<div class="text-body-secondary">{}</div>', resolution) if resolution else "",
+        format_html('<div class="fst-italic text-body-secondary">“{}”</div>', ev.message)
+        if ev.message and ev.kind != "first_response" else "",
+    )
+
+
+def _reply_html(at: str, reply, customer_name: str):
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+
+    if reply.from_customer:
+        who = customer_name
+        badge = format_html('<span class="badge text-bg-info">{}</span>', _("From the customer (status page)"))
+    else:
+        author = reply.author
+        who = (author.get_full_name() or author.username) if author is not None else ""
+        badge = (format_html('<span class="badge text-bg-primary">{}</span>', _("Reply to customer")) if reply.public
+                 else format_html('<span class="badge text-bg-warning">{}</span>', _("Internal note")))
+    delivery = mark_safe("")
+    if reply.public and not reply.from_customer:
+        status = reply.delivery_status
+        colour = ("text-bg-success" if status == "sent" else "text-bg-danger" if status in _DELIVERY_DANGER
+                  else "text-bg-light border")
+        channel = (format_html('<i class="bi bi-phone"></i> {} · ', _("SMS")) if reply.delivery_channel == "sms"
+                   else format_html('<i class="bi bi-envelope"></i> {} · ', _("E-mail"))
+                   if reply.delivery_channel == "email" else "")
+        delivery = format_html(' <span class="ms-auto badge {}" title="{}" data-delivery="{}">{}{}</span>', colour,
+                               reply.last_error, status, channel, reply.get_delivery_status_display())
+    public = reply.public
+    return format_html(
+        '<li><div class="card {}"><div class="card-header py-1 small d-flex flex-wrap gap-2 {}"><strong>{}</strong> {} '
+        '<span class="text-body-secondary">{}</span>{}</div>'
+        '<div class="card-body py-2" style="white-space: pre-wrap">{}</div></div></li>',
+        "border-primary-subtle" if public else "border-warning-subtle bg-warning-subtle",
+        "bg-primary-subtle" if public else "", who, badge, at, delivery, reply.body,
+    )
+
+
+@register.simple_tag
+def timeline_items(timeline, users, ticket):
+    """The timeline's <li> entries: (kind, at, id, item) from tickets.selectors.ticket_timeline."""
+    from django.utils import timezone
+    from django.utils.html import format_html_join
+
+    zone = timezone.get_current_timezone()
+    customer_name = ticket.customer.name
+
+    def stamp(at) -> str:
+        local = at.astimezone(zone)
+        return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+
+    return format_html_join("\n", "{}", (
+        ((_event_html(stamp(at), item, users, customer_name) if kind == "event"
+          else _reply_html(stamp(at), item, customer_name)),)
+        for kind, at, _id, item in timeline
+    ))
