@@ -28,7 +28,8 @@ STAGE_COLOURS = {
 }
 
 
-def _stamp(value) -> str:
+def local_stamp(value) -> str:
+    """YYYY-MM-DD HH:MM in the active time zone (the template filter date:"Y-m-d H:i", without its cost)."""
     local = value.astimezone(timezone.get_current_timezone())
     return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
@@ -39,9 +40,9 @@ def due_html(t, now) -> SafeString:
         if t.sla_due_at <= now:
             return format_html(
                 '<span class="text-danger fw-semibold" title="{}"><i class="bi bi-alarm"></i> {}</span>',
-                _stamp(t.sla_due_at), _("overdue %(time)s") % {"time": timesince(t.sla_due_at, now)},
+                local_stamp(t.sla_due_at), _("overdue %(time)s") % {"time": timesince(t.sla_due_at, now)},
             )
-        return format_html('<span title="{}">{}</span>', _stamp(t.sla_due_at),
+        return format_html('<span title="{}">{}</span>', local_stamp(t.sla_due_at),
                            _("in %(time)s") % {"time": timeuntil(t.sla_due_at, now)})
     if t.status == "waiting":
         return format_html('<span class="text-body-secondary">{}</span>', pgettext("SLA clock", "paused"))
@@ -135,7 +136,7 @@ def ticket_row_html(t, now, url: str, labels: Labels, selectable: bool = False) 
         "</tr>",
         kind_icon=KIND_ICONS.get(t.kind, "bi-ticket"), kind=labels.kind.get(t.kind, t.kind), url=url, number=t.number,
         subject=subject, customer=customer.name, badges=badges, due=due, tier=tier, who=who, team=team,
-        opened=_stamp(t.created_at), age=timesince(t.created_at, now), pick=pick,
+        opened=local_stamp(t.created_at), age=timesince(t.created_at, now), pick=pick,
     )
 
 

@@ -194,7 +194,7 @@ def first_inquiry_candidates():
     return _staff().filter(_holds("view_ticket"))
 
 
-def _staff_choices_query():
+def _staff_choices_query(_unused=None):
     from django.db.models import BooleanField, ExpressionWrapper
 
     works, sees = _holds("work_ticket"), _holds("view_ticket")

@@ -256,18 +256,13 @@ def _reply_html(at: str, reply, customer_name: str):
 @register.simple_tag
 def timeline_items(timeline, users, ticket):
     """The timeline's <li> entries: (kind, at, id, item) from tickets.selectors.ticket_timeline."""
-    from django.utils import timezone
     from django.utils.html import format_html_join
 
-    zone = timezone.get_current_timezone()
+    from tickets.rows import local_stamp
+
     customer_name = ticket.customer.name
-
-    def stamp(at) -> str:
-        local = at.astimezone(zone)
-        return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
-
     return format_html_join("\n", "{}", (
-        ((_event_html(stamp(at), item, users, customer_name) if kind == "event"
-          else _reply_html(stamp(at), item, customer_name)),)
+        ((_event_html(local_stamp(at), item, users, customer_name) if kind == "event"
+          else _reply_html(local_stamp(at), item, customer_name)),)
         for kind, at, _id, item in timeline
     ))
