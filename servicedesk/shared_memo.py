@@ -67,8 +67,15 @@ class SharedMemo:
 
     def get(self):
         value = getattr(self._local, "value", None)
-        if value is not None and time.monotonic() - self._local.at < self.seconds:
-            return value
+        if value is not None:
+            if time.monotonic() - self._local.at < self.seconds:
+                return value
+            # Older than `seconds`: still good while the shared token is the one it was read under (one cache
+            # read, no query). Re-reading on age alone made a page cost one query more every `seconds`.
+            version = self._version()
+            if version is not None and version == getattr(self._local, "version", None):
+                self._local.at = time.monotonic()
+                return value
         version = self._version()  # read before the rows: a change in between leaves a stale token, not stale rows
         value = self.load()
         self._local.value, self._local.at, self._local.version = value, time.monotonic(), version

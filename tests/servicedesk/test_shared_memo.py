@@ -121,3 +121,20 @@ def test_calendar_rows_are_kept_and_a_holiday_applies_to_the_next_ticket(custome
         calendar_day_set(calendar=default_calendar(), date=datetime(2026, 11, 24).date(), kind="holiday", name="x")
         # then the next ticket's business-hours deadline moves past it
         assert resolution_deadline() > before
+
+
+def test_a_copy_older_than_its_seconds_is_kept_while_nothing_changed():
+    """Age alone costs no re-read (a page's query count stays the same across the `seconds` boundary); a
+    change anywhere still makes the next read fresh."""
+    from servicedesk.shared_memo import SharedMemo
+
+    loads = []
+    memo = SharedMemo("test:memo:age", lambda: loads.append(1) or len(loads), seconds=0)
+    cache.delete("test:memo:age")
+    # given a copy read once, older than `seconds` (0)
+    assert memo.get() == 1
+    # when it is read again with the shared token unchanged, then it is kept
+    assert memo.get() == 1 and len(loads) == 1
+    # when anyone changes the table (a new token), then the next read loads afresh
+    cache.set("test:memo:age", "another-process", None)
+    assert memo.get() == 2 and len(loads) == 2
