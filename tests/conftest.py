@@ -23,6 +23,42 @@ def service_missing(reason: str):
     pytest.skip(reason)
 
 
+def _serialise_live_server_on_shared_sqlite():
+    """On SQLite the test database is in memory, so the live server's request threads all share the test's one
+    connection (Django passes it to each thread). Two requests at once — the ticket page's heartbeat polls
+    during a form post — then run inside each other's transactions on that connection, and a post could hang
+    or vanish (CI saw the complaint journey's post never come back). Run one request at a time there: each
+    thread takes a lock for its request, body included, so a browser's parallel connections still queue.
+    PostgreSQL gives each thread its own connection and keeps the threaded server."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    lock = threading.Lock()
+
+    class OneRequestAtATimeServer(ThreadedWSGIServer):
+        def set_app(self, application):
+            def serial(environ, start_response):
+                with lock:
+                    result = application(environ, start_response)
+                    try:
+                        body = b"".join(result)  # a streamed body reads the database too: inside the lock
+                    finally:
+                        if hasattr(result, "close"):
+                            result.close()
+                return [body]
+
+            super().set_app(serial)
+
+    LiveServerThread.server_class = OneRequestAtATimeServer
+
+
+_serialise_live_server_on_shared_sqlite()
+
+
 # The tests' fixed dates (holidays, make-up days, month ends) are in these years. The migration installs
 # the business calendar for the year it runs in and the next, so from 2027 on 2026's holidays would be
 # missing: install them as well, whatever year the suite runs in.
