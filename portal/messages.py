@@ -58,6 +58,13 @@ DEFAULTS = {
     ),
 }
 
+# The acknowledgement without a promised time (a ticket with no SLA clock running): "we will answer by ___" would
+# promise nothing, so the message says what is true instead.
+NO_PROMISE = (
+    "【{service}】已收到您的{kind}，单号{number}，我们会尽快答复。进度：{link}",
+    "{service}: we received your {kind}, number {number}. We will answer as soon as we can. Progress: {link}",
+)
+
 # The acknowledgement is essential: it is sent even to a customer who stopped progress messages, and
 # a manager can reword it but not switch it off.
 ESSENTIAL = {MessageEvent.ACKNOWLEDGED}
@@ -72,6 +79,15 @@ class Wording:
 
     def text(self, language: str) -> str:
         return self.text_en if (language or "").startswith("en") else self.text_zh
+
+    def text_for(self, language: str, values: dict) -> str:
+        """The text to send with these values: when it needs a promised time and there is none, the built-in
+        wording without one (a manager's template cannot say "by ___" either)."""
+        text = self.text(language)
+        if not values.get("promised") and "promised" in variables_used(text):
+            zh, en = NO_PROMISE
+            return en if (language or "").startswith("en") else zh
+        return text
 
 
 def wording(event: str, kind: str, rows: list[MessageTemplate] | None = None) -> Wording:

@@ -171,7 +171,7 @@ def customer_message_send(*, ticket: Ticket, event: str, now: datetime | None = 
         with translation.override(language):
             values = selectors.message_values(ticket, language=language, now=now, cfg=cfg, new_ticket=new_ticket)
             values.update(extra or {})
-            body = messages.render(words.text(language), values)
+            body = messages.render(words.text_for(language, values), values)
             subject = _("%(number)s: %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
         if channel == "sms" and not urgent:
             send_after = _in_quiet_hours(now, cfg)

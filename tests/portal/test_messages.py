@@ -131,3 +131,23 @@ def test_stopped_customers_get_the_acknowledgement_but_no_progress_messages(open
     assert _messages(second, "waiting") == []
     assert TicketEvent.objects.get(ticket=second, kind="message_to_customer", after__event="waiting").after[
         "outcome"] == "stopped"
+
+
+def test_an_acknowledgement_without_a_promised_time_promises_nothing(open_ticket, customer_factory):
+    """No SLA clock running (no policy for the ticket): "we will answer by ___" would be a blank promise, so the
+    message says "as soon as we can" — for the built-in wording and for a manager's template alike."""
+    from sla.models import SLAPolicy
+
+    SLAPolicy.objects.all().delete()
+    zh = open_ticket()
+    assert not zh.sla_clocks.exists()
+    [msg] = _messages(zh, "ack")
+    assert "我们会尽快答复" in msg.body and "前答复" not in msg.body and zh.number in msg.body
+    en = open_ticket(customer=customer_factory(name="Anna Li", email="anna@example.com", preferred_channel="email",
+                                               preferred_language="en"))
+    [msg] = _messages(en, "ack")
+    assert "We will answer as soon as we can." in msg.body and "by ." not in msg.body
+    MessageTemplate.objects.create(event="ack", kind="", enabled=True, text_zh="收到{number}，{promised}前回复",
+                                   text_en="Got {number}, answer by {promised}")
+    [msg] = _messages(open_ticket(), "ack")
+    assert "我们会尽快答复" in msg.body and "前回复" not in msg.body
