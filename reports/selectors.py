@@ -185,14 +185,6 @@ def contacts_section(*, period: Period, team=None) -> dict:
     }
 
 
-def _ticket_flow(period):
-    return ticket_selectors.ticket_flow_counts(start=period.start, end=period.end)
-
-
-def _touched(period):
-    return ticket_selectors.tickets_touched(start=period.start, end=period.end)
-
-
 def backlog_at(moment, team=None) -> int:
     return ticket_selectors.backlog_at(moment=moment, team=team)
 
@@ -200,15 +192,12 @@ def backlog_at(moment, team=None) -> int:
 def tickets_section(*, period: Period, team=None) -> dict:
     """Opened / resolved / closed by kind and priority, backlog at period end. 3 queries.
 
-    This period's and the previous one's flows come from ONE grouped query over the tickets touched
-    in either (each count filtered to its own period); the previous totals are added up from it."""
+    This period's and the previous one's flows come from ONE grouped query (tickets.selectors.ticket_flow_rows:
+    the hourly rollup the database keeps, or the tickets themselves for a period not on whole UTC hours); the
+    previous totals are added up from it."""
     prev_period = period.previous()
-    base = _team(Ticket.objects.all(), team, "team")
-    prev_flow = {f"prev_{k}": v for k, v in _ticket_flow(prev_period).items()}
-    both = list(
-        base.filter(_touched(period) | _touched(prev_period)).values("kind", "priority")
-        .annotate(**_ticket_flow(period), **prev_flow).order_by("kind", "priority")
-    )
+    both = ticket_selectors.ticket_flow_rows(current=(period.start, period.end),
+                                             previous=(prev_period.start, prev_period.end), team=team)
     keys = ("opened", "resolved", "closed")
     prev = {k: sum(r[f"prev_{k}"] for r in both) for k in keys}
     rows = [r for r in both if any(r[k] for k in keys)]

@@ -2,6 +2,18 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _flow_triggers_ensure(sender, using="default", **kwargs):
+    """The monthly report's ticket-flow rollup is kept by triggers (tickets/flow_sql.py): after a migrate, make sure
+    they are there (a migration that rebuilds the tickets table on SQLite drops them)."""
+    from django.db import connections
+
+    from . import flow_sql
+
+    connection = connections[using]
+    if "tickets_ticketflowdelta" in connection.introspection.table_names():
+        flow_sql.ensure(connection)
+
+
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Tickets")
@@ -13,8 +25,12 @@ class TicketsConfig(AppConfig):
 
         outbox.register(services.REPLY_MESSAGE, services.reply_delivery_marked)
 
+        from django.db.models.signals import post_migrate
+
         from . import selectors
         from .models import Tag
+
+        post_migrate.connect(_flow_triggers_ensure, sender=self, dispatch_uid="tickets.flow_triggers")
 
         selectors.TAGS.connect(Tag, uid="tickets.tags")
 

@@ -820,3 +820,29 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TicketFlowDelta(models.Model):
+    """The tickets opened, resolved and closed per UTC hour, team, kind and priority — the monthly report's ticket flow
+    (issue 14), summed from these rows instead of counted from the tickets.
+
+    Written by the database, not by Python: triggers on the tickets table (migration 0023, tickets/flow_sql.py) add
+    a row per contribution when a ticket is inserted (+1 opened at the hour of created_at, +1 resolved at resolved_at,
+    +1 closed at closed_at, under its team, kind and priority) and, when any of those six columns changes, −1 rows
+    for the old values and +1 rows for the new ones — in the same statement as the change, so every way a ticket
+    is written (services, the sweep's set-based priority raises, bulk jobs, the admin, raw SQL) keeps the sums
+    equal to the direct count. Rows are only ever appended (no shared counter row to lock: two writers never wait
+    on each other); sums by hour make the figures. An hour is 'YYYY-MM-DD HH' in UTC, so any period that starts
+    and ends on a whole hour of UTC — every local day in a zone a whole number of hours from UTC — is a range of
+    hours. `team_key` is the team's id, 0 for none (a NULL would not group with itself in every database)."""
+
+    hour = models.CharField(max_length=13)
+    team_key = models.BigIntegerField(default=0)
+    kind = models.CharField(max_length=12)
+    priority = models.SmallIntegerField()
+    opened = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="tickets_flow_hour")]

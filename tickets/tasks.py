@@ -18,3 +18,11 @@ def bulk_actions_resume_task() -> int:
     from .bulk import bulk_actions_resume
 
     return bulk_actions_resume()
+
+
+@shared_task(name="tickets.flow_compact")
+def flow_compact_task() -> dict:
+    """Nightly: fold the monthly report's ticket-flow rollup (tickets.services.ticket_flow_compact)."""
+    from .services import ticket_flow_compact
+
+    return ticket_flow_compact()

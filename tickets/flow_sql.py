@@ -1,0 +1,116 @@
+"""The triggers that keep TicketFlowDelta (see its docstring), for SQLite and PostgreSQL, and the backfill.
+
+Each trigger appends: +1 rows for a new ticket's contributions; for a changed one (created, resolved or closed
+moment, team, kind or priority), −1 rows for the old contributions and +1 rows for the new; −1 rows for a deleted
+one. A delete appends nothing while the rollup is empty, so Django's test flush (which empties the tables one
+by one, the rollup possibly first) leaves it empty rather than negative.
+"""
+
+TICKETS = "tickets_ticket"
+FLOW = "tickets_ticketflowdelta"
+COLUMNS = "hour, team_key, kind, priority, opened, resolved, closed"
+HOUR = {
+    # Django stores an aware datetime on SQLite as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    "sqlite": "substr({col}, 1, 13)",
+    "postgresql": "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')",
+}
+
+
+def _rows(vendor: str, row: str, sign: int) -> str:
+    """SELECTs (UNION ALL) of the contributions of OLD or NEW with this sign."""
+    hour = HOUR[vendor]
+    dims = f"coalesce({row}.team_id, 0), {row}.kind, {row}.priority"
+    return (
+        f"SELECT {hour.format(col=f'{row}.created_at')}, {dims}, {sign}, 0, 0"
+        f" UNION ALL SELECT {hour.format(col=f'{row}.resolved_at')}, {dims}, 0, {sign}, 0"
+        f" WHERE {row}.resolved_at IS NOT NULL"
+        f" UNION ALL SELECT {hour.format(col=f'{row}.closed_at')}, {dims}, 0, 0, {sign}"
+        f" WHERE {row}.closed_at IS NOT NULL"
+    )
+
+
+def _changed(vendor: str) -> str:
+    hour = HOUR[vendor]
+    buckets = " OR ".join(f"{hour.format(col=f'OLD.{c}')} IS DISTINCT FROM {hour.format(col=f'NEW.{c}')}"
+                          for c in ("created_at", "resolved_at", "closed_at"))
+    dims = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in ("team_id", "kind", "priority"))
+    cond = f"{buckets} OR {dims}"
+    return cond.replace("IS DISTINCT FROM", "IS NOT") if vendor == "sqlite" else cond
+
+
+def create_sql(vendor: str) -> list[str]:
+    insert = f"INSERT INTO {FLOW} ({COLUMNS}) "
+    if vendor == "sqlite":
+        return [
+            f"CREATE TRIGGER tickets_flow_insert AFTER INSERT ON {TICKETS} BEGIN "
+            f"{insert}{_rows(vendor, 'NEW', 1)}; END",
+            f"CREATE TRIGGER tickets_flow_update AFTER UPDATE OF created_at, resolved_at, closed_at, team_id, kind, "
+            f"priority ON {TICKETS} WHEN {_changed(vendor)} BEGIN "
+            f"{insert}{_rows(vendor, 'OLD', -1)} UNION ALL {_rows(vendor, 'NEW', 1)}; END",
+            f"CREATE TRIGGER tickets_flow_delete AFTER DELETE ON {TICKETS} "
+            f"WHEN EXISTS (SELECT 1 FROM {FLOW}) BEGIN {insert}{_rows(vendor, 'OLD', -1)}; END",
+        ]
+    if vendor == "postgresql":
+        return [
+            f"CREATE OR REPLACE FUNCTION tickets_flow_track() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF TG_OP = 'UPDATE' OR (TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM {FLOW})) THEN "
+            f"{insert}{_rows(vendor, 'OLD', -1)}; END IF; "
+            f"IF TG_OP <> 'DELETE' THEN {insert}{_rows(vendor, 'NEW', 1)}; END IF; "
+            f"RETURN NULL; END $$",
+            f"CREATE TRIGGER tickets_flow_insert AFTER INSERT OR DELETE ON {TICKETS} "
+            f"FOR EACH ROW EXECUTE FUNCTION tickets_flow_track()",
+            f"CREATE TRIGGER tickets_flow_update AFTER UPDATE OF created_at, resolved_at, closed_at, team_id, kind, "
+            f"priority ON {TICKETS} FOR EACH ROW WHEN ({_changed(vendor)}) EXECUTE FUNCTION tickets_flow_track()",
+        ]
+    raise NotImplementedError(f"the ticket flow rollup has no triggers for {vendor}")
+
+
+def drop_sql(vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS tickets_flow_{op}" for op in ("insert", "update", "delete")]
+    return [f"DROP TRIGGER IF EXISTS tickets_flow_insert ON {TICKETS}",
+            f"DROP TRIGGER IF EXISTS tickets_flow_update ON {TICKETS}",
+            "DROP FUNCTION IF EXISTS tickets_flow_track()"]
+
+
+def backfill_sql(vendor: str) -> list[str]:
+    """Empty the rollup and count every ticket into it (one row per hour, team, kind and priority)."""
+    hour = HOUR[vendor]
+    dims = "coalesce(team_id, 0), kind, priority"
+    parts = [
+        f"SELECT {hour.format(col='created_at')}, {dims}, COUNT(*), 0, 0 FROM {TICKETS} GROUP BY 1, 2, 3, 4",
+        f"SELECT {hour.format(col='resolved_at')}, {dims}, 0, COUNT(*), 0 FROM {TICKETS} "
+        f"WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4",
+        f"SELECT {hour.format(col='closed_at')}, {dims}, 0, 0, COUNT(*) FROM {TICKETS} "
+        f"WHERE closed_at IS NOT NULL GROUP BY 1, 2, 3, 4",
+    ]
+    return [f"DELETE FROM {FLOW}", f"INSERT INTO {FLOW} ({COLUMNS}) " + " UNION ALL ".join(parts)]
+
+
+TRIGGERS = ("tickets_flow_insert", "tickets_flow_update")  # the delete trigger is SQLite's own (PostgreSQL: in insert)
+
+
+def _present(connection) -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TICKETS])
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [TICKETS])
+        return {name for (name,) in cursor.fetchall()}
+
+
+def ensure(connection) -> bool:
+    """Put the triggers back, and recount the rollup, if a migration lost them (on SQLite, altering the tickets
+    table rebuilds it under a new name and its triggers go with the old one). Runs after every `migrate`; returns
+    whether it had to. One query when all is well."""
+    if connection.vendor not in HOUR:
+        return False
+    expected = {*TRIGGERS, "tickets_flow_delete"} if connection.vendor == "sqlite" else set(TRIGGERS)
+    if expected <= _present(connection):
+        return False
+    from django.db import transaction
+
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for sql in [*drop_sql(connection.vendor), *backfill_sql(connection.vendor), *create_sql(connection.vendor)]:
+            cursor.execute(sql)
+    return True
