@@ -1249,7 +1249,7 @@ def ticket_set_tags(*, ticket: Ticket, tags, actor, new_names=(), now: datetime 
     return added, removed
 
 
-def ticket_flow_compact(*, time_budget: float = 45.0) -> dict:
+def flow_rollup_compact(*, time_budget: float = 45.0) -> dict:
     """Fold the ticket-flow rollup (TicketFlowDelta: a row appended by the database for every change of a ticket's
     counted columns) into one row per hour, team, kind and priority, so the monthly report sums few rows however
     often tickets changed (a mass update of old tickets appends a −1 and a +1 row for each).

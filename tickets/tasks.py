@@ -22,7 +22,7 @@ def bulk_actions_resume_task() -> int:
 
 @shared_task(name="tickets.flow_compact")
 def flow_compact_task() -> dict:
-    """Nightly: fold the monthly report's ticket-flow rollup (tickets.services.ticket_flow_compact)."""
-    from .services import ticket_flow_compact
+    """Nightly: fold the monthly report's ticket-flow rollup (tickets.services.flow_rollup_compact)."""
+    from .services import flow_rollup_compact
 
-    return ticket_flow_compact()
+    return flow_rollup_compact()

@@ -159,7 +159,7 @@ def test_compaction_folds_the_rows_and_keeps_every_figure(busy_two_months):
     """A mass update of old tickets (here: every ticket's moments moved by 90 minutes, as a data fix or the
     side-by-side harness's rebase would) appends a −1 and a +1 row per contribution; the nightly fold leaves one
     row per hour and group, the figures unchanged, and a second run finds nothing to do."""
-    from tickets.services import ticket_flow_compact
+    from tickets.services import flow_rollup_compact
 
     teams = busy_two_months["teams"]
     shift = timedelta(minutes=90)
@@ -169,14 +169,14 @@ def test_compaction_folds_the_rows_and_keeps_every_figure(busy_two_months):
                                               closed_at=t.closed_at and t.closed_at + shift)
     figures = _assert_equal(teams)
     rows_before = TicketFlowDelta.objects.count()
-    done = ticket_flow_compact()
+    done = flow_rollup_compact()
     assert done["days"] > 0 and done["days_left"] == 0 and done["rows_in"] == rows_before
     assert done["rows_out"] == TicketFlowDelta.objects.count() < rows_before / 2
     assert _assert_equal(teams) == figures
     keys = list(TicketFlowDelta.objects.values_list("hour", "team_key", "kind", "priority"))
     assert len(keys) == len(set(keys))  # one row per hour and group
     assert not TicketFlowDelta.objects.filter(opened=0, resolved=0, closed=0).exists()
-    assert ticket_flow_compact() == {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0}
+    assert flow_rollup_compact() == {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0}
     # and the triggers go on from the folded rows
     Ticket.objects.filter(pk=busy_two_months["tickets"][0].pk).update(team=teams[1], priority=3)
     _assert_equal(teams)

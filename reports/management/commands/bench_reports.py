@@ -253,9 +253,9 @@ class Command(BaseCommand):
             self._children(cur, n=n, base=base, staff=staff, techs=techs, parts=parts, region=region, skill=skill)
         # The tickets' triggers appended one ticket-flow row per contribution; the nightly fold
         # (tickets-flow-compact) would have left one per hour and group by now: the steady state the report reads.
-        from tickets.services import ticket_flow_compact
+        from tickets.services import flow_rollup_compact
 
-        ticket_flow_compact(time_budget=3600)
+        flow_rollup_compact(time_budget=3600)
         if _pg():
             with connection.cursor() as cur:
                 # VACUUM sets the visibility map (index-only scans on the covering indexes); it cannot
