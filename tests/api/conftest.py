@@ -14,12 +14,19 @@ ALL_SCOPES = list(Scope.values)
 def _api_cache(settings):
     """The rate-limit counters live in the cache: Redis when REDIS_URL is set (the real thing, db of this
     run), else a per-test in-memory cache (SQLite reuses ids after a rollback, so a file cache shared
-    between tests would count another test's calls)."""
+    between tests would count another test's calls). On Redis each test gets fresh keys (its own prefix)
+    rather than a cleared database: clearing Redis empties it for the other test workers too, whose kept
+    configuration then costs a query more in the middle of their query-count tests."""
+    import uuid
+
     from django.core.cache import cache
 
-    if not settings.REDIS_URL:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                       "LOCATION": "api-tests"}}
+    if settings.REDIS_URL:
+        settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"api-{uuid.uuid4().hex}"}}
+        yield
+        return
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "api-tests"}}
     cache.clear()
     yield
     cache.clear()

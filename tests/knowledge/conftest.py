@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 
 from knowledge.models import Article, Category
 from knowledge.services import ArticleInput, article_create, article_publish
@@ -29,11 +28,13 @@ def _sync_roles_once_per_test(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Vote rate limits live in the cache (a file cache in development): start every test empty.
-    cache.clear()
+def _fresh_cache(settings):
+    # Vote rate limits live in the cache (a file cache in development, Redis in CI): every test starts with
+    # fresh keys (its own prefix). Clearing the shared cache would empty it for the other test workers too.
+    import uuid
+
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"kb-{uuid.uuid4().hex}"}}
     yield
-    cache.clear()
 
 
 @pytest.fixture
