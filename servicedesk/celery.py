@@ -49,8 +49,9 @@ app.conf.beat_schedule = {
     "tickets-bulk-resume": {"task": "tickets.bulk_actions_resume", "schedule": MINUTE, "options": {"expires": MINUTE}},
     # The monthly report's ticket-flow rollup (issue 14): the database appends a row for every change of a ticket's
     # counted columns; nightly at 03:20 the days holding several rows of one hour and group are folded into one row
-    # each (tickets.services.flow_rollup_compact), in day-sized transactions. A night's tick with nothing to fold is
-    # two queries; a night that runs out of its 45 s leaves the rest to the next.
+    # each (tickets.services.flow_rollup_compact), in day-sized transactions. Finding those days reads the whole
+    # rollup once (a grouped scan, one row per hour and group once folded); a night that runs out of its 45 s
+    # leaves the rest to the next.
     "tickets-flow-compact": {
         "task": "tickets.flow_compact", "schedule": crontab(minute=20, hour=3), "options": {"expires": 24 * HOUR},
     },
