@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    Aggregate, Avg, BooleanField, Case, Count, DurationField, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Q, Sum,
+    Aggregate, Avg, BooleanField, Case, Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Sum,
     Value, When,
 )
 from django.db.models.functions import ExtractHour

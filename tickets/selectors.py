@@ -9,8 +9,7 @@ from datetime import timezone as dt_timezone
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, F, Q, QuerySet
 
 from customers.models import Customer
 from servicedesk.shared_memo import SharedMemo

@@ -37,8 +37,9 @@ def act(page, name, fill):
         page.evaluate("""name => htmx.ajax('GET', document.querySelector('#act-' + name + ' [hx-get]').getAttribute('hx-get'),
                                         {target: '#act-' + name + ' .accordion-body', swap: 'innerHTML'})""", name)
         form.wait_for(timeout=30000)
-        # The late "intersect" load may still land and swap in a blank form after it was filled (the click then
-        # hits a detached button and nothing navigates): let every request settle before filling.
+        # The late "intersect" load may still land and swap in a blank form after it was filled: let every request
+        # settle before filling. (The navigation timeouts CI saw had another cause — on SQLite the live server's
+        # threads shared one connection — fixed in tests/conftest.py.)
         page.wait_for_load_state("networkidle")
     fill(form)
     with page.expect_navigation():

@@ -20,7 +20,6 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from customers.models import Asset, Customer, Region
 from dispatch.models import Part, Skill, Technician
@@ -189,10 +188,9 @@ class Command(BaseCommand):
     # --- data -----------------------------------------------------------------------------------
     def _build(self, *, n, period):
         from customers.models import Contact
-        from dispatch.models import PartUsage, WorkOrder
-        from followups.models import Callback, SurveyInvitation, SurveyResponse
+        from dispatch.models import WorkOrder
+        from followups.models import Callback, SurveyResponse
         from sla.models import SLAClock
-        from tickets.models import Complaint
 
         have = Ticket.objects.filter(number__startswith=PREFIX).count()
         counts = lambda: {  # noqa: E731
