@@ -384,8 +384,11 @@ class SLAClock(models.Model):
             models.Index(fields=["next_check_at"], condition=models.Q(next_check_at__isnull=False), name="sla_clock_due_idx"),
             # At-risk list: running clocks by deadline. The other columns make it covering for the
             # compliance figures' read of running clocks past their deadline not yet swept
-            # (sla.selectors.UnsweptMissed): no table lookup per clock (issue 14).
-            models.Index(fields=["deadline", "met", "paused_at", "target", "ticket"],
+            # (sla.selectors.UnsweptMissed): no table lookup per clock (issue 14). `handoff` too: the
+            # ticket clocks' `handoff IS NULL` (issue 17) otherwise costs a lookup per clock again
+            # (9,000 unswept clocks on SQLite: their count 9.6 → 0.7 ms, the dashboard's grouped read 43 → 32 ms);
+            # `stopped_at` (always NULL here) so that SQLite calls the index covering and the plan test can pin it.
+            models.Index(fields=["deadline", "met", "paused_at", "target", "ticket", "handoff", "stopped_at"],
                          condition=models.Q(stopped_at__isnull=True), name="sla_clock_running_idx"),
             # Dashboard figures over a date range, per target.
             models.Index(fields=["target", "started_at"], name="sla_clock_started_idx"),
