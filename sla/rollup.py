@@ -17,7 +17,10 @@ pause/resume; the sweep's breaches): the old contribution is subtracted and the 
 INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n — one statement per table, atomic under
 concurrency on PostgreSQL, keys in sorted order so two writers never wait on each other crosswise.
 
-`rebuild()` recomputes both tables from the clocks (data migration, bench, demo): run it when no
+SLADailyComplianceDim holds the same counts summed per single dimension (the dashboard's breakdowns), written
+with them (`dim_rows`).
+
+`rebuild()` recomputes the tables from the clocks (data migration, bench, demo): run it when no
 clocks are being decided, or after re-attributing tickets in bulk (a reassigned ticket's earlier
 decided clocks stay counted under the agent/team they were decided under until a rebuild).
 """
@@ -96,7 +99,7 @@ class Deltas:
         self.add(target=clock.target, deadline=new[2], met=new[0], elapsed=new[1], dims=dims, sign=1)
 
     def flush(self) -> None:
-        from .models import SLADailyCompliance, SLADailyDuration
+        from .models import SLADailyCompliance, SLADailyComplianceDim, SLADailyDuration
 
         comp = sorted((k, v) for k, v in self.compliance.items() if v != [0, 0])
         dur = sorted((k, v) for k, v in self.durations.items() if v != [0, 0])
@@ -104,7 +107,37 @@ class Deltas:
         self.durations.clear()
         _upsert(SLADailyCompliance, ["day", "target", "kind", "tier", "channel", "team", "agent"], ["decided", "met"],
                 [(*k, *v) for k, v in comp])
+        _upsert(SLADailyComplianceDim, ["day", "target", "team", "dim", "value"], ["decided", "met"], dim_rows(comp))
         _upsert(SLADailyDuration, ["day", "target", "team", "bucket"], ["n", "seconds"], [(*k, *v) for k, v in dur])
+
+
+def dim_rows(comp: list[tuple[tuple, list[int]]]) -> list[tuple]:
+    """The fine cells' changes [((day, target, kind, tier, channel, team, agent), [decided, met])] as changes of
+    SLADailyComplianceDim: (day, target, team, dim, value, decided, met), summed, in key order."""
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for (day, target, kind, tier, channel, team, agent), (decided, met) in comp:
+        for dim, value in (("kind", kind), ("tier", tier), ("channel", channel), ("agent", str(agent))):
+            cell = sums[(day, target, team, dim, value)]
+            cell[0] += decided
+            cell[1] += met
+    return [(*k, *v) for k, v in sorted(sums.items()) if v != [0, 0]]
+
+
+def rebuild_dims(*, apps=None) -> int:
+    """Recompute SLADailyComplianceDim from SLADailyCompliance in the database (rebuild(), the data migration)."""
+    get = (apps.get_model if apps else __import__("django.apps", fromlist=["apps"]).apps.get_model)
+    fine = get("sla", "SLADailyCompliance")._meta.db_table
+    Dim = get("sla", "SLADailyComplianceDim")
+    table = Dim._meta.db_table
+    Dim.objects.all().delete()
+    with connection.cursor() as cursor:
+        for dim in ("kind", "tier", "channel", "agent"):
+            value = "CAST(agent AS VARCHAR(20))" if dim == "agent" else dim
+            cursor.execute(
+                f"INSERT INTO {table} (day, target, team, dim, value, decided, met) "
+                f"SELECT day, target, team, %s, {value}, SUM(decided), SUM(met) FROM {fine} "
+                f"GROUP BY day, target, team, {value} HAVING SUM(decided) <> 0 OR SUM(met) <> 0", [dim])
+    return Dim.objects.count()
 
 
 def _upsert(model, key: list[str], counts: list[str], rows: list[tuple]) -> None:
@@ -141,7 +174,7 @@ def record(clocks_with_old: list[tuple]) -> None:
 
 
 def rebuild(*, apps=None, stdout=None) -> dict:
-    """Recompute both tables from the clocks, in one transaction. Returns the row counts."""
+    """Recompute the tables from the clocks, in one transaction. Returns the row counts."""
     from django.db.models import Count, Q
     from django.db.models.functions import TruncDate
 
@@ -180,9 +213,16 @@ def rebuild(*, apps=None, stdout=None) -> dict:
             (Duration(day=d, target=t, team=team, bucket=b, n=n, seconds=sec) for (d, t, team, b), (n, sec) in hist.items()),
             batch_size=5000,
         )
-    out = {"compliance_rows": len(comp), "duration_rows": len(hist)}
+        try:
+            get("sla", "SLADailyComplianceDim")
+        except LookupError:  # an earlier migration's rebuild: the table comes with 0015, which fills it
+            dims = 0
+        else:
+            dims = rebuild_dims(apps=apps)
+    out = {"compliance_rows": len(comp), "duration_rows": len(hist), "dimension_rows": dims}
     if stdout is not None:
-        stdout.write(f"SLA rollup: {out['compliance_rows']} compliance rows, {out['duration_rows']} duration rows.")
+        stdout.write(f"SLA rollup: {out['compliance_rows']} compliance rows, {out['dimension_rows']} dimension rows, "
+                     f"{out['duration_rows']} duration rows.")
     return out
 
 

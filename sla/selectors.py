@@ -15,7 +15,9 @@ from servicedesk.businesstime import WorkingCalendar
 
 from . import rollup
 from .calendars import cached_working_calendar, default_calendar
-from .models import DEPARTMENT_TARGETS, SLAClock, SLADailyCompliance, SLADailyDuration, SLAEscalation, Target
+from .models import (
+    DEPARTMENT_TARGETS, SLAClock, SLADailyCompliance, SLADailyComplianceDim, SLADailyDuration, SLAEscalation, Target,
+)
 
 
 def working_calendar(*, now: datetime | None = None) -> WorkingCalendar:
@@ -383,21 +385,46 @@ def _rollup_range(model, filters: DashboardFilters, start: date | None = None):
 
 
 def compliance(filters: DashboardFilters, now: datetime | None = None, live: UnsweptMissed | None = None) -> dict:
-    """{target: {"all": (met, total), dimension: {value: (met, total)}}} from compliance_cells (the
-    one definition): two grouped queries, never over the decided clocks themselves."""
+    """{target: {"all": (met, total), dimension: {value: (met, total)}}}: compliance_cells (the one definition)
+    by target and each dimension alone, in two grouped queries, never over the decided clocks themselves.
+
+    The decided part comes from SLADailyComplianceDim, the rollup summed per single dimension (~40 groups a
+    month instead of compliance_cells' ~3,800 every-dimension groups, which cost the cold dashboard ~20 ms at
+    100,000 tickets); the unswept part from the same running-clock read as compliance_cells. The rollup tests
+    hold it equal to the figures computed from the clocks."""
     now = now or timezone.now()
-    dims = ("kind", "tier", "channel", "team", "agent")
-    cells = compliance_cells(start=filters.start, end=filters.end, now=now, team_id=filters.team_id,
-                             targets=REPORTED_TARGETS, by=("target", *dims), live=live)
+    qs = SLADailyComplianceDim.objects.filter(day__gte=filters.start, day__lte=filters.end, target__in=REPORTED_TARGETS)
+    if filters.team_id:
+        qs = qs.filter(team=filters.team_id)
     out = {t: {"all": [0, 0], **{d: {} for d in DIMENSIONS}} for t in REPORTED_TARGETS}
-    for (target_key, *values), (met, total) in cells.items():
+
+    def add(cells, value, met, total):
+        cell = cells.setdefault(value or None, [0, 0])  # "" / 0 = none
+        cell[0] += met
+        cell[1] += total
+
+    rows = (qs.values("target", "team", "dim", "value").annotate(n=Sum("decided"), m=Sum("met")).order_by()
+            .values_list("target", "team", "dim", "value", "n", "m"))
+    for target_key, team, dim, value, total, met in rows:
+        if not total:
+            continue
         target = out[target_key]
-        target["all"][0] += met
-        target["all"][1] += total
-        for dim, value in zip(dims, values):
-            cell = target[dim].setdefault(value or None, [0, 0])  # "" / 0 = none
-            cell[0] += met
-            cell[1] += total
+        add(target[dim], int(value) if dim == "agent" else value, met, total)
+        if dim == "kind":  # every decided clock has exactly one kind row: the team's and the target's totals
+            add(target["team"], team, met, total)
+            target["all"][0] += met
+            target["all"][1] += total
+    if live is None or not live.covers(filters.start, filters.end, now, filters.team_id):
+        live = UnsweptMissed(start=filters.start, end=filters.end, now=now, team_id=filters.team_id)
+    at = {k: UnsweptMissed.GRAIN.index(k) for k in UnsweptMissed.GRAIN}
+    for values, n in live.rows(UnsweptMissed.GRAIN):
+        day, target_key = values[at["day"]], values[at["target"]]
+        if day is None or not filters.start <= day <= filters.end or target_key not in out:
+            continue
+        target = out[target_key]
+        target["all"][1] += n
+        for dim in DIMENSIONS:
+            add(target[dim], values[at[dim]], 0, n)
     return out
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from servicedesk.models import Team
 from sla import rollup
-from sla.models import SLAClock, SLADailyCompliance, SLADailyDuration
+from sla.models import SLAClock, SLADailyCompliance, SLADailyComplianceDim, SLADailyDuration
 from sla.selectors import REPORTED_TARGETS, DashboardFilters, clocks_due, compliance, percentiles, trend
 from sla.services import sla_sweep
 from tests.sla.slatime import at
@@ -86,7 +86,17 @@ def _rows():
     comp = {(r.day, r.target, r.kind, r.tier, r.channel, r.team, r.agent): (r.decided, r.met)
             for r in SLADailyCompliance.objects.all() if r.decided}
     dur = {(r.day, r.target, r.team, r.bucket): (r.n, r.seconds) for r in SLADailyDuration.objects.all() if r.n}
-    return comp, dur
+    dims = {(r.day, r.target, r.team, r.dim, r.value): (r.decided, r.met)
+            for r in SLADailyComplianceDim.objects.all() if r.decided}
+    # the per-dimension rows are the fine rows summed
+    summed = {}
+    for (day, target, kind, tier, channel, team, agent), (n, m) in comp.items():
+        for dim, value in (("kind", kind), ("tier", tier), ("channel", channel), ("agent", str(agent))):
+            cell = summed.setdefault((day, target, team, dim, value), [0, 0])
+            cell[0] += n
+            cell[1] += m
+    assert dims == {k: tuple(v) for k, v in summed.items()}
+    return comp, dur, dims
 
 
 @pytest.mark.django_db
@@ -141,7 +151,7 @@ def test_rollup_equals_direct_figures_through_pause_reopen_breach_cancel_and_mid
     assert day24["first_response"]["all"][1] == len(due24)
     # a rebuild from the clocks gives exactly the rows the incremental upkeep wrote
     kept = _rows()
-    assert kept[0] and kept[1]
+    assert kept[0] and kept[1] and kept[2]
     rollup.rebuild()
     assert _rows() == kept
 
