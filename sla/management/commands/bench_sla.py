@@ -431,11 +431,11 @@ class Command(BaseCommand):
         month = DashboardFilters(start=today - timedelta(days=29), end=today)
         from django.db.models import Sum
 
-        from sla.models import SLADailyCompliance, SLADailyDuration
+        from sla.models import SLADailyComplianceDim, SLADailyDuration
         from sla.selectors import _rollup_range
 
-        explain("dashboard: compliance from the daily rollup (30 days)",
-                _rollup_range(SLADailyCompliance, month).values("target", "kind", "tier", "channel", "team", "agent")
+        explain("dashboard: compliance by dimension from the daily rollup (30 days)",
+                _rollup_range(SLADailyComplianceDim, month).values("target", "team", "dim", "value")
                 .annotate(t=Sum("decided"), m=Sum("met")).order_by())
         explain("dashboard: duration histogram from the rollup (30 days)",
                 _rollup_range(SLADailyDuration, month).values("target", "bucket").annotate(c=Sum("n")).order_by("target", "bucket"))
