@@ -2,10 +2,12 @@
 
 One function per section; each returns a plain dict and runs a FIXED number of queries whatever
 the data (aggregates, conditional Count/Sum with filter=Q(...), window functions). Percentiles use
-the nearest-rank method in SQL, portable across SQLite and PostgreSQL: rows are numbered with
-ROW_NUMBER() OVER (ORDER BY value) next to COUNT(*) OVER (), and only the row whose rank is
-ceil(p·n) comes back. Python only labels and formats the handful of aggregated rows.
+the nearest-rank method: percentile_disc on PostgreSQL; on SQLite the values computed in SQL are read
+out and the rank ceil(p·n) picked in Python (cheaper there than its window sort; the portable
+window form, ROW_NUMBER() next to COUNT(*) OVER (), stays as method="window"). Python otherwise only
+labels and formats the handful of aggregated rows.
 """
+import math
 from datetime import timedelta
 
 from django.core.exceptions import EmptyResultSet
@@ -103,15 +105,34 @@ class PercentileDisc(Aggregate):
 def percentiles(qs, value, *, ps=PERCENTILES, output_field=None, method=None) -> dict:
     """{p: value} for the nearest-rank percentiles of `value` over `qs`, in ONE query.
 
-    PostgreSQL: percentile_disc (one sort, no window). Elsewhere (SQLite) the rank arithmetic stays
-    in SQL: a row is the p-th percentile when ceil(p·n) = rank, i.e. p·n <= rank < p·n + 1, with
+    PostgreSQL: percentile_disc (one sort, no window). SQLite: "fetch" (see below). method="window" keeps
+    the rank arithmetic in SQL: a row is the p-th percentile when ceil(p·n) = rank, i.e. p·n <= rank < p·n + 1, with
     ROW_NUMBER() and COUNT() OVER () over an inner query that computes the value once per row.
     """
     output_field = output_field or DurationField()
-    method = method or ("disc" if connection.vendor == "postgresql" else "window")
+    method = method or ("disc" if connection.vendor == "postgresql" else "fetch")
     if method == "disc":
         got = qs.aggregate(_p=PercentileDisc(value, ps, output_field))["_p"]
         return {} if got is None else dict(zip(ps, got))
+    raw_duration = isinstance(output_field, DurationField) and not connection.features.has_native_duration_field
+    if method == "fetch":
+        # SQLite: its window sort cost 2.6× reading the values out (a month at 100,000 tickets, 6,566
+        # resolutions: 13.2 vs 5.0 ms), so the values come back in one query and the rank of ceil(p·n) —
+        # the window's rule, in the same floating point — is picked here.
+        # (NULLs are dropped here: a WHERE on the annotation would compute the value twice per row)
+        inner = qs.annotate(_v=ExpressionWrapper(value, output_field=output_field)).order_by().values_list("_v")
+        try:
+            sql, params = inner.query.sql_with_params()
+        except EmptyResultSet:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            values = sorted(v for (v,) in cursor.fetchall() if v is not None)
+        n = len(values)
+        if not n:
+            return {}
+        return {p: (timedelta(microseconds=int(v)) if raw_duration else v)
+                for p in ps for v in [values[math.ceil(p * n) - 1]]}
     # The value is computed once per row in an inner query; the window and the rank filter read it
     # by name (a Django Window over the annotation repeats the expression in the ORDER BY and the
     # NULL filter: three evaluations per row, most of the monthly report's SQL time on SQLite).
@@ -126,7 +147,6 @@ def percentiles(qs, value, *, ps=PERCENTILES, output_field=None, method=None) ->
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, *(x for p in ps for x in (p, p))))
         rows = cursor.fetchall()
-    raw_duration = isinstance(output_field, DurationField) and not connection.features.has_native_duration_field
     out: dict = {}
     for v, rn, n in rows:
         for p in ps:

@@ -97,7 +97,7 @@ def test_sla_times_and_compliance(month_data):
         ["Complaint investigation", 1, 0, 100.0], ["Solution to customer", 0, 0, None]]
 
 
-@pytest.mark.parametrize("method", [None, "window"])
+@pytest.mark.parametrize("method", [None, "window", "fetch"])
 def test_percentile_odd_count(month_data, method):
     from django.db.models import IntegerField
 
