@@ -1268,7 +1268,11 @@ def flow_rollup_compact(*, time_budget: float = 45.0) -> dict:
         cursor.execute(f"SELECT MAX(id) FROM {table}")
         (last,) = cursor.fetchone()
         if last is None:
-            return {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0}
+            return {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0, "zero_rows": 0}
+        # SQLite keeps one row per key (tickets/flow_sql.py): nothing to fold, but a key whose counts went back to
+        # 0 (a ticket moved out of that hour, team, kind or priority) keeps its row until this drops it.
+        cursor.execute(f"DELETE FROM {table} WHERE opened = 0 AND resolved = 0 AND closed = 0 AND id <= %s", [last])
+        zero_rows = cursor.rowcount
         cursor.execute(f"SELECT DISTINCT substr(hour, 1, 10) FROM (SELECT hour FROM {table} WHERE id <= %s "
                        f"GROUP BY hour, team_key, kind, priority HAVING COUNT(*) > 1) dup ORDER BY 1", [last])
         days = [day for (day,) in cursor.fetchall()]
@@ -1291,4 +1295,4 @@ def flow_rollup_compact(*, time_budget: float = 45.0) -> dict:
             TicketFlowDelta.objects.bulk_create(keep, batch_size=1000)
             rows_out += len(keep)
         done += 1
-    return {"days": done, "rows_in": rows_in, "rows_out": rows_out, "days_left": len(days) - done}
+    return {"days": done, "rows_in": rows_in, "rows_out": rows_out, "days_left": len(days) - done, "zero_rows": zero_rows}

@@ -169,14 +169,23 @@ def test_compaction_folds_the_rows_and_keeps_every_figure(busy_two_months):
                                               closed_at=t.closed_at and t.closed_at + shift)
     figures = _assert_equal(teams)
     rows_before = TicketFlowDelta.objects.count()
+    keys = list(TicketFlowDelta.objects.values_list("hour", "team_key", "kind", "priority"))
+    zeros = TicketFlowDelta.objects.filter(opened=0, resolved=0, closed=0).count()
     done = flow_rollup_compact()
-    assert done["days"] > 0 and done["days_left"] == 0 and done["rows_in"] == rows_before
-    assert done["rows_out"] == TicketFlowDelta.objects.count() < rows_before / 2
+    if connection.vendor == "sqlite":
+        # SQLite's triggers add to the row of the key: already one row per hour and group, only the keys the
+        # tickets moved out of are left at 0, and those the fold drops
+        assert len(keys) == len(set(keys)) and zeros > 0
+        assert done == {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0, "zero_rows": zeros}
+        assert TicketFlowDelta.objects.count() == rows_before - zeros
+    else:
+        assert done["days"] > 0 and done["days_left"] == 0 and done["rows_in"] == rows_before
+        assert done["rows_out"] == TicketFlowDelta.objects.count() < rows_before / 2
     assert _assert_equal(teams) == figures
     keys = list(TicketFlowDelta.objects.values_list("hour", "team_key", "kind", "priority"))
     assert len(keys) == len(set(keys))  # one row per hour and group
     assert not TicketFlowDelta.objects.filter(opened=0, resolved=0, closed=0).exists()
-    assert flow_rollup_compact() == {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0}
+    assert flow_rollup_compact() == {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0, "zero_rows": 0}
     # and the triggers go on from the folded rows
     Ticket.objects.filter(pk=busy_two_months["tickets"][0].pk).update(team=teams[1], priority=3)
     _assert_equal(teams)
