@@ -207,7 +207,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "servicedesk.filecache.ThrottledFileCache",
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
