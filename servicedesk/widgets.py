@@ -8,7 +8,9 @@ back to Django's own rendering.
 """
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+
+from .fasthtml import fmt as format_html
+from .fasthtml import fmt_join as format_html_join
 
 
 class FastSelect(forms.Select):
