@@ -1,14 +1,18 @@
 """Widgets for the busiest pages (issue 14).
 
-Django renders a <select> through the template engine, one template per option and per attribute
+Django renders a <select> (and an <input>) through the template engine, one template per option and per attribute
 list; the ticket list's filter bar (seven selects, ~50 options) spent ~5 ms there on every page view.
 FastSelect writes the same markup in Python: the same options, the same selection rule
 (Select.format_value), the same attributes, everything escaped. Optgroups and multiple selects fall
 back to Django's own rendering.
 """
 from django import forms
+from django.forms import widgets
 from django.forms.utils import flatatt
 
+from django.utils.safestring import SafeString
+
+from .fasthtml import esc
 from .fasthtml import fmt as format_html
 from .fasthtml import fmt_join as format_html_join
 
@@ -33,3 +37,40 @@ class FastSelect(forms.Select):
         fast = cls(attrs=widget.attrs)
         fast.choices = widget.choices
         return fast
+
+
+def _attrs(attrs: dict) -> str:
+    """Django's widgets/attrs.html in Python: in order, True as a bare name, False left out, all escaped."""
+    return "".join(f" {esc(k)}" if v is True else f' {esc(k)}="{esc(v)}"' for k, v in attrs.items() if v is not False)
+
+
+class FastInputMixin:
+    """<input> written in Python, the same markup as django/forms/widgets/input.html (whose template and
+    attrs.html include cost ~0.25 ms a field). The widget's own get_context decides type, value and attrs."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        value_attr = "" if widget["value"] is None else f' value="{esc(widget["value"])}"'
+        return SafeString(f'<input type="{esc(widget["type"])}" name="{esc(widget["name"])}"{value_attr}'
+                          f'{_attrs(widget["attrs"])}>')
+
+
+_FAST_INPUTS: dict[type, type] = {}
+
+
+def fast_input(widget: widgets.Input) -> widgets.Input:
+    """Make a plain Input widget (text, date, number…) render in Python; others are returned unchanged."""
+    cls = type(widget)
+    if isinstance(widget, FastInputMixin) or not isinstance(widget, widgets.Input) or \
+            cls.template_name not in _PLAIN_TEMPLATES:
+        return widget
+    fast = _FAST_INPUTS.get(cls)
+    if fast is None:
+        fast = _FAST_INPUTS[cls] = type(f"Fast{cls.__name__}", (FastInputMixin, cls), {})
+    widget.__class__ = fast
+    return widget
+
+
+# Input subclasses whose template is input.html under another name (nothing else in them).
+_PLAIN_TEMPLATES = {f"django/forms/widgets/{n}.html" for n in ("input", "text", "date", "number", "email", "search",
+                                                                 "url", "tel", "datetime", "time", "password")}

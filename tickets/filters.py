@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel
 from servicedesk import params
-from servicedesk.widgets import FastSelect
+from servicedesk.widgets import FastSelect, fast_input
 
 from .models import Ticket, TicketTag
 from .selectors import tag_choices, ticket_search, ticket_staff_choices
@@ -94,6 +94,7 @@ class TicketFilter(django_filters.FilterSet):
                 fld.widget = FastSelect.replacing(fld.widget)
                 fld.widget.attrs["class"] = "form-select form-select-sm"
             else:
+                fld.widget = fast_input(fld.widget)
                 fld.widget.attrs["class"] = "form-control form-control-sm"
 
     def filter_q(self, qs, name, value):
