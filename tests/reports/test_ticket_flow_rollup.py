@@ -195,3 +195,16 @@ def test_the_nightly_job_is_on_the_beat_schedule():
     from servicedesk.celery import PERIODIC_TASKS
 
     assert PERIODIC_TASKS["tickets-flow-compact"] == "tickets.flow_compact"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's")
+def test_the_report_reads_the_rollup_from_its_covering_index(busy_two_months):
+    """The sums over a range of hours, for all teams and for one, come from tickets_flow_cover alone."""
+    for team in (None, busy_two_months["teams"][0]):
+        with CaptureQueriesContext(connection) as ctx:
+            _flows(team, source="rollup")
+        (query,) = ctx.captured_queries
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+        assert "USING COVERING INDEX tickets_flow_cover" in plan, plan
