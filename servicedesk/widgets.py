@@ -8,13 +8,9 @@ back to Django's own rendering.
 """
 from django import forms
 from django.forms import widgets
-from django.forms.utils import flatatt
-
 from django.utils.safestring import SafeString
 
-from .fasthtml import esc
-from .fasthtml import fmt as format_html
-from .fasthtml import fmt_join as format_html_join
+from .fasthtml import esc, fmt, fmt_join
 
 
 class FastSelect(forms.Select):
@@ -23,13 +19,12 @@ class FastSelect(forms.Select):
         if self.allow_multiple_selected or any(isinstance(label, (list, tuple)) for _v, label in choices):
             return super().render(name, value, attrs, renderer)  # optgroups: Django's own rendering
         selected = set(self.format_value(value))
-        options = format_html_join(
+        options = fmt_join(
             "\n", '<option value="{}"{}>{}</option>',
             ((option_value, " selected" if str(option_value) in selected else "", label)
              for option_value, label in ((("" if v is None else str(v)), lab) for v, lab in choices)),
         )
-        return format_html('<select name="{}"{}>\n{}\n</select>', name,
-                           flatatt(self.build_attrs(self.attrs, attrs)), options)
+        return fmt('<select name="{}"{}>\n{}\n</select>', name, _attrs(self.build_attrs(self.attrs, attrs)), options)
 
     @classmethod
     def replacing(cls, widget: forms.Select) -> "FastSelect":
@@ -39,9 +34,10 @@ class FastSelect(forms.Select):
         return fast
 
 
-def _attrs(attrs: dict) -> str:
+def _attrs(attrs: dict) -> SafeString:
     """Django's widgets/attrs.html in Python: in order, True as a bare name, False left out, all escaped."""
-    return "".join(f" {esc(k)}" if v is True else f' {esc(k)}="{esc(v)}"' for k, v in attrs.items() if v is not False)
+    return SafeString("".join(f" {esc(k)}" if v is True else f' {esc(k)}="{esc(v)}"'
+                              for k, v in attrs.items() if v is not False))
 
 
 class FastInputMixin:
