@@ -493,7 +493,7 @@ class SLADailyComplianceDim(models.Model):
     Kept by sla.rollup.Deltas in the same statement batch as the fine table; `rollup.rebuild()` recomputes it.
     The agent's id is stored as text, like the other values ("0" = none)."""
 
-    DIMS = ("kind", "tier", "channel", "agent")
+    DIMS = ("kind", "tier", "channel", "agent")  # every decided clock has one row per dimension ("kind" gives totals)
 
     day = models.DateField()
     target = models.CharField(max_length=20, choices=Target.choices)

@@ -114,10 +114,13 @@ class Deltas:
 def dim_rows(comp: list[tuple[tuple, list[int]]]) -> list[tuple]:
     """The fine cells' changes [((day, target, kind, tier, channel, team, agent), [decided, met])] as changes of
     SLADailyComplianceDim: (day, target, team, dim, value, decided, met), summed, in key order."""
+    from .models import SLADailyComplianceDim
+
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for (day, target, kind, tier, channel, team, agent), (decided, met) in comp:
-        for dim, value in (("kind", kind), ("tier", tier), ("channel", channel), ("agent", str(agent))):
-            cell = sums[(day, target, team, dim, value)]
+        values = {"kind": kind, "tier": tier, "channel": channel, "agent": str(agent)}
+        for dim in SLADailyComplianceDim.DIMS:
+            cell = sums[(day, target, team, dim, values[dim])]
             cell[0] += decided
             cell[1] += met
     return [(*k, *v) for k, v in sorted(sums.items()) if v != [0, 0]]
@@ -125,13 +128,15 @@ def dim_rows(comp: list[tuple[tuple, list[int]]]) -> list[tuple]:
 
 def rebuild_dims(*, apps=None) -> int:
     """Recompute SLADailyComplianceDim from SLADailyCompliance in the database (rebuild(), the data migration)."""
+    from .models import SLADailyComplianceDim  # its DIMS (a historical model from `apps` has no class constants)
+
     get = (apps.get_model if apps else __import__("django.apps", fromlist=["apps"]).apps.get_model)
     fine = get("sla", "SLADailyCompliance")._meta.db_table
     Dim = get("sla", "SLADailyComplianceDim")
     table = Dim._meta.db_table
     Dim.objects.all().delete()
     with connection.cursor() as cursor:
-        for dim in ("kind", "tier", "channel", "agent"):
+        for dim in SLADailyComplianceDim.DIMS:
             value = "CAST(agent AS VARCHAR(20))" if dim == "agent" else dim
             cursor.execute(
                 f"INSERT INTO {table} (day, target, team, dim, value, decided, met) "
