@@ -47,9 +47,10 @@ app.conf.beat_schedule = {
     # asked for; this finishes one whose task was never queued (broker down) or died with its worker,
     # from its cursor. An idle tick is one probe of the partial index on unfinished rows.
     "tickets-bulk-resume": {"task": "tickets.bulk_actions_resume", "schedule": MINUTE, "options": {"expires": MINUTE}},
-    # The monthly report's ticket-flow rollup (issue 14): the database appends a row for every change of a ticket's
-    # counted columns; nightly at 03:20 the days holding several rows of one hour and group are folded into one row
-    # each (tickets.services.flow_rollup_compact), in day-sized transactions. Finding those days reads the whole
+    # The monthly report's ticket-flow rollup (issue 14): on PostgreSQL the database appends a row for every change of
+    # a ticket's counted columns (SQLite adds to the row of its hour and group); nightly at 03:20 rows whose counts are
+    # back to 0 are dropped and the days holding several rows of one hour and group are folded into one row each
+    # (tickets.services.flow_rollup_compact), in day-sized transactions. Finding those days reads the whole
     # rollup once (a grouped scan, one row per hour and group once folded); a night that runs out of its 45 s
     # leaves the rest to the next.
     "tickets-flow-compact": {
