@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .bulk import insert_many
+from .bulk import build, insert_many
 from .models import OutboxMessage
 from .queue import enqueue_on_commit
 
@@ -112,8 +112,8 @@ def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None
         source_type, source_id = "", None
         if m.source is not None:
             source_type, source_id = m.source._meta.label_lower, m.source.pk
-        rows.append(OutboxMessage(
-            kind=m.kind, channel=m.channel, to=m.to[:254], subject=m.subject[:200], body=m.body, html=m.html,
+        rows.append(build(
+            OutboxMessage, kind=m.kind, channel=m.channel, to=m.to[:254], subject=m.subject[:200], body=m.body, html=m.html,
             source_type=source_type, source_id=source_id, idempotency_key=m.idempotency_key or uuid.uuid4().hex,
             status=Status.PENDING, next_attempt_at=max(now, m.send_after) if m.send_after else now, created_at=now,
         ))

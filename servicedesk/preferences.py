@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
+from .bulk import build
 from .models import Notification, NotificationChannel, NotificationPreference, StaffProfile
 
 C = NotificationChannel
@@ -61,11 +62,27 @@ class Message:
         with translation.override(language):
             return self.render_active()
 
-    def render_active(self) -> str:
-        """The text in the language active now (callers rendering many in one language override once)."""
+    def render_active(self, texts: dict | None = None) -> str:
+        """The text in the language active now. Callers rendering many in one language override once,
+        and may pass one dict for the run: a gettext_lazy text many messages share (a sweep's 9,000
+        share a handful) is then translated once, not once per message."""
+        def final(value):
+            if texts is None or type(value) is not _LAZY_TEXT:
+                return str(value) if isinstance(value, Promise) else value
+            seen = texts.get(id(value))
+            if seen is None or seen[0] is not value:
+                seen = texts[id(value)] = (value, str(value))
+            return seen[1]
+
+        # Only a plain gettext_lazy text is translated ahead: an ngettext_lazy one picks its plural
+        # form from the params in its own %.
+        text = final(self.text) if type(self.text) is _LAZY_TEXT else self.text
         if self.params:
-            return str(self.text % {k: str(v) if isinstance(v, Promise) else v for k, v in self.params.items()})
-        return str(self.text)
+            return str(text % {k: final(v) for k, v in self.params.items()})
+        return str(text)
+
+
+_LAZY_TEXT = type(_("text"))  # the class of what gettext_lazy returns
 
 
 @dataclass
@@ -155,12 +172,13 @@ def _rendered(notes: list[Note], languages: dict[int, str]) -> list[str]:
         by_language.setdefault(languages[note.recipient.pk], []).append(i)
     texts = [""] * len(notes)
     for language, indexes in by_language.items():
+        translated = {}
         with translation.override(language):
             for i in indexes:
                 message = notes[i].message
                 if not isinstance(message, Message):
                     message = Message(text=message, params=notes[i].params or {})
-                texts[i] = message.render_active()
+                texts[i] = message.render_active(translated)
     return texts
 
 
@@ -183,8 +201,8 @@ def notification_rows(items, *, email: bool, kind: str = "", group: str = "") ->
         channel = chosen.get((uid, note.kind)) or default_channel(note.kind, user_roles[uid])
         if not email:
             channel = C.BELL  # the caller wrote a bell-only message
-        rows.append(Notification(
-            recipient=note.recipient, message=text[:300], url=(note.url or "")[:300],
+        rows.append(build(
+            Notification, recipient=note.recipient, message=text[:300], url=(note.url or "")[:300],
             kind=note.kind[:40], group=(note.group or "")[:100], channel=channel,
         ))
     return rows

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
-from servicedesk.bulk import insert_many
+from servicedesk.bulk import build, insert_many
 from servicedesk.numbering import next_in_sequence
 
 from . import selectors, signals
@@ -523,8 +523,8 @@ def tickets_raise_priority_for_breach(*, tickets: list[Ticket], reasons: dict[in
         for reason in steps:
             if priority <= Ticket.Priority.URGENT:
                 break
-            events.append(TicketEvent(ticket=ticket, actor=None, kind="priority", field="priority", before=priority,
-                                      after=priority - 1, message=(reason or "").strip(), created_at=now))
+            events.append(build(TicketEvent, ticket=ticket, actor=None, kind="priority", field="priority",
+                              before=priority, after=priority - 1, message=(reason or "").strip(), created_at=now))
             priority -= 1
         if priority != old:
             moves.setdefault((old, priority), []).append(ticket)

@@ -79,3 +79,69 @@ def test_insert_many_treats_a_naive_moment_as_the_field_does(customer_factory, p
         theirs = TicketEvent.objects.bulk_create([TicketEvent(ticket=ticket, kind="note", created_at=naive)])[0]
     assert TicketEvent.objects.get(pk=ours.pk).created_at == TicketEvent.objects.get(pk=theirs.pk).created_at \
         == datetime(2026, 11, 3, 8, 30, tzinfo=dt_timezone.utc)
+
+
+def _state(obj):
+    return {k: v for k, v in obj.__dict__.items() if k != "_state"}, obj._state.adding, obj._state.db, \
+        dict(obj._state.fields_cache)
+
+
+def test_build_makes_what_the_constructor_makes(customer_factory, personas):
+    """bulk.build is Model(**values) without the per-field descriptor work: same attributes, same
+    defaults, the related object cached, the same refusals."""
+    from servicedesk.bulk import build
+
+    ticket = ticket_create(customer=customer_factory(), kind="repair", subject="Printer jams", created_by=personas.frontdesk)
+    cases = [
+        (TicketEvent, dict(ticket=ticket, actor=None, kind="priority", field="priority", before=2, after=1,
+                           message="SLA breached", created_at=AT)),
+        (TicketEvent, dict(ticket_id=ticket.pk, actor=personas.agent, kind="note", created_at=AT)),  # defaults for the rest
+        (Notification, dict(recipient=personas.supervisor, message="m", url="/x", kind="sla_breach", group="g",
+                            channel=Notification._meta.get_field("channel").default)),
+        (Notification, dict(recipient_id=personas.agent.pk, message=gettext_lazy("Closed"))),
+        (OutboxMessage, dict(kind="notification.email", channel=OutboxMessage.Channel.EMAIL, to="a@example.com",
+                             subject="s", body="b", status=OutboxMessage.Status.PENDING, next_attempt_at=AT,
+                             created_at=AT)),
+    ]
+    for model, values in cases:
+        built, made = build(model, **values), model(**values)
+        assert type(built) is model
+        assert _state(built) == _state(made), model
+    # a callable default (default=dict) is called for each row: no two rows share one dict
+    from quality.models import QualityEvent
+
+    one, two = build(QualityEvent, kind="x"), build(QualityEvent, kind="x")
+    assert one.before == {} and one.before is not two.before
+    assert _state(one) == _state(QualityEvent(kind="x"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        build(Notification, recipient=personas.agent, colour="red")
+    with pytest.raises(ValueError, match="must be a"):
+        build(Notification, recipient=ticket)
+    # written, they are the same rows as the constructor's
+    ours = insert_many([build(model, **values) for model, values in cases[:2]])
+    theirs = insert_many([model(**values) for model, values in cases[:2]])
+    assert _rows(TicketEvent, [o.pk for o in ours]) == _rows(TicketEvent, [o.pk for o in theirs])
+
+
+def test_build_falls_back_to_the_constructor_where_it_would_differ():
+    from django.db.models.signals import post_init
+
+    from customers.models import CustomerImport
+    from servicedesk import bulk
+    from servicedesk.models import StaffProfile
+
+    # a file field (its descriptor wraps the value) and a one-to-one (it caches both ways)
+    assert bulk._plan(CustomerImport) is None and bulk._plan(StaffProfile) is None
+    assert bulk._plan(Notification) is not None
+
+    def listener(sender, instance, **kwargs):
+        instance.seen = True
+
+    post_init.connect(listener, sender=Notification, dispatch_uid="test_build_post_init")
+    bulk._PLANS.pop(Notification, None)
+    try:
+        assert bulk._plan(Notification) is None
+        assert bulk.build(Notification, message="m").seen is True
+    finally:
+        post_init.disconnect(dispatch_uid="test_build_post_init", sender=Notification)
+        bulk._PLANS.pop(Notification, None)

@@ -77,6 +77,36 @@ def test_a_lazy_message_with_lazy_params_is_rendered_per_recipient(personas):
     assert by_user[en.pk].startswith("SLA warning: SR-1")
 
 
+def test_a_batch_translates_shared_texts_once_per_language_and_keeps_plurals(personas):
+    """notify_many renders a sweep's thousands of notes with each shared gettext_lazy text translated
+    once per language (issue 14); the notes still read right: interleaved languages, and an
+    ngettext_lazy text picks its plural from each note's own params."""
+    from django.utils.translation import ngettext_lazy
+
+    from sla.models import Target
+
+    zh, en = speaks(personas.supervisor, "zh-hans", email=False), speaks(personas.agent, "en", email=False)
+    text = gettext_lazy("SLA warning: %(number)s %(target)s is due at %(deadline)s.")
+    waiting = ngettext_lazy("%(count)s ticket waits.", "%(count)s tickets wait.", "count")
+    notes = []
+    for i in range(6):
+        notes.append(preferences.Note(recipient=(zh, en)[i % 2], url=f"/t/{i}/", kind="sla_warning",
+                                      message=preferences.Message(text, {"number": f"SR-{i}", "deadline": "09:00",
+                                                                         "target": Target.FIRST_RESPONSE.label})))
+        notes.append(preferences.Note(recipient=en, url=f"/w/{i}/", kind="general",
+                                      message=preferences.Message(waiting, {"count": i})))
+    with translation.override("en"):
+        rows = notify_many(notes)
+    got = [n.message for n in rows]
+    for i in range(6):
+        warning, plural = got[2 * i], got[2 * i + 1]
+        if i % 2 == 0:
+            assert warning.startswith("时限预警") and f"SR-{i}" in warning and "Response" not in warning
+        else:
+            assert warning == f"SLA warning: SR-{i} First response is due at 09:00."
+        assert plural == (f"{i} ticket waits." if i == 1 else f"{i} tickets wait.")
+
+
 def test_channel_preferences_decide_bell_email_or_digest(personas, django_capture_on_commit_callbacks):
     sup = speaks(personas.supervisor, "en")
     # defaults: a supervisor gets SLA breaches by bell and e-mail, warnings in the bell only
