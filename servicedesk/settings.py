@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "django_filters",
+    # Last: freezes what start-up made out of the garbage collector (servicedesk/startup).
+    "servicedesk.startup",
 ]
 
 MIDDLEWARE = [
