@@ -27,6 +27,8 @@ expires and sent again with the SAME idempotency key, so a receiver that honours
 counting test backend) sees it once. No transport offers more than that; nothing is ever lost.
 """
 import logging
+import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -100,6 +102,14 @@ class Outgoing:
     idempotency_key: str = ""  # "": a fresh one; a webhook payload quotes its key as the event id
 
 
+def new_key() -> str:
+    """A fresh idempotency key: 32 hexadecimal characters, as a UUID's, of which the first 14 are the
+    time in microseconds and the other 18 random. Keys made later sort later, so a new message goes
+    on the last page of the keys' unique index instead of a random one: a sweep that writes 9,000
+    messages writes a few dozen index pages, not thousands (issue 14)."""
+    return f"{time.time_ns() // 1000:014x}{secrets.token_hex(9)}"
+
+
 def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None) -> list[OutboxMessage]:
     """Write the messages in the current transaction; queue one delivery task after it commits.
 
@@ -114,7 +124,7 @@ def outbox_add_many(messages: Iterable[Outgoing], *, now: datetime | None = None
             source_type, source_id = m.source._meta.label_lower, m.source.pk
         rows.append(build(
             OutboxMessage, kind=m.kind, channel=m.channel, to=m.to[:254], subject=m.subject[:200], body=m.body, html=m.html,
-            source_type=source_type, source_id=source_id, idempotency_key=m.idempotency_key or uuid.uuid4().hex,
+            source_type=source_type, source_id=source_id, idempotency_key=m.idempotency_key or new_key(),
             status=Status.PENDING, next_attempt_at=max(now, m.send_after) if m.send_after else now, created_at=now,
         ))
     if not rows:

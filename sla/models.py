@@ -410,7 +410,8 @@ class SLAEscalation(models.Model):
         BREACH = "breach", _("Breach (level 1)")
         LEVEL2 = "level2", _("Level 2 (manager)")
 
-    clock = models.ForeignKey(SLAClock, on_delete=models.CASCADE, related_name="escalations")
+    # No index of its own: the unique (clock, level) serves every lookup by clock (issue 14).
+    clock = models.ForeignKey(SLAClock, on_delete=models.CASCADE, related_name="escalations", db_index=False)
     level = models.CharField(pgettext_lazy("escalation", "level"), max_length=10, choices=Level.choices)
     # The moment it was due (not the sweep time): a catch-up after downtime keeps the true history.
     scheduled_for = models.DateTimeField(pgettext_lazy("escalation", "due at"))

@@ -253,7 +253,9 @@ class TicketCounter(models.Model):
 class TicketEvent(models.Model):
     """One change on a ticket's timeline: who, what, when, before → after. Nothing changes without one."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: ticketevent_ticket_idx (ticket, created_at) serves every lookup by ticket, and a
+    # second one cost every event written another random index page (issue 14).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text=_("Empty for changes made by the system (SLA timers, automations)."),

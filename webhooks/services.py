@@ -7,7 +7,6 @@ exists exactly when its cause was committed (style.md §14). Cost on the hot pat
 active webhooks, and with subscribers one bulk INSERT (servicedesk/outbox.py).
 """
 import json
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicedesk.models import OutboxMessage
-from servicedesk.outbox import Outgoing, outbox_add_many
+from servicedesk.outbox import Outgoing, new_key, outbox_add_many
 from servicedesk.shared_memo import SharedMemo
 
 from .delivery import AddressRefused, check_url
@@ -77,7 +76,7 @@ def events_emit(*, event: str, items: Callable[[], list[tuple[dict, datetime]]],
     outgoing = []
     for data, occurred_at in items:
         for hook_id in hooks:
-            key = uuid.uuid4().hex
+            key = new_key()
             outgoing.append(Outgoing(kind=KIND, channel=OutboxMessage.Channel.WEBHOOK, to=str(hook_id), subject=event,
                                      body=payload(key=key, event=event, occurred_at=occurred_at, data=data),
                                      idempotency_key=key))
@@ -180,7 +179,7 @@ def webhook_send_test(*, webhook: Webhook, actor, now: datetime | None = None) -
     if not webhook.active:
         raise ValidationError(_("This webhook is deactivated: activate it first."), code="inactive")
     now = now or timezone.now()
-    key = uuid.uuid4().hex
+    key = new_key()
     data = {"webhook": {"id": webhook.pk, "name": webhook.name}, "requested_by": actor.get_username(),
             "message": "Test event from ServiceDesk"}
     with transaction.atomic():

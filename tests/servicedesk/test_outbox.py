@@ -149,3 +149,24 @@ def test_queuing_with_the_broker_down_returns_at_once_and_logs_once(caplog, sett
         point_broker(app, old)
         queue.reset()
         app.conf.task_always_eager = True
+
+
+@pytest.mark.django_db
+def test_new_keys_are_unique_hex_and_sort_in_the_order_they_were_made():
+    """Idempotency keys go at the end of their unique index (issue 14): 32 hexadecimal characters,
+    the time first, so each key made later sorts after the earlier ones."""
+    import re
+    import time
+
+    from servicedesk.outbox import new_key
+
+    keys = []
+    for _ in range(200):
+        keys.append(new_key())
+        time.sleep(0.00001)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", k) for k in keys)
+    assert len(set(keys)) == len(keys)
+    assert keys == sorted(keys)
+    # and the outbox gives one to each message that brings none
+    made = outbox_add(kind="test", channel=OutboxMessage.Channel.EMAIL, to="a@example.com", body="b")
+    assert re.fullmatch(r"[0-9a-f]{32}", made.idempotency_key)
