@@ -52,6 +52,10 @@ def test_sla_breach_from_the_sweep_one_query_and_one_delivery_per_clock_and_webh
     # then one delivery per breached clock per webhook, the subscriptions read at most once (kept per thread
     # while no webhook changes: here they were read for the openings)
     assert sum("webhooks_webhook" in q["sql"] for q in ctx.captured_queries) <= 1
+    # and the tickets are read once for the batch, whatever the payload quotes of them (the sweep loads
+    # only SWEEP_TICKET_FIELDS: a payload field outside them would read each ticket again)
+    ticket_reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT") and 'FROM "tickets_ticket"' in q["sql"]]
+    assert len(ticket_reads) == 2, ticket_reads  # the batch's claim, and the rollup's dimensions
     rows = list(webhook_rows("sla.breached"))
     assert len(rows) == 8
     deliver(datetime(2026, 11, 24, 9, 0, 30, tzinfo=SH))
