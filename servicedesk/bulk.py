@@ -16,7 +16,8 @@ walks every field and sets each through its descriptor (~10 µs a row; 27,000 ro
 breaches); here the defaults are worked out once per model and copied. Same result as the
 constructor (a test compares the two): defaults (callable ones called per row), a related object
 cached and its id set, unknown names refused. Models it does not cover — file fields, private
-fields, a foreign key to a non-primary key, init signal listeners — get the constructor itself.
+fields, one-to-one fields, a foreign key to a non-primary key, init signal listeners (as connected
+when the model is first built) — get the constructor itself.
 """
 from collections.abc import Sequence
 
