@@ -601,9 +601,9 @@ def _advance(clock: SLAClock, fired_levels: list[tuple[int, datetime]]) -> None:
 
 # What the sweep reads of a ticket: status and priority (a breach's raise, which also moves version and
 # updated_at), team and assignee (who is told), the number (the text), and what a webhook's sla.breached
-# payload quotes (webhooks.services.ticket_data). Only these are loaded: converting the other columns of
-# 9,000 tickets (long texts, a dozen moments, tags) was a tenth of the job (issue 14). A field read that
-# is not listed costs one query per ticket: the sweep's statement-count tests catch it.
+# payload quotes (webhooks.services.ticket_data). Only these are loaded: converting the other columns
+# (long texts, a dozen moments, tags) cost a batch of 1,000 tickets 34 → 22 ms (issue 14). A field read
+# that is not listed costs one query per ticket: the webhook sweep test counts the ticket reads.
 SWEEP_TICKET_FIELDS = ("id", "number", "kind", "status", "priority", "channel", "subject", "customer_id",
                        "assignee_id", "team_id", "created_at", "updated_at", "version")
 

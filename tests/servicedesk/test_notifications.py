@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from servicedesk import preferences, selectors
 from servicedesk.digests import notification_digests_send
-from servicedesk.models import Notification, NotificationDigest, NotificationPreference, StaffProfile, Team
+from servicedesk.models import Notification, NotificationDigest, NotificationPreference, StaffProfile
 from servicedesk.services import notify, notify_many
 from tests.conftest import make_user
 
