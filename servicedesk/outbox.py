@@ -104,8 +104,9 @@ class Outgoing:
 
 def new_key() -> str:
     """A fresh idempotency key: 32 hexadecimal characters, as a UUID's, of which the first 14 are the
-    time in microseconds and the other 18 random. Keys made later sort later, so a new message goes
-    on the last page of the keys' unique index instead of a random one: a sweep that writes 9,000
+    time in microseconds and the other 18 random. Keys made later sort later, so new messages go
+    together into one narrow stretch of the keys' unique index (its end, but for a database that also
+    holds the random keys made before) instead of each onto a random page: a sweep that writes 9,000
     messages writes a few dozen index pages, not thousands (issue 14)."""
     return f"{time.time_ns() // 1000:014x}{secrets.token_hex(9)}"
 
