@@ -15,9 +15,9 @@ build: Model(**values) for the rows those sweeps build by the thousand. Django's
 walks every field and sets each through its descriptor (~10 µs a row; 27,000 rows at 9,000
 breaches); here the defaults are worked out once per model and copied. Same result as the
 constructor (a test compares the two): defaults (callable ones called per row), a related object
-cached and its id set, unknown names refused. Models it does not cover — file fields, private
-fields, one-to-one fields, a foreign key to a non-primary key, init signal listeners (as connected
-when the model is first built) — get the constructor itself.
+cached and its id set, a property (pk=) set through it, unknown names refused. Models it does not
+cover — file fields, private fields, one-to-one fields, a foreign key to a non-primary key, init
+signal listeners (as connected when the model is first built) — get the constructor itself.
 """
 from collections.abc import Sequence
 
@@ -75,6 +75,9 @@ def build(model, **values):
         try:
             attname, relation = names[name]
         except KeyError:
+            if name in model._meta._property_names:  # as the constructor: pk=, or a property with a setter
+                setattr(obj, name, value)
+                continue
             raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {name!r}") from None
         if relation is None:
             d[attname] = value

@@ -113,6 +113,12 @@ def test_build_makes_what_the_constructor_makes(customer_factory, personas):
     one, two = build(QualityEvent, kind="x"), build(QualityEvent, kind="x")
     assert one.before == {} and one.before is not two.before
     assert _state(one) == _state(QualityEvent(kind="x"))
+    # a property goes through its setter, as in the constructor: pk= sets the id, a read-only one refuses
+    assert _state(build(Notification, pk=7, message="m")) == _state(Notification(pk=7, message="m"))
+    with pytest.raises(AttributeError):
+        OutboxMessage(kind_label="x")
+    with pytest.raises(AttributeError):
+        build(OutboxMessage, kind_label="x")
     with pytest.raises(TypeError, match="unexpected keyword"):
         build(Notification, recipient=personas.agent, colour="red")
     with pytest.raises(ValueError, match="must be a"):
