@@ -155,6 +155,35 @@ def test_a_flush_leaves_the_rollup_empty_not_negative(busy_two_months):
     assert not TicketFlowDelta.objects.exists()
 
 
+def test_a_statement_over_many_tickets_writes_one_row_per_key_not_per_ticket(personas, customer_factory):
+    """The SLA sweep raises a thousand priorities in one UPDATE: the rollup gains a row per key the statement
+    moved counts between (PostgreSQL sums the statement's rows in one trigger call; SQLite folds each into its
+    key), not two per ticket. Likewise for one INSERT and one DELETE of many tickets."""
+    at = datetime(2026, 11, 10, 9, 15, tzinfo=SH)
+    customer = customer_factory(name="李娜")
+    made = [ticket_create(customer=customer, kind=Ticket.Kind.REPAIR, subject=f"m{i}", created_by=personas.frontdesk,
+                          now=at, priority=Ticket.Priority.NORMAL) for i in range(12)]
+    ids = [t.pk for t in made]
+    Ticket.objects.filter(pk__in=ids).update(created_at=at)  # one statement: all twelve into one hour
+    rows = TicketFlowDelta.objects.count()
+    Ticket.objects.filter(pk__in=ids).update(priority=Ticket.Priority.HIGH)
+    # the old key loses twelve and the new one gains twelve: at most two new rows (SQLite: the old key's
+    # row already exists, so one)
+    assert TicketFlowDelta.objects.count() - rows <= 2
+    new_key = TicketFlowDelta.objects.filter(hour=at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H"),
+                                             priority=Ticket.Priority.HIGH, kind=Ticket.Kind.REPAIR)
+    assert sum(new_key.values_list("opened", flat=True)) == 12
+    Ticket.objects.bulk_create([Ticket(number=f"BULK-{i}", kind=Ticket.Kind.REPAIR, customer=customer,
+                                       subject=f"b{i}", created_by=personas.frontdesk, created_at=at)
+                                for i in range(12)])  # created_at: the moment above (auto_now_add overrides it)
+    Ticket.objects.filter(number__startswith="BULK-").update(created_at=at)
+    rows = TicketFlowDelta.objects.count()
+    Ticket.objects.filter(pk__in=ids).delete()
+    assert TicketFlowDelta.objects.count() - rows <= 1
+    _assert_equal([])
+    assert sum(r["opened"] for r in _flows()) == 12  # the bulk-created twelve are left
+
+
 def test_compaction_folds_the_rows_and_keeps_every_figure(busy_two_months):
     """A mass update of old tickets (here: every ticket's moments moved by 90 minutes, as a data fix or the
     side-by-side harness's rebase would) appends a −1 and a +1 row per contribution; the nightly fold leaves one
