@@ -9,7 +9,8 @@ comprehension; the SQL is one multi-row INSERT … RETURNING id per chunk, as bu
 Same contract as bulk_create for what it supports: objects built with Model(...) (so field
 defaults are applied), auto_now / auto_now_add stamped, primary keys set on the objects from
 RETURNING, no signals. Models with fields it does not know fall back to the field's own
-get_db_prep_save, so nothing is written differently — a test compares it with bulk_create.
+get_db_prep_save, so nothing is written differently — a test compares it with bulk_create. On
+PostgreSQL the rows go as one array per column (unnest), as bulk_create's own do since Django 5.2.
 
 build: Model(**values) for the rows those sweeps build by the thousand. Django's keyword constructor
 walks every field and sets each through its descriptor (~10 µs a row; 27,000 rows at 9,000
@@ -136,8 +137,31 @@ def _adapter(field):
     return prepare
 
 
+def _unnest_types(fields) -> list[str] | None:
+    """PostgreSQL: each column's array type for INSERT … SELECT * FROM unnest(…), or None where a column is not
+    of a plain type (Django's bulk_create makes the same choice, postgresql.compiler.SQLInsertCompiler). The
+    length is left out (varchar[], not varchar(300)[]): a cast to varchar(n) would cut a longer value instead
+    of refusing it."""
+    if connection.vendor != "postgresql":
+        return None
+    types = []
+    for f in fields:
+        if hasattr(f, "get_placeholder") or (f.target_field if f.is_relation else f).get_internal_type() \
+                not in connection.data_types:
+            return None
+        types.append(f.db_type(connection).split("(")[0])
+    return types
+
+
+UNNEST_CHUNK = 5000
+
+
 def insert_many(objs: Sequence[models.Model]) -> list[models.Model]:
-    """INSERT the (unsaved) objects of one model, set their primary keys, return them."""
+    """INSERT the (unsaved) objects of one model, set their primary keys, return them.
+
+    On PostgreSQL the rows go as one array per column (INSERT … SELECT * FROM unnest(…)): a statement of
+    a few parameters instead of one per value. A VALUES list of 1,000 bell entries took ~30 ms to send,
+    parse and plan for ~7 ms of inserting (issue 14); with arrays the batch costs about half."""
     objs = list(objs)
     if not objs:
         return objs
@@ -149,22 +173,37 @@ def insert_many(objs: Sequence[models.Model]) -> list[models.Model]:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             for obj in objs:  # as pre_save(add=True) does: the moment of the insert, whatever was set
                 setattr(obj, f.attname, now)
+    table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     adapters = [(f.attname, _adapter(f)) for f in fields]
     returning = connection.features.can_return_rows_from_bulk_insert
     pk = meta.pk
-    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    types = _unnest_types(fields)
+    if types is not None:
+        size = UNNEST_CHUNK
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        statement = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+    else:
+        size = max(1, connection.ops.bulk_batch_size(fields, objs))
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             for start in range(0, len(objs), size):
                 chunk = objs[start:start + size]
-                params = []
-                for obj in chunk:
+                if types is not None:
+                    sql, params = statement, []
                     for attname, adapt in adapters:
-                        value = getattr(obj, attname)
-                        params.append(value if adapt is None or value is None else adapt(value))
-                row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-                sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES " + ", ".join([row] * len(chunk))
+                        column = [getattr(obj, attname) for obj in chunk]
+                        if adapt is not None:
+                            column = [value if value is None else adapt(value) for value in column]
+                        params.append(column)
+                else:
+                    params = []
+                    for obj in chunk:
+                        for attname, adapt in adapters:
+                            value = getattr(obj, attname)
+                            params.append(value if adapt is None or value is None else adapt(value))
+                    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+                    sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * len(chunk))
                 if returning:
                     sql += f" RETURNING {connection.ops.quote_name(pk.column)}"
                 cursor.execute(sql, params)

@@ -57,10 +57,45 @@ def test_insert_many_writes_what_bulk_create_writes(customer_factory, personas):
     assert Notification.objects.get(pk=insert_many(notes())[0].pk).created_at is not None
 
 
+def test_insert_many_sends_arrays_on_postgresql_and_refuses_a_value_too_long(personas):
+    """PostgreSQL: one array per column, not a placeholder per value; the arrays are cast without a length
+    (varchar[]), so a message longer than the column is refused as by bulk_create, not cut to fit."""
+    from django.db import DataError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    notes = [Notification(recipient=personas.agent, message=f"m{i}", kind="x") for i in range(3)]
+    with CaptureQueriesContext(connection) as q:
+        made = insert_many(notes)
+    [sql] = [x["sql"] for x in q.captured_queries]
+    assert ("unnest(" in sql) == (connection.vendor == "postgresql")
+    assert [n.message for n in Notification.objects.filter(pk__in=[m.pk for m in made]).order_by("pk")] == ["m0", "m1", "m2"]
+    too_long = "长" * 301  # message is 300 characters at most
+    for write in (insert_many, Notification.objects.bulk_create):
+        with pytest.raises(DataError) if connection.vendor == "postgresql" else _stored_whole():
+            with transaction.atomic():
+                write([Notification(recipient=personas.agent, message=too_long, kind="x"),
+                       Notification(recipient=personas.agent, message="ok", kind="x")])
+    assert not Notification.objects.filter(message__startswith="长" * 300).exclude(message=too_long).exists()
+
+
+class _stored_whole:
+    """SQLite does not enforce a varchar length: the value is stored whole (never cut), as bulk_create does."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def test_insert_many_chunks_past_the_parameter_limit(personas):
     from django.db import connection
 
-    n = connection.ops.bulk_batch_size([f for f in Notification._meta.concrete_fields if not f.primary_key], [None] * 5000) + 7
+    from servicedesk.bulk import UNNEST_CHUNK
+
+    # SQLite: past its parameter limit; PostgreSQL: past one statement's rows (UNNEST_CHUNK)
+    n = min(connection.ops.bulk_batch_size([f for f in Notification._meta.concrete_fields if not f.primary_key],
+                                           [None] * 5000), UNNEST_CHUNK) + 7
     made = insert_many([Notification(recipient=personas.agent, message=f"m{i}", kind="x") for i in range(n)])
     assert len({m.pk for m in made}) == n
     assert list(Notification.objects.filter(pk__in=[m.pk for m in made]).order_by("pk").values_list("message", flat=True)) \
