@@ -114,8 +114,9 @@ class Command(BaseCommand):
             ("tickets / clocks", f"{n:,} / {out['clocks']:,}", ""),
             ("open clocks", f"{out['open_clocks']:,}", ""),
             ("sweep, nothing due", f"{out['sweep_idle_ms']} ms", "< 50 ms"),
-            (f"sweep, {due:,} newly due warnings", f"{out['sweep_warnings_s']} s", "< 10 s"),
-            (f"sweep, {breaches:,} new breaches", f"{out['sweep_breaches_s']} s", ""),
+            # issue 14's targets, for 10,000 of each at 1,000,000 tickets
+            (f"sweep, {due:,} newly due warnings", f"{out['sweep_warnings_s']} s", "< 1 s"),
+            (f"sweep, {breaches:,} new breaches", f"{out['sweep_breaches_s']} s", "< 3 s"),
             ("dashboard render (figures cached)", f"{out['dashboard_ms']} ms", "< 200 ms"),
             ("dashboard queries", f"{out['dashboard_queries']}", "fixed"),
             ("dashboard render, cold cache", f"{out['dashboard_cold_ms']} ms", "< 200 ms"),
