@@ -29,11 +29,13 @@ def _rows(vendor: str, row: str, sign: int) -> str:
     )
 
 
-def _changed(vendor: str) -> str:
+def _changed(vendor: str, old: str = "OLD", new: str = "NEW") -> str:
+    """True when a counted column differs between the rows `old` and `new` (a row trigger's OLD/NEW, or the
+    aliases of a statement trigger's transition tables)."""
     hour = HOUR[vendor]
-    buckets = " OR ".join(f"{hour.format(col=f'OLD.{c}')} IS DISTINCT FROM {hour.format(col=f'NEW.{c}')}"
+    buckets = " OR ".join(f"{hour.format(col=f'{old}.{c}')} IS DISTINCT FROM {hour.format(col=f'{new}.{c}')}"
                           for c in ("created_at", "resolved_at", "closed_at"))
-    dims = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in ("team_id", "kind", "priority"))
+    dims = " OR ".join(f"{old}.{c} IS DISTINCT FROM {new}.{c}" for c in ("team_id", "kind", "priority"))
     cond = f"{buckets} OR {dims}"
     return cond.replace("IS DISTINCT FROM", "IS NOT") if vendor == "sqlite" else cond
 
@@ -84,7 +86,7 @@ def create_sql(vendor: str) -> list[str]:
             return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                     f"{body}; RETURN NULL; END $$")
 
-        changed = _changed(vendor).replace("OLD.", "o.").replace("NEW.", "n.")
+        changed = _changed(vendor, old="o", new="n")
         deleted = sums(f"flow_old AS o {lateral(('o', -1))}")
         return [
             function("tickets_flow_on_insert", sums(f"flow_new AS n {lateral(('n', 1))}")),
