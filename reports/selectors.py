@@ -76,6 +76,11 @@ def _hours(value):
     return round(float(value) / 3_600_000_000, 1)  # microseconds (a raw SQLite duration)
 
 
+def _mean(total, count):
+    """A sum over its count (a duration or a number), None when there is nothing to average."""
+    return total / count if count and total is not None else None
+
+
 def change(current, previous):
     """▲/▼ with % against the previous period; None when there is nothing to compare with."""
     if current is None or previous is None:
@@ -315,7 +320,7 @@ def complaints_section(*, period: Period, team=None) -> dict:
     rows = [r for r in all_rows if r["cur"]]
 
     def avg(total, count):
-        return _hours(total / count) if count and total is not None else None
+        return _hours(_mean(total, count))
 
     def add(acc, r):
         acc["n"] += r["n"]
@@ -468,10 +473,6 @@ def _job_aggregates():
         # time on site as a sum and a count, so that the period's average is summed from the technicians' rows
         "onsite_sum": Sum(_duration("signed_at", "arrived_at")), "onsite_n": Count("arrived_at"),
     }
-
-
-def _mean(total, count):
-    return total / count if count and total is not None else None
 
 
 def technicians_section(*, period: Period, team=None) -> dict:
