@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 
 from assessment import services
@@ -81,8 +82,6 @@ def test_every_url_is_in_the_table():
 def test_an_employee_cannot_read_a_colleagues_score(world, client, personas):
     client.force_login(personas.agent2)
     assert client.get(reverse("assessment:result_sheet", kwargs={"pk": world["result"].pk})).status_code == 403
-    from django.template.defaultfilters import floatformat
-
     # the October score in the past-results table (a bare "45" could also turn up in the page's random
     # CSRF token: CI failed on that once)
     cell = f'<td class="text-end">{floatformat(world["result"].score, "-2")}</td>'
