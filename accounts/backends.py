@@ -12,7 +12,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db.models import CharField, Value
 
-from servicedesk.compiled import compiled_rows
+from servicedesk.compiled import compiled_objects, compiled_rows
 
 GROUP_ROW = "#group"  # the first column of a group-name row; no app label starts with "#"
 
@@ -35,7 +35,26 @@ def _rows(user_obj) -> list[tuple[str, str]]:
                          lambda user_id: _union(user_id, superuser), value=user_obj.pk)
 
 
+def _user(user_id):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()._default_manager.filter(pk=user_id)
+
+
 class OneQueryModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        """ModelBackend.get_user — the signed-in person, read on every request — with its SQL compiled once
+        per process (servicedesk.compiled)."""
+        from django.contrib.auth import get_user_model
+        from django.core.exceptions import ValidationError
+
+        try:
+            pk = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        found = compiled_objects("accounts.user", _user, pk)
+        return found[0] if found and self.user_can_authenticate(found[0]) else None
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

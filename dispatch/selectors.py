@@ -195,3 +195,14 @@ def ticket_workorders(*, ticket):
         .select_related("technician__user", "skill", "region")
         .order_by("created_at", "id")
     )
+
+
+def _ticket_workorders_by_id(ticket_id):
+    return ticket_workorders(ticket=ticket_id)
+
+
+def ticket_workorder_list(*, ticket) -> list:
+    """ticket_workorders as a list, its SQL compiled once per process (the ticket page's panel)."""
+    from servicedesk.compiled import compiled_objects
+
+    return compiled_objects("dispatch.ticket_workorders", _ticket_workorders_by_id, ticket.pk)

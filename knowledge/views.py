@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from servicedesk.compiled import compiled_objects
 from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 from servicedesk.ratelimit import client_ip
@@ -177,15 +179,28 @@ def review_list(request):
 
 
 # --- Ticket panel -----------------------------------------------------------------------------------
-def _ticket(ticket_id):
+def _ticket_with_asset(ticket_id):
     from tickets.models import Ticket
 
-    return get_object_or_404(Ticket.objects.select_related("asset"), pk=ticket_id)
+    return Ticket.objects.select_related("asset").filter(pk=ticket_id)
+
+
+def _ticket(ticket_id):
+    found = compiled_objects("knowledge.panel_ticket", _ticket_with_asset, ticket_id)
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def _ticket_links(ticket_id):
+    return ArticleTicketLink.objects.filter(ticket_id=ticket_id).select_related("article", "linked_by").order_by("created_at")
 
 
 def _panel(request, ticket, status=200):
+    """The ticket page's suggestions panel (a request of its own, loaded after the page): the ticket and its
+    links are read with SQL compiled once per process; the suggestions' SQL depends on the ticket's words."""
     suggestions, tokens = selectors.ticket_suggestions(ticket)
-    links = list(ArticleTicketLink.objects.filter(ticket=ticket).select_related("article", "linked_by").order_by("created_at"))
+    links = compiled_objects("knowledge.panel_links", _ticket_links, ticket.pk)
     linked_ids = {link.article_id for link in links}
     for article in suggestions:
         article.title_html = highlight(article.title, tokens)

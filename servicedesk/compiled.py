@@ -1,18 +1,52 @@
 """Queries whose SQL never changes, compiled by the ORM once per process and database.
 
-Building a queryset with EXISTS subqueries, unions and annotations costs the ORM ~1 ms of Python on every
-call (resolve, compile); the database then answers in a fraction of that. For a query whose shape never
-changes — the ticket list's staff choices, a person's permissions — the SQL and its parameters are kept
-after the first call and executed as they are. A query with one per-call value (a person's id) is built
-with a stand-in (SENTINEL) that is replaced by the value at each call. The rows are the database's raw
-values (no field converters): use it for ids, text and booleans read for their truth.
+Building a queryset with EXISTS subqueries, unions, annotations or a dozen select_related joins costs the
+ORM 0.3–1 ms of Python on every call (resolve, compile); the database then answers in a fraction of that.
+For a query whose shape never changes — the ticket page's ticket with its related rows, a person's
+permissions — the SQL and its parameters are kept after the first call and executed as they are.
+
+The per-call values (ids only) are passed to the builder as stand-ins (SENTINELS) on the first call; at
+each call the stand-ins in the kept parameters are replaced by the values. A builder must therefore
+depend on nothing but its arguments (no clock, no setting read per call): with VERIFY on (the test
+suite turns it on) every call also compiles the builder's queryset for the real values and fails loudly
+if the kept SQL or parameters differ.
+
+- compiled_rows: a values_list's raw rows (no field converters) — ids, text, booleans read for their truth.
+- compiled_objects: model instances as list(queryset) gives them (converters, select_related,
+  annotations, prefetch_related).
 """
+import copy
 from collections.abc import Callable
 
 from django.db import connections, router
 
 SENTINEL = -739_011_347  # stands for the per-call value in SQL compiled once (no row has a negative id)
+SENTINELS = tuple(SENTINEL - i for i in range(8))
+TEXT_SENTINELS = tuple(f"\x00compiled-stand-in-{i}" for i in range(8))  # the same, for a text value
+VERIFY = False  # tests/conftest.py: every call also checks the kept SQL against a fresh compile
+
 _compiled: dict[tuple[str, str], tuple[str, tuple]] = {}
+_objects: dict[tuple[str, str], tuple] = {}
+
+
+def _stand_ins(values: tuple) -> tuple:
+    return tuple(TEXT_SENTINELS[i] if type(v) is str else SENTINELS[i] for i, v in enumerate(values))
+
+
+def _params(kept: tuple, values: tuple) -> tuple:
+    """The kept parameters with each stand-in replaced by its value."""
+    if not values:
+        return kept
+    swap = dict(zip(_stand_ins(values), values))
+    return tuple(swap.get(p, p) if type(p) in (int, str) else p for p in kept)
+
+
+def _check(key: str, compiler, sql: str, params: tuple):
+    fresh_sql, fresh_params = compiler.as_sql()
+    if (fresh_sql, tuple(fresh_params)) != (sql, params):
+        raise AssertionError(f"compiled query {key!r}: its SQL or parameters changed with the call's values "
+                             f"(a builder must depend on its arguments only)\nkept:  {sql} {params}\n"
+                             f"fresh: {fresh_sql} {tuple(fresh_params)}")
 
 
 def compiled_rows(key: str, model, build: Callable, value=None) -> list[tuple]:
@@ -25,6 +59,40 @@ def compiled_rows(key: str, model, build: Callable, value=None) -> list[tuple]:
         sql, params = build(SENTINEL).query.get_compiler(using=alias).as_sql()
         entry = _compiled[(key, alias)] = (sql, tuple(params))
     sql, params = entry
+    params = _params(params, (value,))
+    if VERIFY and value is not None:
+        _check(key, build(value).query.get_compiler(using=alias), sql, params)
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [value if p == SENTINEL else p for p in params])
+        cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def compiled_objects(key: str, build: Callable, *values: int | str) -> list:
+    """list(build(*values)) — a queryset of model instances, evaluated as Django would — with its SQL
+    compiled once per process and database. `values` (at most eight) are ids or text compared as they
+    are (a key, a number); `key` names the shape, the types of the values included.
+
+    The queryset is still built for each call (cheap: a clone or two); only its compile is skipped. Its
+    iteration gets a copy of the first call's compiler (which holds the select list and the related-object
+    layout) on this thread's connection, answering the kept SQL with this call's values.
+    """
+    if any(type(v) is int and not -2**63 <= v < 2**63 for v in values):
+        return []  # no id is that large (the ORM's own lookups answer "no match" too, without asking)
+    qs = build(*values)
+    alias = qs.db
+    entry = _objects.get((key, alias))
+    if entry is None:
+        compiler = build(*_stand_ins(values)).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        entry = _objects[(key, alias)] = (compiler, sql, tuple(params))
+    kept, sql, params = entry
+    params = _params(params, values)
+    if VERIFY:
+        _check(key, qs.query.get_compiler(using=alias), sql, params)
+    if not sql:  # the ORM found the query empty without asking the database
+        return []
+    frozen = copy.copy(kept)
+    frozen.connection = connections[alias]  # this thread's connection, not the first caller's
+    frozen.as_sql = lambda *args, **kwargs: (sql, params)
+    qs.query.get_compiler = lambda *args, **kwargs: frozen
+    return list(qs)

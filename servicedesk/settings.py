@@ -324,6 +324,7 @@ X_FRAME_OPTIONS = "DENY"
 TRUSTED_PROXY_COUNT = max(0, int(os.environ.get("TRUSTED_PROXY_COUNT", "0")))
 # Shared front-desk PCs: a session idle this many minutes is signed out (0: never), and the
 # session cookie dies with the browser.
+SESSION_ENGINE = "servicedesk.sessions"  # database sessions, their per-request read compiled once
 SESSION_IDLE_TIMEOUT = max(0, int(os.environ.get("SESSION_IDLE_MINUTES", "30"))) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 # Content-Security-Policy (django-csp 4): scripts and stylesheets only from our own static files —

@@ -68,11 +68,15 @@ def ticket_url(ticket) -> str:
 def ticket_clocks(ticket) -> list[SLAClock]:
     """The ticket's clocks with their escalation history (2 queries whatever their number). The panel shows
     no policy: none is joined."""
-    return list(
-        SLAClock.objects.filter(ticket_id=ticket.pk)
-        .prefetch_related(Prefetch("escalations", queryset=SLAEscalation.objects.order_by("scheduled_for", "id")))
-        .order_by("id")
-    )
+    from servicedesk.compiled import compiled_objects
+
+    return compiled_objects("sla.ticket_clocks", _ticket_clocks, ticket.pk)
+
+
+def _ticket_clocks(ticket_id):
+    return (SLAClock.objects.filter(ticket_id=ticket_id)
+            .prefetch_related(Prefetch("escalations", queryset=SLAEscalation.objects.order_by("scheduled_for", "id")))
+            .order_by("id"))
 
 
 def ticket_clock_rows(ticket, now: datetime | None = None) -> list[dict]:

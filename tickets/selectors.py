@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from customers.models import Customer
 from servicedesk.shared_memo import SharedMemo
 
-from .models import Complaint, Ticket, TicketEvent, TicketReply
+from .models import Complaint, Ticket, TicketAttachment, TicketEvent, TicketReply
 
 LIST_FIELDS = (
     "id", "number", "kind", "status", "priority", "channel", "subject", "created_at", "updated_at",
@@ -237,15 +237,36 @@ def ticket_detail(*, pk: int) -> Ticket:
             .get(pk=pk))
 
 
+def _attachments(ticket_id):
+    return TicketAttachment.objects.filter(ticket_id=ticket_id)
+
+
+def ticket_attachments(ticket: Ticket) -> list:
+    """The ticket's files in their model order (the ticket page: SQL compiled once per process)."""
+    from servicedesk.compiled import compiled_objects
+
+    return compiled_objects("tickets.attachments", _attachments, ticket.pk)
+
+
+def _timeline_events(ticket_id):
+    return (TicketEvent.objects.filter(ticket_id=ticket_id).exclude(kind__in=("reply", "note"))
+            .select_related("actor").order_by("created_at", "id"))
+
+
+def _timeline_replies(ticket_id):
+    return TicketReply.objects.filter(ticket_id=ticket_id).select_related("author").order_by("created_at", "id")
+
+
 def ticket_timeline(ticket: Ticket) -> tuple[list, dict]:
     """Events, public replies and internal notes merged in time order; plus the users they name.
 
     Three queries whatever the length: events (with actor), replies (with author), named users.
     Reply/note events are not shown twice: the reply row itself is the entry.
     """
-    events = list(TicketEvent.objects.filter(ticket=ticket).exclude(kind__in=("reply", "note"))
-                  .select_related("actor").order_by("created_at", "id"))
-    replies = list(TicketReply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id"))
+    from servicedesk.compiled import compiled_objects
+
+    events = compiled_objects("tickets.timeline_events", _timeline_events, ticket.pk)
+    replies = compiled_objects("tickets.timeline_replies", _timeline_replies, ticket.pk)
     user_ids = set()
     for ev in events:
         if ev.field == "assignee" or ev.kind in ("assigned", "taken"):

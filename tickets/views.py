@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Contact, Customer
 from servicedesk import exports
+from servicedesk.compiled import compiled_objects
 from servicedesk.params import id_param, next_url
 from servicedesk.permissions import perm_required
 
@@ -420,7 +421,7 @@ def _render_detail(request, ticket, bound=None, status=200):
         "ticket": ticket, "complaint": complaint, "actions": actions, "panels": panels,
         "bound_name": bound[0] if bound else "", "bound_form": bound[1] if bound else None,
         "reply_form": reply_form,
-        "timeline": timeline, "timeline_users": users, "attachments": list(ticket.attachments.all()),
+        "timeline": timeline, "timeline_users": users, "attachments": selectors.ticket_attachments(ticket),
         "asset_in_warranty": ticket.asset.in_warranty(today) if ticket.asset_id else None,
         "handoffs": _handoffs(ticket, request.user) if complaint is not None else [],
         "tags": selectors.tags_of(ticket),
@@ -431,13 +432,21 @@ def _render_detail(request, ticket, bound=None, status=200):
     }, status=status)
 
 
-def _load(pk):
-    qs = Ticket.objects.select_related(
+def _page_ticket(pk):
+    return Ticket.objects.select_related(
         "customer", "customer__region", "asset", "assignee", "team", "created_by", "fault_cause",
         "complaint", "complaint__department", "complaint__decided_by", "complaint__investigated_by",
         "complaint__staff_member", "complaint__return_visit_by", "first_inquiry_owner", "merged_into",
-    ).prefetch_related("customer__phones")
-    return get_object_or_404(qs, pk=pk)
+    ).prefetch_related("customer__phones").filter(pk=pk)
+
+
+def _load(pk):
+    """The ticket with everything its page and actions read, or 404. Its 15 joins cost the ORM ~1 ms to
+    compile: the SQL is compiled once per process (servicedesk.compiled)."""
+    found = compiled_objects("tickets.page_ticket", _page_ticket, pk)
+    if not found:
+        raise Http404
+    return found[0]
 
 
 @_ticket_access

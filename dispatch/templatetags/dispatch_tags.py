@@ -8,4 +8,4 @@ def ticket_work_orders(ticket) -> list:
     """The ticket's work orders for its page (one query whatever their number): dispatch.selectors."""
     from dispatch import selectors
 
-    return list(selectors.ticket_workorders(ticket=ticket))
+    return selectors.ticket_workorder_list(ticket=ticket)
