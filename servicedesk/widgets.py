@@ -51,6 +51,20 @@ class FastInputMixin:
                           f'{_attrs(widget["attrs"])}>')
 
 
+class FastRadioSelect(forms.RadioSelect):
+    """A RadioSelect whose options, drawn one by one in a page's own markup ({{ radio.tag }}), are written in
+    Python: the same <input> as radio_option.html → input.html. The whole widget ({{ field }}) and labelled
+    options keep Django's templates."""
+
+    def _render(self, template_name, context, renderer=None):
+        widget = context["widget"]
+        if template_name != self.option_template_name or widget.get("wrap_label"):
+            return super()._render(template_name, context, renderer)
+        value_attr = "" if widget["value"] is None else f' value="{esc(widget["value"])}"'
+        return SafeString(f'<input type="{esc(widget["type"])}" name="{esc(widget["name"])}"{value_attr}'
+                          f'{_attrs(widget["attrs"])}>')
+
+
 _FAST_INPUTS: dict[type, type] = {}
 
 
@@ -69,4 +83,5 @@ def fast_input(widget: widgets.Input) -> widgets.Input:
 
 # Input subclasses whose template is input.html under another name (nothing else in them).
 _PLAIN_TEMPLATES = {f"django/forms/widgets/{n}.html" for n in ("input", "text", "date", "number", "email", "search",
-                                                                 "url", "tel", "datetime", "time", "password")}
+                                                                 "url", "tel", "datetime", "time", "password",
+                                                                 "hidden")}

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from customers.models import Channel
 from servicedesk import params
+from servicedesk.widgets import FastRadioSelect, fast_input
 
 from .models import Complaint, Department, FaultCause, Tag, Ticket, TicketSettings
 from .uploads import check_upload
@@ -105,7 +106,7 @@ class ReplyForm(VersionedForm):
     public = forms.TypedChoiceField(
         label=_("Visibility"), coerce=lambda v: v == "1", initial="1",
         choices=[("1", _("Public reply to the customer")), ("0", _("Internal note"))],
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=FastRadioSelect(attrs={"class": "form-check-input"}),
     )
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     # Issue 19: the canned reply / macro chosen in the reply box; its actions run when this is sent.
@@ -114,6 +115,8 @@ class ReplyForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].required = False  # a macro of actions only sends no text
+        for name in ("version", "client_token", "macro"):  # on every ticket page: <input> written in Python
+            fast_input(self.fields[name].widget)
 
     def clean(self):
         data = super().clean()

@@ -45,3 +45,26 @@ def test_select_renders_as_django_does():
 
 def _tags(html: str) -> list[str]:
     return [t.strip() for t in html.replace("\n", "").split(">") if t.strip()]
+
+
+def test_hidden_inputs_and_radio_options_render_as_django_does():
+    from servicedesk.widgets import FastRadioSelect
+
+    for value in (None, "", 7, 'x"<y>'):
+        expected = forms.HiddenInput().render("reply-version", value, {"id": "id_reply-version"})
+        assert fast_input(forms.HiddenInput()).render("reply-version", value, {"id": "id_reply-version"}) == expected
+    choices = [("1", "Public reply to the customer"), ("0", 'Internal <note> "x"')]
+
+    class Django(forms.Form):
+        public = forms.ChoiceField(choices=choices, widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+
+    class Fast(forms.Form):
+        public = forms.ChoiceField(choices=choices, widget=FastRadioSelect(attrs={"class": "form-check-input"}))
+
+    for data in ({"public": "1"}, {"public": "0"}, {}):
+        django_form, fast_form = Django(data, prefix="reply"), Fast(data, prefix="reply")
+        assert [r.tag() for r in fast_form["public"]] == [r.tag() for r in django_form["public"]]
+        assert [r.choice_label for r in fast_form["public"]] == [r.choice_label for r in django_form["public"]]
+        # the whole widget and labelled options keep Django's own templates
+        assert str(fast_form["public"]) == str(django_form["public"])
+        assert [r.tag(wrap_label=True) for r in fast_form["public"]] == [r.tag(wrap_label=True) for r in django_form["public"]]
