@@ -21,8 +21,8 @@ from collections.abc import Callable
 from django.db import connections, router
 
 SENTINEL = -739_011_347  # stands for the per-call value in SQL compiled once (no row has a negative id)
-SENTINELS = tuple(SENTINEL - i for i in range(8))
-TEXT_SENTINELS = tuple(f"\x00compiled-stand-in-{i}" for i in range(8))  # the same, for a text value
+SENTINELS = tuple(SENTINEL - i for i in range(64))
+TEXT_SENTINELS = tuple(f"\x00compiled-stand-in-{i}" for i in range(64))  # the same, for a text value
 VERIFY = False  # tests/conftest.py: every call also checks the kept SQL against a fresh compile
 
 _compiled: dict[tuple[str, str], tuple[str, tuple]] = {}
@@ -69,13 +69,15 @@ def compiled_rows(key: str, model, build: Callable, value=None) -> list[tuple]:
 
 def compiled_objects(key: str, build: Callable, *values: int | str) -> list:
     """list(build(*values)) — a queryset of model instances, evaluated as Django would — with its SQL
-    compiled once per process and database. `values` (at most eight) are ids or text compared as they
-    are (a key, a number); `key` names the shape, the types of the values included.
+    compiled once per process and database. `values` (at most 64) are ids or text compared as they
+    are (a key, a number); `key` names the shape, the number and types of the values included.
 
     The queryset is still built for each call (cheap: a clone or two); only its compile is skipped. Its
     iteration gets a copy of the first call's compiler (which holds the select list and the related-object
     layout) on this thread's connection, answering the kept SQL with this call's values.
     """
+    if len(values) > len(SENTINELS):
+        raise ValueError(f"compiled query {key!r}: {len(values)} values, at most {len(SENTINELS)}")
     if any(type(v) is int and not -2**63 <= v < 2**63 for v in values):
         return []  # no id is that large (the ORM's own lookups answer "no match" too, without asking)
     qs = build(*values)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Count, F, Q, QuerySet
 
 from customers.models import Customer
+from servicedesk.compiled import compiled_objects
 from servicedesk.shared_memo import SharedMemo
 
 from .models import Complaint, Ticket, TicketAttachment, TicketEvent, TicketReply
@@ -159,7 +160,12 @@ def slice_page(qs: QuerySet, page: str | int | None, per_page: int = 25, max_pag
         return SlicePage(object_list=found[:per_page], number=number, has_next=len(found) > per_page,
                          per_page=per_page)
     ids = list(qs.values_list("pk", flat=True)[start:start + per_page + 1])
-    by_id = rows().in_bulk(ids[:per_page])  # no query for an empty page
+    page_ids = ids[:per_page]
+    # The rows' joins, compiled once per process for each page length (servicedesk.compiled); no query
+    # for an empty page.
+    key = f"slice_page.{rows.__module__}.{rows.__qualname__}.{len(page_ids)}"
+    by_id = {row.pk: row for row in (compiled_objects(key, lambda *pks: rows().filter(pk__in=pks), *page_ids)
+                                     if page_ids else ())}
     # A row deleted between the two reads is simply not shown.
     found = [by_id[pk] for pk in ids[:per_page] if pk in by_id]
     return SlicePage(object_list=found, number=number, has_next=len(ids) > per_page, per_page=per_page)
@@ -243,8 +249,6 @@ def _attachments(ticket_id):
 
 def ticket_attachments(ticket: Ticket) -> list:
     """The ticket's files in their model order (the ticket page: SQL compiled once per process)."""
-    from servicedesk.compiled import compiled_objects
-
     return compiled_objects("tickets.attachments", _attachments, ticket.pk)
 
 
@@ -263,8 +267,6 @@ def ticket_timeline(ticket: Ticket) -> tuple[list, dict]:
     Three queries whatever the length: events (with actor), replies (with author), named users.
     Reply/note events are not shown twice: the reply row itself is the entry.
     """
-    from servicedesk.compiled import compiled_objects
-
     events = compiled_objects("tickets.timeline_events", _timeline_events, ticket.pk)
     replies = compiled_objects("tickets.timeline_replies", _timeline_replies, ticket.pk)
     user_ids = set()
@@ -592,6 +594,17 @@ def saved_views_for(user) -> QuerySet:
     teams = Q(team__in=StaffProfile.objects.filter(user=user.pk, team__isnull=False).values("team")) | Q(
         team__in=Team.objects.filter(supervisor=user.pk).values("pk"))
     return SavedView.objects.filter(Q(owner=user.pk) | teams).order_by("team_id", "name", "id")
+
+
+def _saved_views_of(user_id):
+    from django.contrib.auth import get_user_model
+
+    return saved_views_for(get_user_model()(pk=user_id))
+
+
+def saved_views_list(user) -> list:
+    """saved_views_for as a list, its SQL compiled once per process (the ticket list's tabs)."""
+    return compiled_objects("tickets.saved_views", _saved_views_of, user.pk)
 
 
 def saved_view_counts(views) -> dict[int, str]:

@@ -207,7 +207,7 @@ def ticket_list(request):
     context = {"filter": flt, "page": page, "query_string": query, "now": timezone.now(),
                "selectable": selectable}
     if not (request.htmx and request.htmx.target == "ticket-results"):
-        context["views"] = list(selectors.saved_views_for(request.user))
+        context["views"] = selectors.saved_views_list(request.user)
         context["can_share_view"] = request.user.has_perm("tickets.reassign_ticket")
     if request.htmx and request.htmx.target == "ticket-results":
         return render(request, "tickets/_list_results.html", context)
