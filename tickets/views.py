@@ -65,6 +65,10 @@ def _int_or_none(value):
 
 # --- Create ----------------------------------------------------------------------------------------
 
+def _customer_by_id(pk):
+    return Customer.objects.filter(pk=pk)
+
+
 @perm_required("tickets.add_ticket")
 def ticket_create(request):
     """Open a ticket for a customer, in the same flow as the front desk's contact log.
@@ -74,7 +78,10 @@ def ticket_create(request):
     customer_id = _int_or_none(request.GET.get("customer") or request.POST.get("customer"))
     if customer_id is None:
         return _customer_pick(request)
-    customer = get_object_or_404(Customer, pk=customer_id)
+    found = compiled_objects("tickets.create_customer", _customer_by_id, customer_id)  # every ticket opened
+    if not found:
+        raise Http404
+    customer = found[0]
     if customer.merged_into_id:
         return redirect(f"{reverse('tickets:create')}?customer={customer.merged_into_id}")
     contact = None

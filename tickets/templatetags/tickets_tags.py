@@ -276,3 +276,43 @@ def timeline_items(timeline, users, ticket):
           else _reply_html(local_stamp(at), item, customer_name)),)
         for kind, at, _id, item in timeline
     ))
+
+
+# The ticket page's closed action panels: the same markup for every ticket but its id (in the URL the
+# panel's form loads from). Each through the template engine cost ~0.1 ms, ten on a page: rendered once
+# per (panel, language, URL prefix) in the process, with a stand-in id that is then replaced. The panel
+# being corrected (bound, with its errors) is rendered as before.
+_PANEL_MEMO: dict = {}
+_PANEL_ID = 987654321
+
+
+class _StandIn:
+    pk = _PANEL_ID
+
+
+@register.simple_tag(takes_context=True)
+def action_panels(context, panels):
+    from django.urls import get_script_prefix
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    template = context.template.engine.get_template("tickets/_action_form.html")
+    ticket_id = str(context["ticket"].pk)
+    bound_name = context.get("bound_name")
+    parts = []
+    for name, title, icon, button in panels:
+        values = {"name": name, "title": title, "icon": icon, "button": button}
+        if name == bound_name:
+            with context.push(**values):
+                parts.append(template.render(context))
+            continue
+        key = (name, str(title), icon, str(button), translation.get_language(), get_script_prefix())
+        html = _PANEL_MEMO.get(key)
+        if html is None:
+            with context.push(**values, ticket=_StandIn(), bound_name=""):
+                html = template.render(context)
+            if len(_PANEL_MEMO) >= 512:
+                _PANEL_MEMO.clear()
+            _PANEL_MEMO[key] = html
+        parts.append(html.replace(str(_PANEL_ID), ticket_id))
+    return mark_safe("".join(parts))
