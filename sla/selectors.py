@@ -16,7 +16,8 @@ from servicedesk.businesstime import WorkingCalendar
 from . import rollup
 from .calendars import cached_working_calendar, default_calendar
 from .models import (
-    DEPARTMENT_TARGETS, SLAClock, SLADailyCompliance, SLADailyComplianceDim, SLADailyDuration, SLAEscalation, Target,
+    DEPARTMENT_TARGETS, ClockType, SLAClock, SLADailyCompliance, SLADailyComplianceDim, SLADailyDuration, SLAEscalation,
+    Target,
 )
 
 
@@ -92,7 +93,24 @@ def ticket_clock_rows(ticket, now: datetime | None = None) -> list[dict]:
     """The ticket page's SLA panel: each clock with its state (clock_state), 2 queries whatever the
     history. The page renders it in the first paint; sla:clocks serves the same panel alone."""
     now = now or timezone.now()
-    return [{"clock": c, **clock_state(c, now)} for c in ticket_clocks(ticket)]
+    return [{"clock": c, **clock_state(c, now), **_clock_labels(c)} for c in ticket_clocks(ticket)]
+
+
+def _choice_label(choices, value):
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def _clock_labels(clock: SLAClock) -> dict:
+    """What the panel prints for a clock, without Django's per-call rebuild of a field's choices
+    (get_FOO_display) or the date filter (~0.1 ms each, on every ticket page)."""
+    deadline = timezone.localtime(clock.deadline)
+    return {"target_label": _choice_label(Target, clock.target), "clock_label": _choice_label(ClockType, clock.clock),
+            "deadline_iso": deadline.isoformat(),
+            "deadline_text": f"{deadline.year:04d}-{deadline.month:02d}-{deadline.day:02d} "
+                             f"{deadline.hour:02d}:{deadline.minute:02d}"}
 
 
 def clock_state(clock: SLAClock, now: datetime | None = None) -> dict:
