@@ -150,9 +150,13 @@ def clocks_start(*, ticket, now: datetime | None = None, only_missing: bool = Fa
 
 
 def _sla_due_set(ticket, due) -> None:
+    """One fixed UPDATE of the ticket's sla_due_at (on every ticket opened: the ORM built it each time)."""
     from tickets.models import Ticket
 
-    Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {ops.quote_name(Ticket._meta.db_table)} SET {ops.quote_name('sla_due_at')} = %s "
+                       f"WHERE {ops.quote_name('id')} = %s", [ops.adapt_datetimefield_value(due), ticket.pk])
     ticket.sla_due_at = due
 
 

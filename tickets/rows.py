@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from servicedesk.fasthtml import fmt, fmt_join
+from servicedesk.timetext import timesince, timeuntil
 
 STATUS_COLOURS = {
     "new": "primary", "acknowledged": "info", "in_progress": "warning", "waiting": "secondary",
@@ -70,6 +70,7 @@ class Labels:
         self.complaint_stage, self.unassigned = _("Complaint stage"), _("Unassigned")
         self.key_account, self.key_account_title = _("Key account"), _("Key account: green channel")
         self.first_inquiry = _("First inquiry")
+        self.select = _("Select %(number)s")  # each row's checkbox label, filled in per row
 
 
 def stage_badge_html(t, labels: Labels) -> SafeString:
@@ -122,7 +123,7 @@ def ticket_row_html(t, now, url: str, labels: Labels, selectable: bool = False) 
     # Issue 19: a checkbox for bulk changes; it belongs to the bulk bar's form (#bulk-form).
     pick = fmt('<td class="text-center"><input class="form-check-input" type="checkbox" name="ids" value="{}" '
                'form="bulk-form" aria-label="{}"></td>', t.pk,
-               _("Select %(number)s") % {"number": t.number}) if selectable else ""
+               labels.select % {"number": t.number}) if selectable else ""
     return fmt(
         "<tr>{pick}"
         '<td class="text-nowrap"><i class="bi {kind_icon} text-body-secondary" title="{kind}"></i> '

@@ -57,9 +57,13 @@ def _next_number(*, kind: str, year: int) -> str:
 
 def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str = "", before=None, after=None,
                  message: str = "") -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket, actor=actor, kind=kind, field=field, before=before, after=after, message=message, created_at=now
-    )
+    """One timeline row, written as the sweeps write theirs (servicedesk.bulk): the same row as
+    TicketEvent.objects.create, without the model save path's per-field work (nothing listens to its
+    signals); a ticket opened writes two."""
+    from servicedesk.bulk import build, insert_many
+
+    return insert_many([build(TicketEvent, ticket=ticket, actor=actor, kind=kind, field=field, before=before,
+                              after=after, message=message, created_at=now)])[0]
 
 
 def _lock(ticket: Ticket, expected_version: int | None = None) -> Ticket:

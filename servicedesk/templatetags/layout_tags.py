@@ -1,4 +1,4 @@
-"""The layout's menus, rendered once per distinct reader and kept in the process.
+"""The layout's menus (and its keyboard-shortcuts dialog), rendered once per distinct reader and kept in the process.
 
 The menu bar and the user menu are ~60 permission checks, URL reversals and translations: about
 2 ms of every staff page, the same for every page a person opens. Their output depends only on what
@@ -17,7 +17,7 @@ register = template.Library()
 MEMO_SIZE = 512  # distinct (person's permissions × language) menus a process keeps; then it starts over
 _memo: dict = {}
 
-FRAGMENTS = ("_nav_links.html", "_user_menu.html")
+FRAGMENTS = ("_nav_links.html", "_user_menu.html", "_shortcuts_help.html")
 
 
 def _key(name: str, user, role_label) -> tuple:
