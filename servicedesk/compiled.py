@@ -26,7 +26,8 @@ TEXT_SENTINELS = tuple(f"\x00compiled-stand-in-{i}" for i in range(64))  # the s
 VERIFY = False  # tests/conftest.py: every call also checks the kept SQL against a fresh compile
 
 _compiled: dict[tuple[str, str], tuple[str, tuple]] = {}
-_objects: dict[tuple[str, str], tuple] = {}
+_objects: dict[tuple[str, str | None], tuple] = {}
+_models: dict[str, type] = {}
 
 
 def _stand_ins(values: tuple) -> tuple:
@@ -72,33 +73,38 @@ def compiled_objects(key: str, build: Callable, *values: int | str) -> list:
     compiled once per process and database. `values` (at most 64) are ids or text compared as they
     are (a key, a number); `key` names the shape, the number and types of the values included.
 
-    The queryset is still built for each call (cheap: a clone or two); only its compile is skipped. Its
-    iteration gets a copy of the first call's compiler (which holds the select list and the related-object
-    layout) on this thread's connection, answering the kept SQL with this call's values.
+    The first call builds the queryset with stand-ins and compiles it; later calls iterate a clone of that
+    queryset (its model, related-object layout and prefetches) with a copy of the kept compiler on this
+    thread's connection, answering the kept SQL with this call's values: neither the build (~0.1–0.3 ms
+    with joins and ordering) nor the compile is repeated.
     """
     if len(values) > len(SENTINELS):
         raise ValueError(f"compiled query {key!r}: {len(values)} values, at most {len(SENTINELS)}")
     if any(type(v) is int and not -2**63 <= v < 2**63 for v in values):
         return []  # no id is that large (the ORM's own lookups answer "no match" too, without asking)
-    qs = build(*values)
-    alias = qs.db
+    model = _models.get(key)
+    alias = router.db_for_read(model) if model is not None else None
     entry = _objects.get((key, alias))
     if entry is None:
-        compiler = build(*_stand_ins(values)).query.get_compiler(using=alias)
+        stand_in = build(*_stand_ins(values))
+        alias = stand_in.db
+        _models[key] = stand_in.model
+        compiler = stand_in.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         # The select list's converters (dates, JSON…), looked up once too (~0.1 ms a query). They are the
         # fields' and the backend's functions; each call hands them its own connection.
         converters = compiler.get_converters([s[0] for s in compiler.select[0:compiler.col_count]])
-        entry = _objects[(key, alias)] = (compiler, sql, tuple(params), converters)
-    kept, sql, params, converters = entry
+        entry = _objects[(key, alias)] = (stand_in, compiler, sql, tuple(params), converters)
+    stand_in, kept, sql, params, converters = entry
     params = _params(params, values)
     if VERIFY:
-        _check(key, qs.query.get_compiler(using=alias), sql, params)
+        _check(key, build(*values).query.get_compiler(using=alias), sql, params)
     if not sql:  # the ORM found the query empty without asking the database
         return []
     frozen = copy.copy(kept)
     frozen.connection = connections[alias]  # this thread's connection, not the first caller's
     frozen.as_sql = lambda *args, **kwargs: (sql, params)
     frozen.get_converters = lambda expressions: converters
+    qs = stand_in._chain()
     qs.query.get_compiler = lambda *args, **kwargs: frozen
     return list(qs)
