@@ -252,13 +252,23 @@ def ticket_attachments(ticket: Ticket) -> list:
     return compiled_objects("tickets.attachments", _attachments, ticket.pk)
 
 
+# The timeline names people (get_full_name, username) and reads nothing else of them: their password hash,
+# e-mail, flags and two more moments to convert per entry are left in the database (a 50-reply ticket: 100
+# datetime conversions less). Same for what a reply's delivery line does not show.
+_PERSON_UNUSED = ("password", "last_login", "is_superuser", "email", "is_staff", "is_active", "date_joined")
+
+
 def _timeline_events(ticket_id):
     return (TicketEvent.objects.filter(ticket_id=ticket_id).exclude(kind__in=("reply", "note"))
-            .select_related("actor").order_by("created_at", "id"))
+            .select_related("actor").defer(*(f"actor__{name}" for name in _PERSON_UNUSED))
+            .order_by("created_at", "id"))
 
 
 def _timeline_replies(ticket_id):
-    return TicketReply.objects.filter(ticket_id=ticket_id).select_related("author").order_by("created_at", "id")
+    return (TicketReply.objects.filter(ticket_id=ticket_id).select_related("author")
+            .defer("client_token", "delivered_to", "delivery_attempts", "delivered_at",
+                   *(f"author__{name}" for name in _PERSON_UNUSED))
+            .order_by("created_at", "id"))
 
 
 def ticket_timeline(ticket: Ticket) -> tuple[list, dict]:
