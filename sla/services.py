@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import override
 
+from servicedesk.bulk import insert_many
 from servicedesk.shared_memo import SharedMemo
 
 from . import clocks as clockmath
@@ -138,7 +139,7 @@ def clocks_start(*, ticket, now: datetime | None = None, only_missing: bool = Fa
     # No savepoint: nothing here is caught and retried, and inside the ticket's own transaction (the
     # usual caller) a savepoint only costs two statements per ticket opened.
     with transaction.atomic(savepoint=False):
-        created = SLAClock.objects.bulk_create(new)
+        created = insert_many(new)  # servicedesk.bulk: bulk_create's rows without its per-value field work
         if only_missing:
             ticket_sla_due_refresh(ticket_ids=[ticket.pk])
         else:
@@ -273,7 +274,7 @@ def clocks_start_handoff(*, handoff, now: datetime) -> list[SLAClock]:
         clockmath.refresh_next_check(clock)
         new.append(clock)
     with transaction.atomic(savepoint=False):
-        created = SLAClock.objects.bulk_create(new)
+        created = insert_many(new)  # servicedesk.bulk: bulk_create's rows without its per-value field work
         ticket_sla_due_refresh(ticket_ids=[handoff.ticket_id])
     return created
 
