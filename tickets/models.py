@@ -856,3 +856,27 @@ class TicketFlowDelta(models.Model):
         # 24.8 → 15.0 ms on SQLite). Led by the hour, as the nightly fold's ranges need.
         indexes = [models.Index(fields=["hour", "team_key", "kind", "priority", "opened", "resolved", "closed"],
                                 name="tickets_flow_cover")]
+
+
+class TicketDurationCount(models.Model):
+    """How many tickets took how long, per UTC day, team, measure and time bucket — the monthly report's
+    first-response and resolution percentiles (median, p90) read from these counts instead of sorting a month of
+    tickets. PostgreSQL only (SQLite reads a period's times out and picks the ranks, reports.selectors.percentiles):
+    its statement triggers (migration 0029, tickets/duration_sql.py) count every ticket written, however it is
+    written, in the same statement.
+
+    Exact, not estimated: the buckets are ordered like the times, so the counts say which bucket holds the
+    nearest-rank value and how many smaller times come before it; that bucket's tickets in the period are then
+    read in order through an index (tickets.selectors.response_time_percentiles). `day` is the UTC day of
+    first_response_at or resolved_at; a period's partial days at its ends are counted from the tickets.
+    `team_key` is the team's id, 0 for none."""
+
+    day = models.DateField()
+    team_key = models.BigIntegerField(default=0)
+    measure = models.SmallIntegerField()  # 0: first response, 1: resolution (duration_sql.MEASURES)
+    bucket = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "team_key", "measure", "bucket"],
+                                               name="tickets_duration_key")]
