@@ -215,11 +215,13 @@ def backlog_at(moment, team=None) -> int:
 
 
 def tickets_section(*, period: Period, team=None) -> dict:
-    """Opened / resolved / closed by kind and priority, backlog at period end. 3 queries.
+    """Opened / resolved / closed by kind and priority, backlog at period end. 2 queries (3 for a period not on
+    whole UTC hours).
 
     This period's and the previous one's flows come from ONE grouped query (tickets.selectors.ticket_flow_rows:
     the hourly rollup the database keeps, or the tickets themselves for a period not on whole UTC hours); the
-    previous totals are added up from it."""
+    previous totals are added up from it. Both backlogs from one more (tickets.selectors.backlogs_at: the same
+    rollup, or a count per period end)."""
     prev_period = period.previous()
     both = ticket_selectors.ticket_flow_rows(current=(period.start, period.end),
                                              previous=(prev_period.start, prev_period.end), team=team)
@@ -227,8 +229,7 @@ def tickets_section(*, period: Period, team=None) -> dict:
     prev = {k: sum(r[f"prev_{k}"] for r in both) for k in keys}
     rows = [r for r in both if any(r[k] for k in keys)]
     cur = {k: sum(r[k] for r in rows) for k in keys}
-    cur["backlog"] = backlog_at(period.end, team)
-    prev["backlog"] = backlog_at(prev_period.end, team)
+    cur["backlog"], prev["backlog"] = ticket_selectors.backlogs_at(moments=[period.end, prev_period.end], team=team)
     by_kind = {}
     for r in rows:
         k = by_kind.setdefault(r["kind"], {"kind": _label(Ticket.Kind.choices, r["kind"]), "opened": 0,
