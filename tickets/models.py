@@ -885,3 +885,27 @@ class TicketDurationCount(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "team_key", "measure", "bucket"],
                                                name="tickets_duration_key")]
+
+
+class TicketComplaintCount(models.Model):
+    """Complaints per UTC day of their ticket's opening, team, category and responsible department, with how many
+    were investigated and answered and the total time from opening to each (in microseconds) — the monthly report's
+    complaints section, summed from these rows instead of joining a period's complaints to their tickets.
+    PostgreSQL only (elsewhere the section counts the complaints): statement triggers on the tickets and the
+    complaints (migration 0031, tickets/complaint_sql.py) keep it in the same statement as every write. Only
+    complaints on complaint tickets count, as the report counts them; a period's partial days at its ends are counted
+    from the complaints. `team_key` and `department_key` are the ids, 0 for none."""
+
+    day = models.DateField()
+    team_key = models.BigIntegerField(default=0)
+    category = models.CharField(max_length=12)
+    department_key = models.BigIntegerField(default=0)
+    n = models.IntegerField(default=0)
+    inv_n = models.IntegerField(default=0)
+    inv_us = models.BigIntegerField(default=0)
+    sol_n = models.IntegerField(default=0)
+    sol_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "team_key", "category", "department_key"],
+                                               name="tickets_complaint_count_key")]

@@ -466,6 +466,51 @@ def response_time_percentiles(*, ranges: dict[str, tuple[datetime, datetime]], t
     return out
 
 
+def complaint_count_rows(*, ranges: dict[str, tuple[datetime, datetime]], team=None) -> list[dict]:
+    """Complaints on complaint tickets opened in each named [start, end) range, by category and responsible
+    department: {range, category, department__name, department__name_en, n, inv_n, inv_sum, sol_n, sol_sum} — the
+    count, how many were investigated and answered, and the total time from the ticket's opening to each (None when
+    none was). PostgreSQL only, one query: TicketComplaintCount for the ranges' whole UTC days, the complaints
+    themselves for the hours at their ends (tickets/complaint_sql.py). The same rows as the grouped count over the
+    complaints (reports.selectors complaints_section's other source, tested against it)."""
+    from django.db import connection
+
+    from . import complaint_sql as csql
+    from .duration_sql import utc_days
+    from .models import Department
+
+    team_id = getattr(team, "pk", team)
+    branches, params = [], []
+    for key, (start, end) in ranges.items():
+        days, edges = utc_days(start, end)
+        if days:
+            branches.append(f"SELECT %s, category, department_key, n, inv_n, inv_us, sol_n, sol_us FROM {csql.TABLE} "
+                            f"WHERE day >= %s AND day < %s" + (" AND team_key = %s" if team_id is not None else ""))
+            params += [key, *days, *([team_id] if team_id is not None else [])]
+        for a, b in edges:
+            parts = ", ".join(f"CASE WHEN c.{col} IS NULL THEN 0 ELSE 1 END, "
+                              f"coalesce({csql.micros(f'c.{col}', 't.created_at')}, 0)"
+                              for col in ("investigated_at", "solution_sent_at"))
+            branches.append(f"SELECT %s, c.category, coalesce(c.department_id, 0), 1, {parts} "
+                            f"FROM {csql.COMPLAINTS} AS c JOIN {csql.TICKETS} AS t ON t.id = c.ticket_id "
+                            f"WHERE t.kind = %s AND t.created_at >= %s AND t.created_at < %s"
+                            + (" AND t.team_id = %s" if team_id is not None else ""))
+            params += [key, csql.KIND, a, b, *([team_id] if team_id is not None else [])]
+    if not branches:
+        return []
+    sql = (f"SELECT x.r, x.category, d.name, d.name_en, SUM(x.n), SUM(x.inv_n), SUM(x.inv_us), SUM(x.sol_n), "
+           f"SUM(x.sol_us) FROM ({' UNION ALL '.join(branches)}) AS x (r, category, department_key, n, inv_n, inv_us, "
+           f"sol_n, sol_us) LEFT JOIN {Department._meta.db_table} AS d "
+           f"ON d.id = x.department_key GROUP BY x.r, x.category, x.department_key, d.name, d.name_en "
+           f"HAVING SUM(x.n) <> 0")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [{"range": key, "category": category, "department__name": name, "department__name_en": name_en,
+                 "n": int(n), "inv_n": int(inv_n), "inv_sum": timedelta(microseconds=int(inv_us)) if inv_n else None,
+                 "sol_n": int(sol_n), "sol_sum": timedelta(microseconds=int(sol_us)) if sol_n else None}
+                for key, category, name, name_en, n, inv_n, inv_us, sol_n, sol_us in cursor.fetchall()]
+
+
 def tickets_touched(*, start: datetime, end: datetime) -> Q:
     """Tickets opened, resolved or closed in [start, end): the rows ticket_flow_counts can count."""
     return (Q(created_at__gte=start, created_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
