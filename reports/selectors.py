@@ -6,6 +6,10 @@ the nearest-rank method: percentile_disc on PostgreSQL; on SQLite the values com
 out and the rank ceil(p·n) picked in Python (cheaper there than its window sort; the portable
 window form, ROW_NUMBER() next to COUNT(*) OVER (), stays as method="window"). Python otherwise only
 labels and formats the handful of aggregated rows.
+
+On PostgreSQL the heaviest figures are summed from counts the database keeps in the same statement as each write
+(tickets' flow and backlog, response-time buckets, complaints, contacts: see each section); every one of them has
+its direct computation beside it, which SQLite and the tests use.
 """
 import math
 from datetime import timedelta
