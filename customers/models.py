@@ -652,3 +652,22 @@ class ServicePlanItem(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ContactHourCount(models.Model):
+    """Contacts per UTC hour of started_at, staff member who handled them, channel and direction — the monthly
+    report's front-desk load (totals, by channel, by hour of day), summed from these rows instead of counted from a
+    month of contacts. PostgreSQL only (elsewhere the report counts the contacts): statement triggers on the
+    contacts (migration 0020, customers/contact_sql.py) keep it in the same statement as every write. A period
+    that does not start and end on whole UTC hours is counted from the contacts. `handled_by_key` is the user's id
+    (no foreign key: a row whose count is back to 0 must not keep a user from being deleted)."""
+
+    hour = models.DateTimeField()
+    handled_by_key = models.BigIntegerField()
+    channel = models.CharField(max_length=12)
+    direction = models.CharField(max_length=3)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "handled_by_key", "channel", "direction"],
+                                               name="contact_hour_count_key")]

@@ -519,3 +519,31 @@ def personal_data_accesses(*, customer=None, user=None, action: str = "", date_f
     return qs.select_related("user", "customer").only(
         "at", "action", "place", "ref", "customer__name", "customer__merged_into", "user__username",
         "user__first_name", "user__last_name").order_by("-at", "-id")
+
+
+def _on_whole_utc_hours(*moments: datetime) -> bool:
+    from datetime import timezone as dt_timezone
+
+    return all(m.astimezone(dt_timezone.utc).replace(minute=0, second=0, microsecond=0) == m for m in moments)
+
+
+def contact_hour_rows(*, start: datetime, split: datetime, end: datetime, team=None, tz) -> list[dict] | None:
+    """Contacts started in [start, end) by (at or after `split`?, channel, direction, hour of day in `tz`):
+    [{cur, channel, direction, h, n}], from ContactHourCount in one query — or None where those counts cannot say
+    (not PostgreSQL, or a boundary off a whole UTC hour: count the contacts instead). The team is the handler's
+    team now, as the contacts' own filter (handled_by__profile__team) reads it."""
+    from django.db.models import BooleanField, Case, Sum, When
+    from django.db.models.functions import ExtractHour
+
+    from servicedesk.models import StaffProfile
+
+    from .models import ContactHourCount
+
+    if connection.vendor != "postgresql" or not _on_whole_utc_hours(start, split, end):
+        return None
+    qs = ContactHourCount.objects.filter(hour__gte=start, hour__lt=end)
+    if team is not None:
+        qs = qs.filter(handled_by_key__in=StaffProfile.objects.filter(team=team).values("user_id"))
+    cur = Case(When(hour__gte=split, then=Value(True)), default=Value(False), output_field=BooleanField())
+    return list(qs.annotate(cur=cur, h=ExtractHour("hour", tzinfo=tz)).values("cur", "channel", "direction", "h")
+                .annotate(n=Sum("n")).filter(n__gt=0).order_by())

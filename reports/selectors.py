@@ -6,6 +6,10 @@ the nearest-rank method: percentile_disc on PostgreSQL; on SQLite the values com
 out and the rank ceil(p·n) picked in Python (cheaper there than its window sort; the portable
 window form, ROW_NUMBER() next to COUNT(*) OVER (), stays as method="window"). Python otherwise only
 labels and formats the handful of aggregated rows.
+
+On PostgreSQL the heaviest figures are summed from counts the database keeps in the same statement as each write
+(tickets' flow and backlog, response-time buckets, complaints, contacts: see each section); every one of them has
+its direct computation beside it, which SQLite and the tests use.
 """
 import math
 from datetime import timedelta
@@ -21,6 +25,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _, pgettext, pgettext_lazy
 
+from customers import selectors as customers_selectors
 from customers.models import Channel, Contact
 from dispatch.models import PartUsage, WorkOrder
 from followups import selectors as fu_selectors
@@ -180,17 +185,45 @@ def _contact_totals(period, team):
     )
 
 
+def _contact_figures(period: Period, team, source: str = "auto"):
+    """This period's and the previous one's totals, this period's contacts by channel (most first) and by local hour
+    of day. From the contacts' hourly counts in one query (customers.selectors.contact_hour_rows: PostgreSQL, periods
+    on whole UTC hours), else — or with source="direct" — counted from the contacts in 4."""
+    prev_period = period.previous()
+    rows = None if source == "direct" else customers_selectors.contact_hour_rows(
+        start=prev_period.start, split=period.start, end=period.end, team=team, tz=local_tz())
+    if rows is None:
+        qs = _team(Contact.objects.filter(_in("started_at", period)), team, "handled_by__profile__team")
+        by_channel = [(r["channel"], r["n"]) for r in
+                      qs.values("channel").annotate(n=Count("id")).order_by("-n", "channel")]
+        by_hour = dict(
+            qs.annotate(h=ExtractHour("started_at", tzinfo=local_tz())).values("h").annotate(n=Count("id"))
+            .order_by("h").values_list("h", "n")
+        )
+        return (_contact_totals(period, team), _contact_totals(prev_period, team), by_channel,
+                [by_hour.get(h, 0) for h in range(24)])
+
+    def totals(part):
+        return {"total": sum(r["n"] for r in part),
+                "walk_ins": sum(r["n"] for r in part if r["channel"] == Channel.WALK_IN),
+                "calls": sum(r["n"] for r in part if r["channel"] == Channel.PHONE),
+                "inbound": sum(r["n"] for r in part if r["direction"] == Contact.Direction.INBOUND),
+                "outbound": sum(r["n"] for r in part if r["direction"] == Contact.Direction.OUTBOUND)}
+
+    cur_rows = [r for r in rows if r["cur"]]
+    channels, hours = {}, [0] * 24
+    for r in cur_rows:
+        channels[r["channel"]] = channels.get(r["channel"], 0) + r["n"]
+        hours[r["h"]] += r["n"]
+    by_channel = sorted(channels.items(), key=lambda kv: (-kv[1], kv[0]))
+    return totals(cur_rows), totals([r for r in rows if not r["cur"]]), by_channel, hours
+
+
 def contacts_section(*, period: Period, team=None) -> dict:
-    """Front-desk load: contacts by channel and hour of day (local), walk-ins vs calls. 4 queries."""
-    qs = _team(Contact.objects.filter(_in("started_at", period)), team, "handled_by__profile__team")
-    cur = _contact_totals(period, team)
-    prev = _contact_totals(period.previous(), team)
-    by_channel = list(qs.values("channel").annotate(n=Count("id")).order_by("-n", "channel"))
-    by_hour = dict(
-        qs.annotate(h=ExtractHour("started_at", tzinfo=local_tz())).values("h").annotate(n=Count("id"))
-        .order_by("h").values_list("h", "n")
-    )
-    hours = [by_hour.get(h, 0) for h in range(24)]
+    """Front-desk load: contacts by channel and hour of day (local), walk-ins vs calls. 1 query on PostgreSQL
+    (the contacts' hourly counts), else 4."""
+    cur, prev, by_channel, hours = _contact_figures(period, team)
+    by_channel = [{"channel": c, "n": n} for c, n in by_channel]
     return {
         "figures": {k: {"value": cur[k], "previous": prev[k], "change": change(cur[k], prev[k])} for k in cur},
         "by_channel": [{"channel": _label(Channel.choices, r["channel"]), "count": r["n"]} for r in by_channel],
@@ -215,11 +248,13 @@ def backlog_at(moment, team=None) -> int:
 
 
 def tickets_section(*, period: Period, team=None) -> dict:
-    """Opened / resolved / closed by kind and priority, backlog at period end. 3 queries.
+    """Opened / resolved / closed by kind and priority, backlog at period end. 2 queries (3 for a period not on
+    whole UTC hours).
 
     This period's and the previous one's flows come from ONE grouped query (tickets.selectors.ticket_flow_rows:
     the hourly rollup the database keeps, or the tickets themselves for a period not on whole UTC hours); the
-    previous totals are added up from it."""
+    previous totals are added up from it. Both backlogs from one more (tickets.selectors.backlogs_at: the same
+    rollup, or a count per period end)."""
     prev_period = period.previous()
     both = ticket_selectors.ticket_flow_rows(current=(period.start, period.end),
                                              previous=(prev_period.start, prev_period.end), team=team)
@@ -227,8 +262,7 @@ def tickets_section(*, period: Period, team=None) -> dict:
     prev = {k: sum(r[f"prev_{k}"] for r in both) for k in keys}
     rows = [r for r in both if any(r[k] for k in keys)]
     cur = {k: sum(r[k] for r in rows) for k in keys}
-    cur["backlog"] = backlog_at(period.end, team)
-    prev["backlog"] = backlog_at(prev_period.end, team)
+    cur["backlog"], prev["backlog"] = ticket_selectors.backlogs_at(moments=[period.end, prev_period.end], team=team)
     by_kind = {}
     for r in rows:
         k = by_kind.setdefault(r["kind"], {"kind": _label(Ticket.Kind.choices, r["kind"]), "opened": 0,
@@ -251,25 +285,35 @@ def tickets_section(*, period: Period, team=None) -> dict:
     }
 
 
-def _response_times(period, team):
-    base = _team(Ticket.objects.all(), team, "team")
-    fr = percentiles(base.filter(_in("first_response_at", period)), _duration("first_response_at", "created_at"))
-    res = percentiles(base.filter(_in("resolved_at", period)), _duration("resolved_at", "created_at"))
-    return {
-        "first_response_median": _hours(fr.get(0.5)), "first_response_p90": _hours(fr.get(0.9)),
-        "resolution_median": _hours(res.get(0.5)), "resolution_p90": _hours(res.get(0.9)),
-    }
+def _response_times(periods: dict, team, source: str = "auto") -> dict:
+    """Median and p90 first-response and resolution times of each named period. PostgreSQL: from the tickets'
+    duration counts (tickets.selectors.response_time_percentiles, 2 queries for all the periods); elsewhere, or
+    with source="direct": percentile_disc / the values read out, 2 queries per period."""
+    if source == "auto" and connection.vendor == "postgresql":
+        got = ticket_selectors.response_time_percentiles(
+            ranges={k: (p.start, p.end) for k, p in periods.items()}, team=team, ps=PERCENTILES)
+    else:
+        base = _team(Ticket.objects.all(), team, "team")
+        got = {k: {"first_response": percentiles(base.filter(_in("first_response_at", p)),
+                                                 _duration("first_response_at", "created_at")),
+                   "resolution": percentiles(base.filter(_in("resolved_at", p)), _duration("resolved_at", "created_at"))}
+               for k, p in periods.items()}
+    return {k: {"first_response_median": _hours(g["first_response"].get(0.5)),
+                "first_response_p90": _hours(g["first_response"].get(0.9)),
+                "resolution_median": _hours(g["resolution"].get(0.5)),
+                "resolution_p90": _hours(g["resolution"].get(0.9))} for k, g in got.items()}
 
 
 def sla_section(*, period: Period, team=None, now=None) -> dict:
     """First-response and resolution time (median, p90, wall-clock hours from opening) and SLA
     compliance per target from sla.selectors.compliance_summary — the one definition the SLA
     dashboard shows too: clocks due in the period, including those still running past their
-    deadline (missed). 6 queries."""
+    deadline (missed). 4 queries on PostgreSQL (the four percentiles from the tickets' duration counts in two), 6
+    elsewhere."""
     now = now or timezone.now()
     prev_period = period.previous()
-    cur = _response_times(period, team)
-    prev = _response_times(prev_period, team)
+    times = _response_times({"cur": period, "prev": prev_period}, team)
+    cur, prev = times["cur"], times["prev"]
     summary = sla_selectors.compliance_summary(
         ranges={"cur": (period.first, period.last), "prev": (prev_period.first, prev_period.last)},
         now=now, team_id=getattr(team, "pk", team),
@@ -298,25 +342,36 @@ def sla_section(*, period: Period, team=None, now=None) -> dict:
     }
 
 
-def complaints_section(*, period: Period, team=None) -> dict:
-    """Complaints opened in the period by category and responsible department, with the average
-    time from opening to investigation finished and to the solution sent to the customer.
-
-    ONE grouped query over both periods (they are contiguous: the previous one ends where this one
-    starts) by (in this period?, category, department) returns counts and duration sums; the
-    category and department tables and both periods' totals are added up from those few rows, and
-    an average is sum / count of the answered complaints (the same for both periods). 1 query."""
+def _complaint_rows(period: Period, team, source: str = "auto") -> list[dict]:
+    """This period's and the previous one's complaints by (in this period?, category, department) with counts and
+    duration sums. PostgreSQL: from the complaints' daily counts (tickets.selectors.complaint_count_rows); elsewhere,
+    or with source="direct": ONE grouped query over both periods' complaints (contiguous periods: one range)."""
     prev_period = period.previous()
+    if source == "auto" and connection.vendor == "postgresql":
+        rows = ticket_selectors.complaint_count_rows(
+            ranges={"cur": (period.start, period.end), "prev": (prev_period.start, prev_period.end)}, team=team)
+        return [{"cur": r.pop("range") == "cur", **r} for r in rows]
     qs = Complaint.objects.filter(ticket__created_at__gte=prev_period.start, ticket__created_at__lt=period.end,
                                   ticket__kind=Ticket.Kind.COMPLAINT)
     in_period = Case(When(ticket__created_at__gte=period.start, then=Value(True)), default=Value(False),
                      output_field=BooleanField())
-    all_rows = list(_team(qs, team, "ticket__team").annotate(cur=in_period).values(
+    return list(_team(qs, team, "ticket__team").annotate(cur=in_period).values(
         "cur", "category", "department__name", "department__name_en").annotate(
         n=Count("pk"),
         inv_sum=Sum(_duration("investigated_at", "ticket__created_at")), inv_n=Count("investigated_at"),
         sol_sum=Sum(_duration("solution_sent_at", "ticket__created_at")), sol_n=Count("solution_sent_at"),
     ).order_by())
+
+
+def complaints_section(*, period: Period, team=None) -> dict:
+    """Complaints opened in the period by category and responsible department, with the average
+    time from opening to investigation finished and to the solution sent to the customer.
+
+    ONE query over both periods (_complaint_rows: the complaints' daily counts on PostgreSQL, else a grouped
+    count over the complaints) by (in this period?, category, department) returns counts and duration sums; the
+    category and department tables and both periods' totals are added up from those few rows, and
+    an average is sum / count of the answered complaints (the same for both periods). 1 query."""
+    all_rows = _complaint_rows(period, team)
     rows = [r for r in all_rows if r["cur"]]
 
     def avg(total, count):

@@ -849,10 +849,63 @@ class TicketFlowDelta(models.Model):
     opened = models.IntegerField(default=0)
     resolved = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
+    # The backlog at a whole hour (tickets.selectors.backlog_at, tickets 0030): a ticket not cancelled enters at the
+    # hour of created_at and leaves at the hour it was first resolved or closed (not before its opening's).
+    backlog_in = models.IntegerField(default=0)
+    backlog_out = models.IntegerField(default=0)
 
     class Meta:
         # Covering: the report's sums over a range of hours (per team, or all) are read from the index alone —
         # a lookup per row cost more than the rest of the query (two months at 100,000 tickets, 24,804 rows:
         # 24.8 → 15.0 ms on SQLite). Led by the hour, as the nightly fold's ranges need.
-        indexes = [models.Index(fields=["hour", "team_key", "kind", "priority", "opened", "resolved", "closed"],
-                                name="tickets_flow_cover")]
+        # The backlog's sums from the hour of the period's end on read the two backlog columns from it too.
+        indexes = [models.Index(fields=["hour", "team_key", "kind", "priority", "opened", "resolved", "closed",
+                                        "backlog_in", "backlog_out"], name="tickets_flow_cover")]
+
+
+class TicketDurationCount(models.Model):
+    """How many tickets took how long, per UTC day, team, measure and time bucket — the monthly report's
+    first-response and resolution percentiles (median, p90) read from these counts instead of sorting a month of
+    tickets. PostgreSQL only (SQLite reads a period's times out and picks the ranks, reports.selectors.percentiles):
+    its statement triggers (migration 0029, tickets/duration_sql.py) count every ticket written, however it is
+    written, in the same statement.
+
+    Exact, not estimated: the buckets are ordered like the times, so the counts say which bucket holds the
+    nearest-rank value and how many smaller times come before it; that bucket's tickets in the period are then
+    read in order through an index (tickets.selectors.response_time_percentiles). `day` is the UTC day of
+    first_response_at or resolved_at; a period's partial days at its ends are counted from the tickets.
+    `team_key` is the team's id, 0 for none."""
+
+    day = models.DateField()
+    team_key = models.BigIntegerField(default=0)
+    measure = models.SmallIntegerField()  # 0: first response, 1: resolution (duration_sql.MEASURES)
+    bucket = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "team_key", "measure", "bucket"],
+                                               name="tickets_duration_key")]
+
+
+class TicketComplaintCount(models.Model):
+    """Complaints per UTC day of their ticket's opening, team, category and responsible department, with how many
+    were investigated and answered and the total time from opening to each (in microseconds) — the monthly report's
+    complaints section, summed from these rows instead of joining a period's complaints to their tickets.
+    PostgreSQL only (elsewhere the section counts the complaints): statement triggers on the tickets and the
+    complaints (migration 0031, tickets/complaint_sql.py) keep it in the same statement as every write. Only
+    complaints on complaint tickets count, as the report counts them; a period's partial days at its ends are counted
+    from the complaints. `team_key` and `department_key` are the ids, 0 for none."""
+
+    day = models.DateField()
+    team_key = models.BigIntegerField(default=0)
+    category = models.CharField(max_length=12)
+    department_key = models.BigIntegerField(default=0)
+    n = models.IntegerField(default=0)
+    inv_n = models.IntegerField(default=0)
+    inv_us = models.BigIntegerField(default=0)
+    sol_n = models.IntegerField(default=0)
+    sol_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "team_key", "category", "department_key"],
+                                               name="tickets_complaint_count_key")]

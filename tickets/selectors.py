@@ -435,10 +435,151 @@ def ticket_flow_rows(*, current: tuple[datetime, datetime], previous: tuple[date
     )
 
 
+def response_time_percentiles(*, ranges: dict[str, tuple[datetime, datetime]], team=None,
+                              ps: tuple[float, ...] = (0.5, 0.9)) -> dict[str, dict[str, dict[float, timedelta]]]:
+    """Nearest-rank percentiles (the value of rank ceil(p·n), as percentile_disc) of the first-response time
+    (first_response_at − created_at, tickets first answered in the range) and the resolution time (resolved_at −
+    created_at, tickets resolved in the range), for each named [start, end) range:
+    {name: {"first_response": {p: timedelta}, "resolution": {...}}} (an empty dict where no ticket counts).
+
+    PostgreSQL only, in two queries whatever the volume: the bucket counts (TicketDurationCount for the whole UTC days
+    of the ranges, the tickets themselves for the hours at their ends) say which bucket holds each rank and how many
+    smaller times precede it; then each such bucket's tickets in the range are read in order of the time through
+    the measure's index, one row each (OFFSET). Exactly percentile_disc's answer (tested against it)."""
+    import math
+
+    from django.db import connection
+
+    from . import duration_sql as dsql
+
+    team_id = getattr(team, "pk", team)
+    names = {0: "first_response", 1: "resolution"}
+    branches, params = [], []
+    for key, (start, end) in ranges.items():
+        days, edges = dsql.utc_days(start, end)
+        if days:
+            branches.append(f"SELECT %s, measure, bucket, n FROM {dsql.TABLE} WHERE day >= %s AND day < %s"
+                            + (" AND team_key = %s" if team_id is not None else ""))
+            params += [key, *days, *([team_id] if team_id is not None else [])]
+        for m, col in dsql.MEASURES.items():
+            for a, b in edges:
+                branches.append(f"SELECT %s, {m}, {dsql.bucket_sql(m)}, 1 FROM {dsql.TICKETS} "
+                                f"WHERE {col} >= %s AND {col} < %s" + (" AND team_id = %s" if team_id is not None else ""))
+                params += [key, a, b, *([team_id] if team_id is not None else [])]
+    out = {key: {name: {} for name in names.values()} for key in ranges}
+    if not branches:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r, m, b, SUM(n) FROM ({' UNION ALL '.join(branches)}) AS c(r, m, b, n) "
+                       f"GROUP BY 1, 2, 3 HAVING SUM(n) <> 0 ORDER BY 1, 2, 3", params)
+        counts: dict[tuple, list] = {}
+        for key, m, bucket, n in cursor.fetchall():
+            counts.setdefault((key, m), []).append((bucket, n))
+        picks, branches, params = [], [], []
+        for (key, m), buckets in counts.items():
+            total = sum(n for _b, n in buckets)
+            for p in ps:
+                rank, before = math.ceil(p * total), 0
+                for bucket, n in buckets:
+                    if before + n >= rank:
+                        break
+                    before += n
+                start, end = ranges[key]
+                col = dsql.MEASURES[m]
+                branches.append(f"(SELECT {len(picks)}, {col} - created_at FROM {dsql.TICKETS} WHERE {dsql.bucket_sql(m)} = %s "
+                                f"AND {col} >= %s AND {col} < %s" + (" AND team_id = %s" if team_id is not None else "")
+                                + " ORDER BY 2 OFFSET %s LIMIT 1)")
+                params += [bucket, start, end, *([team_id] if team_id is not None else []), rank - before - 1]
+                picks.append((key, names[m], p))
+        if branches:
+            cursor.execute(" UNION ALL ".join(branches), params)
+            for i, value in cursor.fetchall():
+                key, name, p = picks[i]
+                out[key][name][p] = value
+    return out
+
+
+def complaint_count_rows(*, ranges: dict[str, tuple[datetime, datetime]], team=None) -> list[dict]:
+    """Complaints on complaint tickets opened in each named [start, end) range, by category and responsible
+    department: {range, category, department__name, department__name_en, n, inv_n, inv_sum, sol_n, sol_sum} — the
+    count, how many were investigated and answered, and the total time from the ticket's opening to each (None when
+    none was). PostgreSQL only, one query: TicketComplaintCount for the ranges' whole UTC days, the complaints
+    themselves for the hours at their ends (tickets/complaint_sql.py). The same rows as the grouped count over the
+    complaints (reports.selectors complaints_section's other source, tested against it)."""
+    from django.db import connection
+
+    from . import complaint_sql as csql
+    from .duration_sql import utc_days
+    from .models import Department
+
+    team_id = getattr(team, "pk", team)
+    branches, params = [], []
+    for key, (start, end) in ranges.items():
+        days, edges = utc_days(start, end)
+        if days:
+            branches.append(f"SELECT %s, category, department_key, n, inv_n, inv_us, sol_n, sol_us FROM {csql.TABLE} "
+                            f"WHERE day >= %s AND day < %s" + (" AND team_key = %s" if team_id is not None else ""))
+            params += [key, *days, *([team_id] if team_id is not None else [])]
+        for a, b in edges:
+            parts = ", ".join(f"CASE WHEN c.{col} IS NULL THEN 0 ELSE 1 END, "
+                              f"coalesce({csql.micros(f'c.{col}', 't.created_at')}, 0)"
+                              for col in ("investigated_at", "solution_sent_at"))
+            branches.append(f"SELECT %s, c.category, coalesce(c.department_id, 0), 1, {parts} "
+                            f"FROM {csql.COMPLAINTS} AS c JOIN {csql.TICKETS} AS t ON t.id = c.ticket_id "
+                            f"WHERE t.kind = %s AND t.created_at >= %s AND t.created_at < %s"
+                            + (" AND t.team_id = %s" if team_id is not None else ""))
+            params += [key, csql.KIND, a, b, *([team_id] if team_id is not None else [])]
+    if not branches:
+        return []
+    sql = (f"SELECT x.r, x.category, d.name, d.name_en, SUM(x.n), SUM(x.inv_n), SUM(x.inv_us), SUM(x.sol_n), "
+           f"SUM(x.sol_us) FROM ({' UNION ALL '.join(branches)}) AS x (r, category, department_key, n, inv_n, inv_us, "
+           f"sol_n, sol_us) LEFT JOIN {Department._meta.db_table} AS d "
+           f"ON d.id = x.department_key GROUP BY x.r, x.category, x.department_key, d.name, d.name_en "
+           f"HAVING SUM(x.n) <> 0")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [{"range": key, "category": category, "department__name": name, "department__name_en": name_en,
+                 "n": int(n), "inv_n": int(inv_n), "inv_sum": timedelta(microseconds=int(inv_us)) if inv_n else None,
+                 "sol_n": int(sol_n), "sol_sum": timedelta(microseconds=int(sol_us)) if sol_n else None}
+                for key, category, name, name_en, n, inv_n, inv_us, sol_n, sol_us in cursor.fetchall()]
+
+
 def tickets_touched(*, start: datetime, end: datetime) -> Q:
     """Tickets opened, resolved or closed in [start, end): the rows ticket_flow_counts can count."""
     return (Q(created_at__gte=start, created_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
             | Q(closed_at__gte=start, closed_at__lt=end))
+
+
+def backlogs_at(*, moments: list[datetime], team=None, source: str = "auto") -> list[int]:
+    """backlog_at for each moment, in one query.
+
+    From the ticket-flow rollup (TicketFlowDelta's backlog columns, tickets/flow_sql.py) when every moment is on a
+    whole UTC hour H: the tickets open now (not cancelled, neither resolved nor closed: counted live, through the
+    resolved_at index) less, from H on, the tickets that entered the backlog (opened) and plus those that left it
+    (first resolved or closed) — whatever entered before H and had not left by then. Else — or with
+    source="direct" — counted from the tickets, a query per moment. The two agree (tested both ways)."""
+    from django.db import connection
+
+    from . import flow_sql
+    from .models import TicketFlowDelta
+
+    hours = [_flow_hour(m) for m in moments]
+    use_rollup = source == "rollup" or (source == "auto" and None not in hours
+                                        and connection.vendor in ("sqlite", "postgresql"))
+    if not use_rollup or not moments:
+        return [backlog_at(moment=m, team=team) for m in moments]
+    if None in hours:
+        raise ValueError("the ticket-flow rollup counts whole UTC hours: these moments are not on them")
+    team_id = getattr(team, "pk", team)
+    by_team, team_params = ("", []) if team_id is None else (" AND team_id = %s", [team_id])
+    by_key = "" if team_id is None else " AND team_key = %s"
+    sums = ", ".join("SUM(CASE WHEN hour >= %s THEN backlog_in - backlog_out ELSE 0 END)" for _h in hours)
+    sql = (f"SELECT (SELECT COUNT(*) FROM {flow_sql.TICKETS} WHERE resolved_at IS NULL AND closed_at IS NULL "
+           f"AND status <> %s{by_team}), {sums} FROM {TicketFlowDelta._meta.db_table} WHERE hour >= %s{by_key}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Ticket.Status.CANCELLED.value, *team_params, *hours, min(hours), *team_params])
+        open_now, *after = cursor.fetchone()
+    return [open_now - (n or 0) for n in after]
 
 
 def backlog_at(*, moment: datetime, team=None) -> int:

@@ -1275,7 +1275,8 @@ def flow_rollup_compact(*, time_budget: float = 45.0) -> dict:
             return {"days": 0, "rows_in": 0, "rows_out": 0, "days_left": 0, "zero_rows": 0}
         # SQLite keeps one row per key (tickets/flow_sql.py): nothing to fold, but a key whose counts went back to
         # 0 (a ticket moved out of that hour, team, kind or priority) keeps its row until this drops it.
-        cursor.execute(f"DELETE FROM {table} WHERE opened = 0 AND resolved = 0 AND closed = 0 AND id <= %s", [last])
+        cursor.execute(f"DELETE FROM {table} WHERE opened = 0 AND resolved = 0 AND closed = 0 AND backlog_in = 0 "
+                       f"AND backlog_out = 0 AND id <= %s", [last])
         zero_rows = cursor.rowcount
         cursor.execute(f"SELECT DISTINCT substr(hour, 1, 10) FROM (SELECT hour FROM {table} WHERE id <= %s "
                        f"GROUP BY hour, team_key, kind, priority HAVING COUNT(*) > 1) dup ORDER BY 1", [last])
@@ -1286,16 +1287,17 @@ def flow_rollup_compact(*, time_budget: float = 45.0) -> dict:
             break
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE hour >= %s AND hour <= %s AND id <= %s "
-                           f"RETURNING hour, team_key, kind, priority, opened, resolved, closed",
+                           f"RETURNING hour, team_key, kind, priority, opened, resolved, closed, backlog_in, backlog_out",
                            [f"{day} 00", f"{day} 23", last])
             sums: dict[tuple, list[int]] = {}
             for hour, team_key, kind, priority, *counts in cursor.fetchall():
                 rows_in += 1
-                total = sums.setdefault((hour, team_key, kind, priority), [0, 0, 0])
+                total = sums.setdefault((hour, team_key, kind, priority), [0] * len(counts))
                 for i, n in enumerate(counts):
                     total[i] += n
-            keep = [TicketFlowDelta(hour=h, team_key=t, kind=k, priority=p, opened=o, resolved=r, closed=c)
-                    for (h, t, k, p), (o, r, c) in sorted(sums.items()) if (o, r, c) != (0, 0, 0)]
+            keep = [TicketFlowDelta(hour=h, team_key=t, kind=k, priority=p, opened=o, resolved=r, closed=c,
+                                    backlog_in=b_in, backlog_out=b_out)
+                    for (h, t, k, p), (o, r, c, b_in, b_out) in sorted(sums.items()) if any((o, r, c, b_in, b_out))]
             TicketFlowDelta.objects.bulk_create(keep, batch_size=1000)
             rows_out += len(keep)
         done += 1

@@ -15,7 +15,7 @@ from reports.periods import Period
 from servicedesk.models import Team
 from tickets import flow_sql
 from tickets.models import Ticket, TicketFlowDelta
-from tickets.selectors import ticket_flow_rows
+from tickets.selectors import backlogs_at, ticket_flow_rows
 from tickets.services import ticket_create, tickets_raise_priority_for_breach
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +32,20 @@ def _flows(team=None, period=NOV, source="auto"):
     return [r for r in rows if any(r[k] for k in keys)]
 
 
+# the backlog at whole UTC hours: both month ends, inside the months, before and after every ticket
+BACKLOG_MOMENTS = [datetime(2026, 11, 1, tzinfo=SH), datetime(2026, 12, 1, tzinfo=SH), datetime(2026, 10, 1, tzinfo=SH),
+                   datetime(2026, 11, 10, 13, tzinfo=SH), datetime(2026, 10, 20, 7, tzinfo=SH),
+                   datetime(2026, 1, 1, tzinfo=SH), datetime(2027, 3, 1, tzinfo=SH)]
+
+
 def _assert_equal(teams):
-    """The rollup's figures equal the tickets' for all teams and each; returns the all-teams figures."""
+    """The rollup's figures equal the tickets' for all teams and each — the flows and the backlog at many
+    moments; returns the all-teams flows."""
     for team in (*teams, None):
         direct = _flows(team, source="direct")
         assert _flows(team, source="rollup") == direct, team
+        assert (backlogs_at(moments=BACKLOG_MOMENTS, team=team, source="rollup")
+                == backlogs_at(moments=BACKLOG_MOMENTS, team=team, source="direct")), team
     return direct
 
 
@@ -73,6 +82,8 @@ def test_the_rollup_equals_the_tickets_after_every_kind_of_write(busy_two_months
     teams, tickets = busy_two_months["teams"], busy_two_months["tickets"]
     before = _assert_equal(teams)
     assert sum(r["opened"] for r in before) > 20 and sum(r["prev_resolved"] for r in before) > 5
+    backlog_before = backlogs_at(moments=BACKLOG_MOMENTS)
+    assert backlog_before[0] > 0 and backlog_before[1] > 0
 
     # the SLA sweep's set-based raise (one UPDATE for many tickets)
     open_ones = [t for t in tickets if t.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)][:10]
@@ -85,6 +96,13 @@ def test_the_rollup_equals_the_tickets_after_every_kind_of_write(busy_two_months
     Ticket.objects.filter(pk__in=[t.pk for t in tickets[3::6]]).update(resolved_at=None, closed_at=None,
                                                                        status=Ticket.Status.REOPENED)
     Ticket.objects.filter(pk=tickets[5].pk).update(resolved_at=datetime(2026, 12, 1, 0, 30, tzinfo=SH))
+    # the backlog's own moves: cancelled (out of every backlog) and back; closed without a resolution; resolved
+    # before its opening (bad data: it never was in the backlog)
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets[9::8]]).update(status=Ticket.Status.CANCELLED)
+    Ticket.objects.filter(pk=tickets[9].pk).update(status=Ticket.Status.NEW)
+    Ticket.objects.filter(pk=tickets[10].pk).update(resolved_at=None, closed_at=datetime(2026, 11, 20, 9, 5, tzinfo=SH),
+                                                    status=Ticket.Status.CLOSED)
+    Ticket.objects.filter(pk=tickets[11].pk).update(resolved_at=F("created_at") - timedelta(hours=3))
     # a save of the whole row that changes nothing the rollup counts
     t = Ticket.objects.get(pk=tickets[6].pk)
     t.subject = "renamed"
@@ -95,6 +113,7 @@ def test_the_rollup_equals_the_tickets_after_every_kind_of_write(busy_two_months
     Ticket.objects.filter(pk=tickets[7].pk).delete()
     after = _assert_equal(teams)
     assert after != before  # the writes did move the figures
+    assert backlogs_at(moments=BACKLOG_MOMENTS) != backlog_before
 
 
 def test_the_report_section_is_the_same_read_from_the_rollup_and_from_the_tickets(busy_two_months, monkeypatch):
@@ -103,9 +122,11 @@ def test_the_report_section_is_the_same_read_from_the_rollup_and_from_the_ticket
     teams = busy_two_months["teams"]
     for team in (None, teams[0]):
         from_rollup = report_selectors.tickets_section(period=NOV, team=team)
-        original = ticket_selectors.ticket_flow_rows
+        original, original_backlogs = ticket_selectors.ticket_flow_rows, ticket_selectors.backlogs_at
         monkeypatch.setattr(ticket_selectors, "ticket_flow_rows",
                             lambda **kw: original(**{**kw, "source": "direct"}))
+        monkeypatch.setattr(ticket_selectors, "backlogs_at",
+                            lambda **kw: original_backlogs(**{**kw, "source": "direct"}))
         assert report_selectors.tickets_section(period=NOV, team=team) == from_rollup
         monkeypatch.undo()
 

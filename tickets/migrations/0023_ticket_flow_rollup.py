@@ -8,7 +8,7 @@ def install(apps, schema_editor):
     from tickets import flow_sql
 
     vendor = schema_editor.connection.vendor
-    for sql in [*flow_sql.backfill_sql(vendor), *flow_sql.create_sql(vendor)]:
+    for sql in [*flow_sql.backfill_sql(vendor, backlog=False), *flow_sql.create_sql(vendor, backlog=False)]:
         schema_editor.execute(sql, params=None)
 
 

@@ -9,7 +9,8 @@ def reinstall(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor != "sqlite":
         return
-    for sql in [*flow_sql.drop_sql(vendor), *flow_sql.backfill_sql(vendor), *flow_sql.create_sql(vendor)]:
+    for sql in [*flow_sql.drop_sql(vendor), *flow_sql.backfill_sql(vendor, backlog=False),
+                *flow_sql.create_sql(vendor, backlog=False)]:
         schema_editor.execute(sql, params=None)
 
 

@@ -12,7 +12,7 @@ def statement_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor != "postgresql":
         return
-    for sql in [*flow_sql.drop_sql(vendor), *flow_sql.create_sql(vendor)]:
+    for sql in [*flow_sql.drop_sql(vendor), *flow_sql.create_sql(vendor, backlog=False)]:
         schema_editor.execute(sql, params=None)
 
 
