@@ -5,8 +5,9 @@ ORM 0.3–1 ms of Python on every call (resolve, compile); the database then ans
 For a query whose shape never changes — the ticket page's ticket with its related rows, a person's
 permissions — the SQL and its parameters are kept after the first call and executed as they are.
 
-The per-call values (ids only) are passed to the builder as stand-ins (SENTINELS) on the first call; at
-each call the stand-ins in the kept parameters are replaced by the values. A builder must therefore
+The per-call values (ids, or text compared as it is: a session key) are passed to the builder as stand-ins
+(SENTINELS, TEXT_SENTINELS) on the first call; at each call the stand-ins in the kept parameters are replaced
+by the values. A builder must therefore
 depend on nothing but its arguments (no clock, no setting read per call): with VERIFY on (the test
 suite turns it on) every call also compiles the builder's queryset for the real values and fails loudly
 if the kept SQL or parameters differ.
@@ -57,7 +58,7 @@ def compiled_rows(key: str, model, build: Callable, value=None) -> list[tuple]:
     alias = router.db_for_read(model)
     entry = _compiled.get((key, alias))
     if entry is None:
-        sql, params = build(SENTINEL).query.get_compiler(using=alias).as_sql()
+        sql, params = build(*_stand_ins((value,))).query.get_compiler(using=alias).as_sql()
         entry = _compiled[(key, alias)] = (sql, tuple(params))
     sql, params = entry
     params = _params(params, (value,))
