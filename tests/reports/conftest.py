@@ -19,6 +19,16 @@ def L(m, d, h=0, mi=0, y=2026):
     return datetime(y, m, d, h, mi, tzinfo=SH)
 
 
+# The moments where a rollup's day, hour and period edges are tested: the last minute before each month,
+# the first moment of November and its last second (local time, a few hours off the UTC day).
+MONTH_EDGES = (L(10, 31, 23, 59), L(11, 1), datetime(2026, 11, 30, 23, 59, 59, tzinfo=SH), L(9, 30, 23, 59))
+
+
+def random_two_months(rnd, n: int) -> list[datetime]:
+    """`n` moments at random seconds over October and November (local time)."""
+    return [L(10, 1) + timedelta(seconds=rnd.randrange(61 * 86400)) for _ in range(n)]
+
+
 @pytest.fixture
 def month_data(db):
     from customers.models import Asset, Channel, Contact, Region

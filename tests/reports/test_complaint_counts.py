@@ -17,6 +17,8 @@ from tickets import complaint_sql
 from tickets.models import Complaint, Department, Ticket, TicketComplaintCount
 from tickets.services import ticket_create
 
+from .conftest import MONTH_EDGES, L, random_two_months
+
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 SH = ZoneInfo("Asia/Shanghai")
 NOV = Period("month", date(2026, 11, 1), date(2026, 11, 30))
@@ -56,11 +58,7 @@ def complaints(personas, customer_factory):
     teams = [Team.objects.create(name="North"), Team.objects.create(name="South")]
     departments = [Department.objects.create(name="质量部"), Department.objects.create(name="Service", name_en="Service")]
     customer = customer_factory(name="王芳")
-    edges = [datetime(2026, 10, 31, 23, 59, tzinfo=SH), datetime(2026, 11, 1, 0, 0, tzinfo=SH),
-             datetime(2026, 11, 30, 23, 59, 59, tzinfo=SH), datetime(2026, 11, 3, 8, 0, tzinfo=SH),
-             datetime(2026, 9, 30, 23, 59, tzinfo=SH)]
-    moments = edges + [datetime(2026, 10, 1, tzinfo=SH) + timedelta(seconds=rnd.randrange(61 * 86400))
-                       for _ in range(55)]
+    moments = [*MONTH_EDGES, L(11, 3, 8), *random_two_months(rnd, 55)]  # and a working hour
     tickets = []
     for i, at in enumerate(moments):
         kind = Ticket.Kind.REPAIR if i % 11 == 10 else Ticket.Kind.COMPLAINT

@@ -2,7 +2,7 @@
 day as counting the contacts, after every way a contact is written, for every team and period shape, and the counts
 equal to a recount."""
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +16,8 @@ from customers.models import Channel, Contact, ContactHourCount
 from reports import selectors as report_selectors
 from reports.periods import Period
 from servicedesk.models import StaffProfile, Team
+
+from .conftest import MONTH_EDGES, random_two_months
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,10 +52,7 @@ def contacts(db):
     users = [get_user_model().objects.create(username=f"desk{i}") for i in range(3)]
     for user, team in zip(users, [*teams, None]):
         StaffProfile.objects.create(user=user, team=team)
-    edges = [datetime(2026, 10, 31, 23, 59, tzinfo=SH), datetime(2026, 11, 1, 0, 0, tzinfo=SH),
-             datetime(2026, 11, 30, 23, 59, 59, tzinfo=SH), datetime(2026, 9, 30, 23, 59, tzinfo=SH)]
-    moments = edges + [datetime(2026, 10, 1, tzinfo=SH) + timedelta(seconds=rnd.randrange(61 * 86400))
-                       for _ in range(150)]
+    moments = [*MONTH_EDGES, *random_two_months(rnd, 150)]
     Contact.objects.bulk_create([
         Contact(caller_name=f"c{i}", channel=rnd.choice(Channel.values), direction=rnd.choice(Contact.Direction.values),
                 handled_by=rnd.choice(users), started_at=at) for i, at in enumerate(moments)])

@@ -17,6 +17,8 @@ from tickets import duration_sql
 from tickets.models import Ticket, TicketDurationCount
 from tickets.services import ticket_create
 
+from .conftest import MONTH_EDGES, L, random_two_months
+
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 SH = ZoneInfo("Asia/Shanghai")
 NOV = Period("month", date(2026, 11, 1), date(2026, 11, 30))
@@ -66,11 +68,7 @@ def busy_two_months(personas, customer_factory):
     rnd = random.Random(15)
     teams = [Team.objects.create(name="North"), Team.objects.create(name="South")]
     customer = customer_factory(name="王芳")
-    edges = [datetime(2026, 10, 31, 23, 59, tzinfo=SH), datetime(2026, 11, 1, 0, 0, tzinfo=SH),
-             datetime(2026, 11, 30, 23, 59, 59, tzinfo=SH), datetime(2026, 11, 3, 8, 0, tzinfo=SH),
-             datetime(2026, 9, 30, 23, 59, tzinfo=SH)]
-    moments = edges + [datetime(2026, 10, 1, tzinfo=SH) + timedelta(seconds=rnd.randrange(61 * 86400))
-                       for _ in range(75)]
+    moments = [*MONTH_EDGES, L(11, 3, 8), *random_two_months(rnd, 75)]  # and a working hour
     tickets = [ticket_create(customer=customer, kind=Ticket.Kind.values[i % len(Ticket.Kind.values)], subject=f"t{i}",
                              created_by=personas.frontdesk, now=at, team=teams[i % 3] if i % 3 < 2 else None)
                for i, at in enumerate(moments)]
