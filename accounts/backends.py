@@ -12,7 +12,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db.models import CharField, Value
 
-from servicedesk.compiled import compiled_objects, compiled_rows
+from servicedesk.compiled import compiled_one, compiled_rows
 
 GROUP_ROW = "#group"  # the first column of a group-name row; no app label starts with "#"
 
@@ -52,8 +52,8 @@ class OneQueryModelBackend(ModelBackend):
             pk = get_user_model()._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        found = compiled_objects("accounts.user", _user, pk)
-        return found[0] if found and self.user_can_authenticate(found[0]) else None
+        user = compiled_one("accounts.user", _user, pk)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from servicedesk.compiled import compiled_objects
+from servicedesk.compiled import compiled_objects, compiled_one
 from servicedesk.params import id_param
 from servicedesk.permissions import perm_required
 from servicedesk.ratelimit import client_ip
@@ -186,10 +186,10 @@ def _ticket_with_asset(ticket_id):
 
 
 def _ticket(ticket_id):
-    found = compiled_objects("knowledge.panel_ticket", _ticket_with_asset, ticket_id)
-    if not found:
+    ticket = compiled_one("knowledge.panel_ticket", _ticket_with_asset, ticket_id)
+    if ticket is None:
         raise Http404
-    return found[0]
+    return ticket
 
 
 def _ticket_links(ticket_id):

@@ -109,3 +109,9 @@ def compiled_objects(key: str, build: Callable, *values: int | str) -> list:
     qs = stand_in._chain()
     qs.query.get_compiler = lambda *args, **kwargs: frozen
     return list(qs)
+
+
+def compiled_one(key: str, build: Callable, *values: int | str):
+    """The first object compiled_objects gives (a row by its key), or None."""
+    found = compiled_objects(key, build, *values)
+    return found[0] if found else None

@@ -6,7 +6,7 @@ reads as no session, as in django.contrib.sessions.backends.db."""
 from django.contrib.sessions.backends import db
 from django.utils import timezone
 
-from servicedesk.compiled import compiled_objects
+from servicedesk.compiled import compiled_one
 
 
 def _by_key(session_key):
@@ -17,8 +17,8 @@ def _by_key(session_key):
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
-        found = compiled_objects("sessions.by_key", _by_key, self.session_key) if self.session_key else []
-        if found and found[0].expire_date > timezone.now():
-            return found[0]
+        session = compiled_one("sessions.by_key", _by_key, self.session_key) if self.session_key else None
+        if session is not None and session.expire_date > timezone.now():
+            return session
         self._session_key = None
         return None

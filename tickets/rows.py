@@ -9,13 +9,12 @@ format_html rules without its per-value bookkeeping, called fmt and fmt_join so 
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from servicedesk.fasthtml import fmt, fmt_join
-from servicedesk.timetext import timesince, timeuntil
+from servicedesk.timetext import local_stamp, timesince, timeuntil
 
 STATUS_COLOURS = {
     "new": "primary", "acknowledged": "info", "in_progress": "warning", "waiting": "secondary",
@@ -28,12 +27,6 @@ STAGE_COLOURS = {
     "classified": "secondary", "investigating": "info", "awaiting_decision": "warning", "solution": "primary",
     "return_visit": "success", "closed": "dark",
 }
-
-
-def local_stamp(value) -> str:
-    """YYYY-MM-DD HH:MM in the active time zone (the template filter date:"Y-m-d H:i", without its cost)."""
-    local = value.astimezone(timezone.get_current_timezone())
-    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 def due_html(t, now) -> SafeString:

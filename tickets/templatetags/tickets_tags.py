@@ -268,7 +268,7 @@ def timeline_items(timeline, users, ticket):
     """The timeline's <li> entries: (kind, at, id, item) from tickets.selectors.ticket_timeline."""
     from django.utils.html import format_html_join
 
-    from tickets.rows import local_stamp
+    from servicedesk.timetext import local_stamp
 
     customer_name = ticket.customer.name
     return format_html_join("\n", "{}", (
